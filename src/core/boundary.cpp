@@ -1,0 +1,77 @@
+// Implements the noexcept boundary: every entry catches everything the core can throw.
+#include "core/boundary.hpp"
+
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "core/deletion_context.hpp"
+#include "core/uuid7.hpp"
+
+namespace deleted_record::boundary {
+
+namespace {
+
+Verdict Ok() noexcept {
+  Verdict verdict{};
+  verdict.ok = true;
+  return verdict;
+}
+
+Verdict Fail(const char* message) noexcept {
+  Verdict verdict{};
+  verdict.ok = false;
+  std::strncpy(verdict.message, message, sizeof(verdict.message) - 1);
+  return verdict;
+}
+
+// Guarded runs body and turns any exception into a failed Verdict.
+template <typename Body>
+Verdict Guarded(Body&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::exception& error) {
+    return Fail(error.what());
+  } catch (...) {
+    return Fail("unexpected internal error in deleted_record");
+  }
+}
+
+// The process's generator: PostgreSQL backends are single-threaded, so no locking is needed.
+Uuid7Generator& ProcessGenerator() noexcept {
+  static Uuid7Generator generator;
+  return generator;
+}
+
+}  // namespace
+
+Verdict CheckMetadata(const char* text) noexcept {
+  return Guarded([&] {
+    if (text == nullptr) return Ok();
+    auto problem = MetadataProblem(text);
+    return problem ? Fail(problem->c_str()) : Ok();
+  });
+}
+
+Verdict CheckRequiredContext(int policy, bool has_actor, bool has_reason) noexcept {
+  return Guarded([&] {
+    auto missing = MissingContext(static_cast<RequiredContext>(policy), has_actor, has_reason);
+    return missing ? Fail(missing->c_str()) : Ok();
+  });
+}
+
+Verdict ParseTruncatePolicy(const char* text, int* policy) noexcept {
+  return Guarded([&] {
+    auto parsed = deleted_record::ParseTruncatePolicy(text ? text : "");
+    if (!parsed) return Fail((std::string("allowed values are ") + kTruncatePolicyValues).c_str());
+    *policy = static_cast<int>(*parsed);
+    return Ok();
+  });
+}
+
+void NextUuid7(std::uint64_t unix_ms, std::uint64_t random_a, std::uint64_t random_b, std::uint8_t out[16]) noexcept {
+  Uuid uuid = ProcessGenerator().Next(unix_ms, random_a, random_b);
+  std::memcpy(out, uuid.data(), uuid.size());
+}
+
+}  // namespace deleted_record::boundary
