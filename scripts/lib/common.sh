@@ -1,0 +1,111 @@
+# Shared helpers for scripts/demo.sh, scripts/test.sh, scripts/bench.sh and the shell tests:
+# installing prerequisites, building, and running a throwaway PostgreSQL cluster (never as root).
+# Source it; it defines functions only (plus REPO_ROOT and PGBIN).
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PG_MAJOR=${PG_MAJOR:-15}
+APT_PACKAGES="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-common nlohmann-json3-dev libgtest-dev cmake g++ make pgbouncer"
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# as_root runs a command as root: directly when we are root, else through sudo.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# ensure_prereqs installs the Debian packages the build and the tests need, if any is missing.
+ensure_prereqs() {
+  local missing=() p
+  for p in $APT_PACKAGES "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  export PATH="/usr/lib/postgresql/$PG_MAJOR/bin:$PATH"
+  PGBIN=$(pg_config --bindir)
+}
+
+# build_and_install compiles the extension with PGXS and installs it into the server's directories.
+build_and_install() {
+  log "building the extension"
+  make -C "$REPO_ROOT" -s -j2 WERROR=1 PG_CONFIG="$PGBIN/pg_config" >/dev/null
+  log "installing the extension"
+  as_root make -C "$REPO_ROOT" -s install PG_CONFIG="$PGBIN/pg_config" >/dev/null
+}
+
+# server_user is the OS account that runs throwaway clusters: ourselves, or 'postgres' when root.
+server_user() {
+  if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi
+}
+
+# as_server_user runs a command as the cluster's OS account.
+as_server_user() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+  local port
+  for port in $(shuf -i 20000-60000 -n 50); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+  done
+  die "no free port found"
+}
+
+# cluster_start DIR [postgresql.conf lines...] creates and starts a throwaway cluster in DIR
+# and exports PGHOST, PGPORT, PGUSER and PGDATABASE so that psql, pg_regress and pgbench reach it.
+cluster_start() {
+  local dir=$1; shift
+  mkdir -p "$dir"
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
+    chown postgres "$dir"; chmod 755 "$dir"
+  fi
+  local port; port=$(free_port)
+  as_server_user "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+  {
+    echo "port = $port"
+    echo "listen_addresses = '127.0.0.1'"
+    echo "unix_socket_directories = '$dir'"
+    echo "fsync = off"
+    echo "max_connections = 120"
+    echo "shared_buffers = 256MB"
+    echo "max_prepared_transactions = 10"
+    local line; for line in "$@"; do echo "$line"; done
+  } | as_server_user tee -a "$dir/data/postgresql.conf" >/dev/null
+  # Under valgrind (scripts/test.sh --valgrind sets VALGRIND_LOG_DIR) the server runs through a
+  # wrapper that execs postgres under memcheck, one log per process; it starts much more slowly.
+  local exec_opt=() timeout=120
+  if [ -n "${VALGRIND_LOG_DIR:-}" ]; then
+    {
+      echo '#!/bin/bash'
+      printf 'exec valgrind --quiet --tool=memcheck --trace-children=yes --track-origins=no --leak-check=no'
+      printf ' --error-exitcode=0 --log-file=%q --suppressions=%q %q "$@"\n' \
+        "$VALGRIND_LOG_DIR/vg.%p.log" "$REPO_ROOT/test/valgrind.supp" "$PGBIN/postgres"
+    } >"$dir/postgres-valgrind"
+    chmod 755 "$dir/postgres-valgrind"
+    exec_opt=(-p "$dir/postgres-valgrind"); timeout=600
+  fi
+  as_server_user "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" "${exec_opt[@]}" -w -t "$timeout" start >/dev/null \
+    || { cat "$dir/server.log" >&2; die "server did not start"; }
+  export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+  CLUSTER_DIR=$dir
+}
+
+# cluster_restart restarts the current cluster (used after crash tests and config changes).
+cluster_restart() {
+  as_server_user "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w -t 120 restart >/dev/null
+}
+
+# cluster_stop stops the cluster started by cluster_start and removes its directory.
+cluster_stop() {
+  [ -n "${CLUSTER_DIR:-}" ] || return 0
+  as_server_user "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$CLUSTER_DIR"
+  CLUSTER_DIR=
+}
