@@ -197,3 +197,81 @@ SELECT t.tgrelid::pg_catalog.regclass AS table_name,
    AND p.proname OPERATOR(pg_catalog.=) 'deleted_record_insert'
    AND t.tgparentid OPERATOR(pg_catalog.=) 0;
 GRANT SELECT ON deleted_record_attached TO PUBLIC;
+
+-- deleted_record_guard_new_partitions gives a partition created or attached under an attached
+-- table the same TRUNCATE guard as its parent: statement triggers are not cloned to partitions,
+-- and TRUNCATE of a bare partition would otherwise remove rows unarchived.
+CREATE FUNCTION deleted_record_guard_new_partitions() RETURNS event_trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ext_schema name;
+    command record;
+    member record;
+BEGIN
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    FOR command IN SELECT DISTINCT objid FROM pg_event_trigger_ddl_commands()
+                    WHERE object_type IN ('table', 'table column') AND objid IS NOT NULL LOOP
+        -- Every unguarded member of the tree below the topmost root, with its nearest guarded ancestor's policy.
+        FOR member IN
+            WITH root AS (
+                SELECT coalesce((SELECT a.relid FROM pg_partition_ancestors(command.objid) a
+                                  WHERE NOT EXISTS (SELECT FROM pg_inherits i WHERE i.inhrelid = a.relid)),
+                                command.objid) AS relid)
+            SELECT t.relid::regclass AS relation,
+                   (SELECT convert_from(substring(g.tgargs, 1, length(g.tgargs) - 1), 'UTF8')
+                      FROM pg_partition_ancestors(t.relid) WITH ORDINALITY a(relid, depth)
+                      JOIN pg_trigger g ON g.tgrelid = a.relid AND g.tgname = 'deleted_record_truncate_guard'
+                     ORDER BY a.depth LIMIT 1) AS policy
+              FROM root, pg_partition_tree(root.relid) t
+             WHERE NOT EXISTS (SELECT FROM pg_trigger g
+                                WHERE g.tgrelid = t.relid AND g.tgname = 'deleted_record_truncate_guard')
+        LOOP
+            CONTINUE WHEN member.policy IS NULL;
+            EXECUTE format('CREATE TRIGGER deleted_record_truncate_guard BEFORE TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %I.deleted_record_truncate_guard(%L)',
+                           member.relation, ext_schema, member.policy);
+        END LOOP;
+    END LOOP;
+END
+$$;
+CREATE EVENT TRIGGER deleted_record_guard_new_partitions ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
+    EXECUTE FUNCTION deleted_record_guard_new_partitions();
+
+-- deleted_record_protect_archive refuses DROP EXTENSION deleted_record (without CASCADE) while
+-- tables are attached, saying how to detach them and that the archive goes with the extension.
+CREATE FUNCTION deleted_record_protect_archive() RETURNS event_trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    attached text;
+    ext_schema name;
+BEGIN
+    IF current_query() !~* '\mdrop\s+extension\s+(if\s+exists\s+)?([^;]*[\s,."])?deleted_record\M'
+       OR current_query() ~* '\mcascade\M' THEN
+        RETURN;
+    END IF;
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    SELECT string_agg(t.tgrelid::regclass::text, ', ' ORDER BY t.tgrelid::regclass::text) INTO attached
+      FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+     WHERE t.tgname = 'deleted_record_insert' AND t.tgparentid = 0
+       AND p.proname = 'deleted_record_insert'
+       AND p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = ext_schema);
+    IF attached IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot drop extension deleted_record while tables are attached: %', attached
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = 'Dropping the extension also drops its archive table deleted_record and every row in it.',
+                  HINT = format('Detach them first: SELECT %I.deleted_record_detach(table_name) FROM %I.deleted_record_attached; and copy the archive elsewhere if you need it.',
+                                ext_schema, ext_schema);
+    END IF;
+END
+$$;
+CREATE EVENT TRIGGER deleted_record_protect_archive ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION')
+    EXECUTE FUNCTION deleted_record_protect_archive();
