@@ -1,6 +1,7 @@
 // The archive writer. The archive table and its owner are looked up once per backend through
 // pg_extension (never search_path) and forgotten on relcache invalidation of the table. Rows
-// go straight to the heap and its indexes, skipping SPI and the executor's per-statement setup.
+// are buffered and go straight to the heap (one multi-insert) and its indexes, skipping SPI
+// and the executor's per-statement setup.
 #include "glue/archive_writer.hpp"
 
 #include <sys/time.h>
@@ -23,6 +24,8 @@ struct ArchiveTable {
   bool valid;
   Oid relid;
   Oid owner;  // the extension's owner: the identity the archive is written under
+  int attribute_count;
+  TupleDesc descriptor;  // a copy, for forming rows without opening the table
   AttrNumber attnums[kArchiveColumnCount];
 };
 
@@ -90,6 +93,13 @@ const ArchiveTable* ResolveArchiveTable() {
                       errmsg("the deleted_record table has no column \"%s\"", kArchiveColumnNames[c]),
                       errhint("The archive table's columns belong to the extension; do not drop or rename them.")));
   }
+  Relation archive = table_open(relid, AccessShareLock);
+  resolved.attribute_count = RelationGetDescr(archive)->natts;
+  MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+  resolved.descriptor = CreateTupleDescCopy(RelationGetDescr(archive));
+  MemoryContextSwitchTo(old);
+  table_close(archive, AccessShareLock);
+  if (archive_table.descriptor != nullptr) FreeTupleDesc(archive_table.descriptor);
   resolved.relid = relid;
   resolved.owner = owner;
   resolved.valid = true;
@@ -97,10 +107,47 @@ const ArchiveTable* ResolveArchiveTable() {
   return &archive_table;
 }
 
-// InsertArchiveRow inserts values/nulls (one per archive attribute) and maintains every
-// index, under the extension owner's identity; the identity switch is undone by transaction
-// or subtransaction abort if anything below raises an error.
-void InsertArchiveRow(const ArchiveTable* target, Relation archive, Datum* values, bool* nulls) {
+// Archive rows are formed as tuples and buffered, then written with one multi-insert when a
+// statement finishes (ExecutorFinish), when the buffer is full, before TRUNCATE returns, and
+// at commit or prepare. Rows buffered inside a subtransaction that aborts are dropped with it.
+constexpr int kMaxBufferedRows = 1000;
+constexpr Size kMaxBufferedBytes = 8 * 1024 * 1024;
+
+struct BufferedRow {
+  HeapTuple tuple;
+  SubTransactionId subtransaction;
+};
+
+struct ArchiveBuffer {
+  MemoryContext context;  // the tuples; reset after every flush
+  BufferedRow rows[kMaxBufferedRows];
+  int count;
+  Size bytes;
+};
+
+ArchiveBuffer* archive_buffer = nullptr;
+
+ArchiveBuffer* Buffer() {
+  if (archive_buffer == nullptr) {
+    archive_buffer = static_cast<ArchiveBuffer*>(MemoryContextAllocZero(TopMemoryContext, sizeof(ArchiveBuffer)));
+    archive_buffer->context = AllocSetContextCreate(TopMemoryContext, "deleted_record archive buffer",
+                                                    ALLOCSET_DEFAULT_SIZES);
+  }
+  return archive_buffer;
+}
+
+void DiscardBuffer() {
+  if (archive_buffer == nullptr || archive_buffer->count == 0) return;
+  archive_buffer->count = 0;
+  archive_buffer->bytes = 0;
+  MemoryContextReset(archive_buffer->context);
+}
+
+// WriteRows inserts the buffered tuples and maintains every index of the archive, under the
+// extension owner's identity; transaction or subtransaction abort undoes the identity switch
+// if anything below raises an error.
+void WriteRows(const ArchiveTable* target, BufferedRow* rows, int count) {
+  Relation archive = table_open(target->relid, RowExclusiveLock);
   Oid saved_user;
   int saved_security_context;
   GetUserIdAndSecContext(&saved_user, &saved_security_context);
@@ -111,16 +158,74 @@ void InsertArchiveRow(const ArchiveTable* target, Relation archive, Datum* value
   ResultRelInfo* result_relation = makeNode(ResultRelInfo);
   InitResultRelInfo(result_relation, archive, 1, nullptr, 0);
   ExecOpenIndices(result_relation, false);
-  TupleTableSlot* slot = MakeSingleTupleTableSlot(RelationGetDescr(archive), &TTSOpsHeapTuple);
-  ExecStoreHeapTuple(heap_form_tuple(RelationGetDescr(archive), values, nulls), slot, true);
-  table_tuple_insert(archive, slot, GetCurrentCommandId(true), 0, nullptr);
-  List* recheck = ExecInsertIndexTuples(result_relation, slot, estate, false, false, nullptr, NIL);
-  list_free(recheck);
-  ExecDropSingleTupleTableSlot(slot);
+  MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+  TupleTableSlot** slots = static_cast<TupleTableSlot**>(palloc(sizeof(TupleTableSlot*) * count));
+  for (int i = 0; i < count; ++i) {
+    slots[i] = ExecInitExtraTupleSlot(estate, RelationGetDescr(archive), &TTSOpsHeapTuple);
+    ExecStoreHeapTuple(rows[i].tuple, slots[i], false);
+  }
+  MemoryContextSwitchTo(old);
+  table_multi_insert(archive, slots, count, GetCurrentCommandId(true), 0, nullptr);
+  for (int i = 0; i < count; ++i) {
+    List* recheck = ExecInsertIndexTuples(result_relation, slots[i], estate, false, false, nullptr, NIL);
+    list_free(recheck);
+    ResetPerTupleExprContext(estate);
+  }
   ExecCloseIndices(result_relation);
+  ExecResetTupleTable(estate->es_tupleTable, false);
   FreeExecutorState(estate);
-
   SetUserIdAndSecContext(saved_user, saved_security_context);
+  table_close(archive, NoLock);
+}
+
+void BufferRow(const ArchiveTable* target, Datum* values, bool* nulls) {
+  ArchiveBuffer* buffer = Buffer();
+  MemoryContext old = MemoryContextSwitchTo(buffer->context);
+  HeapTuple tuple = heap_form_tuple(target->descriptor, values, nulls);
+  MemoryContextSwitchTo(old);
+  buffer->rows[buffer->count].tuple = tuple;
+  buffer->rows[buffer->count].subtransaction = GetCurrentSubTransactionId();
+  buffer->count++;
+  buffer->bytes += tuple->t_len;
+  if (buffer->count == kMaxBufferedRows || buffer->bytes >= kMaxBufferedBytes) FlushArchiveBuffer();
+}
+
+ExecutorFinish_hook_type previous_executor_finish = nullptr;
+
+void OnExecutorFinish(QueryDesc* query) {
+  if (previous_executor_finish != nullptr)
+    previous_executor_finish(query);
+  else
+    standard_ExecutorFinish(query);
+  FlushArchiveBuffer();
+}
+
+void OnTransactionEvent(XactEvent event, void* arg) {
+  switch (event) {
+    case XACT_EVENT_PRE_COMMIT:
+    case XACT_EVENT_PRE_PREPARE:
+      FlushArchiveBuffer();  // rows of deferred triggers fired at commit
+      break;
+    case XACT_EVENT_ABORT:
+    case XACT_EVENT_PARALLEL_ABORT:
+    case XACT_EVENT_COMMIT:
+    case XACT_EVENT_PREPARE:
+      DiscardBuffer();
+      break;
+    default:
+      break;
+  }
+}
+
+// OnSubtransactionEvent drops rows buffered in an aborting subtransaction or its children
+// (their ids are at least the aborting one's while it is still open).
+void OnSubtransactionEvent(SubXactEvent event, SubTransactionId subtransaction, SubTransactionId parent, void* arg) {
+  if (event != SUBXACT_EVENT_ABORT_SUB || archive_buffer == nullptr) return;
+  int kept = 0;
+  for (int i = 0; i < archive_buffer->count; ++i)
+    if (archive_buffer->rows[i].subtransaction < subtransaction) archive_buffer->rows[kept++] = archive_buffer->rows[i];
+  archive_buffer->count = kept;
+  if (kept == 0) DiscardBuffer();
 }
 
 }  // namespace
@@ -145,8 +250,7 @@ void ArchiveDeletedTuple(Relation rel, HeapTuple tuple) {
   ConvertRow(info, tuple, RelationGetDescr(rel), &row);
 
   const ArchiveTable* target = ResolveArchiveTable();
-  Relation archive = table_open(target->relid, RowExclusiveLock);
-  int attribute_count = RelationGetDescr(archive)->natts;
+  int attribute_count = target->attribute_count;
   Datum* values = static_cast<Datum*>(palloc0(sizeof(Datum) * attribute_count));
   bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * attribute_count));
   memset(nulls, true, sizeof(bool) * attribute_count);
@@ -170,13 +274,27 @@ void ArchiveDeletedTuple(Relation rel, HeapTuple tuple) {
   set(kSessionUserName, RoleNameText(&session_user_cache, GetSessionUserId()), false);
   set(kCurrentUserName, RoleNameText(&current_user_cache, GetUserId()), false);
   set(kUpdatedAt, TimestampTzGetDatum(now), false);
-  InsertArchiveRow(target, archive, values, nulls);
-  table_close(archive, NoLock);
+  BufferRow(target, values, nulls);
 }
 
-void RegisterArchiveInvalidation() {
+void FlushArchiveBuffer() {
+  if (archive_buffer == nullptr || archive_buffer->count == 0) return;
+  const ArchiveTable* target = ResolveArchiveTable();
+  // Empty the buffer first: if writing fails, the statement fails and nothing is retried.
+  int count = archive_buffer->count;
+  archive_buffer->count = 0;
+  archive_buffer->bytes = 0;
+  WriteRows(target, archive_buffer->rows, count);
+  MemoryContextReset(archive_buffer->context);
+}
+
+void RegisterArchiveWriter() {
   CacheRegisterRelcacheCallback(OnRelcacheInvalidation, (Datum) 0);
   CacheRegisterSyscacheCallback(AUTHOID, OnRoleChange, (Datum) 0);
+  previous_executor_finish = ExecutorFinish_hook;
+  ExecutorFinish_hook = OnExecutorFinish;
+  RegisterXactCallback(OnTransactionEvent, nullptr);
+  RegisterSubXactCallback(OnSubtransactionEvent, nullptr);
 }
 
 }  // namespace deleted_record::glue

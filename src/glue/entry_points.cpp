@@ -106,7 +106,7 @@ using namespace deleted_record::glue;
 void _PG_init(void) {
   DefineSettings();
   RegisterRelationInfoInvalidation();
-  RegisterArchiveInvalidation();
+  RegisterArchiveWriter();
 }
 
 // deleted_record_insert: AFTER DELETE FOR EACH ROW; archives OLD.
@@ -155,6 +155,7 @@ extern "C" Datum deleted_record_truncate_guard(PG_FUNCTION_ARGS) {
   switch (policy) {
     case 0:  // archive
       ArchiveBeforeTruncate(rel, definition->tgfoid);
+      FlushArchiveBuffer();
       break;
     case 1:  // deny
       ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
