@@ -178,6 +178,31 @@ void WriteRows(const ArchiveTable* target, BufferedRow* rows, int count) {
   table_close(archive, NoLock);
 }
 
+ExecutorFinish_hook_type previous_executor_finish = nullptr;
+
+// How many OnExecutorFinish calls are on the stack. Zero means a row is archived outside any
+// statement end that will flush it: the statement that loaded this library (its hook was not
+// installed yet), deferred triggers fired at COMMIT, logical replication apply. Those rows are
+// written at once.
+int statements_finishing = 0;
+
+void OnExecutorFinish(QueryDesc* query) {
+  statements_finishing++;
+  PG_TRY();
+  {
+    if (previous_executor_finish != nullptr)
+      previous_executor_finish(query);
+    else
+      standard_ExecutorFinish(query);
+  }
+  PG_FINALLY();
+  {
+    statements_finishing--;
+  }
+  PG_END_TRY();
+  FlushArchiveBuffer();
+}
+
 void BufferRow(const ArchiveTable* target, Datum* values, bool* nulls) {
   ArchiveBuffer* buffer = Buffer();
   MemoryContext old = MemoryContextSwitchTo(buffer->context);
@@ -187,17 +212,8 @@ void BufferRow(const ArchiveTable* target, Datum* values, bool* nulls) {
   buffer->rows[buffer->count].subtransaction = GetCurrentSubTransactionId();
   buffer->count++;
   buffer->bytes += tuple->t_len;
-  if (buffer->count == kMaxBufferedRows || buffer->bytes >= kMaxBufferedBytes) FlushArchiveBuffer();
-}
-
-ExecutorFinish_hook_type previous_executor_finish = nullptr;
-
-void OnExecutorFinish(QueryDesc* query) {
-  if (previous_executor_finish != nullptr)
-    previous_executor_finish(query);
-  else
-    standard_ExecutorFinish(query);
-  FlushArchiveBuffer();
+  if (statements_finishing == 0 || buffer->count == kMaxBufferedRows || buffer->bytes >= kMaxBufferedBytes)
+    FlushArchiveBuffer();
 }
 
 void OnTransactionEvent(XactEvent event, void* arg) {
