@@ -10,10 +10,10 @@ CREATE TABLE deleted_record (
     id                uuid        NOT NULL PRIMARY KEY,
     data              jsonb       NOT NULL,
     deleted_at        timestamptz NOT NULL DEFAULT pg_catalog.transaction_timestamp(),
-    object_id         text,
-    table_name        text        NOT NULL,
-    schema_name       text        NOT NULL,
-    partition_name    text,
+    object_id         text        COLLATE "C",
+    table_name        text        COLLATE "C" NOT NULL,
+    schema_name       text        COLLATE "C" NOT NULL,
+    partition_name    text        COLLATE "C",
     actor             text,
     reason            text,
     metadata          jsonb,
@@ -22,6 +22,8 @@ CREATE TABLE deleted_record (
     current_user_name text,
     updated_at        timestamptz NOT NULL DEFAULT pg_catalog.transaction_timestamp()
 );
+-- Lookups are by equality, so the key columns use the "C" collation: byte comparisons keep
+-- this index cheap to maintain on every archived row.
 CREATE INDEX deleted_record_table_object_idx ON deleted_record (table_name, object_id);
 REVOKE ALL ON TABLE deleted_record FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('deleted_record', '');

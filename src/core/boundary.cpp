@@ -69,6 +69,8 @@ Verdict ParseTruncatePolicy(const char* text, int* policy) noexcept {
   });
 }
 
+void FormatUuid(const std::uint8_t bytes[16], char out[37]) noexcept { FormatUuidInto(bytes, out); }
+
 void NextUuid7(std::uint64_t unix_ms, std::uint64_t random_a, std::uint64_t random_b, std::uint8_t out[16]) noexcept {
   Uuid uuid = ProcessGenerator().Next(unix_ms, random_a, random_b);
   std::memcpy(out, uuid.data(), uuid.size());

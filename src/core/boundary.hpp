@@ -27,6 +27,9 @@ Verdict CheckRequiredContext(int policy, bool has_actor, bool has_reason) noexce
 // ParseTruncatePolicy maps 'archive'/'deny'/'ignore' to 0/1/2; on failure the message lists them.
 Verdict ParseTruncatePolicy(const char* text, int* policy) noexcept;
 
+// FormatUuid writes the 36-character text form of a 16-byte UUID, NUL-terminated, into out.
+void FormatUuid(const std::uint8_t bytes[16], char out[37]) noexcept;
+
 // NextUuid7 writes the next UUIDv7 of this process into out.
 void NextUuid7(std::uint64_t unix_ms, std::uint64_t random_a, std::uint64_t random_b, std::uint8_t out[16]) noexcept;
 

@@ -47,16 +47,20 @@ Uuid Uuid7Generator::Next(std::uint64_t unix_ms, std::uint64_t random_a, std::ui
   return out;
 }
 
-std::string FormatUuid(const Uuid& uuid) {
+void FormatUuidInto(const std::uint8_t* bytes, char* out) noexcept {
   static const char kHex[] = "0123456789abcdef";
-  std::string text;
-  text.reserve(36);
-  for (std::size_t i = 0; i < uuid.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) text.push_back('-');
-    text.push_back(kHex[uuid[i] >> 4]);
-    text.push_back(kHex[uuid[i] & 0x0F]);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) *out++ = '-';
+    *out++ = kHex[bytes[i] >> 4];
+    *out++ = kHex[bytes[i] & 0x0F];
   }
-  return text;
+  *out = '\0';
+}
+
+std::string FormatUuid(const Uuid& uuid) {
+  char text[37];
+  FormatUuidInto(uuid.data(), text);
+  return std::string(text, 36);
 }
 
 std::uint64_t UuidTimestampMs(const Uuid& uuid) noexcept {

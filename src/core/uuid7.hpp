@@ -26,6 +26,9 @@ class Uuid7Generator {
   std::uint64_t counter_low_ = 0;   // the 62 "rand_b" bits
 };
 
+// FormatUuidInto writes the canonical 8-4-4-4-12 lower-case hex form (36 characters, then NUL).
+void FormatUuidInto(const std::uint8_t* bytes, char* out) noexcept;
+
 // FormatUuid renders the canonical 8-4-4-4-12 lower-case hex form.
 std::string FormatUuid(const Uuid& uuid);
 

@@ -34,6 +34,7 @@ extern "C" {
 #include "nodes/makefuncs.h"
 #include "parser/parse_coerce.h"
 #include "pgtime.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/bytea.h"
 #include "utils/date.h"

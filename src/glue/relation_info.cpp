@@ -82,11 +82,9 @@ bool HasCastToJson(Oid base_type) {
          OidIsValid(cast_function);
 }
 
-// ClassifyColumn decides how a column becomes JSON and whether that depends on settings.
-ColumnKind ClassifyColumn(Oid type, bool* settings_sensitive) {
-  Oid base = getBaseType(type);
-  *settings_sensitive = false;
-  switch (base) {
+// DirectKind is the kind for types converted without to_jsonb(), or kOutputString.
+ColumnKind DirectKind(Oid base_type) {
+  switch (base_type) {
     case BOOLOID: return ColumnKind::kBool;
     case INT2OID: return ColumnKind::kInt2;
     case INT4OID: return ColumnKind::kInt4;
@@ -98,12 +96,32 @@ ColumnKind ClassifyColumn(Oid type, bool* settings_sensitive) {
     case TIMESTAMPOID: return ColumnKind::kTimestamp;
     case TIMESTAMPTZOID: return ColumnKind::kTimestampTz;  // rendered in UTC, whatever TimeZone
     case TEXTOID: case VARCHAROID: case BPCHAROID: return ColumnKind::kText;
+    case UUIDOID: return ColumnKind::kUuid;
     case JSONBOID: return ColumnKind::kJsonb;
-    case JSONOID: return ColumnKind::kToJsonb;
-    default: break;
+    default: return ColumnKind::kOutputString;
   }
-  bool is_container = OidIsValid(get_element_type(base)) || type_is_rowtype(base);
-  if (is_container || HasCastToJson(base)) {
+}
+
+// ClassifyColumn decides how a column becomes JSON and whether that depends on settings.
+// Key columns never use kArray, so that their converted value can be reused for object_id.
+ColumnKind ClassifyColumn(Oid type, bool is_key, ArrayElement* element, bool* settings_sensitive) {
+  Oid base = getBaseType(type);
+  *settings_sensitive = false;
+  ColumnKind kind = DirectKind(base);
+  if (kind != ColumnKind::kOutputString) return kind;
+
+  Oid element_type = get_element_type(base);
+  if (OidIsValid(element_type) && !is_key) {
+    ColumnKind element_kind = DirectKind(getBaseType(element_type));
+    if (element_kind != ColumnKind::kOutputString) {
+      element->kind = element_kind;
+      element->type = element_type;
+      get_typlenbyvalalign(element_type, &element->length, &element->by_value, &element->alignment);
+      return ColumnKind::kArray;
+    }
+  }
+  bool is_container = OidIsValid(element_type) || type_is_rowtype(base);
+  if (base == JSONOID || is_container || HasCastToJson(base)) {
     *settings_sensitive = !ToJsonbIgnoresSettings(base);
     return ColumnKind::kToJsonb;
   }
@@ -131,24 +149,27 @@ int CompareJsonbKeyOrder(const void* a, const void* b) {
   return memcmp(left.val.string.val, right.val.string.val, left.val.string.len);
 }
 
-// FindKeyColumns fills the key from the primary key, else from the replica identity index.
-void FindKeyColumns(Relation rel, RelationArchiveInfo* info, const int* column_of_attnum, bool* key_sensitive) {
-  info->key_count = 0;
-  *key_sensitive = false;
+// KeyIndex returns the primary key, else the replica identity index, else InvalidOid.
+Oid KeyIndex(Relation rel) {
   Oid index_oid = RelationGetPrimaryKeyIndex(rel);
-  if (!OidIsValid(index_oid)) index_oid = RelationGetReplicaIndex(rel);
-  if (!OidIsValid(index_oid)) return;
+  return OidIsValid(index_oid) ? index_oid : RelationGetReplicaIndex(rel);
+}
+
+// KeyPositions sets key_position_of_attnum[attnum - 1] for each key column, -1 elsewhere,
+// and returns the number of key columns.
+int KeyPositions(Relation rel, int* key_position_of_attnum) {
+  int natts = RelationGetDescr(rel)->natts;
+  for (int i = 0; i < natts; ++i) key_position_of_attnum[i] = -1;
+  Oid index_oid = KeyIndex(rel);
+  if (!OidIsValid(index_oid)) return 0;
   Relation index = index_open(index_oid, AccessShareLock);
-  int key_attributes = IndexRelationGetNumberOfKeyAttributes(index);
-  for (int i = 0; i < key_attributes; ++i) {
+  int key_count = IndexRelationGetNumberOfKeyAttributes(index);
+  for (int i = 0; i < key_count; ++i) {
     AttrNumber attnum = index->rd_index->indkey.values[i];
-    if (attnum <= 0) continue;  // cannot happen for a primary key or replica identity index
-    int column = column_of_attnum[attnum - 1];
-    info->key_columns[info->key_count++] = column;
-    Form_pg_attribute attribute = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
-    if (!OutputIgnoresSettings(getBaseType(attribute->atttypid))) *key_sensitive = true;
+    if (attnum > 0) key_position_of_attnum[attnum - 1] = i;  // expressions cannot be keys here
   }
   index_close(index, AccessShareLock);
+  return key_count;
 }
 
 // BuildRelationArchiveInfo computes everything in a fresh memory context under the caller's
@@ -178,6 +199,8 @@ RelationArchiveInfo* BuildRelationArchiveInfo(Relation rel) {
                                                     RelationGetRelationName(rel));
 
   TupleDesc descriptor = RelationGetDescr(rel);
+  int* key_position_of_attnum = static_cast<int*>(palloc(sizeof(int) * (descriptor->natts + 1)));
+  info->key_count = KeyPositions(rel, key_position_of_attnum);
   info->columns = static_cast<ColumnConverter*>(palloc0(sizeof(ColumnConverter) * descriptor->natts));
   bool any_sensitive = false;
   for (int i = 0; i < descriptor->natts; ++i) {
@@ -185,12 +208,15 @@ RelationArchiveInfo* BuildRelationArchiveInfo(Relation rel) {
     if (attribute->attisdropped) continue;
     ColumnConverter* column = &info->columns[info->column_count++];
     column->attnum = attribute->attnum;
+    column->key_position = key_position_of_attnum[i];
     column->key.type = jbvString;
     column->key.val.string.val = pstrdup(NameStr(attribute->attname));
     column->key.val.string.len = strlen(column->key.val.string.val);
     bool sensitive = false;
-    column->kind = ClassifyColumn(attribute->atttypid, &sensitive);
+    column->kind = ClassifyColumn(attribute->atttypid, column->key_position >= 0, &column->element, &sensitive);
     any_sensitive |= sensitive;
+    if (info->key_count == 1 && column->key_position == 0 && !OutputIgnoresSettings(getBaseType(attribute->atttypid)))
+      any_sensitive = true;  // object_id is the key's text output
     Oid output_function;
     bool is_varlena;
     getTypeOutputInfo(attribute->atttypid, &output_function, &is_varlena);
@@ -200,12 +226,8 @@ RelationArchiveInfo* BuildRelationArchiveInfo(Relation rel) {
   // jsonb stores object keys sorted (shorter first, then bytewise) and sorts every object it
   // builds; visiting the columns in that order makes the sort a single pass over sorted keys.
   qsort(info->columns, info->column_count, sizeof(ColumnConverter), CompareJsonbKeyOrder);
-  int* column_of_attnum = static_cast<int*>(palloc(sizeof(int) * (descriptor->natts + 1)));
-  for (int c = 0; c < info->column_count; ++c) column_of_attnum[info->columns[c].attnum - 1] = c;
-  bool key_sensitive = false;
-  FindKeyColumns(rel, info, column_of_attnum, &key_sensitive);
-  info->needs_canonical_settings = any_sensitive || (info->key_count == 1 && key_sensitive);
-  pfree(column_of_attnum);
+  info->needs_canonical_settings = any_sensitive;
+  pfree(key_position_of_attnum);
   MemoryContextSwitchTo(old);
   return info;
 }

@@ -19,14 +19,27 @@ enum class ColumnKind : uint8 {
   kTimestamp,
   kTimestampTz,
   kText,
+  kUuid,
   kJsonb,
+  kArray,         // an array whose elements have one of the kinds above
   kOutputString,  // the type's output function, as a JSON string
-  kToJsonb,       // arrays, composites, json, user types with casts to json
+  kToJsonb,       // other arrays, composites, json, user types with casts to json
+};
+
+// ArrayElement describes the elements of a kArray column, for deconstruct_array.
+struct ArrayElement {
+  ColumnKind kind;
+  Oid type;
+  int16 length;
+  bool by_value;
+  char alignment;
 };
 
 struct ColumnConverter {
   AttrNumber attnum;
   ColumnKind kind;
+  int key_position;  // position in the primary/replica-identity key, or -1
+  ArrayElement element;
   JsonbValue key;    // the column name as a jsonb string
   FmgrInfo output;   // the type's output function (kOutputString and single-column keys)
   FmgrInfo to_jsonb; // to_jsonb() with a call expression typed as this column (kToJsonb)
@@ -44,7 +57,6 @@ struct RelationArchiveInfo {
   int column_count;
   ColumnConverter* columns;
   int key_count;          // 0 when the table has neither primary key nor replica identity index
-  int key_columns[INDEX_MAX_KEYS];  // indexes into columns
   // Some column (or the key's text) renders differently under other TimeZone, DateStyle,
   // IntervalStyle, extra_float_digits or bytea_output: convert under the canonical settings.
   bool needs_canonical_settings;

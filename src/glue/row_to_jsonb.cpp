@@ -88,12 +88,9 @@ void SetJsonb(JsonbValue* value, Jsonb* document) {
   value->val.binary.len = VARSIZE(document) - VARHDRSZ;
 }
 
-void ConvertColumn(ColumnConverter* column, Datum datum, bool is_null, JsonbValue* value) {
-  if (is_null) {
-    value->type = jbvNull;
-    return;
-  }
-  switch (column->kind) {
+// ConvertDirect converts a value of one of the direct kinds (never kArray, kOutputString or kToJsonb).
+void ConvertDirect(ColumnKind kind, Datum datum, JsonbValue* value) {
+  switch (kind) {
     case ColumnKind::kBool:
       value->type = jbvBool;
       value->val.boolean = DatumGetBool(datum);
@@ -135,35 +132,100 @@ void ConvertColumn(ColumnConverter* column, Datum datum, bool is_null, JsonbValu
       SetString(value, VARDATA_ANY(string), VARSIZE_ANY_EXHDR(string));
       return;
     }
+    case ColumnKind::kUuid: {
+      char* text = static_cast<char*>(palloc(UUID_LEN * 2 + 5));
+      boundary::FormatUuid(DatumGetUUIDP(datum)->data, text);
+      SetString(value, text, UUID_LEN * 2 + 4);
+      return;
+    }
     case ColumnKind::kJsonb:
       SetJsonb(value, DatumGetJsonbP(datum));
       return;
+    case ColumnKind::kArray:
     case ColumnKind::kOutputString:
-      SetCString(value, OutputFunctionCall(&column->output, datum));
-      return;
     case ColumnKind::kToJsonb:
-      SetJsonb(value, DatumGetJsonbP(FunctionCall1(&column->to_jsonb, datum)));
-      return;
+      break;
   }
+  elog(ERROR, "deleted_record: unexpected column kind %d", static_cast<int>(kind));
+}
+
+// PushArrayDimension pushes one dimension of an array as a JSON array, nesting as to_jsonb does.
+void PushArrayDimension(JsonbParseState** state, const ArrayElement* element, int dimension, int dimensions,
+                        const int* lengths, const Datum* values, const bool* nulls, int* next) {
+  pushJsonbValue(state, WJB_BEGIN_ARRAY, nullptr);
+  for (int i = 0; i < lengths[dimension]; ++i) {
+    if (dimension + 1 < dimensions) {
+      PushArrayDimension(state, element, dimension + 1, dimensions, lengths, values, nulls, next);
+      continue;
+    }
+    JsonbValue value;
+    if (nulls[*next])
+      value.type = jbvNull;
+    else
+      ConvertDirect(element->kind, values[*next], &value);
+    (*next)++;
+    pushJsonbValue(state, WJB_ELEM, &value);
+  }
+  pushJsonbValue(state, WJB_END_ARRAY, nullptr);
+}
+
+void PushArray(JsonbParseState** state, const ArrayElement* element, Datum datum) {
+  ArrayType* array = DatumGetArrayTypeP(datum);
+  int dimensions = ARR_NDIM(array);
+  int* lengths = ARR_DIMS(array);
+  if (ArrayGetNItems(dimensions, lengths) <= 0) {
+    pushJsonbValue(state, WJB_BEGIN_ARRAY, nullptr);
+    pushJsonbValue(state, WJB_END_ARRAY, nullptr);
+    return;
+  }
+  Datum* values;
+  bool* nulls;
+  int count;
+  deconstruct_array(array, element->type, element->length, element->by_value, element->alignment, &values, &nulls,
+                    &count);
+  int next = 0;
+  PushArrayDimension(state, element, 0, dimensions, lengths, values, nulls, &next);
+}
+
+// PushColumn pushes one column's value into the object under construction; the scalar (or
+// binary) value is also returned in *value for the key columns' reuse (never for arrays).
+void PushColumn(ColumnConverter* column, Datum datum, bool is_null, JsonbParseState** state, JsonbValue* value) {
+  if (is_null) {
+    value->type = jbvNull;
+  } else if (column->kind == ColumnKind::kArray) {
+    PushArray(state, &column->element, datum);
+    return;
+  } else if (column->kind == ColumnKind::kOutputString) {
+    SetCString(value, OutputFunctionCall(&column->output, datum));
+  } else if (column->kind == ColumnKind::kToJsonb) {
+    SetJsonb(value, DatumGetJsonbP(FunctionCall1(&column->to_jsonb, datum)));
+  } else {
+    ConvertDirect(column->kind, datum, value);
+  }
+  pushJsonbValue(state, WJB_VALUE, value);
 }
 
 // KeyText renders object_id: the key's text output, or a JSON array for composite keys.
-void KeyText(const RelationArchiveInfo* info, const Datum* values, const bool* nulls, const JsonbValue* converted,
-             ConvertedRow* result) {
+void KeyText(const RelationArchiveInfo* info, const Datum* values, const bool* nulls, ColumnConverter* const* key_columns,
+             const JsonbValue* key_values, ConvertedRow* result) {
   result->object_id_is_null = true;
   if (info->key_count == 0) return;
   if (info->key_count == 1) {
-    ColumnConverter* column = &info->columns[info->key_columns[0]];
-    int index = column->attnum - 1;
-    if (nulls[index]) return;
-    result->object_id = CStringGetTextDatum(OutputFunctionCall(&column->output, values[index]));
+    ColumnConverter* column = key_columns[0];
+    if (column == nullptr || nulls[column->attnum - 1]) return;
+    const JsonbValue* converted = &key_values[0];
+    // Text and uuid keys: the JSON string already is the text output.
+    if (column->kind == ColumnKind::kText || column->kind == ColumnKind::kUuid)
+      result->object_id = PointerGetDatum(cstring_to_text_with_len(converted->val.string.val, converted->val.string.len));
+    else
+      result->object_id = CStringGetTextDatum(OutputFunctionCall(&column->output, values[column->attnum - 1]));
     result->object_id_is_null = false;
     return;
   }
   JsonbParseState* state = nullptr;
   pushJsonbValue(&state, WJB_BEGIN_ARRAY, nullptr);
   for (int k = 0; k < info->key_count; ++k) {
-    JsonbValue element = converted[info->key_columns[k]];
+    JsonbValue element = key_values[k];
     pushJsonbValue(&state, WJB_ELEM, &element);
   }
   Jsonb* array = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_ARRAY, nullptr));
@@ -178,9 +240,8 @@ void ConvertRow(const RelationArchiveInfo* info, HeapTuple tuple, TupleDesc desc
   Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * attribute_count));
   bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * attribute_count));
   heap_deform_tuple(tuple, descriptor, values, nulls);
-  // Composite keys reuse the converted values of their columns.
-  JsonbValue* converted =
-      info->key_count > 1 ? static_cast<JsonbValue*>(palloc(sizeof(JsonbValue) * info->column_count)) : nullptr;
+  JsonbValue key_values[INDEX_MAX_KEYS];
+  ColumnConverter* key_columns[INDEX_MAX_KEYS] = {};
 
   int nest_level = info->needs_canonical_settings ? EnterCanonicalSettings() : -1;
   JsonbParseState* state = nullptr;
@@ -189,14 +250,16 @@ void ConvertRow(const RelationArchiveInfo* info, HeapTuple tuple, TupleDesc desc
     ColumnConverter* column = &info->columns[c];
     int index = column->attnum - 1;
     JsonbValue value;
-    ConvertColumn(column, values[index], nulls[index], &value);
     pushJsonbValue(&state, WJB_KEY, &column->key);
-    pushJsonbValue(&state, WJB_VALUE, &value);
-    if (converted != nullptr) converted[c] = value;
+    PushColumn(column, values[index], nulls[index], &state, &value);
+    if (column->key_position >= 0) {
+      key_values[column->key_position] = value;
+      key_columns[column->key_position] = column;
+    }
   }
   JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
   result->data = JsonbPGetDatum(JsonbValueToJsonb(object));
-  KeyText(info, values, nulls, converted, result);
+  KeyText(info, values, nulls, key_columns, key_values, result);
   LeaveCanonicalSettings(nest_level);
 }
 

@@ -68,3 +68,11 @@ TEST(Uuid7, CounterOverflowBorrowsTheNextMillisecond) {
   }
   EXPECT_EQ(seen.size(), 3001u);
 }
+
+TEST(Uuid7, FormatsIntoABufferLikePostgreSQL) {
+  Uuid uuid = {0xa0, 0xee, 0xbc, 0x99, 0x9c, 0x0b, 0x4e, 0xf8, 0xbb, 0x6d, 0x6b, 0xb9, 0xbd, 0x38, 0x0a, 0x11};
+  char text[37];
+  deleted_record::FormatUuidInto(uuid.data(), text);
+  EXPECT_STREQ(text, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+  EXPECT_EQ(FormatUuid(uuid), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+}
