@@ -180,28 +180,20 @@ void WriteRows(const ArchiveTable* target, BufferedRow* rows, int count) {
 
 ExecutorFinish_hook_type previous_executor_finish = nullptr;
 
-// How many OnExecutorFinish calls are on the stack. Zero means a row is archived outside any
-// statement end that will flush it: the statement that loaded this library (its hook was not
-// installed yet), deferred triggers fired at COMMIT, logical replication apply. Those rows are
-// written at once.
-int statements_finishing = 0;
+// How many batches (statement ends in OnExecutorFinish, TRUNCATE guards) are open. Zero means
+// a row is archived where nothing will flush it later: the statement that loaded this library
+// (its hook was not installed yet), deferred triggers fired at COMMIT, logical replication
+// apply. Those rows are written at once.
+int open_batches = 0;
 
-void OnExecutorFinish(QueryDesc* query) {
-  statements_finishing++;
-  PG_TRY();
-  {
-    if (previous_executor_finish != nullptr)
-      previous_executor_finish(query);
-    else
-      standard_ExecutorFinish(query);
-  }
-  PG_FINALLY();
-  {
-    statements_finishing--;
-  }
-  PG_END_TRY();
-  FlushArchiveBuffer();
+void RunExecutorFinish(void* query) {
+  if (previous_executor_finish != nullptr)
+    previous_executor_finish(static_cast<QueryDesc*>(query));
+  else
+    standard_ExecutorFinish(static_cast<QueryDesc*>(query));
 }
+
+void OnExecutorFinish(QueryDesc* query) { RunArchiveBatch(RunExecutorFinish, query); }
 
 void BufferRow(const ArchiveTable* target, Datum* values, bool* nulls) {
   ArchiveBuffer* buffer = Buffer();
@@ -212,7 +204,7 @@ void BufferRow(const ArchiveTable* target, Datum* values, bool* nulls) {
   buffer->rows[buffer->count].subtransaction = GetCurrentSubTransactionId();
   buffer->count++;
   buffer->bytes += tuple->t_len;
-  if (statements_finishing == 0 || buffer->count == kMaxBufferedRows || buffer->bytes >= kMaxBufferedBytes)
+  if (open_batches == 0 || buffer->count == kMaxBufferedRows || buffer->bytes >= kMaxBufferedBytes)
     FlushArchiveBuffer();
 }
 
@@ -302,6 +294,20 @@ void FlushArchiveBuffer() {
   archive_buffer->bytes = 0;
   WriteRows(target, archive_buffer->rows, count);
   MemoryContextReset(archive_buffer->context);
+}
+
+void RunArchiveBatch(void (*body)(void*), void* argument) {
+  open_batches++;
+  PG_TRY();
+  {
+    body(argument);
+  }
+  PG_FINALLY();
+  {
+    open_batches--;
+  }
+  PG_END_TRY();
+  FlushArchiveBuffer();
 }
 
 void RegisterArchiveWriter() {

@@ -12,6 +12,9 @@ void ArchiveDeletedTuple(Relation rel, HeapTuple tuple);
 // FlushArchiveBuffer writes the buffered archive rows; it runs at the end of every statement.
 void FlushArchiveBuffer();
 
+// RunArchiveBatch runs body(argument), buffering the rows it archives, then flushes them.
+void RunArchiveBatch(void (*body)(void*), void* argument);
+
 // IsArchiveTable is true for the extension's own deleted_record table.
 bool IsArchiveTable(Oid relid);
 

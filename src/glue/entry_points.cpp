@@ -81,7 +81,14 @@ void ArchiveAllRows(Relation rel) {
 // ArchiveBeforeTruncate archives what TRUNCATE of rel removes. Partitions are truncated with
 // their parent and fire their own guards, so a partitioned table archives only the partitions
 // that have no guard of their own (created after deleted_record_attach, say).
-void ArchiveBeforeTruncate(Relation rel, Oid guard_function) {
+struct TruncateTarget {
+  Relation rel;
+  Oid guard_function;
+};
+
+void ArchiveBeforeTruncate(void* argument) {
+  Relation rel = static_cast<TruncateTarget*>(argument)->rel;
+  Oid guard_function = static_cast<TruncateTarget*>(argument)->guard_function;
   if (rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE) {
     ArchiveAllRows(rel);
     return;
@@ -153,10 +160,11 @@ extern "C" Datum deleted_record_truncate_guard(PG_FUNCTION_ARGS) {
                     errdetail("The trigger's single argument must be the policy: %s.", verdict.message),
                     errhint("%s", kUsage)));
   switch (policy) {
-    case 0:  // archive
-      ArchiveBeforeTruncate(rel, definition->tgfoid);
-      FlushArchiveBuffer();
+    case 0: {  // archive
+      TruncateTarget target = {rel, definition->tgfoid};
+      RunArchiveBatch(ArchiveBeforeTruncate, &target);
       break;
+    }
     case 1:  // deny
       ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                       errmsg("TRUNCATE of table \"%s\" is denied by deleted_record", RelationGetRelationName(rel)),
