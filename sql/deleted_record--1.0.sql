@@ -1,6 +1,7 @@
 -- deleted_record 1.0: the archive table, the trigger functions and the SQL API.
 -- Hardening: no CREATE OR REPLACE / IF NOT EXISTS (a pre-created object makes CREATE EXTENSION
--- fail instead of being adopted), no @extschema@ (schema names with quotes or $ must work),
+-- fail instead of being adopted), no substitution of the schema name (schema names with quotes
+-- or $ must work, and PostgreSQL refuses to substitute those),
 -- every catalog reference qualified with pg_catalog, helper functions pin search_path.
 \echo Use "CREATE EXTENSION deleted_record" to load this file. \quit
 
@@ -86,7 +87,7 @@ BEGIN
                              WHEN 'f' THEN 'a foreign table' WHEN 'S' THEN 'a sequence'
                              WHEN 'i' THEN 'an index' WHEN 'I' THEN 'a partitioned index'
                              WHEN 'c' THEN 'a composite type' WHEN 't' THEN 'a TOAST table'
-                             ELSE 'of relkind ' || rel.relkind END
+                             ELSE 'of relkind ' || rel.relkind::text END
             USING ERRCODE = 'wrong_object_type',
                   HINT = 'Only ordinary and partitioned tables can be attached.';
     END IF;
@@ -112,7 +113,7 @@ BEGIN
         -- TRUNCATE guards live on the table and on each of its partitions.
         FOR leaf IN SELECT t.tgrelid::regclass FROM pg_trigger t
                      WHERE t.tgname = 'deleted_record_truncate_guard'
-                       AND t.tgrelid IN (SELECT relid FROM pg_partition_tree(target)) LOOP
+                       AND t.tgrelid IN (SELECT relid FROM pg_partition_tree(target) UNION SELECT target) LOOP
             EXECUTE format('DROP TRIGGER deleted_record_truncate_guard ON %s', leaf);
             dropped := dropped + 1;
         END LOOP;

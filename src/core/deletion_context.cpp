@@ -22,7 +22,7 @@ class ShapeChecker : public nlohmann::json_sax<nlohmann::json> {
   bool string(string_t& value) override {
     // jsonb cannot store the NUL character (PostgreSQL rejects \u0000 in jsonb text).
     if (value.find('\0') != string_t::npos) {
-      problem_ = "\\u0000 cannot be stored in jsonb";
+      problem_ = "contains \\u0000, which jsonb cannot store";
       return false;
     }
     return Scalar("a string");
@@ -37,7 +37,7 @@ class ShapeChecker : public nlohmann::json_sax<nlohmann::json> {
     std::string what = error.what();
     // Drop nlohmann's "[json.exception.parse_error.101] " prefix: users need the sentence only.
     if (auto end = what.find("] "); what.rfind("[json.exception", 0) == 0 && end != std::string::npos) what.erase(0, end + 2);
-    problem_ = "not valid JSON (at byte " + std::to_string(position) + "): " + what;
+    problem_ = "is not valid JSON (at byte " + std::to_string(position) + "): " + what;
     return false;
   }
 
@@ -52,7 +52,7 @@ class ShapeChecker : public nlohmann::json_sax<nlohmann::json> {
   bool Open(const char* type) {
     if (top_level_type_.empty()) top_level_type_ = type;
     if (++depth_ > kMaxDepth) {
-      problem_ = "JSON nested deeper than " + std::to_string(kMaxDepth) + " levels";
+      problem_ = "is nested deeper than " + std::to_string(kMaxDepth) + " levels";
       return false;
     }
     return true;
@@ -74,7 +74,7 @@ std::optional<std::string> MetadataProblem(std::string_view text) {
   ShapeChecker checker;
   bool parsed = nlohmann::json::sax_parse(text.begin(), text.end(), &checker);
   if (!checker.problem().empty()) return checker.problem();
-  if (!parsed) return std::string("not valid JSON");
+  if (!parsed) return std::string("is not valid JSON");
   if (checker.top_level_type() != "an object") return "must be a JSON object, not " + checker.top_level_type();
   return std::nullopt;
 }

@@ -9,7 +9,8 @@
 namespace deleted_record {
 
 // MetadataProblem returns why text cannot be the deleted_record.metadata setting (it must be a
-// JSON object that jsonb can store), or nothing when it is acceptable. Empty text means "unset".
+// JSON object that jsonb can store), as a predicate ("is not valid JSON ...", "must be a JSON
+// object, not an array"), or nothing when it is acceptable. Empty text means "unset".
 std::optional<std::string> MetadataProblem(std::string_view text);
 
 // RequiredContext is the deleted_record.require_context policy.

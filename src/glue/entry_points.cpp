@@ -165,15 +165,19 @@ extern "C" Datum deleted_record_truncate_guard(PG_FUNCTION_ARGS) {
       RunArchiveBatch(ArchiveBeforeTruncate, &target);
       break;
     }
-    case 1:  // deny
+    case 1: {  // deny
+      // The policy is set on the attached table: for a partition, that is its root.
+      Oid attached = RelationGetRelid(rel);
+      if (rel->rd_rel->relispartition) attached = llast_oid(get_partition_ancestors(attached));
       ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                       errmsg("TRUNCATE of table \"%s\" is denied by deleted_record", RelationGetRelationName(rel)),
                       errdetail("Its rows would be removed without being archived."),
                       errhint("Use DELETE, or allow it with SELECT deleted_record_attach('%s', on_truncate => "
                               "'archive').",
-                              quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-                                                         RelationGetRelationName(rel)))));
+                              quote_qualified_identifier(get_namespace_name(get_rel_namespace(attached)),
+                                                         get_rel_name(attached)))));
       break;
+    }
     default:  // ignore
       break;
   }

@@ -51,6 +51,15 @@ Datum MetadataAsJsonb(const char* text) {
   return cached_metadata;
 }
 
+// MissingContextHint says how to set what require_context found missing.
+const char* MissingContextHint(int policy, bool has_actor, bool has_reason) {
+  bool need_actor = (policy == 1 || policy == 3) && !has_actor;
+  bool need_reason = (policy == 2 || policy == 3) && !has_reason;
+  if (need_actor && need_reason) return "Set both first: SELECT deleted_record_set_context('<actor>', '<reason>').";
+  if (need_actor) return "Set it first: SET LOCAL deleted_record.actor = '<who>'.";
+  return "Set it first: SET LOCAL deleted_record.reason = '<why>'.";
+}
+
 const char* RequireContextName(int value) {
   for (const config_enum_entry* option = kRequireContextOptions; option->name != nullptr; ++option)
     if (option->val == value) return option->name;
@@ -86,8 +95,7 @@ void ReadDeletionContext(const char* qualified_relation_name, DeletionContext* c
               (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                errmsg("deleting from %s requires %s", qualified_relation_name, verdict.message),
                errdetail("deleted_record.require_context is \"%s\".", RequireContextName(require_context_setting)),
-               errhint("Set the deletion context first, for example SET LOCAL deleted_record.reason = '...' "
-                       "or SELECT deleted_record_set_context(actor, reason).")));
+               errhint("%s", MissingContextHint(require_context_setting, has_actor, has_reason))));
   }
   context->actor_is_null = !has_actor;
   context->actor = has_actor ? CStringGetTextDatum(actor_setting) : (Datum) 0;
