@@ -72,6 +72,8 @@ void ReadExtension(Oid extension, Oid* schema, Oid* owner) {
   table_close(catalog, AccessShareLock);
 }
 
+void ForgetInsertSlots();
+
 const ArchiveTable* ResolveArchiveTable() {
   if (archive_table.valid) return &archive_table;
   Oid extension = get_extension_oid("deleted_record", true);
@@ -99,7 +101,10 @@ const ArchiveTable* ResolveArchiveTable() {
   resolved.descriptor = CreateTupleDescCopy(RelationGetDescr(archive));
   MemoryContextSwitchTo(old);
   table_close(archive, AccessShareLock);
-  if (archive_table.descriptor != nullptr) FreeTupleDesc(archive_table.descriptor);
+  if (archive_table.descriptor != nullptr) {
+    ForgetInsertSlots();  // before the address can be reused by a descriptor of another shape
+    FreeTupleDesc(archive_table.descriptor);
+  }
   resolved.relid = relid;
   resolved.owner = owner;
   resolved.valid = true;
@@ -126,6 +131,43 @@ struct ArchiveBuffer {
 };
 
 ArchiveBuffer* archive_buffer = nullptr;
+
+// Slots for the multi-insert, reused across flushes. They are built on the archive table's
+// descriptor copy, which is not reference-counted: slots on the relation's own descriptor would
+// each pin it, and releasing a thousand pins costs a linear search each.
+struct InsertSlots {
+  MemoryContext context;
+  TupleDesc descriptor;  // the descriptor the slots were made for
+  int count;
+  TupleTableSlot* slots[kMaxBufferedRows];
+};
+
+InsertSlots* insert_slots = nullptr;
+
+void ForgetInsertSlots() {
+  if (insert_slots == nullptr) return;
+  MemoryContextReset(insert_slots->context);
+  insert_slots->descriptor = nullptr;
+  insert_slots->count = 0;
+}
+
+TupleTableSlot** SlotsFor(TupleDesc descriptor, int count) {
+  if (insert_slots == nullptr) {
+    insert_slots = static_cast<InsertSlots*>(MemoryContextAllocZero(TopMemoryContext, sizeof(InsertSlots)));
+    insert_slots->context = AllocSetContextCreate(TopMemoryContext, "deleted_record insert slots",
+                                                  ALLOCSET_DEFAULT_SIZES);
+  }
+  if (insert_slots->descriptor != descriptor) {
+    MemoryContextReset(insert_slots->context);
+    insert_slots->descriptor = descriptor;
+    insert_slots->count = 0;
+  }
+  MemoryContext old = MemoryContextSwitchTo(insert_slots->context);
+  while (insert_slots->count < count)
+    insert_slots->slots[insert_slots->count++] = MakeTupleTableSlot(descriptor, &TTSOpsHeapTuple);
+  MemoryContextSwitchTo(old);
+  return insert_slots->slots;
+}
 
 ArchiveBuffer* Buffer() {
   if (archive_buffer == nullptr) {
@@ -158,21 +200,16 @@ void WriteRows(const ArchiveTable* target, BufferedRow* rows, int count) {
   ResultRelInfo* result_relation = makeNode(ResultRelInfo);
   InitResultRelInfo(result_relation, archive, 1, nullptr, 0);
   ExecOpenIndices(result_relation, false);
-  MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
-  TupleTableSlot** slots = static_cast<TupleTableSlot**>(palloc(sizeof(TupleTableSlot*) * count));
-  for (int i = 0; i < count; ++i) {
-    slots[i] = ExecInitExtraTupleSlot(estate, RelationGetDescr(archive), &TTSOpsHeapTuple);
-    ExecStoreHeapTuple(rows[i].tuple, slots[i], false);
-  }
-  MemoryContextSwitchTo(old);
+  TupleTableSlot** slots = SlotsFor(target->descriptor, count);
+  for (int i = 0; i < count; ++i) ExecStoreHeapTuple(rows[i].tuple, slots[i], false);
   table_multi_insert(archive, slots, count, GetCurrentCommandId(true), 0, nullptr);
   for (int i = 0; i < count; ++i) {
     List* recheck = ExecInsertIndexTuples(result_relation, slots[i], estate, false, false, nullptr, NIL);
     list_free(recheck);
     ResetPerTupleExprContext(estate);
+    ExecClearTuple(slots[i]);  // frees the copy the multi-insert materialized
   }
   ExecCloseIndices(result_relation);
-  ExecResetTupleTable(estate->es_tupleTable, false);
   FreeExecutorState(estate);
   SetUserIdAndSecContext(saved_user, saved_security_context);
   table_close(archive, NoLock);
