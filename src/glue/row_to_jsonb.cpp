@@ -76,16 +76,21 @@ void SetFloat(JsonbValue* value, double number, bool is_float4) {
       DirectFunctionCall3(numeric_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
 }
 
-// SetJsonb stores a jsonb document: scalars as themselves, containers as binary, which
-// pushJsonbValue unpacks into the enclosing object.
+// SetJsonb stores a jsonb document as an in-memory JsonbValue tree (scalars as themselves), the
+// form JsonbValueToJsonb serializes; nested binary containers are not accepted there.
 void SetJsonb(JsonbValue* value, Jsonb* document) {
   if (JB_ROOT_IS_SCALAR(document)) {
     if (!JsonbExtractScalar(&document->root, value)) elog(ERROR, "could not extract scalar from jsonb");
     return;
   }
-  value->type = jbvBinary;
-  value->val.binary.data = &document->root;
-  value->val.binary.len = VARSIZE(document) - VARHDRSZ;
+  JsonbParseState* state = nullptr;
+  JsonbIterator* iterator = JsonbIteratorInit(&document->root);
+  JsonbValue token_value;
+  JsonbIteratorToken token;
+  JsonbValue* tree = nullptr;
+  while ((token = JsonbIteratorNext(&iterator, &token_value, false)) != WJB_DONE)
+    tree = pushJsonbValue(&state, token, token < WJB_BEGIN_ARRAY ? &token_value : nullptr);
+  *value = *tree;
 }
 
 // ConvertDirect converts a value of one of the direct kinds (never kArray, kOutputString or kToJsonb).
@@ -149,33 +154,37 @@ void ConvertDirect(ColumnKind kind, Datum datum, JsonbValue* value) {
   elog(ERROR, "deleted_record: unexpected column kind %d", static_cast<int>(kind));
 }
 
-// PushArrayDimension pushes one dimension of an array as a JSON array, nesting as to_jsonb does.
-void PushArrayDimension(JsonbParseState** state, const ArrayElement* element, int dimension, int dimensions,
-                        const int* lengths, const Datum* values, const bool* nulls, int* next) {
-  pushJsonbValue(state, WJB_BEGIN_ARRAY, nullptr);
-  for (int i = 0; i < lengths[dimension]; ++i) {
+// BuildArrayDimension builds one dimension of an array as a JSON array, nesting as to_jsonb does.
+void BuildArrayDimension(const ArrayElement* element, int dimension, int dimensions, const int* lengths,
+                         const Datum* values, const bool* nulls, int* next, JsonbValue* result) {
+  int count = lengths[dimension];
+  result->type = jbvArray;
+  result->val.array.rawScalar = false;
+  result->val.array.nElems = count;
+  result->val.array.elems = static_cast<JsonbValue*>(palloc(sizeof(JsonbValue) * count));
+  for (int i = 0; i < count; ++i) {
+    JsonbValue* item = &result->val.array.elems[i];
     if (dimension + 1 < dimensions) {
-      PushArrayDimension(state, element, dimension + 1, dimensions, lengths, values, nulls, next);
+      BuildArrayDimension(element, dimension + 1, dimensions, lengths, values, nulls, next, item);
       continue;
     }
-    JsonbValue value;
     if (nulls[*next])
-      value.type = jbvNull;
+      item->type = jbvNull;
     else
-      ConvertDirect(element->kind, values[*next], &value);
+      ConvertDirect(element->kind, values[*next], item);
     (*next)++;
-    pushJsonbValue(state, WJB_ELEM, &value);
   }
-  pushJsonbValue(state, WJB_END_ARRAY, nullptr);
 }
 
-void PushArray(JsonbParseState** state, const ArrayElement* element, Datum datum) {
+void SetArray(JsonbValue* value, const ArrayElement* element, Datum datum) {
   ArrayType* array = DatumGetArrayTypeP(datum);
   int dimensions = ARR_NDIM(array);
   int* lengths = ARR_DIMS(array);
   if (ArrayGetNItems(dimensions, lengths) <= 0) {
-    pushJsonbValue(state, WJB_BEGIN_ARRAY, nullptr);
-    pushJsonbValue(state, WJB_END_ARRAY, nullptr);
+    value->type = jbvArray;
+    value->val.array.rawScalar = false;
+    value->val.array.nElems = 0;
+    value->val.array.elems = nullptr;
     return;
   }
   Datum* values;
@@ -184,25 +193,21 @@ void PushArray(JsonbParseState** state, const ArrayElement* element, Datum datum
   deconstruct_array(array, element->type, element->length, element->by_value, element->alignment, &values, &nulls,
                     &count);
   int next = 0;
-  PushArrayDimension(state, element, 0, dimensions, lengths, values, nulls, &next);
+  BuildArrayDimension(element, 0, dimensions, lengths, values, nulls, &next, value);
 }
 
-// PushColumn pushes one column's value into the object under construction; the scalar (or
-// binary) value is also returned in *value for the key columns' reuse (never for arrays).
-void PushColumn(ColumnConverter* column, Datum datum, bool is_null, JsonbParseState** state, JsonbValue* value) {
-  if (is_null) {
+// ConvertColumn converts one column's value into *value.
+void ConvertColumn(ColumnConverter* column, Datum datum, bool is_null, JsonbValue* value) {
+  if (is_null)
     value->type = jbvNull;
-  } else if (column->kind == ColumnKind::kArray) {
-    PushArray(state, &column->element, datum);
-    return;
-  } else if (column->kind == ColumnKind::kOutputString) {
+  else if (column->kind == ColumnKind::kArray)
+    SetArray(value, &column->element, datum);
+  else if (column->kind == ColumnKind::kOutputString)
     SetCString(value, OutputFunctionCall(&column->output, datum));
-  } else if (column->kind == ColumnKind::kToJsonb) {
+  else if (column->kind == ColumnKind::kToJsonb)
     SetJsonb(value, DatumGetJsonbP(FunctionCall1(&column->to_jsonb, datum)));
-  } else {
+  else
     ConvertDirect(column->kind, datum, value);
-  }
-  pushJsonbValue(state, WJB_VALUE, value);
 }
 
 // KeyText renders object_id: the key's text output, or a JSON array for composite keys.
@@ -222,13 +227,12 @@ void KeyText(const RelationArchiveInfo* info, const Datum* values, const bool* n
     result->object_id_is_null = false;
     return;
   }
-  JsonbParseState* state = nullptr;
-  pushJsonbValue(&state, WJB_BEGIN_ARRAY, nullptr);
-  for (int k = 0; k < info->key_count; ++k) {
-    JsonbValue element = key_values[k];
-    pushJsonbValue(&state, WJB_ELEM, &element);
-  }
-  Jsonb* array = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_ARRAY, nullptr));
+  JsonbValue key_array;
+  key_array.type = jbvArray;
+  key_array.val.array.rawScalar = false;
+  key_array.val.array.nElems = info->key_count;
+  key_array.val.array.elems = const_cast<JsonbValue*>(key_values);
+  Jsonb* array = JsonbValueToJsonb(&key_array);
   result->object_id = CStringGetTextDatum(JsonbToCString(nullptr, &array->root, VARSIZE(array)));
   result->object_id_is_null = false;
 }
@@ -244,21 +248,25 @@ void ConvertRow(const RelationArchiveInfo* info, HeapTuple tuple, TupleDesc desc
   ColumnConverter* key_columns[INDEX_MAX_KEYS] = {};
 
   int nest_level = info->needs_canonical_settings ? EnterCanonicalSettings() : -1;
-  JsonbParseState* state = nullptr;
-  pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
+  // The columns are already in jsonb key order with unique names, so the object is built as a
+  // JsonbValue directly and serialized once, with no parse state and no key sort.
+  JsonbValue object;
+  object.type = jbvObject;
+  object.val.object.nPairs = info->column_count;
+  object.val.object.pairs = static_cast<JsonbPair*>(palloc(sizeof(JsonbPair) * Max(info->column_count, 1)));
   for (int c = 0; c < info->column_count; ++c) {
     ColumnConverter* column = &info->columns[c];
     int index = column->attnum - 1;
-    JsonbValue value;
-    pushJsonbValue(&state, WJB_KEY, &column->key);
-    PushColumn(column, values[index], nulls[index], &state, &value);
+    JsonbPair* pair = &object.val.object.pairs[c];
+    pair->key = column->key;
+    pair->order = c;
+    ConvertColumn(column, values[index], nulls[index], &pair->value);
     if (column->key_position >= 0) {
-      key_values[column->key_position] = value;
+      key_values[column->key_position] = pair->value;
       key_columns[column->key_position] = column;
     }
   }
-  JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
-  result->data = JsonbPGetDatum(JsonbValueToJsonb(object));
+  result->data = JsonbPGetDatum(JsonbValueToJsonb(&object));
   KeyText(info, values, nulls, key_columns, key_values, result);
   LeaveCanonicalSettings(nest_level);
 }
