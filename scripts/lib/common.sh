@@ -84,7 +84,7 @@ cluster_start() {
   if [ -n "${VALGRIND_LOG_DIR:-}" ]; then
     {
       echo '#!/bin/bash'
-      printf 'exec valgrind --quiet --tool=memcheck --trace-children=yes --track-origins=no --leak-check=no'
+      printf 'exec valgrind --quiet --tool=memcheck --trace-children=yes --track-origins=no --leak-check=no --vgdb=no'
       printf ' --error-exitcode=0 --log-file=%q --suppressions=%q %q "$@"\n' \
         "$VALGRIND_LOG_DIR/vg.%p.log" "$REPO_ROOT/test/valgrind.supp" "$PGBIN/postgres"
     } >"$dir/postgres-valgrind"

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# update_paths: the upgrade harness. For every update path the installed scripts offer
+# (pg_extension_update_paths), install the source version, archive some rows, ALTER EXTENSION
+# UPDATE to the target, and check that the archive survived unchanged, that the attached tables
+# keep archiving, and that the extension's objects are exactly those of a fresh install of the
+# target. With a single version there is nothing to update: one check says so and verifies that
+# the installed versions are exactly those of sql/deleted_record--*.sql.
+# DELETED_RECORD_SQL_DIR overrides the directory of install scripts (for testing this harness).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../../scripts/lib/common.sh"
+source "$here/../lib/tap.sh"
+ensure_prereqs
+sql_dir=${DELETED_RECORD_SQL_DIR:-$REPO_ROOT/sql}
+
+tmp=$(mktemp -d /tmp/deleted_record_update.XXXXXX)
+chmod 755 "$tmp"
+trap 'cluster_stop; rm -rf "$tmp"' EXIT
+cluster_start "$tmp/cluster" >/dev/null
+
+q() { local db=$1; shift; psql -X -qAt -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+
+ARCHIVE_SQL="SELECT id, data, object_id, table_name, schema_name, partition_name, actor, reason, metadata,
+  xact_id, session_user_name, current_user_name, deleted_at, updated_at FROM deleted_record ORDER BY id"
+
+# The extension's objects and their definitions, one sorted line (or block) per fact.
+FINGERPRINT_SQL=$(cat <<'SQL'
+WITH ext AS (SELECT oid FROM pg_extension WHERE extname = 'deleted_record'),
+members AS (
+  SELECT d.classid, d.objid FROM pg_depend d JOIN ext ON d.refobjid = ext.oid
+   WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'),
+rels AS (SELECT c.* FROM pg_class c JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid)
+SELECT line FROM (
+  SELECT 'member: ' || pg_describe_object(classid, objid, 0) FROM members
+  UNION ALL
+  SELECT 'extension: ' || extname || ' schema ' || extnamespace::regnamespace || ' relocatable ' || extrelocatable
+         || ' config ' || coalesce(extconfig::regclass[]::text, '-') || ' ' || coalesce(extcondition::text, '-')
+    FROM pg_extension WHERE oid = (SELECT oid FROM ext)
+  UNION ALL
+  SELECT 'function: ' || p.oid::regprocedure || ' acl ' || coalesce(p.proacl::text, 'default') || E'\n'
+         || CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) ELSE 'kind ' || p.prokind::text END
+    FROM pg_proc p JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
+  UNION ALL
+  SELECT 'type: ' || format_type(t.oid, NULL) || ' ' || t.typtype::text || ' '
+         || coalesce((SELECT string_agg(enumlabel::text, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = t.oid), '')
+    FROM pg_type t JOIN members m ON m.classid = 'pg_type'::regclass AND m.objid = t.oid
+  UNION ALL
+  SELECT 'relation: ' || c.oid::regclass || ' kind ' || c.relkind::text || ' persistence ' || c.relpersistence::text
+         || ' replident ' || c.relreplident::text || ' acl ' || coalesce(c.relacl::text, 'default')
+         || ' options ' || coalesce(c.reloptions::text, '-')
+    FROM rels c
+  UNION ALL
+  SELECT 'column: ' || a.attrelid::regclass || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+         || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
+         || coalesce(' DEFAULT ' || pg_get_expr(ad.adbin, ad.adrelid), '')
+         || CASE WHEN a.attcollation <> 0 THEN ' COLLATE ' || a.attcollation::regcollation ELSE '' END
+         || ' storage ' || a.attstorage::text || coalesce(' acl ' || a.attacl::text, '')
+    FROM rels c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+    LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+  UNION ALL
+  SELECT 'index: ' || pg_get_indexdef(i.indexrelid) FROM rels c JOIN pg_index i ON i.indrelid = c.oid
+  UNION ALL
+  SELECT 'constraint: ' || co.conrelid::regclass || ' ' || co.conname || ' ' || pg_get_constraintdef(co.oid)
+    FROM rels c JOIN pg_constraint co ON co.conrelid = c.oid
+  UNION ALL
+  SELECT 'trigger: ' || pg_get_triggerdef(t.oid) FROM rels c JOIN pg_trigger t ON t.tgrelid = c.oid AND NOT t.tgisinternal
+  UNION ALL
+  SELECT 'event trigger: ' || e.evtname || ' on ' || e.evtevent || ' tags ' || coalesce(e.evttags::text, '-')
+         || ' executes ' || e.evtfoid::regprocedure || ' enabled ' || e.evtenabled::text
+    FROM pg_event_trigger e JOIN members m ON m.classid = 'pg_event_trigger'::regclass AND m.objid = e.oid
+  UNION ALL
+  SELECT 'policy: ' || pol.polname || ' on ' || pol.polrelid::regclass FROM rels c JOIN pg_policy pol ON pol.polrelid = c.oid
+  UNION ALL
+  SELECT 'view: ' || c.oid::regclass || E'\n' || pg_get_viewdef(c.oid) FROM rels c WHERE c.relkind IN ('v', 'm')
+  UNION ALL
+  SELECT 'comment: ' || pg_describe_object(d.classoid, d.objoid, d.objsubid) || ' = ' || d.description
+    FROM pg_description d JOIN members m ON d.classoid = m.classid AND d.objoid = m.objid
+  UNION ALL
+  SELECT 'init privs: ' || pg_describe_object(ip.classoid, ip.objoid, ip.objsubid) || ' ' || ip.privtype::text || ' ' || ip.initprivs::text
+    FROM pg_init_privs ip JOIN members m ON ip.classoid = m.classid AND ip.objoid = m.objid
+) facts(line)
+ORDER BY 1
+SQL
+)
+
+# Versions the scripts in sql_dir provide, and versions the server offers.
+file_versions=$(for f in "$sql_dir"/deleted_record--*.sql; do
+  v=${f##*/deleted_record--}; v=${v%.sql}
+  case "$v" in *--*) ;; *) echo "$v" ;; esac
+done | sort)
+server_versions=$(q postgres -c "SELECT version FROM pg_available_extension_versions WHERE name = 'deleted_record' ORDER BY 1")
+paths=$(q postgres -c "SELECT source, target, path FROM pg_extension_update_paths('deleted_record')
+                        WHERE path IS NOT NULL ORDER BY 1, 2")
+
+if [ -z "$paths" ]; then
+  if [ -n "$file_versions" ] && [ "$server_versions" = "$file_versions" ] && [ "$(wc -l <<<"$file_versions")" -eq 1 ]; then
+    ok "no update paths yet (only $file_versions)"
+  else
+    not_ok "no update paths yet (only one version)"
+    printf '#   versions in %s: %s\n#   versions offered by the server: %s\n' "$sql_dir" \
+      "$(echo $file_versions)" "$(echo $server_versions)"
+  fi
+  tap_done; exit
+fi
+
+check "the server offers exactly the versions in $sql_dir" "$(echo $file_versions)" "$(echo $server_versions)"
+default_version=$(q postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'deleted_record'")
+for v in $file_versions; do
+  # Every version older than the default one must have a way up to it.
+  [ "$(printf '%s\n' "$v" "$default_version" | sort -V | head -1)" = "$v" ] && [ "$v" != "$default_version" ] || continue
+  check "version $v can be updated to the default version $default_version" "$v" \
+    "$(awk -F'|' -v s="$v" -v t="$default_version" '$1 == s && $2 == t {print $1}' <<<"$paths")"
+done
+
+n=0
+while IFS='|' read -r source target path; do
+  n=$((n + 1)); db=upgrade_$n; fresh=fresh_$n
+  what="update $source -> $target (path $path)"
+  createdb "$db" && createdb "$fresh" || die "createdb failed"
+  out=$(q "$db" 2>&1 <<SQL
+CREATE EXTENSION deleted_record VERSION '$source';
+CREATE TABLE items (id int PRIMARY KEY, label text, at timestamptz);
+CREATE TABLE pairs (a int, b text, PRIMARY KEY (a, b)) PARTITION BY RANGE (a);
+CREATE TABLE pairs_low PARTITION OF pairs FOR VALUES FROM (0) TO (50);
+CREATE TABLE pairs_high PARTITION OF pairs FOR VALUES FROM (50) TO (100);
+SELECT deleted_record_attach('items');
+SELECT deleted_record_attach('pairs', 'deny');
+INSERT INTO items SELECT i, 'item ' || i, '2024-05-06 07:08:09+00'::timestamptz + i * interval '1 day' FROM generate_series(1, 50) i;
+INSERT INTO pairs SELECT i, 'b' || i FROM generate_series(0, 99) i;
+BEGIN;
+SELECT set_config('deleted_record.actor', 'upgrader', true), set_config('deleted_record.reason', 'before update', true),
+       set_config('deleted_record.metadata', '{"from": "$source"}', true);
+DELETE FROM items WHERE id <= 20;
+DELETE FROM pairs WHERE a % 10 = 0;
+COMMIT;
+DELETE FROM items WHERE id = 21;
+SQL
+)
+  rc=$?; check "$what: version $source installs, attaches and archives" "0" "$rc"
+  [ "$rc" -eq 0 ] || { sed 's/^/#   /' <<<"$out"; continue; }
+  before=$(q "$db" -c "$ARCHIVE_SQL")
+  attached_before=$(q "$db" -c "SELECT table_name::text, on_truncate FROM deleted_record_attached ORDER BY 1")
+  check "$what: 31 rows archived before the update" "31" "$(q "$db" -c "SELECT count(*) FROM deleted_record")"
+
+  out=$(q "$db" -c "ALTER EXTENSION deleted_record UPDATE TO '$target'" 2>&1)
+  rc=$?; check "$what: ALTER EXTENSION UPDATE succeeds" "0" "$rc"
+  [ "$rc" -eq 0 ] || sed 's/^/#   /' <<<"$out"
+  check "$what: the installed version is $target" "$target" \
+    "$(q "$db" -c "SELECT extversion FROM pg_extension WHERE extname = 'deleted_record'")"
+  after=$(q "$db" -c "$ARCHIVE_SQL")
+  check "$what: the archive is unchanged (md5 of every row)" "$(md5sum <<<"$before")" "$(md5sum <<<"$after")"
+  check "$what: the same tables are attached with the same on_truncate" "$attached_before" \
+    "$(q "$db" -c "SELECT table_name::text, on_truncate FROM deleted_record_attached ORDER BY 1")"
+  check "$what: attached tables keep archiving after the update" "upgrader-after|33" \
+    "$(q "$db" -c "BEGIN" -c "SELECT set_config('deleted_record.actor', 'upgrader-after', true)" \
+                  -c "DELETE FROM items WHERE id = 30" -c "DELETE FROM pairs WHERE a = 55" -c "COMMIT" >/dev/null 2>&1
+       q "$db" -c "SELECT max(actor) FILTER (WHERE actor = 'upgrader-after') || '|' || count(*) FROM deleted_record")"
+
+  out=$(q "$fresh" -c "CREATE EXTENSION deleted_record VERSION '$target'" 2>&1)
+  rc=$?; check "$what: a fresh install of $target succeeds" "0" "$rc"
+  [ "$rc" -eq 0 ] || sed 's/^/#   /' <<<"$out"
+  q "$db" -c "$FINGERPRINT_SQL" >"$tmp/$db.objects" 2>&1 && q "$fresh" -c "$FINGERPRINT_SQL" >"$tmp/$fresh.objects" 2>&1
+  rc=$?
+  if [ "$rc" -eq 0 ] && grep -q '^member: ' "$tmp/$fresh.objects" && cmp -s "$tmp/$db.objects" "$tmp/$fresh.objects"; then
+    ok "$what: the updated extension's objects and definitions equal a fresh install of $target ($(grep -c '^member: ' "$tmp/$db.objects") members)"
+  else
+    not_ok "$what: the updated extension's objects and definitions equal a fresh install of $target"
+    diff -u --label "updated from $source" --label "fresh $target" "$tmp/$db.objects" "$tmp/$fresh.objects" | head -60 | sed 's/^/#   /'
+  fi
+done <<<"$paths"
+
+tap_done
