@@ -97,11 +97,6 @@ cluster_start() {
   CLUSTER_DIR=$dir
 }
 
-# cluster_restart restarts the current cluster (used after crash tests and config changes).
-cluster_restart() {
-  as_server_user "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w -t 120 restart >/dev/null
-}
-
 # cluster_stop stops the cluster started by cluster_start and removes its directory.
 cluster_stop() {
   [ -n "${CLUSTER_DIR:-}" ] || return 0
