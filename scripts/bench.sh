@@ -1,0 +1,298 @@
+#!/usr/bin/env bash
+# Benchmarks deleted_record against the usual ways of archiving deleted rows, on a throwaway
+# cluster (same server, same generated invoices for every contender) and prints tables, ratios
+# and PASS/MISS against the project's targets:
+#   Bulk   - one DELETE of 100,000 invoices (11 columns, ~330 bytes as JSON), server wall time
+#            including trigger firing and commit. Contenders: no trigger; hand-written CTE
+#            (DELETE ... RETURNING -> INSERT); the original article's plpgsql row trigger; a
+#            plpgsql statement trigger over a transition table; the extension.
+#   OLTP   - pgbench, 2 clients, synchronous_commit = off, single-row DELETE by invoice number
+#            on a 1,000,000-row table: no trigger, article's plpgsql trigger, extension (TPS).
+#   Memory - peak growth of the backend's private memory (RssAnon, so shared buffers do not count)
+#            during one 1,000,000-row DELETE in a new session: no trigger, article's plpgsql
+#            trigger, extension (MB).
+# Runs alternate (round 1: every contender, round 2: every contender, ...); each figure is the
+# median over the rounds. Every run starts from a rebuilt or refilled table, empty archives, a
+# VACUUM and a CHECKPOINT, and is checked afterwards: the archive holds exactly the deleted rows.
+# Cluster: shared_buffers = 1/4 of RAM up to 1 GB, max_wal_size = 8GB, checkpoint_timeout = 1h,
+# autovacuum and JIT off, fsync off (as every throwaway cluster here); synchronous_commit = off
+# only for the pgbench runs. Bulk times are psql's \timing over a Unix socket, with autocommit.
+# Installs prerequisites and builds the extension first, so it is one command on a fresh machine.
+# Usage: scripts/bench.sh [--quick] [--rounds N] [--duration SECONDS]
+#   --quick       small sizes, 1 round, 2 s pgbench runs (a smoke run of about a minute)
+#   --rounds N    rounds per benchmark (default 5)
+#   --duration S  seconds per pgbench run (default 5; every transaction deletes a different row,
+#                 so a run must not need more rows than the table has: it stops with an error then)
+# Results go to standard output (progress to standard error): scripts/bench.sh | tee results.txt
+set -euo pipefail
+
+# Only the throwaway cluster is ever used: drop any libpq settings of the caller. The server
+# always runs natively, even when called from scripts/test.sh --valgrind (VALGRIND_LOG_DIR).
+for var in $(compgen -e); do
+  if [[ "$var" =~ ^PG[A-Z]+$ ]]; then unset "$var"; fi
+done
+unset VALGRIND_LOG_DIR
+source "$(dirname "$0")/lib/common.sh"
+BENCH_SQL=$REPO_ROOT/test/bench
+
+ROUNDS=5
+DURATION=5
+BULK_ROWS=100000
+OLTP_ROWS=1000000
+MEM_ROWS=1000000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) ROUNDS=1; DURATION=2; BULK_ROWS=10000; OLTP_ROWS=500000; MEM_ROWS=100000 ;;
+    --rounds) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive number"; ROUNDS=$2; shift ;;
+    --duration) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--duration needs a positive number"; DURATION=$2; shift ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+  shift
+done
+
+declare -A LABEL=(
+  [none]="no trigger"
+  [cte]="CTE: DELETE RETURNING -> INSERT"
+  [plpgsql]="plpgsql row trigger (article)"
+  [stmt]="plpgsql statement trigger (OLD TABLE)"
+  [ext]="deleted_record extension"
+)
+BULK_CONTENDERS=(none cte plpgsql stmt ext)
+OLTP_CONTENDERS=(none plpgsql ext)
+MEM_CONTENDERS=(none plpgsql ext)
+declare -A RESULT     # "bulk:ext" -> "ms ms ms ...", "oltp:ext" -> "tps ...", "mem:ext" -> "MB ..."
+declare -A DELETED    # "bulk:ext" -> rows deleted over all runs
+declare -A ARCHIVED   # "bulk:ext" -> rows archived over all runs
+
+# sql runs psql quietly against the bench cluster, stopping at the first error.
+sql() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+
+# median LIST prints the median of a space-separated list of numbers.
+median() {
+  tr -s ' ' '\n' <<<"$1" | grep . | sort -g \
+    | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# ratio A B prints A / B with two decimals, or - when B is zero.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.2f", a / b }'; }
+
+# target DESCRIPTION VALUE OP LIMIT prints PASS or MISS for "VALUE OP LIMIT" (OP is <= or >=).
+target() {
+  local verdict
+  verdict=$(awk -v v="$2" -v op="$3" -v l="$4" 'BEGIN { ok = (op == "<=") ? v <= l : v >= l; print ok ? "PASS" : "MISS" }')
+  printf '  %-4s %-52s %6s %s %s\n' "$verdict" "$1" "$2" "$3" "$4"
+}
+
+# settle vacuums a table, then checkpoints, so that every run starts from the same state.
+settle() {
+  sql -c "VACUUM (ANALYZE) $1" -c "CHECKPOINT"
+}
+
+# record KEY CONTENDER OUTCOME EXPECTED: adds a run's row counts (OUTCOME: "deleted archived", from
+# bench.outcome) and dies unless the run deleted EXPECTED rows and archived all of them (none of
+# them for "no trigger").
+record() {
+  local key=$1 c=$2 expected=$4 deleted archived want
+  read -r deleted archived <<<"$3"
+  [ "$deleted" -eq "$expected" ] || die "$key ($c): deleted $deleted rows, expected $expected"
+  if [ "$c" = none ]; then want=0; else want=$deleted; fi
+  [ "$archived" -eq "$want" ] || die "$key ($c): deleted $deleted rows but archived $archived (expected $want)"
+  DELETED[$key:$c]=$(( ${DELETED[$key:$c]:-0} + deleted ))
+  ARCHIVED[$key:$c]=$(( ${ARCHIVED[$key:$c]:-0} + archived ))
+}
+
+# bulk_statement CONTENDER CONDITION prints the contender's DELETE of the invoices matching CONDITION.
+bulk_statement() {
+  local c=$1 where=$2
+  if [ "$c" = cte ]; then
+    cat <<EOF
+WITH d AS (DELETE FROM bench.bulk_cte WHERE $where RETURNING *)
+INSERT INTO bench.archive_cte (id, data, object_id, table_name, schema_name, actor, reason, metadata,
+                               xact_id, session_user_name, current_user_name)
+SELECT gen_random_uuid(), to_jsonb(d), d.id::text, 'bulk_cte', 'bench',
+       nullif(current_setting('deleted_record.actor', true), ''),
+       nullif(current_setting('deleted_record.reason', true), ''),
+       nullif(current_setting('deleted_record.metadata', true), '')::jsonb,
+       pg_current_xact_id(), session_user, current_user
+  FROM d
+EOF
+  else
+    echo "DELETE FROM bench.bulk_$c WHERE $where"
+  fi
+}
+
+# bulk_run CONTENDER: rebuilds the contender's table (2 x BULK_ROWS invoices), warms the backend
+# up with a rolled-back one-row delete, then times the DELETE of BULK_ROWS rows as psql sees it.
+bulk_run() {
+  local c=$1 total=$((2 * BULK_ROWS)) out ms outcome
+  sql -c "SELECT bench.recreate('bulk_$c', $total, '$c')" >/dev/null
+  settle "bench.bulk_$c"
+  out=$(sql <<EOF
+BEGIN;
+$(bulk_statement "$c" "invoice_no = $total");
+ROLLBACK;
+\timing on
+$(bulk_statement "$c" "invoice_no <= $BULK_ROWS");
+EOF
+)
+  ms=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out")
+  [ -n "$ms" ] || die "bulk ($c): no timing in psql output: $out"
+  outcome=$(sql -c "SELECT bench.outcome('bulk_$c', $total, '$c')")
+  record bulk "$c" "$outcome" "$BULK_ROWS"
+  RESULT[bulk:$c]+="$ms "
+  log "bulk round $round: ${LABEL[$c]}: $ms ms"
+}
+
+# oltp_run CONTENDER: refills bench.oltp, gives it the contender's trigger and runs pgbench
+# (2 clients, synchronous_commit = off, DURATION seconds) deleting random invoices one by one,
+# each transaction a different one (the same sequence for every contender); checks that every
+# transaction deleted and archived its row.
+oltp_run() {
+  local c=$1 out tps xacts outcome
+  sql -c "SELECT bench.refill('oltp', $OLTP_ROWS, '$c')" >/dev/null
+  settle bench.oltp
+  out=$(PGOPTIONS="-c synchronous_commit=off" pgbench -n -M prepared -c 2 -j 2 -T "$DURATION" \
+          --random-seed=20240101 -D rows="$OLTP_ROWS" -D clients=2 -D k=0 \
+          -f "$BENCH_SQL/oltp_delete.pgbench" 2>&1) || die "pgbench failed: $out"
+  tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' <<<"$out")
+  xacts=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
+  if [ -z "$tps" ] || [ -z "$xacts" ]; then die "oltp ($c): no TPS in pgbench output: $out"; fi
+  [ "$xacts" -lt "$OLTP_ROWS" ] || die "oltp ($c): $xacts deletes exceed the $OLTP_ROWS rows; use a shorter --duration"
+  outcome=$(sql -c "SELECT bench.outcome('oltp', $OLTP_ROWS, '$c')")
+  record oltp "$c" "$outcome" "$xacts"
+  RESULT[oltp:$c]+="$tps "
+  log "oltp round $round: ${LABEL[$c]}: $tps TPS ($xacts rows)"
+}
+
+# rss_anon_kb PID prints the process's private resident memory (RssAnon, kB); fails once it is gone.
+rss_anon_kb() {
+  local key value rest
+  while read -r key value rest; do
+    if [ "$key" = RssAnon: ]; then echo "$value"; return 0; fi
+  done 2>/dev/null <"/proc/$1/status"
+  return 1
+}
+
+# mem_run CONTENDER: in a new session, deletes all MEM_ROWS rows of a fresh table in one statement
+# while sampling the backend's RssAnon every 10 ms; records the peak minus the level of the idle
+# session before it. RssAnon leaves out shared memory, so the shared buffers that the DELETE and
+# the archive inserts touch do not count; loading the trigger's code and caches does.
+mem_run() {
+  local c=$1 app="bench_mem_$1" client pid="" base peak kb outcome
+  sql -c "SELECT bench.recreate('mem_$c', $MEM_ROWS, '$c')" >/dev/null
+  settle "bench.mem_$c"
+  PGAPPNAME=$app sql >/dev/null <<EOF &
+SELECT pg_sleep(1), 'baseline';
+DELETE FROM bench.mem_$c;
+SELECT pg_sleep(0.5), 'after';
+EOF
+  client=$!
+  # Take the baseline while the session sleeps before the DELETE.
+  until [ -n "$pid" ]; do
+    kill -0 "$client" 2>/dev/null || die "memory ($c): the DELETE session ended early"
+    pid=$(sql -c "SELECT pid FROM pg_stat_activity WHERE application_name = '$app' AND state = 'active' AND query LIKE '%''baseline''%'")
+    [ -n "$pid" ] || sleep 0.05
+  done
+  base=$(rss_anon_kb "$pid") || die "memory ($c): cannot read /proc/$pid/status"
+  peak=$base
+  while kill -0 "$client" 2>/dev/null && kb=$(rss_anon_kb "$pid"); do
+    [ "$kb" -gt "$peak" ] && peak=$kb
+    sleep 0.01
+  done
+  wait "$client" || die "memory ($c): the DELETE failed"
+  outcome=$(sql -c "SELECT bench.outcome('mem_$c', $MEM_ROWS, '$c')")
+  record mem "$c" "$outcome" "$MEM_ROWS"
+  RESULT[mem:$c]+="$(awk -v k=$((peak - base)) 'BEGIN { printf "%.1f", k / 1024 }') "
+  log "memory round $round: ${LABEL[$c]}: private memory peak +$(( (peak - base) / 1024 )) MB"
+}
+
+# figures DECIMALS LIST prints a space-separated list of numbers rounded to DECIMALS.
+figures() {
+  awk -v d="$1" '{ for (i = 1; i <= NF; i++) printf "%s" (i < NF ? " " : "\n"), sprintf("%." d "f", $i) }' <<<"$2"
+}
+
+# print_table KEY UNIT DECIMALS CONTENDERS...: one line per contender with the median, the ratio
+# to no trigger, the rows deleted and archived over all runs, and every run's figure.
+print_table() {
+  local key=$1 unit=$2 d=$3 c m base; shift 3
+  base=$(median "${RESULT[$key:none]}")
+  printf '%-40s %11s %7s %9s %9s  %s\n' contender "median $unit" "/none" deleted archived "runs ($unit)"
+  for c in "$@"; do
+    m=$(median "${RESULT[$key:$c]}")
+    printf '%-40s %11s %7s %9s %9s  %s\n' "${LABEL[$c]}" "$(figures "$d" "$m")" "$(ratio "$m" "$base")" \
+      "${DELETED[$key:$c]}" "${ARCHIVED[$key:$c]}" "$(figures "$d" "${RESULT[$key:$c]}")"
+  done
+}
+
+# report prints the machine, the settings, the three tables, the ratios and the targets.
+report() {
+  local bulk_ext bulk_pl bulk_cte bulk_none oltp_ext oltp_pl oltp_none mem_ext mem_pl c
+  bulk_ext=$(median "${RESULT[bulk:ext]}"); bulk_pl=$(median "${RESULT[bulk:plpgsql]}")
+  bulk_cte=$(median "${RESULT[bulk:cte]}"); bulk_none=$(median "${RESULT[bulk:none]}")
+  oltp_ext=$(median "${RESULT[oltp:ext]}"); oltp_pl=$(median "${RESULT[oltp:plpgsql]}")
+  oltp_none=$(median "${RESULT[oltp:none]}")
+  mem_ext=$(median "${RESULT[mem:ext]}"); mem_pl=$(median "${RESULT[mem:plpgsql]}")
+
+  echo "deleted_record benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
+       "$(awk '/^MemTotal/ { printf "%.1f GiB RAM", $2 / 1048576 }' /proc/meminfo)"
+  echo "load:    1-minute load average $LOAD_BEFORE before the runs, $(cut -d' ' -f1 /proc/loadavg) after (other busy processes skew the figures)"
+  echo "server:  $(sql -c 'SELECT version()')"
+  echo "cluster: $(printf '%s, ' "${CLUSTER_SETTINGS[@]}")fsync = off (throwaway cluster: measures CPU and WAL volume, not disk flushes)"
+  echo "data:    invoices of 11 columns, $(sql -c "SELECT round(avg(length(to_jsonb(t)::text))) FROM bench.invoice_src t WHERE invoice_no <= 10000") bytes of JSON per row on average; $ROUNDS round(s), alternating, medians;"
+  echo "         deleted/archived: rows over all runs (every run is checked: archived = deleted, none without trigger)"
+  echo
+  echo "Bulk: one DELETE of $BULK_ROWS rows from a table of $((2 * BULK_ROWS)) (ms, lower is better; VACUUM + CHECKPOINT before each run)"
+  print_table bulk ms 1 "${BULK_CONTENDERS[@]}"
+  echo
+  echo "OLTP: pgbench -c 2 -T $DURATION, synchronous_commit = off, DELETE ... WHERE invoice_no = random on $OLTP_ROWS rows (TPS, higher is better)"
+  print_table oltp TPS 0 "${OLTP_CONTENDERS[@]}"
+  echo
+  echo "Memory: one DELETE of $MEM_ROWS rows in a new session, peak growth of the backend's private memory (RssAnon sampled every 10 ms, MB)"
+  print_table mem MB 1 "${MEM_CONTENDERS[@]}"
+  echo
+  echo "Ratios:"
+  echo "  bulk   extension/plpgsql $(ratio "$bulk_ext" "$bulk_pl")  extension/CTE $(ratio "$bulk_ext" "$bulk_cte")  extension/no-trigger $(ratio "$bulk_ext" "$bulk_none")"
+  echo "  oltp   extension/plpgsql $(ratio "$oltp_ext" "$oltp_pl")  extension/no-trigger $(ratio "$oltp_ext" "$oltp_none")"
+  echo "  memory extension/plpgsql $(ratio "$mem_ext" "$mem_pl")"
+  echo
+  echo "Targets:"
+  target "bulk: extension time / plpgsql time" "$(ratio "$bulk_ext" "$bulk_pl")" "<=" 0.50
+  target "bulk: extension time / CTE time" "$(ratio "$bulk_ext" "$bulk_cte")" "<=" 1.00
+  target "bulk (stretch): extension time / CTE time" "$(ratio "$bulk_ext" "$bulk_cte")" "<=" 0.80
+  target "oltp: extension TPS / plpgsql TPS" "$(ratio "$oltp_ext" "$oltp_pl")" ">=" 1.50
+  target "oltp: extension TPS / no-trigger TPS" "$(ratio "$oltp_ext" "$oltp_none")" ">=" 0.70
+  target "memory: extension peak / plpgsql peak" "$(ratio "$mem_ext" "$mem_pl")" "<=" 1.10
+}
+
+ensure_prereqs
+build_and_install
+
+# Large shared_buffers (a quarter of RAM, at most 1 GB) so the tables stay cached; no checkpoint
+# or autovacuum in the middle of a run (the script checkpoints and vacuums between runs); no JIT.
+shared_mb=$(awk '/^MemTotal/ { m = int($2 / 4096); print (m > 1024) ? 1024 : m }' /proc/meminfo)
+CLUSTER_SETTINGS=("shared_buffers = ${shared_mb}MB" "max_wal_size = 8GB" "checkpoint_timeout = 1h"
+                  "autovacuum = off" "jit = off")
+work=$(mktemp -d /tmp/deleted_record_bench.XXXXXX)
+chmod 755 "$work"
+trap 'cluster_stop; rm -rf "$work"' EXIT
+cluster_start "$work/cluster" "${CLUSTER_SETTINGS[@]}"
+
+source_rows=$(printf '%s\n' $((2 * BULK_ROWS)) "$OLTP_ROWS" "$MEM_ROWS" | sort -n | tail -1)
+log "generating $source_rows invoices"
+sql -v source_rows="$source_rows" -f "$BENCH_SQL/setup.sql" >/dev/null
+sql -c "SELECT bench.recreate('oltp', $OLTP_ROWS, 'none')" -c "CREATE UNIQUE INDEX ON bench.oltp (invoice_no)" >/dev/null
+
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
+for round in $(seq "$ROUNDS"); do
+  for c in "${BULK_CONTENDERS[@]}"; do bulk_run "$c"; done
+done
+for round in $(seq "$ROUNDS"); do
+  for c in "${OLTP_CONTENDERS[@]}"; do oltp_run "$c"; done
+done
+for round in $(seq "$ROUNDS"); do
+  for c in "${MEM_CONTENDERS[@]}"; do mem_run "$c"; done
+done
+
+report

@@ -1,0 +1,186 @@
+-- Schema for scripts/bench.sh: the generated invoices, the archive tables of the contenders that
+-- do not use the extension, their trigger functions, and helpers that reset a table between runs.
+-- psql variable: source_rows (how many invoices to generate).
+\set ON_ERROR_STOP on
+SET client_min_messages = warning;
+
+CREATE EXTENSION deleted_record SCHEMA public;
+CREATE SCHEMA bench;
+
+-- The invoices every contender deletes from: 11 columns, about 330 bytes as JSON, and the same
+-- values on every run and machine (derived from the invoice number only).
+CREATE TABLE bench.invoice_src (
+    id         uuid          NOT NULL,
+    invoice_no bigint        NOT NULL,
+    customer   text          NOT NULL,
+    amount     numeric(12,2) NOT NULL,
+    currency   char(3)       NOT NULL,
+    status     text          NOT NULL,
+    issued_at  timestamptz   NOT NULL,
+    due_on     date          NOT NULL,
+    tags       text[]        NOT NULL,
+    lines      jsonb         NOT NULL,
+    note       text
+);
+INSERT INTO bench.invoice_src
+SELECT md5('invoice-' || i)::uuid,
+       i,
+       'Customer ' || i % 5000,
+       (i * 7919) % 1000000 * 0.01,
+       (ARRAY['EUR', 'USD', 'GBP'])[1 + i % 3],
+       (ARRAY['paid', 'open', 'overdue', 'void'])[1 + i % 4],
+       timestamptz '2024-01-01 00:00:00+00' + i * interval '17 seconds',
+       date '2024-02-01' + (i % 365)::int,
+       ARRAY['region-' || i % 11, 'segment-' || i % 7],
+       jsonb_build_array(jsonb_build_object('sku', 'SKU-' || lpad((i % 997)::text, 5, '0'),
+                                            'qty', 1 + i % 5,
+                                            'unit_price', (i * 31) % 10000 * 0.01)),
+       'Net 30'
+  FROM generate_series(1::bigint, :source_rows) AS i;
+ALTER TABLE bench.invoice_src ADD PRIMARY KEY (invoice_no);
+
+-- Archive with the same columns and indexes as the extension's deleted_record table, filled by
+-- the hand-written CTE (archive_cte) and by the statement-level trigger (archive_stmt).
+-- Derived from the real table, so that column types, collations and indexes cannot drift apart.
+CREATE TABLE bench.archive_cte (LIKE public.deleted_record INCLUDING ALL);
+ALTER TABLE bench.archive_cte ALTER COLUMN id SET DEFAULT gen_random_uuid();
+CREATE TABLE bench.archive_stmt (LIKE bench.archive_cte INCLUDING ALL);
+
+-- The original article's trigger, unchanged except that the table name is schema-qualified
+-- (its table lives in schema "article" so that it does not collide with the extension's).
+CREATE SCHEMA article;
+CREATE TABLE article.deleted_record (
+    id         uuid         PRIMARY KEY DEFAULT gen_random_uuid(),
+    data       jsonb        NOT NULL,
+    deleted_at timestamptz  NOT NULL DEFAULT current_timestamp,
+    object_id  uuid         NOT NULL,
+    table_name varchar(200) NOT NULL,
+    updated_at timestamptz  NOT NULL DEFAULT current_timestamp
+);
+CREATE FUNCTION article.deleted_record_insert() RETURNS trigger
+    LANGUAGE plpgsql
+AS $$
+    BEGIN
+        EXECUTE 'INSERT INTO article.deleted_record (data, object_id, table_name) VALUES ($1, $2, $3)'
+        USING to_jsonb(OLD.*), OLD.id, TG_TABLE_NAME;
+
+        RETURN OLD;
+    END;
+$$;
+
+-- Statement-level AFTER DELETE trigger: archives the transition table in one set-based INSERT.
+CREATE FUNCTION bench.archive_old_rows() RETURNS trigger
+    LANGUAGE plpgsql
+AS $$
+BEGIN
+    INSERT INTO bench.archive_stmt (id, data, object_id, table_name, schema_name, actor, reason,
+                                    metadata, xact_id, session_user_name, current_user_name)
+    SELECT gen_random_uuid(), to_jsonb(o), o.id::text, TG_TABLE_NAME, TG_TABLE_SCHEMA,
+           nullif(current_setting('deleted_record.actor', true), ''),
+           nullif(current_setting('deleted_record.reason', true), ''),
+           nullif(current_setting('deleted_record.metadata', true), '')::jsonb,
+           pg_current_xact_id(), session_user, current_user
+      FROM old_rows AS o;
+    RETURN NULL;
+END;
+$$;
+
+-- bench.attach gives a table the archiving trigger of a contender (none and cte have none).
+CREATE FUNCTION bench.attach(tbl regclass, contender text) RETURNS void
+    LANGUAGE plpgsql
+AS $$
+BEGIN
+    CASE contender
+    WHEN 'none', 'cte' THEN
+        NULL;
+    WHEN 'plpgsql' THEN
+        EXECUTE format('CREATE TRIGGER article_archive AFTER DELETE ON %s
+                        FOR EACH ROW EXECUTE FUNCTION article.deleted_record_insert()', tbl);
+    WHEN 'stmt' THEN
+        EXECUTE format('CREATE TRIGGER stmt_archive AFTER DELETE ON %s REFERENCING OLD TABLE AS old_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION bench.archive_old_rows()', tbl);
+    WHEN 'ext' THEN
+        PERFORM public.deleted_record_attach(tbl);
+    END CASE;
+END;
+$$;
+
+-- bench.detach removes every contender's trigger from a table.
+CREATE FUNCTION bench.detach(tbl regclass) RETURNS void
+    LANGUAGE plpgsql
+AS $$
+BEGIN
+    EXECUTE format('DROP TRIGGER IF EXISTS article_archive ON %s', tbl);
+    EXECUTE format('DROP TRIGGER IF EXISTS stmt_archive ON %s', tbl);
+    IF EXISTS (SELECT FROM public.deleted_record_attached a WHERE a.table_name = tbl) THEN
+        PERFORM public.deleted_record_detach(tbl);
+    END IF;
+END;
+$$;
+
+-- bench.reset_archives empties every archive table.
+CREATE FUNCTION bench.reset_archives() RETURNS void
+    LANGUAGE sql
+AS $$
+    TRUNCATE bench.archive_cte, bench.archive_stmt, article.deleted_record, public.deleted_record;
+$$;
+
+-- bench.archived counts the rows a contender has archived since the last reset.
+CREATE FUNCTION bench.archived(contender text) RETURNS bigint
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    CASE contender
+    WHEN 'none'    THEN n := 0;
+    WHEN 'cte'     THEN SELECT count(*) INTO n FROM bench.archive_cte;
+    WHEN 'stmt'    THEN SELECT count(*) INTO n FROM bench.archive_stmt;
+    WHEN 'plpgsql' THEN SELECT count(*) INTO n FROM article.deleted_record;
+    WHEN 'ext'     THEN SELECT count(*) INTO n FROM public.deleted_record;
+    END CASE;
+    RETURN n;
+END;
+$$;
+
+-- bench.recreate (re)builds bench.<name> from the first nrows invoices, with the primary key on id,
+-- gives it the contender's trigger and empties the archives.
+CREATE FUNCTION bench.recreate(name text, nrows bigint, contender text) RETURNS void
+    LANGUAGE plpgsql
+AS $$
+BEGIN
+    EXECUTE format('DROP TABLE IF EXISTS bench.%I', name);
+    EXECUTE format('CREATE TABLE bench.%I (LIKE bench.invoice_src)', name);
+    EXECUTE format('INSERT INTO bench.%I SELECT * FROM bench.invoice_src WHERE invoice_no <= %s', name, nrows);
+    EXECUTE format('ALTER TABLE bench.%I ADD PRIMARY KEY (id)', name);
+    PERFORM bench.attach(format('bench.%I', name)::regclass, contender);
+    PERFORM bench.reset_archives();
+END;
+$$;
+
+-- bench.refill puts back the rows deleted from bench.<name> so that it holds the first nrows
+-- invoices again, then gives it the contender's trigger (only) and empties the archives.
+CREATE FUNCTION bench.refill(name text, nrows bigint, contender text) RETURNS void
+    LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM bench.detach(format('bench.%I', name)::regclass);
+    EXECUTE format('INSERT INTO bench.%1$I SELECT s.* FROM bench.invoice_src s
+                     WHERE s.invoice_no <= %2$s
+                       AND NOT EXISTS (SELECT FROM bench.%1$I t WHERE t.invoice_no = s.invoice_no)', name, nrows);
+    PERFORM bench.attach(format('bench.%I', name)::regclass, contender);
+    PERFORM bench.reset_archives();
+END;
+$$;
+
+-- bench.outcome reports "deleted archived" for a run on bench.<name>, which held nrows rows before it.
+CREATE FUNCTION bench.outcome(name text, nrows bigint, contender text) RETURNS text
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    remaining bigint;
+BEGIN
+    EXECUTE format('SELECT count(*) FROM bench.%I', name) INTO remaining;
+    RETURN (nrows - remaining) || ' ' || bench.archived(contender);
+END;
+$$;
