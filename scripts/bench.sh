@@ -18,11 +18,12 @@
 # autovacuum and JIT off, fsync off (as every throwaway cluster here); synchronous_commit = off
 # only for the pgbench runs. Bulk times are psql's \timing over a Unix socket, with autocommit.
 # Installs prerequisites and builds the extension first, so it is one command on a fresh machine.
-# Usage: scripts/bench.sh [--quick] [--rounds N] [--duration SECONDS]
+# Usage: scripts/bench.sh [--quick] [--rounds N] [--duration SECONDS] [--only bulk|oltp|memory]
 #   --quick       small sizes, 1 round, 2 s pgbench runs (a smoke run of about a minute)
 #   --rounds N    rounds per benchmark (default 5)
 #   --duration S  seconds per pgbench run (default 5; every transaction deletes a different row,
 #                 so a run must not need more rows than the table has: it stops with an error then)
+#   --only B      run one benchmark; the others' tables and targets then show "-"
 # Results go to standard output (progress to standard error): scripts/bench.sh | tee results.txt
 set -euo pipefail
 
@@ -37,6 +38,7 @@ BENCH_SQL=$REPO_ROOT/test/bench
 
 ROUNDS=5
 DURATION=5
+ONLY=""          # run just one benchmark: bulk, oltp or memory
 BULK_ROWS=100000
 OLTP_ROWS=1000000
 MEM_ROWS=1000000
@@ -45,6 +47,7 @@ while [ $# -gt 0 ]; do
     --quick) ROUNDS=1; DURATION=2; BULK_ROWS=10000; OLTP_ROWS=500000; MEM_ROWS=100000 ;;
     --rounds) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive number"; ROUNDS=$2; shift ;;
     --duration) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--duration needs a positive number"; DURATION=$2; shift ;;
+    --only) [[ "${2:-}" =~ ^(bulk|oltp|memory)$ ]] || die "--only takes bulk, oltp or memory"; ONLY=$2; shift ;;
     -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -77,9 +80,23 @@ median() {
 # ratio A B prints A / B with two decimals, or - when B is zero.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.2f", a / b }'; }
 
+# paired KEY A B prints the median over rounds of A's figure / B's figure in the same round.
+# Contenders of one round ran minutes apart at most, so pairing them cancels slower drifts in
+# what else the machine (or a virtual machine's host) is doing; - when a figure is missing.
+paired() {
+  local -a a b
+  read -r -a a <<<"${RESULT[$1:$2]:-}"
+  read -r -a b <<<"${RESULT[$1:$3]:-}"
+  [ ${#a[@]} -gt 0 ] && [ ${#a[@]} -eq ${#b[@]} ] || { echo -; return; }
+  local i ratios=""
+  for i in "${!a[@]}"; do ratios+="$(awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN { print (y == 0) ? 0 : x / y }') "; done
+  ratio "$(median "$ratios")" 1
+}
+
 # target DESCRIPTION VALUE OP LIMIT prints PASS or MISS for "VALUE OP LIMIT" (OP is <= or >=).
 target() {
   local verdict
+  if [ "$2" = "-" ]; then printf '  %-4s %-52s %6s\n' "-" "$1" "not run"; return; fi
   verdict=$(awk -v v="$2" -v op="$3" -v l="$4" 'BEGIN { ok = (op == "<=") ? v <= l : v >= l; print ok ? "PASS" : "MISS" }')
   printf '  %-4s %-52s %6s %s %s\n' "$verdict" "$1" "$2" "$3" "$4"
 }
@@ -216,6 +233,7 @@ figures() {
 # to no trigger, the rows deleted and archived over all runs, and every run's figure.
 print_table() {
   local key=$1 unit=$2 d=$3 c m base; shift 3
+  if [ -z "${RESULT[$key:none]:-}" ]; then echo "  (not run)"; return; fi
   base=$(median "${RESULT[$key:none]}")
   printf '%-40s %11s %7s %9s %9s  %s\n' contender "median $unit" "/none" deleted archived "runs ($unit)"
   for c in "$@"; do
@@ -227,12 +245,10 @@ print_table() {
 
 # report prints the machine, the settings, the three tables, the ratios and the targets.
 report() {
-  local bulk_ext bulk_pl bulk_cte bulk_none oltp_ext oltp_pl oltp_none mem_ext mem_pl c
-  bulk_ext=$(median "${RESULT[bulk:ext]}"); bulk_pl=$(median "${RESULT[bulk:plpgsql]}")
-  bulk_cte=$(median "${RESULT[bulk:cte]}"); bulk_none=$(median "${RESULT[bulk:none]}")
-  oltp_ext=$(median "${RESULT[oltp:ext]}"); oltp_pl=$(median "${RESULT[oltp:plpgsql]}")
-  oltp_none=$(median "${RESULT[oltp:none]}")
-  mem_ext=$(median "${RESULT[mem:ext]}"); mem_pl=$(median "${RESULT[mem:plpgsql]}")
+  local bulk_pl bulk_cte bulk_none oltp_pl oltp_none mem_pl
+  bulk_pl=$(paired bulk ext plpgsql); bulk_cte=$(paired bulk ext cte); bulk_none=$(paired bulk ext none)
+  oltp_pl=$(paired oltp ext plpgsql); oltp_none=$(paired oltp ext none)
+  mem_pl=$(paired mem ext plpgsql)
 
   echo "deleted_record benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
@@ -252,18 +268,18 @@ report() {
   echo "Memory: one DELETE of $MEM_ROWS rows in a new session, peak growth of the backend's private memory (RssAnon sampled every 10 ms, MB)"
   print_table mem MB 1 "${MEM_CONTENDERS[@]}"
   echo
-  echo "Ratios:"
-  echo "  bulk   extension/plpgsql $(ratio "$bulk_ext" "$bulk_pl")  extension/CTE $(ratio "$bulk_ext" "$bulk_cte")  extension/no-trigger $(ratio "$bulk_ext" "$bulk_none")"
-  echo "  oltp   extension/plpgsql $(ratio "$oltp_ext" "$oltp_pl")  extension/no-trigger $(ratio "$oltp_ext" "$oltp_none")"
-  echo "  memory extension/plpgsql $(ratio "$mem_ext" "$mem_pl")"
+  echo "Ratios (median over rounds of the ratio within each round):"
+  echo "  bulk   extension/plpgsql $bulk_pl  extension/CTE $bulk_cte  extension/no-trigger $bulk_none"
+  echo "  oltp   extension/plpgsql $oltp_pl  extension/no-trigger $oltp_none"
+  echo "  memory extension/plpgsql $mem_pl"
   echo
   echo "Targets:"
-  target "bulk: extension time / plpgsql time" "$(ratio "$bulk_ext" "$bulk_pl")" "<=" 0.50
-  target "bulk: extension time / CTE time" "$(ratio "$bulk_ext" "$bulk_cte")" "<=" 1.00
-  target "bulk (stretch): extension time / CTE time" "$(ratio "$bulk_ext" "$bulk_cte")" "<=" 0.80
-  target "oltp: extension TPS / plpgsql TPS" "$(ratio "$oltp_ext" "$oltp_pl")" ">=" 1.50
-  target "oltp: extension TPS / no-trigger TPS" "$(ratio "$oltp_ext" "$oltp_none")" ">=" 0.70
-  target "memory: extension peak / plpgsql peak" "$(ratio "$mem_ext" "$mem_pl")" "<=" 1.10
+  target "bulk: extension time / plpgsql time" "$bulk_pl" "<=" 0.50
+  target "bulk: extension time / CTE time" "$bulk_cte" "<=" 1.00
+  target "bulk (stretch): extension time / CTE time" "$bulk_cte" "<=" 0.80
+  target "oltp: extension TPS / plpgsql TPS" "$oltp_pl" ">=" 1.50
+  target "oltp: extension TPS / no-trigger TPS" "$oltp_none" ">=" 0.70
+  target "memory: extension peak / plpgsql peak" "$mem_pl" "<=" 1.10
 }
 
 ensure_prereqs
@@ -285,13 +301,17 @@ sql -v source_rows="$source_rows" -f "$BENCH_SQL/setup.sql" >/dev/null
 sql -c "SELECT bench.recreate('oltp', $OLTP_ROWS, 'none')" -c "CREATE UNIQUE INDEX ON bench.oltp (invoice_no)" >/dev/null
 
 LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
+wanted() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 for round in $(seq "$ROUNDS"); do
+  wanted bulk || break
   for c in "${BULK_CONTENDERS[@]}"; do bulk_run "$c"; done
 done
 for round in $(seq "$ROUNDS"); do
+  wanted oltp || break
   for c in "${OLTP_CONTENDERS[@]}"; do oltp_run "$c"; done
 done
 for round in $(seq "$ROUNDS"); do
+  wanted memory || break
   for c in "${MEM_CONTENDERS[@]}"; do mem_run "$c"; done
 done
 
