@@ -6,18 +6,11 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../scripts/lib/common.sh"
 source "$here/../lib/tap.sh"
+source "$here/../lib/own_cluster.sh"
 ensure_prereqs
 
-tmp=$(mktemp -d /tmp/deleted_record_dump.XXXXXX)
-chmod 755 "$tmp"
-trap 'cluster_stop; rm -rf "$tmp"' EXIT
-cluster_start "$tmp/cluster" >/dev/null
+start_own_cluster dump
 
-# q DB SQL...: runs SQL in DB, unaligned tuples only, stops at the first error.
-q() { local db=$1; shift; psql -X -qAt -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-
-ARCHIVE_SQL="SELECT id, data, object_id, table_name, schema_name, partition_name, actor, reason, metadata,
-  xact_id, session_user_name, current_user_name, deleted_at, updated_at FROM deleted_record ORDER BY id"
 ATTACHED_SQL="SELECT table_name::text, on_truncate FROM deleted_record_attached ORDER BY 1"
 TRIGGERS_SQL="SELECT tgrelid::regclass::text, tgname, tgenabled, tgparentid <> 0, pg_get_triggerdef(oid)
   FROM pg_trigger WHERE tgname LIKE 'deleted_record%' ORDER BY 1, 2"

@@ -6,19 +6,16 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../scripts/lib/common.sh"
 source "$here/../lib/tap.sh"
+source "$here/../lib/own_cluster.sh"
 ensure_prereqs
 
 N=200000
 WAIT=120                        # seconds any single wait may take
 if [ -n "${VALGRIND_LOG_DIR:-}" ]; then N=20000; WAIT=900; fi
 
-tmp=$(mktemp -d /tmp/deleted_record_faults.XXXXXX)
-chmod 755 "$tmp"
 bg=
-trap '[ -n "$bg" ] && kill "$bg" 2>/dev/null; cluster_stop; rm -rf "$tmp"' EXIT
-cluster_start "$tmp/cluster" "restart_after_crash = on" >/dev/null
-
-q() { psql -X -qAt -v ON_ERROR_STOP=1 "$@"; }
+on_exit() { if [ -n "$bg" ]; then kill "$bg" 2>/dev/null; fi; }
+start_own_cluster faults "restart_after_crash = on"
 
 q >/dev/null <<'SQL' || die "setup failed"
 CREATE EXTENSION deleted_record;

@@ -7,6 +7,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../scripts/lib/common.sh"
 source "$here/../lib/tap.sh"
+source "$here/../lib/own_cluster.sh"
 ensure_prereqs
 
 CLIENTS=20
@@ -14,8 +15,6 @@ TXNS=40          # transactions per client
 PER_TXN=2        # rows deleted per transaction
 ROWS=$((TXNS * PER_TXN + 10))   # rows owned by each client
 
-tmp=$(mktemp -d /tmp/deleted_record_pooler.XXXXXX)
-chmod 755 "$tmp"
 bouncer_pid=
 stop_bouncer() {
   if [ -n "$bouncer_pid" ]; then
@@ -24,10 +23,8 @@ stop_bouncer() {
     bouncer_pid=
   fi
 }
-trap 'stop_bouncer; cluster_stop; rm -rf "$tmp"' EXIT
-cluster_start "$tmp/cluster" >/dev/null
-
-q() { psql -X -qAt -v ON_ERROR_STOP=1 "$@"; }
+on_exit() { stop_bouncer; }
+start_own_cluster pooler
 
 q >/dev/null <<SQL || die "setup failed"
 CREATE EXTENSION deleted_record;

@@ -10,18 +10,11 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../scripts/lib/common.sh"
 source "$here/../lib/tap.sh"
+source "$here/../lib/own_cluster.sh"
 ensure_prereqs
 sql_dir=${DELETED_RECORD_SQL_DIR:-$REPO_ROOT/sql}
 
-tmp=$(mktemp -d /tmp/deleted_record_update.XXXXXX)
-chmod 755 "$tmp"
-trap 'cluster_stop; rm -rf "$tmp"' EXIT
-cluster_start "$tmp/cluster" >/dev/null
-
-q() { local db=$1; shift; psql -X -qAt -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-
-ARCHIVE_SQL="SELECT id, data, object_id, table_name, schema_name, partition_name, actor, reason, metadata,
-  xact_id, session_user_name, current_user_name, deleted_at, updated_at FROM deleted_record ORDER BY id"
+start_own_cluster update
 
 # The extension's objects and their definitions, one sorted line (or block) per fact.
 FINGERPRINT_SQL=$(cat <<'SQL'
