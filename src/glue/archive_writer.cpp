@@ -178,8 +178,10 @@ ArchiveBuffer* Buffer() {
   return archive_buffer;
 }
 
+// DiscardBuffer forgets buffered rows, and frees the tuples of a flush that failed (a flush
+// empties the count before writing).
 void DiscardBuffer() {
-  if (archive_buffer == nullptr || archive_buffer->count == 0) return;
+  if (archive_buffer == nullptr) return;
   archive_buffer->count = 0;
   archive_buffer->bytes = 0;
   MemoryContextReset(archive_buffer->context);
