@@ -2,6 +2,11 @@
 # start_own_cluster NAME [postgresql.conf lines...] creates a temporary directory ($tmp), starts
 # a throwaway cluster in it, and on exit runs the test's on_exit function (if it defines one),
 # stops the cluster and removes the directory. Also q, and the archive's full-content query.
+# Sourcing it also brings scripts/lib/common.sh and tap.sh, and installs missing prerequisites.
+
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
+ensure_prereqs
 
 # q [DB] PSQL-ARGS...: runs psql in database DB (default: $PGDATABASE), unaligned tuples only,
 # stopping at the first error.

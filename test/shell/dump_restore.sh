@@ -3,11 +3,7 @@
 # pg_dump/psql (plain format) unchanged, restoring archives nothing, the restored triggers archive,
 # and DROP EXTENSION (without CASCADE) refuses while tables are attached.
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../../scripts/lib/common.sh"
-source "$here/../lib/tap.sh"
-source "$here/../lib/own_cluster.sh"
-ensure_prereqs
+source "$(dirname "$0")/../lib/own_cluster.sh"
 
 start_own_cluster dump
 

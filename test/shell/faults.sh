@@ -3,11 +3,7 @@
 # is cancelled leaves either everything deleted and archived or nothing at all; a 10 MB TOASTed
 # value archives intact; a row that cannot become jsonb makes the DELETE fail cleanly.
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../../scripts/lib/common.sh"
-source "$here/../lib/tap.sh"
-source "$here/../lib/own_cluster.sh"
-ensure_prereqs
+source "$(dirname "$0")/../lib/own_cluster.sh"
 
 N=200000
 WAIT=120                        # seconds any single wait may take

@@ -4,11 +4,7 @@
 # deleted_record_set_context); every archived row must carry exactly its own client's context and
 # no context may leak between transactions that share a server connection.
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../../scripts/lib/common.sh"
-source "$here/../lib/tap.sh"
-source "$here/../lib/own_cluster.sh"
-ensure_prereqs
+source "$(dirname "$0")/../lib/own_cluster.sh"
 
 CLIENTS=20
 TXNS=40          # transactions per client

@@ -7,11 +7,7 @@
 # the installed versions are exactly those of sql/deleted_record--*.sql.
 # DELETED_RECORD_SQL_DIR overrides the directory of install scripts (for testing this harness).
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../../scripts/lib/common.sh"
-source "$here/../lib/tap.sh"
-source "$here/../lib/own_cluster.sh"
-ensure_prereqs
+source "$(dirname "$0")/../lib/own_cluster.sh"
 sql_dir=${DELETED_RECORD_SQL_DIR:-$REPO_ROOT/sql}
 
 start_own_cluster update
