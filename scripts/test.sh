@@ -18,6 +18,7 @@ done
 
 passed=0
 failed=0
+skipped=0
 count() { passed=$((passed + $1)); failed=$((failed + $2)); }
 
 if [ "$VALGRIND" -eq 1 ]; then ensure_prereqs valgrind; else ensure_prereqs; fi
@@ -71,7 +72,8 @@ for t in test/shell/*.sh; do
   bash "$t" >"$out" 2>&1
   rc=$?
   cat "$out" >&2
-  p=$(grep -cE '^ok [0-9]+' "$out"); f=$(grep -cE '^not ok [0-9]+' "$out")
+  p=$(grep -E '^ok [0-9]+' "$out" | grep -vc '# SKIP'); f=$(grep -cE '^not ok [0-9]+' "$out")
+  skipped=$((skipped + $(grep -E '^ok [0-9]+' "$out" | grep -c '# SKIP')))
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "# $t exited with $rc" >&2; fi
   count "$p" "$f"
 done
@@ -93,5 +95,5 @@ if [ "$VALGRIND" -eq 1 ]; then
   fi
 fi
 
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
 [ "$failed" -eq 0 ]
