@@ -124,19 +124,26 @@ check "the DELETE of the 10 MB row succeeds" "" "$(cat "$tmp/toast.err")"
 check "the archived value has the same md5 and length" "$(cut -d'|' -f1,2 <<<"$before")" \
   "$(q -c "SELECT md5(data->>'col'), octet_length(data->>'col') FROM deleted_record WHERE table_name = 'toasty'")"
 
+# expect_delete_error TABLE PATTERN DESCRIPTION: DELETE FROM TABLE must fail with an error
+# matching PATTERN (extended regex, case-insensitive).
+expect_delete_error() {
+  local out="$tmp/$1.out" rc
+  q -c "DELETE FROM $1" >"$out" 2>&1
+  rc=$?
+  if [ "$rc" -eq 1 ] && grep -qiE "$2" "$out"; then
+    ok "$3"
+  else
+    not_ok "$3"; echo "#   rc=$rc"; head -c 2000 "$out" | sed 's/^/#   /'
+  fi
+}
+
 # (e1) A json value that jsonb rejects (\u0000) cannot be archived: the DELETE fails, nothing changes.
 q >/dev/null <<'SQL'
 CREATE TABLE jsonish (id int PRIMARY KEY, doc json);
 SELECT deleted_record_attach('jsonish');
 INSERT INTO jsonish VALUES (1, '{"a": "\u0000"}'), (2, '{"a": 1}');
 SQL
-q -c "DELETE FROM jsonish" >"$tmp/jsonish.out" 2>&1
-rc=$?
-if [ "$rc" -eq 1 ] && grep -q 'ERROR: .*Unicode escape' "$tmp/jsonish.out"; then
-  ok "a json value jsonb rejects makes the DELETE fail with a clear error"
-else
-  not_ok "a json value jsonb rejects makes the DELETE fail with a clear error"; echo "#   rc=$rc"; sed 's/^/#   /' "$tmp/jsonish.out"
-fi
+expect_delete_error jsonish 'ERROR: .*Unicode escape' "a json value jsonb rejects makes the DELETE fail with a clear error"
 check "... both rows stay and nothing is archived" "2|0" "$(counts jsonish)"
 
 # (e2) A row whose jsonb would exceed the jsonb string limit (268435455 bytes).
@@ -149,13 +156,7 @@ CREATE TABLE huge (id int PRIMARY KEY, v text);
 SELECT deleted_record_attach('huge');
 INSERT INTO huge VALUES (1, repeat('x', 270000000));
 SQL
-  q -c "DELETE FROM huge" >"$tmp/huge.out" 2>&1
-  rc=$?
-  if [ "$rc" -eq 1 ] && grep -qiE 'ERROR: .*(jsonb|too long|exceed)' "$tmp/huge.out"; then
-    ok "a 270 MB value makes the DELETE fail with a clear error"
-  else
-    not_ok "a 270 MB value makes the DELETE fail with a clear error"; echo "#   rc=$rc"; head -c 2000 "$tmp/huge.out" | sed 's/^/#   /'
-  fi
+  expect_delete_error huge 'ERROR: .*(jsonb|too long|exceed)' "a 270 MB value makes the DELETE fail with a clear error"
   check "... the row stays and nothing is archived" "1|0" "$(counts huge)"
 fi
 check "no server process crashed except the one killed in (a)" "1" \
