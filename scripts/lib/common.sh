@@ -22,8 +22,9 @@ ensure_prereqs() {
   done
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    # Wait for the dpkg lock instead of failing when another install is under way.
+    as_root apt-get -o DPkg::Lock::Timeout=900 update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq "${missing[@]}" >/dev/null
   fi
   export PATH="/usr/lib/postgresql/$PG_MAJOR/bin:$PATH"
   PGBIN=$(pg_config --bindir)
