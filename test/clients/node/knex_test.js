@@ -1,0 +1,73 @@
+// Knex (node-postgres) through pgbouncer in transaction mode: see test/shell/clients.sh.
+'use strict';
+const path = require('path');
+const Knex = require('knex');
+const { withDeletionContext } = require('./deletion_context');
+const { check, show, rejection, context, env, BIG, AMOUNT } = require('./tap');
+
+const STACK = 'knex';
+const connection = (port) => ({ host: '127.0.0.1', port, user: 'app', database: 'knex_app' });
+
+async function main() {
+  const direct = Knex({ client: 'pg', connection: connection(env.direct) });
+  // One client connection per worker; pgbouncer multiplexes them onto its few server connections.
+  const pooled = Knex({ client: 'pg', connection: connection(env.bouncer), pool: { min: 0, max: env.workers } });
+  try {
+    await direct.migrate.latest({ directory: path.join(__dirname, 'migrations') });
+    for (let w = 1; w <= env.workers; w++) {
+      await direct('invoice').insert(Array.from({ length: env.rows }, () => ({ worker: w, amount: '1.5', big: w })));
+    }
+
+    // Concurrent workers, each deleting its own rows with its own context, per transaction.
+    const worker = async (w) => {
+      for (let i = 0; i < env.txns; i++) {
+        await withDeletionContext(pooled, context(STACK, w), async (trx) => {
+          const { rows } = await trx.raw('select pg_backend_pid() as pid');
+          await trx('txlog').insert({ worker: w, pid: rows[0].pid });
+          await trx('invoice')
+            .whereIn('id', trx('invoice').select('id').where({ worker: w }).orderBy('id').limit(env.perTxn))
+            .del();
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: env.workers }, (_, i) => worker(i + 1)));
+
+    // require_context: a delete without context is rejected with node-postgres' error, code 55000,
+    // even right after many context-setting transactions ran on the same server connections.
+    const [{ id: victim }] = await direct('invoice').insert({ worker: 0, amount: AMOUNT, big: BIG }).returning('id');
+    const err = await rejection(() => pooled('invoice').where({ id: victim }).del());
+    check('a delete without context is rejected with err.code 55000 (require_context)',
+      err && err.code === '55000' && /requires/.test(err.message), err && `${err.code}: ${err.message}`);
+    check('the rejected delete left its row in place',
+      (await direct('invoice').where({ id: victim })).length === 1);
+
+    // The numbers of `data`: JSON.parse (what node-postgres does with jsonb) rounds to doubles.
+    await withDeletionContext(pooled, { actor: 'numbers', reason: 'precision check' }, (trx) =>
+      trx('invoice').where({ id: victim }).del());
+    const archived = () => direct('deleted_record').where({ table_name: 'invoice', object_id: String(victim) });
+    const [{ data }] = await archived().select('data');
+    check(`data as JSON loses precision: bigint ${BIG} and numeric ${AMOUNT} come back rounded`,
+      String(data.big) !== BIG && String(data.amount) !== AMOUNT, show(data));
+    const [text] = await archived().select(direct.raw("data->>'big' as big, data->>'amount' as amount"));
+    check("data->>'col' is exact", text.big === BIG && text.amount === AMOUNT, show(text));
+    const [typed] = await archived().select(direct.raw('(jsonb_populate_record(null::invoice, data)).*'));
+    check('jsonb_populate_record(null::invoice, data) is exact (int8 as BigInt, numeric as a string)',
+      typed.big === BigInt(BIG) && typed.amount === AMOUNT, show(typed));
+
+    // xact_id: an int8, so the int8 parser (deletion_context.js) makes it a BigInt.
+    const res = await direct.raw('select xact_id from deleted_record limit 1');
+    const xact = res.rows[0].xact_id;
+    check('xact_id reads as an integer (int8, parsed as BigInt)', typeof xact === 'bigint',
+      `typeof ${typeof xact} (${show(xact)}), type OID ${res.fields[0].dataTypeID}; int8 is OID 20`);
+
+    // Outside a transaction (autocommit), the context would end with its own statement.
+    const outside = await rejection(() => pooled.raw("select deleted_record_set_context('a', 'b')"));
+    check('deleted_record_set_context outside a transaction is an error, not silently lost', outside !== null,
+      'it returned without error');
+  } finally {
+    await pooled.destroy();
+    await direct.destroy();
+  }
+}
+
+main().catch((err) => { console.error(err); process.exit(1); });

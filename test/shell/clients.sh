@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# clients: the archive as real application stacks see it. Knex and Sequelize (node-postgres),
+# Django, SQLAlchemy + Alembic and ActiveRecord 6.1 each run several concurrent workers through
+# pgbouncer in transaction mode, setting the deletion context the stack's natural way (the recipes
+# in test/clients/RECIPES.md, whose code is the code these tests run), and check: each worker's
+# context reaches exactly its own archive rows; ORM-side cascades share one xact_id; a missing
+# context (require_context) is the ORM's own exception with SQLSTATE 55000; xact_id reads as an
+# integer without unknown-type warnings; the schema tools (inspectdb, Alembic autogenerate, Rails'
+# structure.sql) and test runners (test database creation, flush/TRUNCATE cleaners) get along with
+# the extension; and that numbers in `data` are exact only when read as text or typed columns.
+# CLIENTS_ONLY="knex django ..." runs only some stacks (default: all).
+set -uo pipefail
+source "$(dirname "$0")/../lib/own_cluster.sh"
+ensure_prereqs python3-django python3-sqlalchemy python3-alembic python3-psycopg2 ruby-activerecord ruby-pg nodejs
+
+CLIENTS=$REPO_ROOT/test/clients
+PY=/usr/bin/python3             # Debian's python: it finds the Debian packages above
+STACKS=${CLIENTS_ONLY:-knex sequelize django sqlalchemy rails}
+export WORKERS=6 TXNS=8 PER_TXN=2   # per stack: workers, transactions per worker, rows per transaction
+export ROWS=$((TXNS * PER_TXN + 4)) # rows each worker owns (4 must survive)
+POOL=3                              # pgbouncer server connections per database (< WORKERS: shared)
+wants() { [[ " $STACKS " == *" $1 "* ]]; }
+
+# npm packages live outside the checkout, keyed by the lock file: npm ci only when it changed.
+npm_deps() {
+  local cache lock_sum
+  if [ "$(id -u)" -eq 0 ]; then cache=/var/cache/deleted_record/npm; else cache=${XDG_CACHE_HOME:-$HOME/.cache}/deleted_record/npm; fi
+  lock_sum=$(cat "$CLIENTS/node/package.json" "$CLIENTS/node/package-lock.json" | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$cache/.installed" 2>/dev/null)" != "$lock_sum" ]; then
+    log "installing npm packages into $cache"
+    mkdir -p "$cache" && cp "$CLIENTS/node/package.json" "$CLIENTS/node/package-lock.json" "$cache/" &&
+      (cd "$cache" && npm ci --no-audit --no-fund --cache "$cache/.npm" >"$cache/npm-ci.log" 2>&1) ||
+      { cat "$cache/npm-ci.log" >&2; return 1; }
+    echo "$lock_sum" >"$cache/.installed"
+  fi
+  export NODE_PATH=$cache/node_modules
+}
+if wants knex || wants sequelize; then
+  npm_deps || die "npm ci failed"
+fi
+
+bouncer_pid=
+stop_bouncer() {
+  if [ -n "$bouncer_pid" ]; then
+    as_server_user kill "$bouncer_pid" 2>/dev/null
+    local i; for i in $(seq 50); do kill -0 "$bouncer_pid" 2>/dev/null || break; sleep 0.1; done
+    bouncer_pid=
+  fi
+}
+on_exit() { stop_bouncer; }
+start_own_cluster clients
+
+# The applications' role owns its tables and is no superuser; the DBA (postgres) creates the
+# extension, lets the role read the archive, and makes a missing context an error.
+APP_DBS="knex_app sequelize_app django_app sqla_app rails_app"
+q -c "CREATE ROLE app LOGIN CREATEDB" >/dev/null || die "setup failed"
+for db in $APP_DBS; do
+  createdb -O app "$db" || die "createdb $db failed"
+  q "$db" >/dev/null <<SQL || die "setup of $db failed"
+CREATE EXTENSION deleted_record;
+GRANT SELECT ON deleted_record TO app;
+ALTER DATABASE $db SET deleted_record.require_context = 'actor_and_reason';
+-- Which server backend ran each worker transaction (not attached): proves connections were shared.
+CREATE TABLE txlog (worker int NOT NULL, pid int NOT NULL);
+ALTER TABLE txlog OWNER TO app;
+SQL
+done
+
+# pgbouncer in transaction mode, as the server's OS user, POOL server connections per database.
+bdir=$tmp/pgbouncer
+mkdir -p "$bdir"
+export BOUNCER_PORT; BOUNCER_PORT=$(free_port)
+printf '"postgres" ""\n"app" ""\n' >"$bdir/userlist.txt"
+{
+  echo "[databases]"
+  for db in $APP_DBS; do echo "$db = host=127.0.0.1 port=$PGPORT dbname=$db pool_size=$POOL"; done
+  cat <<EOF
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $BOUNCER_PORT
+unix_socket_dir =
+auth_type = trust
+auth_file = $bdir/userlist.txt
+pool_mode = transaction
+default_pool_size = $POOL
+max_client_conn = 200
+logfile = $bdir/pgbouncer.log
+pidfile = $bdir/pgbouncer.pid
+ignore_startup_parameters = extra_float_digits
+EOF
+} >"$bdir/pgbouncer.ini"
+chown -R "$(server_user)" "$bdir"
+as_server_user /usr/sbin/pgbouncer -d -q "$bdir/pgbouncer.ini" || die "pgbouncer did not start"
+for i in $(seq 100); do [ -s "$bdir/pgbouncer.pid" ] && break; sleep 0.1; done
+bouncer_pid=$(cat "$bdir/pgbouncer.pid" 2>/dev/null)
+[ -n "$bouncer_pid" ] || { cat "$bdir/pgbouncer.log" >&2; die "pgbouncer wrote no pid file"; }
+for i in $(seq 100); do
+  psql -X -qAt -h 127.0.0.1 -p "$BOUNCER_PORT" -U app -d knex_app -c 'SELECT 1' >/dev/null 2>&1 && break
+  sleep 0.1
+done
+check "pgbouncer (transaction mode) accepts the app role" "1" \
+  "$(psql -X -qAt -h 127.0.0.1 -p "$BOUNCER_PORT" -U app -d knex_app -c 'SELECT 1' 2>&1)"
+
+# What every client program gets: where the server and the pooler are, and a scratch directory.
+export DIRECT_PORT=$PGPORT WORK=$tmp
+
+# run_client NAME COMMAND...: runs a client test program. Its lines "ok - …" and "not ok - …"
+# become numbered checks, "# …" lines are passed on; a program that dies is one failed check.
+run_client() {
+  local name=$1 rc line; shift
+  "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+  rc=$?
+  while IFS= read -r line; do
+    case "$line" in
+      "ok - "*) ok "$name: ${line#ok - }" ;;
+      "not ok - "*) not_ok "$name: ${line#not ok - }" ;;
+      "#"*) echo "$line" ;;
+    esac
+  done <"$tmp/$name.out"
+  if [ "$rc" -ne 0 ]; then
+    not_ok "$name: the test program ran to its end (exit status $rc)"
+    tail -25 "$tmp/$name.err" | sed 's/^/#   /'
+  fi
+}
+
+# check_workers STACK DB TABLE: the workers of STACK deleted their own rows of TABLE through the
+# pooler; every archived row carries its own worker's context, none is missing, and the workers'
+# transactions shared the pooler's server connections.
+check_workers() {
+  local stack=$1 db=$2 table=$3 deleted=$((WORKERS * TXNS * PER_TXN))
+  check "$stack: $WORKERS workers deleted $deleted of their rows through pgbouncer, no other row" \
+    "$((WORKERS * ROWS - deleted))" "$(q "$db" -c "SELECT count(*) FROM $table WHERE worker > 0")"
+  check "$stack: archived rows = deleted rows, each once, none of them still live" "$deleted|$deleted|0" \
+    "$(q "$db" -c "SELECT count(*), count(DISTINCT object_id),
+                          count(*) FILTER (WHERE EXISTS (SELECT FROM $table t WHERE t.id::text = d.object_id))
+                     FROM deleted_record d WHERE table_name = '$table' AND (data->>'worker')::int > 0")"
+  check "$stack: every archived row carries its own worker's actor, reason and metadata, no other's" "0" \
+    "$(q "$db" -c "SELECT count(*) FROM deleted_record WHERE table_name = '$table' AND (data->>'worker')::int > 0
+                      AND (actor IS DISTINCT FROM '$stack-worker-' || (data->>'worker')
+                           OR reason IS DISTINCT FROM 'cleanup by $stack worker ' || (data->>'worker')
+                           OR metadata IS DISTINCT FROM jsonb_build_object('stack', '$stack', 'worker', (data->>'worker')::int))")"
+  check "$stack: the $((WORKERS * TXNS)) worker transactions ran on at most $POOL shared server connections" "$((WORKERS * TXNS))|t|t" \
+    "$(q "$db" -c "SELECT count(*), count(DISTINCT pid) <= $POOL,
+                          EXISTS (SELECT FROM txlog a JOIN txlog b USING (pid) WHERE a.worker <> b.worker) FROM txlog")"
+}
+
+if wants knex; then
+  log "knex"
+  run_client knex node "$CLIENTS/node/knex_test.js"
+  check_workers knex knex_app invoice
+fi
+if wants sequelize; then
+  log "sequelize"
+  run_client sequelize node "$CLIENTS/node/sequelize_test.js"
+  check_workers sequelize sequelize_app invoices
+fi
+
+stop_bouncer
+tap_done
