@@ -1,0 +1,105 @@
+// Sequelize 6 through pgbouncer in transaction mode: see test/shell/clients.sh.
+'use strict';
+const { Sequelize, DataTypes, Op } = require('sequelize');
+const { withSequelizeDeletionContext } = require('./deletion_context');
+const migration = require('./sequelize_migrations/20240101000000-invoices');
+const { check, show, rejection, context, env, BIG, AMOUNT } = require('./tap');
+
+const STACK = 'sequelize';
+const connect = (port, pool) => new Sequelize('sequelize_app', 'app', null,
+  { host: '127.0.0.1', port, dialect: 'postgres', logging: false, pool });
+
+function define(sequelize) {
+  const Customer = sequelize.define('customer', { name: DataTypes.TEXT }, { tableName: 'customers', timestamps: false });
+  const Invoice = sequelize.define('invoice', {
+    worker: { type: DataTypes.INTEGER, allowNull: false },
+    amount: DataTypes.DECIMAL(30, 10),
+    big: DataTypes.BIGINT,
+  }, { tableName: 'invoices', timestamps: false });
+  Customer.hasMany(Invoice, { onDelete: 'CASCADE', hooks: true }); // Sequelize deletes the invoices itself
+  const TxLog = sequelize.define('txlog', { worker: DataTypes.INTEGER, pid: DataTypes.INTEGER },
+    { tableName: 'txlog', timestamps: false });
+  TxLog.removeAttribute('id');
+  const DeletedRecord = sequelize.define('deleted_record', {
+    id: { type: DataTypes.UUID, primaryKey: true },
+    data: DataTypes.JSONB,
+    table_name: DataTypes.TEXT,
+    object_id: DataTypes.TEXT,
+    actor: DataTypes.TEXT,
+    xact_id: DataTypes.BIGINT,
+  }, { tableName: 'deleted_record', timestamps: false });
+  return { Customer, Invoice, TxLog, DeletedRecord };
+}
+
+async function main() {
+  const direct = connect(env.direct);
+  const pooled = connect(env.bouncer, { max: env.workers, min: 0 });
+  const D = define(direct);
+  const P = define(pooled);
+  try {
+    await migration.up(direct.getQueryInterface(), Sequelize);
+    for (let w = 1; w <= env.workers; w++) {
+      await D.Invoice.bulkCreate(Array.from({ length: env.rows }, () => ({ worker: w, amount: '1.5', big: w })));
+    }
+
+    // Concurrent workers, each deleting its own rows with its own context, per transaction.
+    const worker = async (w) => {
+      for (let i = 0; i < env.txns; i++) {
+        await withSequelizeDeletionContext(pooled, context(STACK, w), async (transaction) => {
+          const [[{ pid }]] = await pooled.query('select pg_backend_pid() as pid', { transaction });
+          await P.TxLog.create({ worker: w, pid }, { transaction });
+          const victims = await P.Invoice.findAll({ where: { worker: w }, order: [['id', 'ASC']], limit: env.perTxn, transaction });
+          await P.Invoice.destroy({ where: { id: victims.map((v) => v.id) }, transaction });
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: env.workers }, (_, i) => worker(i + 1)));
+
+    // Sequelize's own cascade (hooks: true) deletes each invoice, then the customer: one transaction.
+    const customer = await D.Customer.create({ name: 'cascade' });
+    await D.Invoice.bulkCreate([1, 2, 3].map(() => ({ customerId: customer.id, worker: 0 })));
+    await withSequelizeDeletionContext(pooled, { actor: 'cascade', reason: 'orm cascade' }, async (transaction) => {
+      const c = await P.Customer.findByPk(customer.id, { transaction });
+      await c.destroy({ transaction });
+    });
+    const [groups] = await direct.query(
+      "select count(*)::int as n, count(distinct xact_id::text)::int as xacts from deleted_record where actor = 'cascade'");
+    check("Sequelize's cascade (hooks: true) archives the customer and its 3 invoices with one xact_id",
+      groups[0].n === 4 && groups[0].xacts === 1, show(groups[0]));
+
+    // require_context: a delete without context is Sequelize's DatabaseError around code 55000.
+    const victim = await D.Invoice.create({ worker: 0, amount: AMOUNT, big: BIG });
+    const err = await rejection(() => P.Invoice.destroy({ where: { id: victim.id } }));
+    check('a delete without context is a Sequelize DatabaseError whose original error has code 55000',
+      err instanceof Sequelize.DatabaseError && err.original && err.original.code === '55000',
+      err && `${err.name}: ${err.original && err.original.code} ${err.message}`);
+    check('the rejected delete left its row in place', (await D.Invoice.findByPk(victim.id)) !== null);
+
+    // The numbers of `data`: the JSONB attribute is JSON.parse'd and rounds to doubles.
+    await withSequelizeDeletionContext(pooled, { actor: 'numbers', reason: 'precision check' },
+      (transaction) => P.Invoice.destroy({ where: { id: victim.id }, transaction }));
+    const where = { table_name: 'invoices', object_id: String(victim.id) };
+    const record = await D.DeletedRecord.findOne({ where });
+    check(`data as JSON loses precision: bigint ${BIG} and numeric ${AMOUNT} come back rounded`,
+      String(record.data.big) !== BIG && String(record.data.amount) !== AMOUNT, show(record.data));
+    const [[text]] = await direct.query(
+      "select data->>'big' as big, data->>'amount' as amount from deleted_record where object_id = $1 and table_name = 'invoices'",
+      { bind: [String(victim.id)] });
+    check("data->>'col' is exact", text.big === BIG && text.amount === AMOUNT, show(text));
+    const typed = await direct.query(
+      "select (jsonb_populate_record(null::invoices, data)).* from deleted_record where object_id = $1 and table_name = 'invoices'",
+      { bind: [String(victim.id)], model: D.Invoice, mapToModel: true });
+    check('jsonb_populate_record(null::invoices, data) mapped to the Invoice model is exact',
+      typed.length === 1 && String(typed[0].big) === BIG && String(typed[0].amount) === AMOUNT, show(typed[0]));
+
+    // xact_id through the model's BIGINT attribute: an integer, without any type warning.
+    check('xact_id reads as an integer through a BIGINT attribute',
+      typeof record.xact_id === 'bigint' || Number.isSafeInteger(record.xact_id),
+      `typeof ${typeof record.xact_id} (${show(record.xact_id)})`);
+  } finally {
+    await pooled.close();
+    await direct.close();
+  }
+}
+
+main().catch((err) => { console.error(err); process.exit(1); });
