@@ -155,5 +155,52 @@ if wants sequelize; then
   check_workers sequelize sequelize_app invoices
 fi
 
+if wants django; then
+  log "django"
+  # dj ARGS: manage.py of the shop project, directly on the server as the app role unless the
+  # environment says otherwise (DJANGO_PORT, DJANGO_DB, DJANGO_USER, DJANGO_TEST_TEMPLATE).
+  dj() { (cd "$tmp" && PYTHONDONTWRITEBYTECODE=1 DJANGO_PORT=${DJANGO_PORT:-$PGPORT} "$PY" "$CLIENTS/django/manage.py" "$@"); }
+  # The DBA made the extension: the migration's CREATE EXTENSION IF NOT EXISTS is a no-op for the app.
+  dj migrate -v 0 >"$tmp/django-migrate.log" 2>&1 || { cat "$tmp/django-migrate.log" >&2; not_ok "django: migrate"; }
+  run_client django env DJANGO_PORT="$BOUNCER_PORT" PYTHONDONTWRITEBYTECODE=1 "$PY" "$CLIENTS/django/check_django.py"
+  check_workers django django_app shop_invoice
+
+  # manage.py flush empties the tables with TRUNCATE: under the default policy that archives every
+  # row; after the test runner's re-attach with on_truncate => 'ignore' it archives nothing.
+  createdb -O app django_flush && q django_flush -c "CREATE EXTENSION deleted_record" >/dev/null &&
+    DJANGO_DB=django_flush dj migrate -v 0 || die "django_flush setup failed"
+  flushed() {
+    q django_flush -c "INSERT INTO shop_customer (name) SELECT 'c' || i FROM generate_series(1, 20) i" &&
+      DJANGO_DB=django_flush dj flush --noinput &&
+      q django_flush -c "SELECT (SELECT count(*) FROM shop_customer), (SELECT count(*) FROM deleted_record)"
+  }
+  check "django: manage.py flush under the default policy archives all 20 rows (what tests must avoid)" "0|20" "$(flushed 2>&1)"
+  DJANGO_DB=django_flush dj shell -c "from shop.test_runner import ignore_truncate; ignore_truncate('default')" >/dev/null 2>&1
+  check "django: after the test runner's ignore_truncate, manage.py flush archives nothing" "0|20" "$(flushed 2>&1)"
+
+  # Test database creation: the migration creates the extension only as a superuser; the app role
+  # needs a template with the extension (DATABASES TEST TEMPLATE, the recipe).
+  q >/dev/null <<'SQL' || die "template setup failed"
+CREATE DATABASE deleted_record_template IS_TEMPLATE true;
+\c deleted_record_template
+CREATE EXTENSION deleted_record;
+GRANT SELECT ON deleted_record TO app;
+SQL
+  dj_test() { DJANGO_USER=$1 DJANGO_TEST_TEMPLATE=$2 dj test shop --noinput -v 1 >"$tmp/django-test-$1.log" 2>&1; }
+  dj_test postgres ""
+  rc=$?
+  check "django: manage.py test as a superuser (migration creates the extension in the test database)" \
+    "0|Ran 4 tests|OK" "$rc|$(grep -o 'Ran 4 tests' "$tmp/django-test-postgres.log")|$(grep -x OK "$tmp/django-test-postgres.log")"
+  [ "$rc" -eq 0 ] || tail -30 "$tmp/django-test-postgres.log" | sed 's/^/#   /'
+  dj_test app ""
+  check "django: manage.py test as the app role from template1 fails: only superusers create the extension" \
+    "1|yes" "$?|$(grep -q 'permission denied to create extension "deleted_record"' "$tmp/django-test-app.log" && echo yes)"
+  dj_test app deleted_record_template
+  rc=$?
+  check "django: manage.py test as the app role with TEST TEMPLATE deleted_record_template (the recipe)" \
+    "0|Ran 4 tests|OK" "$rc|$(grep -o 'Ran 4 tests' "$tmp/django-test-app.log")|$(grep -x OK "$tmp/django-test-app.log")"
+  [ "$rc" -eq 0 ] || tail -30 "$tmp/django-test-app.log" | sed 's/^/#   /'
+fi
+
 stop_bouncer
 tap_done

@@ -1,0 +1,54 @@
+"""The shop's models: customers, their invoices and invoice lines (Django cascades the deletes
+itself: its foreign keys have no ON DELETE in the database), and the archive, read-only."""
+import json
+from decimal import Decimal
+
+from django.db import models
+
+
+class Customer(models.Model):
+    name = models.TextField()
+
+
+class Invoice(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, null=True)
+    worker = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=30, decimal_places=10, default=0)
+    big = models.BigIntegerField(default=0)
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE)
+    text = models.TextField()
+
+
+# recipe: django-model
+class ExactJSONDecoder(json.JSONDecoder):
+    """Decodes JSON numbers with a fraction or exponent as Decimal, not float: archived numerics stay exact."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, parse_float=Decimal, **kwargs)
+
+
+class DeletedRecord(models.Model):
+    """The archive of the deleted_record extension, read-only: the extension owns the table."""
+
+    id = models.UUIDField(primary_key=True)
+    data = models.JSONField(decoder=ExactJSONDecoder)
+    deleted_at = models.DateTimeField()
+    object_id = models.TextField(null=True)
+    table_name = models.TextField()
+    schema_name = models.TextField()
+    partition_name = models.TextField(null=True)
+    actor = models.TextField(null=True)
+    reason = models.TextField(null=True)
+    metadata = models.JSONField(null=True)
+    xact_id = models.BigIntegerField(null=True)
+    session_user_name = models.TextField(null=True)
+    current_user_name = models.TextField(null=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "deleted_record"
+# end recipe
