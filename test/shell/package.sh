@@ -191,9 +191,10 @@ check "the server's SHAREDIR and PKGLIBDIR are the staged ones" \
 check "pg_available_extensions offers deleted_record $default_version (the packaged control file)" \
   "deleted_record|$default_version" \
   "$(sq -c "SELECT name, default_version FROM pg_available_extensions WHERE name = 'deleted_record'")"
-check "pg_available_extension_versions lists the packaged install scripts" \
-  "$(for f in "$stage$extdir"/deleted_record--*.sql; do b=${f##*/deleted_record--}; echo "${b%.sql}"; done | grep -v -- '--' | sort | paste -sd,)" \
-  "$(sq -c "SELECT string_agg(version, ',' ORDER BY version) FROM pg_available_extension_versions WHERE name = 'deleted_record'")"
+script_versions=$(for f in "$stage$extdir"/deleted_record--*.sql; do b=${f##*/deleted_record--}; echo "${b%.sql}"; done | grep -v -- '--')
+available=$(sq -c "SELECT version FROM pg_available_extension_versions WHERE name = 'deleted_record'")
+check "pg_available_extension_versions offers the version of every packaged install script ($(echo $script_versions))" \
+  "" "$(comm -23 <(sort <<<"$script_versions") <(sort <<<"$available"))"
 sq -c "CREATE DATABASE package_check" >/dev/null
 loaded=$(sq -d package_check 2>&1 <<'SQL'
 CREATE EXTENSION deleted_record;
