@@ -67,17 +67,19 @@ SQL
 done
 
 # pgbouncer in transaction mode, as the server's OS user, POOL server connections per database.
+# start_bouncer PORT: starts it on PORT; fails when it does not come up (the port was taken, say).
 bdir=$tmp/pgbouncer
 mkdir -p "$bdir"
-export BOUNCER_PORT; BOUNCER_PORT=$(free_port)
 printf '"postgres" ""\n"app" ""\n' >"$bdir/userlist.txt"
-{
-  echo "[databases]"
-  for db in $APP_DBS; do echo "$db = host=127.0.0.1 port=$PGPORT dbname=$db pool_size=$POOL"; done
-  cat <<EOF
+start_bouncer() {
+  rm -f "$bdir/pgbouncer.pid"
+  {
+    echo "[databases]"
+    for db in $APP_DBS; do echo "$db = host=127.0.0.1 port=$PGPORT dbname=$db pool_size=$POOL"; done
+    cat <<EOF
 [pgbouncer]
 listen_addr = 127.0.0.1
-listen_port = $BOUNCER_PORT
+listen_port = $1
 unix_socket_dir =
 auth_type = trust
 auth_file = $bdir/userlist.txt
@@ -88,16 +90,26 @@ logfile = $bdir/pgbouncer.log
 pidfile = $bdir/pgbouncer.pid
 ignore_startup_parameters = extra_float_digits
 EOF
-} >"$bdir/pgbouncer.ini"
-chown -R "$(server_user)" "$bdir"
-as_server_user /usr/sbin/pgbouncer -d -q "$bdir/pgbouncer.ini" || die "pgbouncer did not start"
-for i in $(seq 100); do [ -s "$bdir/pgbouncer.pid" ] && break; sleep 0.1; done
-bouncer_pid=$(cat "$bdir/pgbouncer.pid" 2>/dev/null)
-[ -n "$bouncer_pid" ] || { cat "$bdir/pgbouncer.log" >&2; die "pgbouncer wrote no pid file"; }
-for i in $(seq 100); do
-  psql -X -qAt -h 127.0.0.1 -p "$BOUNCER_PORT" -U app -d knex_app -c 'SELECT 1' >/dev/null 2>&1 && break
-  sleep 0.1
+  } >"$bdir/pgbouncer.ini"
+  chown -R "$(server_user)" "$bdir"
+  as_server_user /usr/sbin/pgbouncer -d -q "$bdir/pgbouncer.ini" 2>>"$bdir/start.log" || return 1
+  local i
+  for i in $(seq 100); do [ -s "$bdir/pgbouncer.pid" ] && break; sleep 0.1; done
+  bouncer_pid=$(cat "$bdir/pgbouncer.pid" 2>/dev/null)
+  [ -n "$bouncer_pid" ] || return 1
+  for i in $(seq 100); do
+    psql -X -qAt -h 127.0.0.1 -p "$1" -U app -d knex_app -c 'SELECT 1' >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+export BOUNCER_PORT
+for attempt in 1 2 3; do
+  BOUNCER_PORT=$(free_port)
+  start_bouncer "$BOUNCER_PORT" && break
+  stop_bouncer
 done
+[ -n "$bouncer_pid" ] || { cat "$bdir/start.log" "$bdir/pgbouncer.log" >&2; die "pgbouncer did not start"; }
 check "pgbouncer (transaction mode) accepts the app role" "1" \
   "$(psql -X -qAt -h 127.0.0.1 -p "$BOUNCER_PORT" -U app -d knex_app -c 'SELECT 1' 2>&1)"
 
@@ -200,6 +212,14 @@ SQL
   check "django: manage.py test as the app role with TEST TEMPLATE deleted_record_template (the recipe)" \
     "0|Ran 4 tests|OK" "$rc|$(grep -o 'Ran 4 tests' "$tmp/django-test-app.log")|$(grep -x OK "$tmp/django-test-app.log")"
   [ "$rc" -eq 0 ] || tail -30 "$tmp/django-test-app.log" | sed 's/^/#   /'
+fi
+
+if wants sqlalchemy; then
+  log "sqlalchemy"
+  createdb -O app sqla_test && q sqla_test -c "CREATE EXTENSION deleted_record; GRANT SELECT ON deleted_record TO app" >/dev/null ||
+    die "sqla_test setup failed"
+  run_client sqlalchemy env PYTHONDONTWRITEBYTECODE=1 "$PY" "$CLIENTS/sqlalchemy/check_sqlalchemy.py"
+  check_workers sqlalchemy sqla_app invoice
 fi
 
 stop_bouncer

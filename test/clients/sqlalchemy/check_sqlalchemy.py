@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""SQLAlchemy 1.4 + Alembic through pgbouncer in transaction mode: see test/shell/clients.sh."""
+import functools
+import glob
+import json
+import os
+import re
+import tempfile
+import threading
+import warnings
+from decimal import Decimal
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import BigInteger, MetaData, Table, create_engine, delete, exc, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from deletion_context import deletion_context, ignore_truncate
+from models import Customer, Invoice, InvoiceLine, txlog
+
+STACK = "sqlalchemy"
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKERS, TXNS, PER_TXN, ROWS = (int(os.environ[v]) for v in ("WORKERS", "TXNS", "PER_TXN", "ROWS"))
+BIG, AMOUNT = 9007199254740993, Decimal("12345678901234567890.0123456789")
+
+
+def check(desc, cond, *diagnostics):
+    print(f"{'ok' if cond else 'not ok'} - {desc}", flush=True)
+    if not cond:
+        for d in diagnostics:
+            print(f"#   {d}", flush=True)
+
+
+def url(port, db="sqla_app"):
+    return f"postgresql+psycopg2://app@127.0.0.1:{port}/{db}"
+
+
+def alembic_config(db, versions=None):
+    cfg = Config()
+    cfg.set_main_option("script_location", os.path.join(HERE, "alembic"))
+    cfg.set_main_option("version_locations", " ".join(filter(None, [os.path.join(HERE, "alembic", "versions"), versions])))
+    cfg.set_main_option("sqlalchemy.url", url(os.environ["DIRECT_PORT"], db))
+    return cfg
+
+
+def autogenerate(unfiltered):
+    """The upgrade operations `alembic revision --autogenerate` writes, and the warnings it gave."""
+    with tempfile.TemporaryDirectory(dir=os.environ["WORK"]) as versions:
+        cfg = alembic_config("sqla_app", versions)
+        cfg.attributes["unfiltered"] = unfiltered
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            command.revision(cfg, message="autogenerate", autogenerate=True, version_path=versions)
+        (script,) = glob.glob(os.path.join(versions, "*.py"))
+        with open(script) as f:
+            upgrade = f.read().split("def upgrade():")[1].split("def downgrade():")[0]
+    return [line.strip() for line in upgrade.splitlines() if line.strip().startswith("op.")], [str(w.message) for w in caught]
+
+
+def main():
+    direct = create_engine(url(os.environ["DIRECT_PORT"]), future=True)
+    pooled = create_engine(url(os.environ["BOUNCER_PORT"]), future=True, pool_size=WORKERS, max_overflow=0,
+                           json_deserializer=functools.partial(json.loads, parse_float=Decimal))
+    command.upgrade(alembic_config("sqla_app"), "head")
+    with Session(direct) as session, session.begin():
+        for w in range(1, WORKERS + 1):
+            session.add_all(Invoice(worker=w, amount=Decimal("1.5"), big=w) for _ in range(ROWS))
+
+    # Concurrent worker threads; each sets its context in its own contextvar, the after_begin
+    # event puts it into each session's transaction.
+    errors = []
+
+    def worker(w):
+        try:
+            with deletion_context(f"{STACK}-worker-{w}", f"cleanup by {STACK} worker {w}", {"stack": STACK, "worker": w}):
+                for _ in range(TXNS):
+                    with Session(pooled) as session, session.begin():
+                        session.execute(insert(txlog).values(worker=w, pid=func.pg_backend_pid()))
+                        ids = select(Invoice.id).where(Invoice.worker == w).order_by(Invoice.id).limit(PER_TXN)
+                        session.execute(delete(Invoice).where(Invoice.id.in_(ids.scalar_subquery()))
+                                        .execution_options(synchronize_session=False))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(f"worker {w}: {e!r}")
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(1, WORKERS + 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check("every worker thread ran its transactions without error", not errors, *errors)
+
+    # SQLAlchemy's own cascade (relationship cascade="all, delete-orphan"): separate DELETEs for
+    # lines, invoices and the customer in one flush, one transaction.
+    with Session(direct, expire_on_commit=False) as session, session.begin():
+        customer = Customer(name="cascade", invoices=[
+            Invoice(lines=[InvoiceLine(text="a"), InvoiceLine(text="b")]) for _ in range(2)])
+        session.add(customer)
+    with deletion_context("cascade", "orm cascade"), Session(pooled) as session, session.begin():
+        session.delete(session.get(Customer, customer.id))
+    with direct.connect() as conn:
+        n, xacts = conn.execute(text(
+            "SELECT count(*), count(DISTINCT xact_id::text) FROM deleted_record WHERE actor = 'cascade'")).one()
+    check("SQLAlchemy's relationship cascade archives the customer, 2 invoices and 4 lines with one xact_id",
+          (n, xacts) == (7, 1), f"archived {n}, distinct xact_ids {xacts}")
+
+    # require_context: SQLAlchemy's DBAPIError, .orig psycopg2's error with pgcode 55000.
+    with Session(direct, expire_on_commit=False) as session, session.begin():
+        victim = Invoice(worker=0, amount=AMOUNT, big=BIG)
+        session.add(victim)
+    pk = victim.id
+    try:
+        with Session(pooled) as session, session.begin():
+            session.execute(delete(Invoice).where(Invoice.id == pk))
+        error = None
+    except Exception as e:  # noqa: BLE001 - the type is what is checked
+        error = e
+    check("a delete without context raises DBAPIError whose .orig has pgcode 55000",
+          isinstance(error, exc.DBAPIError) and getattr(error.orig, "pgcode", None) == "55000", repr(error))
+    with Session(direct) as session:
+        check("the rejected delete left its row in place", session.get(Invoice, pk) is not None)
+
+    # The numbers of `data`.
+    with deletion_context("numbers", "precision check"), Session(pooled) as session, session.begin():
+        session.execute(delete(Invoice).where(Invoice.id == pk))
+    meta = MetaData()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        archive = Table("deleted_record", meta, autoload_with=direct)
+    where = (archive.c.table_name == "invoice") & (archive.c.object_id == str(pk))
+    with direct.connect() as conn:
+        data = conn.execute(select(archive.c.data).where(where)).scalar_one()
+    check(f"data as JSON (the default json_deserializer) rounds numeric {AMOUNT} to a float (Python keeps the bigint exact)",
+          isinstance(data["amount"], float) and Decimal(data["amount"]) != AMOUNT and data["big"] == BIG, data)
+    with pooled.connect() as conn:
+        data = conn.execute(select(archive.c.data).where(where)).scalar_one()
+    check("data through the recipe's json_deserializer (parse_float=Decimal) is exact",
+          data["amount"] == AMOUNT and data["big"] == BIG, data)
+    with direct.connect() as conn:
+        as_text = conn.execute(select(archive.c.data["amount"].astext, archive.c.data["big"].astext).where(where)).one()
+    check("data->>'col' (.astext) is exact", tuple(as_text) == (str(AMOUNT), str(BIG)), as_text)
+    with Session(direct) as session:
+        restored = session.scalars(select(Invoice).from_statement(text(
+            "SELECT (jsonb_populate_record(NULL::invoice, data)).* FROM deleted_record"
+            " WHERE table_name = 'invoice' AND object_id = :pk")), {"pk": str(pk)}).all()
+    check("jsonb_populate_record through select(Invoice).from_statement() gives back an exact Invoice",
+          [(r.amount, r.big) for r in restored] == [(AMOUNT, BIG)], [(r.amount, r.big) for r in restored])
+
+    # xact_id of the reflected archive: a BigInteger read as int, and reflection without warnings.
+    with direct.connect() as conn:
+        xact = conn.execute(select(archive.c.xact_id).where(where)).scalar_one()
+    check("reflecting deleted_record gives xact_id as BigInteger, read as int, without warnings",
+          isinstance(archive.c.xact_id.type, BigInteger) and isinstance(xact, int) and not caught,
+          f"type {archive.c.xact_id.type!r}, value {xact!r}, warnings {[str(w.message) for w in caught]}")
+
+    # Alembic autogenerate against the models, which do not include the archive.
+    ops, _ = autogenerate(unfiltered=True)
+    check("autogenerate without include_name/include_object proposes dropping deleted_record (why the recipe exists)",
+          any(re.match(r"op\.drop_table\('deleted_record'", op) for op in ops), *ops)
+    ops, caught = autogenerate(unfiltered=False)
+    check("autogenerate with the recipe's include_name/include_object proposes no operation at all, and no warning",
+          not ops and not caught, *ops, *caught)
+
+    # A test database whose cleaner empties the tables with TRUNCATE ... CASCADE.
+    test_db = create_engine(url(os.environ["DIRECT_PORT"], "sqla_test"), future=True)
+    command.upgrade(alembic_config("sqla_test"), "head")
+
+    def fill_and_clean():
+        with Session(test_db) as session, session.begin():
+            session.add_all(Customer(name=f"c{i}", invoices=[Invoice(lines=[InvoiceLine(text="x")])]) for i in range(5))
+        with test_db.begin() as conn:
+            conn.execute(text("TRUNCATE customer, invoice, invoice_line CASCADE"))  # the test cleaner
+            return conn.execute(text("SELECT count(*) FROM deleted_record")).scalar_one()
+
+    check("a TRUNCATE ... CASCADE test cleaner under the default policy archives all 15 rows", fill_and_clean() == 15)
+    with test_db.begin() as conn:
+        ignore_truncate(conn)
+    check("after the recipe's ignore_truncate, the cleaner archives nothing", fill_and_clean() == 15)
+    for engine in (direct, pooled, test_db):
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
