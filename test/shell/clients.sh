@@ -66,6 +66,14 @@ ALTER TABLE txlog OWNER TO app;
 SQL
 done
 
+# A template with the extension, for databases the app role creates itself (test databases).
+q >/dev/null <<'SQL' || die "template setup failed"
+CREATE DATABASE deleted_record_template IS_TEMPLATE true;
+\c deleted_record_template
+CREATE EXTENSION deleted_record;
+GRANT SELECT ON deleted_record TO app;
+SQL
+
 # pgbouncer in transaction mode, as the server's OS user, POOL server connections per database.
 # start_bouncer PORT: starts it on PORT; fails when it does not come up (the port was taken, say).
 bdir=$tmp/pgbouncer
@@ -192,12 +200,6 @@ if wants django; then
 
   # Test database creation: the migration creates the extension only as a superuser; the app role
   # needs a template with the extension (DATABASES TEST TEMPLATE, the recipe).
-  q >/dev/null <<'SQL' || die "template setup failed"
-CREATE DATABASE deleted_record_template IS_TEMPLATE true;
-\c deleted_record_template
-CREATE EXTENSION deleted_record;
-GRANT SELECT ON deleted_record TO app;
-SQL
   dj_test() { DJANGO_USER=$1 DJANGO_TEST_TEMPLATE=$2 dj test shop --noinput -v 1 >"$tmp/django-test-$1.log" 2>&1; }
   dj_test postgres ""
   rc=$?
@@ -220,6 +222,12 @@ if wants sqlalchemy; then
     die "sqla_test setup failed"
   run_client sqlalchemy env PYTHONDONTWRITEBYTECODE=1 "$PY" "$CLIENTS/sqlalchemy/check_sqlalchemy.py"
   check_workers sqlalchemy sqla_app invoice
+fi
+
+if wants rails; then
+  log "rails"
+  run_client rails ruby "$CLIENTS/rails/check_rails.rb"
+  check_workers rails rails_app invoices
 fi
 
 stop_bouncer

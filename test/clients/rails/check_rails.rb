@@ -1,0 +1,188 @@
+# ActiveRecord 6.1 (Debian's ruby-activerecord + ruby-pg) through pgbouncer in transaction mode:
+# see test/shell/clients.sh.
+require "active_record"
+require "bigdecimal"
+require "erb"
+require "json"
+require "stringio"
+require "tempfile"
+require "yaml"
+require_relative "deletion_context"
+require_relative "models"
+
+STACK = "rails"
+WORKERS, TXNS, PER_TXN, ROWS = %w[WORKERS TXNS PER_TXN ROWS].map { |v| Integer(ENV.fetch(v)) }
+BIG = 9_007_199_254_740_993
+AMOUNT = BigDecimal("12345678901234567890.0123456789")
+
+def check(desc, cond, *diagnostics)
+  puts "#{cond ? 'ok' : 'not ok'} - #{desc}"
+  diagnostics.each { |d| puts "#   #{d}" } unless cond
+  $stdout.flush
+end
+
+# captured_stderr runs the block and returns [its value, what it and its child processes (pg_dump,
+# psql) wrote to standard error, Kernel#warn included].
+def captured_stderr
+  saved = $stderr.dup
+  Tempfile.create("stderr") do |file|
+    $stderr.reopen(file)
+    begin
+      value = yield
+    ensure
+      $stderr.flush
+      $stderr.reopen(saved)
+    end
+    return [value, File.read(file.path)]
+  end
+end
+
+ActiveRecord::Migration.verbose = false
+ActiveRecord::Base.configurations =
+  YAML.safe_load(ERB.new(File.read(File.join(__dir__, "config", "database.yml"))).result, aliases: true)
+config = ->(env) { ActiveRecord::Base.configurations.configs_for(env_name: env).first }
+
+ActiveRecord::Base.establish_connection(:direct)
+ActiveRecord::MigrationContext.new(File.join(__dir__, "db", "migrate"), ActiveRecord::SchemaMigration).migrate
+(1..WORKERS).each do |w|
+  Invoice.insert_all!(Array.new(ROWS) { { worker: w, amount: "1.5", big: w } })
+end
+
+# Concurrent worker threads, each with its own pooled connection (shared by pgbouncer).
+ActiveRecord::Base.establish_connection(:pooled)
+threads = (1..WORKERS).map do |w|
+  Thread.new do
+    ActiveRecord::Base.connection_pool.with_connection do
+      TXNS.times do
+        DeletionContext.transaction(actor: "#{STACK}-worker-#{w}", reason: "cleanup by #{STACK} worker #{w}",
+                                    metadata: { stack: STACK, worker: w }) do
+          TxLog.create!(worker: w, pid: ActiveRecord::Base.connection.select_value("SELECT pg_backend_pid()"))
+          Invoice.where(id: Invoice.where(worker: w).order(:id).limit(PER_TXN).pluck(:id)).delete_all
+        end
+      end
+    end
+    nil
+  rescue StandardError => e
+    "worker #{w}: #{e.class}: #{e.message}"
+  end
+end
+errors = threads.map(&:value).compact
+check "every worker thread ran its transactions without error", errors.empty?, *errors
+
+# xact_id, on a fresh connection: an Integer, without "unknown OID" warnings.
+ActiveRecord::Base.establish_connection(:direct)
+xact, warned = captured_stderr { DeletedRecord.where(table_name: "invoices").pick(:xact_id) }
+check "xact_id reads as an Integer without unknown-OID warnings", xact.is_a?(Integer) && !warned.include?("unknown OID"),
+      "#{xact.class} #{xact.inspect}; stderr: #{warned.strip}"
+ActiveRecord::Base.establish_connection(:pooled)
+
+# ActiveRecord's own cascade (dependent: :destroy): one DELETE per line, invoice and customer.
+customer = Customer.create!(name: "cascade")
+2.times { customer.invoices.create!.invoice_lines.create!([{ text: "a" }, { text: "b" }]) }
+DeletionContext.transaction(actor: "cascade", reason: "orm cascade") { Customer.find(customer.id).destroy! }
+archived = DeletedRecord.where(actor: "cascade")
+xacts = archived.distinct.pluck(Arel.sql("xact_id::text"))
+check "dependent: :destroy archives the customer, 2 invoices and 4 lines with one xact_id",
+      archived.count == 7 && xacts.size == 1, "archived #{archived.count}, xact_ids #{xacts}"
+
+# require_context: ActiveRecord::StatementInvalid caused by PG::ObjectNotInPrerequisiteState (55000).
+victim = Invoice.create!(worker: 0, amount: AMOUNT, big: BIG)
+error = begin
+  Invoice.where(id: victim.id).delete_all
+  nil
+rescue StandardError => e
+  e
+end
+check "a delete without context raises ActiveRecord::StatementInvalid caused by PG::ObjectNotInPrerequisiteState (55000)",
+      error.is_a?(ActiveRecord::StatementInvalid) && error.cause.is_a?(PG::ObjectNotInPrerequisiteState) &&
+        error.cause.result.error_field(PG::PG_DIAG_SQLSTATE) == "55000",
+      "#{error.class}: #{error&.message}; cause #{error&.cause.class}"
+check "the rejected delete left its row in place", Invoice.exists?(victim.id)
+
+# The numbers of `data`.
+DeletionContext.transaction(actor: "numbers", reason: "precision check") { victim.destroy! }
+record = DeletedRecord.find_by!(table_name: "invoices", object_id: victim.id.to_s)
+check "data as JSON (the jsonb attribute) rounds numeric #{AMOUNT.to_s('F')} to a Float (Ruby keeps the bigint exact)",
+      record.data["amount"].is_a?(Float) && record.data["amount"].to_d != AMOUNT && record.data["big"] == BIG,
+      record.data.inspect
+exact = JSON.parse(record.data_before_type_cast, decimal_class: BigDecimal)
+check "data_before_type_cast parsed with JSON.parse(..., decimal_class: BigDecimal) is exact",
+      exact["amount"] == AMOUNT && exact["big"] == BIG, exact.inspect
+text = DeletedRecord.where(id: record.id).pick(Arel.sql("data->>'amount'"), Arel.sql("data->>'big'"))
+check "data->>'col' is exact", text == [AMOUNT.to_s("F"), BIG.to_s], text.inspect
+restored = Invoice.find_by_sql(["SELECT (jsonb_populate_record(NULL::invoices, data)).* FROM deleted_record " \
+                                "WHERE table_name = 'invoices' AND object_id = ?", victim.id.to_s])
+check "jsonb_populate_record through Invoice.find_by_sql gives back an exact Invoice",
+      restored.map { |i| [i.amount, i.big] } == [[AMOUNT, BIG]], restored.map { |i| [i.amount, i.big] }.inspect
+
+# Schema dumps. The default (:ruby) schema.rb has no triggers: a database loaded from it archives nothing.
+ActiveRecord::Base.establish_connection(:direct)
+schema_rb = StringIO.new
+_, warned = captured_stderr { ActiveRecord::SchemaDumper.dump(ActiveRecord::Base.connection, schema_rb) }
+check "schema.rb (schema_format :ruby) carries no trigger, so it cannot be the recipe",
+      !schema_rb.string.match?(/deleted_record_(insert|attach)/i)
+schema_rb.string.each_line.grep(/deleted_record/).each { |l| puts "#   schema.rb: #{l.strip}" }
+warned.each_line.each { |l| puts "#   schema dump warned: #{l.strip}" }
+
+create_out, = captured_stderr { ActiveRecord::Tasks::DatabaseTasks.create(config.call("loaded_from_ruby")) }
+ActiveRecord::Base.establish_connection(:loaded_from_ruby)
+rb_error = begin
+  captured_stderr { eval(schema_rb.string) } # rails db:schema:load with schema.rb
+  nil
+rescue StandardError => e
+  "#{e.class}: #{e.message.lines.first}"
+end
+archives = rb_error.nil? && begin
+  invoice = Invoice.create!(amount: 1)
+  DeletionContext.transaction(actor: "rb", reason: "from schema.rb") { invoice.destroy! }
+  DeletedRecord.count.positive?
+end
+check "a database loaded from schema.rb does not archive (its load fails, or it has no trigger)", !archives
+puts "#   loading schema.rb: #{rb_error || 'loaded'}"
+ActiveRecord::Base.establish_connection(:direct)
+
+# recipe: rails-structure-sql
+# config/application.rb: config.active_record.schema_format = :sql, which sets
+ActiveRecord::Base.schema_format = :sql
+# end recipe
+ActiveRecord::Tasks::DatabaseTasks.db_dir = File.join(ENV.fetch("WORK"), "rails_db")
+ActiveRecord::Tasks::DatabaseTasks.dump_schema(config.call("direct")) # rails db:schema:dump
+structure = Dir.glob(File.join(ActiveRecord::Tasks::DatabaseTasks.db_dir, "*structure.sql")).first
+sql = File.read(structure)
+check "structure.sql (pg_dump) has CREATE EXTENSION and the triggers of all three tables",
+      sql.include?("CREATE EXTENSION IF NOT EXISTS deleted_record") &&
+        sql.scan(/CREATE TRIGGER deleted_record_insert AFTER DELETE ON public\.(\w+)/).flatten.sort == %w[customers invoice_lines invoices]
+loaded = config.call("loaded")
+create_out, = captured_stderr { ActiveRecord::Tasks::DatabaseTasks.create(loaded) } # rails db:create
+load_error = begin
+  ActiveRecord::Tasks::DatabaseTasks.load_schema(loaded, :sql, structure) # rails db:schema:load
+  nil
+rescue StandardError => e
+  "#{e.class}: #{e.message}"
+end
+check "a database loaded from structure.sql (rails db:create db:schema:load)", load_error.nil?, load_error
+ActiveRecord::Base.establish_connection(loaded)
+invoice = Invoice.create!(amount: 1)
+DeletionContext.transaction(actor: "loaded", reason: "from structure.sql") { invoice.destroy! }
+check "... archives deletes, with their context", DeletedRecord.where(actor: "loaded", object_id: invoice.id.to_s).count == 1
+
+# The app role, no superuser, cannot load it even where the template made the extension: pg_dump
+# writes COMMENT ON EXTENSION, which only the extension's owner may run (friction, see RECIPES.md).
+create_out, = captured_stderr { ActiveRecord::Tasks::DatabaseTasks.create(config.call("loaded_as_app")) }
+app_error = captured_stderr do
+  ActiveRecord::Tasks::DatabaseTasks.load_schema(config.call("loaded_as_app"), :sql, structure)
+rescue StandardError => e
+  e.message
+end.join
+check "structure.sql does not load as the app role (no superuser): COMMENT ON EXTENSION needs the extension's owner",
+      app_error.to_s.include?("must be owner of extension deleted_record"), app_error || "it loaded"
+ActiveRecord::Base.establish_connection(loaded)
+
+# As a test database: the test helper makes TRUNCATE-based cleaners archive nothing.
+DeletionContext.ignore_truncate!
+before = DeletedRecord.count
+3.times { Customer.create!(name: "x").invoices.create!.invoice_lines.create!(text: "y") }
+ActiveRecord::Base.connection.execute("TRUNCATE TABLE customers, invoices, invoice_lines RESTART IDENTITY CASCADE;")
+check "after the test helper's ignore_truncate!, a DatabaseCleaner-style TRUNCATE ... CASCADE archives nothing",
+      DeletedRecord.count == before && Customer.count.zero?, "archive #{before} -> #{DeletedRecord.count}"
+ActiveRecord::Base.connection_pool.disconnect!

@@ -1,0 +1,29 @@
+# The models of the ActiveRecord client test.
+class Customer < ActiveRecord::Base
+  has_many :invoices, dependent: :destroy
+end
+
+class Invoice < ActiveRecord::Base
+  belongs_to :customer, optional: true
+  has_many :invoice_lines, dependent: :destroy
+end
+
+class InvoiceLine < ActiveRecord::Base
+  belongs_to :invoice
+end
+
+# Made by test/shell/clients.sh: which server backend ran each transaction.
+class TxLog < ActiveRecord::Base
+  self.table_name = "txlog"
+end
+
+# recipe: rails-model
+# The archive, read-only: the extension owns the table.
+class DeletedRecord < ActiveRecord::Base
+  self.table_name = "deleted_record"
+
+  def readonly?
+    true
+  end
+end
+# end recipe
