@@ -23,6 +23,7 @@
 #   DELETED_RECORD_CACHE   cache root (default /var/cache/deleted_record)
 #   CITUS_DB               database created on every node (default citus_test)
 #   CITUS_KEEP=1           leave the nodes running and the directory in place on exit (debugging)
+#   DELETED_RECORD_VERSION create this version of deleted_record (default: the installed default)
 # After citus_cluster_start: PGHOST/PGPORT/PGDATABASE/PGUSER point at the coordinator;
 # CITUS_DIR is the run's directory; CITUS_PORT[coord|w1|w2|...] and CITUS_SOCK[...] each node's.
 # Sourcing this file also sources test/lib/own_cluster.sh (common.sh, tap.sh, q, ARCHIVE_SQL) and
@@ -184,10 +185,14 @@ citus_cluster_start() {
     cq coord -c "SELECT citus_add_node('127.0.0.1', ${CITUS_PORT[$name]})" >/dev/null \
       || die "citus_add_node for $name failed"
   done
-  cq coord -c "CREATE EXTENSION deleted_record" >/dev/null || die "CREATE EXTENSION deleted_record failed"
+  local version_clause=
+  [ -z "${DELETED_RECORD_VERSION:-}" ] || version_clause=" VERSION '$DELETED_RECORD_VERSION'"
+  cq coord -c "CREATE EXTENSION deleted_record$version_clause" >/dev/null || die "CREATE EXTENSION deleted_record failed"
+  log "Citus $(cq coord -c "SELECT extversion FROM pg_extension WHERE extname = 'citus'"), deleted_record $(cq coord -c "SELECT extversion FROM pg_extension WHERE extname = 'deleted_record'"): coordinator and $((${#CITUS_NODES[@]} - 1)) workers"
+  local want; want=$(cq coord -c "SELECT extversion FROM pg_extension WHERE extname = 'deleted_record'")
   for name in w1 w2; do
-    [ "$(cq "$name" -c "SELECT count(*) FROM pg_extension WHERE extname = 'deleted_record'")" = 1 ] \
-      || die "deleted_record did not reach worker $name"
+    [ "$(cq "$name" -c "SELECT extversion FROM pg_extension WHERE extname = 'deleted_record'")" = "$want" ] \
+      || die "deleted_record $want did not reach worker $name"
   done
   export PGHOST=${CITUS_SOCK[coord]} PGPORT=${CITUS_PORT[coord]} PGUSER=postgres PGDATABASE=$CITUS_DB
 }
