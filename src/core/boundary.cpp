@@ -4,8 +4,10 @@
 #include <cstring>
 #include <exception>
 #include <string>
+#include <string_view>
+#include <vector>
 
-#include "core/deletion_context.hpp"
+#include "core/setting_names.hpp"
 #include "core/uuid7.hpp"
 
 namespace deleted_record::boundary {
@@ -45,28 +47,45 @@ Uuid7Generator& ProcessGenerator() noexcept {
 
 }  // namespace
 
-Verdict CheckMetadata(const char* text) noexcept {
+Verdict ParseRequiredContext(const char* text, RequiredContext* policy) noexcept {
   return Guarded([&] {
-    if (text == nullptr) return Ok();
-    auto problem = MetadataProblem(text);
-    return problem ? Fail(problem->c_str()) : Ok();
+    auto parsed = deleted_record::ParseRequiredContext(text ? text : "");
+    if (!parsed) return Fail((std::string("allowed values are ") + kRequiredContextValues).c_str());
+    *policy = *parsed;
+    return Ok();
   });
 }
 
-Verdict CheckRequiredContext(int policy, bool has_actor, bool has_reason) noexcept {
+Verdict CheckRequiredContext(RequiredContext policy, bool has_actor, bool has_reason) noexcept {
   return Guarded([&] {
-    auto missing = MissingContext(static_cast<RequiredContext>(policy), has_actor, has_reason);
+    auto missing = MissingContext(policy, has_actor, has_reason);
     return missing ? Fail(missing->c_str()) : Ok();
   });
 }
 
-Verdict ParseTruncatePolicy(const char* text, int* policy) noexcept {
+const char* RequiredContextName(RequiredContext policy) noexcept { return deleted_record::RequiredContextName(policy); }
+
+Verdict ParseTruncatePolicy(const char* text, TruncatePolicy* policy) noexcept {
   return Guarded([&] {
     auto parsed = deleted_record::ParseTruncatePolicy(text ? text : "");
     if (!parsed) return Fail((std::string("allowed values are ") + kTruncatePolicyValues).c_str());
-    *policy = static_cast<int>(*parsed);
+    *policy = *parsed;
     return Ok();
   });
+}
+
+const char* TruncatePolicyName(TruncatePolicy policy) noexcept { return deleted_record::TruncatePolicyName(policy); }
+
+bool ClosestName(const char* unknown, const char* const* known, int count, int* index) noexcept {
+  try {
+    std::vector<std::string_view> names(known, known + count);
+    auto closest = deleted_record::ClosestName(unknown ? unknown : "", names);
+    if (!closest) return false;
+    *index = static_cast<int>(*closest);
+    return true;
+  } catch (...) {
+    return false;
+  }
 }
 
 void FormatUuid(const std::uint8_t bytes[16], char out[37]) noexcept { FormatUuidInto(bytes, out); }

@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/policies.hpp"
+
 namespace deleted_record::boundary {
 
 // Verdict is the outcome of a check: ok, or a message for the user (NUL-terminated, truncated).
@@ -17,15 +19,24 @@ struct Verdict {
   char message[256];
 };
 
-// CheckMetadata validates a deleted_record.metadata value (NULL or "" mean unset).
-Verdict CheckMetadata(const char* text) noexcept;
+// ParseRequiredContext reads a deleted_record.require_context value; the message lists the names.
+Verdict ParseRequiredContext(const char* text, RequiredContext* policy) noexcept;
 
-// CheckRequiredContext applies the deleted_record.require_context policy (0 none, 1 actor,
-// 2 reason, 3 actor_and_reason); the message names what is missing.
-Verdict CheckRequiredContext(int policy, bool has_actor, bool has_reason) noexcept;
+// CheckRequiredContext applies the policy; the message names what is missing.
+Verdict CheckRequiredContext(RequiredContext policy, bool has_actor, bool has_reason) noexcept;
 
-// ParseTruncatePolicy maps 'archive'/'deny'/'ignore' to 0/1/2; on failure the message lists them.
-Verdict ParseTruncatePolicy(const char* text, int* policy) noexcept;
+// RequiredContextName is the canonical name of a policy (a static string).
+const char* RequiredContextName(RequiredContext policy) noexcept;
+
+// ParseTruncatePolicy reads 'archive', 'deny' or 'ignore'; on failure the message lists them.
+Verdict ParseTruncatePolicy(const char* text, TruncatePolicy* policy) noexcept;
+
+// TruncatePolicyName is the stored name of a policy (a static string).
+const char* TruncatePolicyName(TruncatePolicy policy) noexcept;
+
+// ClosestName sets *index to the entry of known[0..count) that unknown most plausibly
+// misspells and returns true, or returns false when none is close.
+bool ClosestName(const char* unknown, const char* const* known, int count, int* index) noexcept;
 
 // FormatUuid writes the 36-character text form of a 16-byte UUID, NUL-terminated, into out.
 void FormatUuid(const std::uint8_t bytes[16], char out[37]) noexcept;
