@@ -60,7 +60,7 @@ DELETE FROM credit WHERE id = 42;
 SELECT data = (SELECT j FROM credit_copy) AS data_is_to_jsonb,
        deleted_at = now() AS deleted_at_is_xact_time,
        updated_at IS NOT NULL AS has_updated_at,
-       xact_id = pg_current_xact_id() AS xact_id_is_current,
+       xact_id = pg_current_xact_id()::text::bigint AS xact_id_is_current,
        object_id, table_name, schema_name, partition_name, actor, reason, metadata,
        session_user_name = session_user AS session_user_ok,
        current_user_name = current_user AS current_user_ok

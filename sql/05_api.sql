@@ -178,12 +178,51 @@ RESET deleted_record.actor;
 SELECT object_id, actor, reason, metadata FROM deleted_record
  WHERE schema_name = 't05' AND table_name = 'ctx' ORDER BY object_id;
 -- metadata must be a JSON object.
+BEGIN;
 SELECT deleted_record_set_context('a', 'b', '[1, 2]');
+ROLLBACK;
+BEGIN;
 SELECT deleted_record_set_context('a', 'b', '"text"');
+ROLLBACK;
+BEGIN;
 SELECT deleted_record_set_context('a', 'b', '42');
+ROLLBACK;
+BEGIN;
 SELECT deleted_record_set_context('a', 'b', 'null');
+ROLLBACK;
+BEGIN;
 SELECT deleted_record_set_context('a', 'b', '{}');
+COMMIT;
 SELECT current_setting('deleted_record.actor') AS actor_outside_transaction;
+
+-- Outside a transaction block its settings would end with its own statement and never reach a
+-- delete: an error, whatever the arguments. Inside a function, DO block or procedure the same
+-- statement can go on to delete, so it works there.
+SELECT deleted_record_set_context('lost', 'autocommit');
+SELECT * FROM deleted_record_set_context('lost', 'autocommit');
+PREPARE set_ctx AS SELECT deleted_record_set_context('lost', 'prepared');
+EXECUTE set_ctx;
+DEALLOCATE set_ctx;
+DO $$
+BEGIN
+  PERFORM deleted_record_set_context('do-block', 'same statement');
+  DELETE FROM t05.ctx WHERE id = 6;
+END $$;
+CREATE FUNCTION purge_ctx(p int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM deleted_record_set_context('function', 'same statement');
+  DELETE FROM t05.ctx WHERE id = p;
+END $$;
+INSERT INTO ctx VALUES (7);
+SELECT purge_ctx(7);
+CREATE FUNCTION purge_ctx_sql(p int) RETURNS void LANGUAGE sql AS $$
+  SELECT deleted_record_set_context('sql function', 'same statement');
+  DELETE FROM t05.ctx WHERE id = p;
+$$;
+INSERT INTO ctx VALUES (8);
+SELECT purge_ctx_sql(8);
+SELECT object_id, actor, reason FROM deleted_record
+ WHERE schema_name = 't05' AND table_name = 'ctx' AND object_id IN ('6', '7', '8') ORDER BY object_id;
 
 -- Clean up.
 DELETE FROM deleted_record WHERE schema_name = 't05';

@@ -157,7 +157,7 @@ INSERT INTO invoice_line VALUES (100, 10, 'a'), (101, 10, 'b'), (110, 11, 'c'), 
 INSERT INTO note VALUES (1, 1);
 BEGIN;
 DELETE FROM customer WHERE id = 1;
-SELECT table_name, count(*) AS rows, bool_and(xact_id = pg_current_xact_id()) AS same_xact
+SELECT table_name, count(*) AS rows, bool_and(xact_id = pg_current_xact_id()::text::bigint) AS same_xact
   FROM deleted_record WHERE schema_name = 't07' AND table_name IN ('customer', 'invoice', 'invoice_line', 'note')
  GROUP BY table_name ORDER BY table_name;
 COMMIT;
@@ -190,7 +190,7 @@ INSERT INTO tr_archive VALUES (1, 'one'), (2, 'two'), (3, 'three');
 BEGIN;
 SELECT deleted_record_set_context('janitor', 'truncate test');
 TRUNCATE tr_archive;
-SELECT count(*) AS archived, bool_and(xact_id = pg_current_xact_id()) AS same_xact, bool_and(deleted_at = now()) AS same_time
+SELECT count(*) AS archived, bool_and(xact_id = pg_current_xact_id()::text::bigint) AS same_xact, bool_and(deleted_at = now()) AS same_time
   FROM deleted_record WHERE schema_name = 't07' AND table_name = 'tr_archive';
 COMMIT;
 SELECT count(*) AS rows_left FROM tr_archive;

@@ -158,7 +158,7 @@ SET search_path = t08, public;
 SELECT count(*) AS fake_calls FROM capture_log;
 SELECT count(*) AS temp_table_rows FROM pg_temp.deleted_record;
 SELECT count(*) AS evil_table_rows FROM t08evil.deleted_record;
-SELECT d.object_id, d.data = c.j AS data_real, d.actor, d.xact_id <> '1'::xid8 AS xact_real,
+SELECT d.object_id, d.data = c.j AS data_real, d.actor, d.xact_id <> 1 AS xact_real,
        d.deleted_at > '2000-01-01 00:00:00+00' AS time_real,
        d.id <> '00000000-0000-7000-8000-000000000000' AS id_real
   FROM public.deleted_record d JOIN victim_copy c ON c.id::text = d.object_id

@@ -1,13 +1,21 @@
-// The SQL-callable entry points of deleted_record.so and its _PG_init. Each entry checks how
-// it was called, then hands over to the glue; the core is reached only through boundary.hpp.
-#include "glue/archive_writer.hpp"
+// The SQL-callable entry points of deleted_record.so and its _PG_init. Each entry checks how it
+// was called, then hands over to the glue module that does the work; the core is reached only
+// through boundary.hpp.
+#include "glue/archive_buffer.hpp"
+#include "glue/archive_row.hpp"
+#include "glue/capture.hpp"
+#include "glue/relation_cache.hpp"
+#include "glue/settings.hpp"
+#include "glue/truncate_guard.hpp"
 
 extern "C" {
-PG_MODULE_MAGIC;
+PG_COMPAT_MODULE_MAGIC("deleted_record", "1.1");
 void _PG_init(void);
 PG_FUNCTION_INFO_V1(deleted_record_insert);
 PG_FUNCTION_INFO_V1(deleted_record_truncate_guard);
 PG_FUNCTION_INFO_V1(deleted_record_uuid7);
+PG_FUNCTION_INFO_V1(deleted_record_set_context);
+PG_FUNCTION_INFO_V1(deleted_record_truncate_policy);
 }
 
 namespace deleted_record::glue {
@@ -44,64 +52,31 @@ void MisfiredTrigger(TriggerData* trigger, const char* function, const char* exp
                   errhint("%s", usage)));
 }
 
-// HasOwnTruncateGuard is true when rel has an enabled trigger calling the guard function.
-bool HasOwnTruncateGuard(Relation rel, Oid guard_function) {
-  TriggerDesc* triggers = rel->trigdesc;
-  if (triggers == nullptr) return false;
+// FiresInThisSession is true when the trigger fires under the current session_replication_role.
+bool FiresInThisSession(const Trigger* trigger) {
+  if (trigger->tgenabled == TRIGGER_DISABLED) return false;
+  if (trigger->tgenabled == TRIGGER_FIRES_ALWAYS) return true;
+  bool replica = SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA;
+  return replica ? trigger->tgenabled == TRIGGER_FIRES_ON_REPLICA : trigger->tgenabled == TRIGGER_FIRES_ON_ORIGIN;
+}
+
+// ArchivedByAnotherTrigger is true when the table has a second archive trigger (created by hand
+// under another name, or kept when the table became a partition of an attached table) and that
+// one archives this row: the first, in firing order, without a WHEN condition. Without such a
+// trigger every conditional one archives the rows its condition lets through.
+bool ArchivedByAnotherTrigger(const TriggerData* data) {
+  const Trigger* self = data->tg_trigger;
+  const TriggerDesc* triggers = data->tg_relation->trigdesc;
+  if (triggers == nullptr || triggers->numtriggers < 2) return false;
   for (int i = 0; i < triggers->numtriggers; ++i) {
     const Trigger* trigger = &triggers->triggers[i];
-    if (trigger->tgfoid == guard_function && trigger->tgenabled != TRIGGER_DISABLED) return true;
+    if (trigger->tgfoid != self->tgfoid || trigger->tgqual != nullptr || !FiresInThisSession(trigger) ||
+        !TRIGGER_FOR_ROW(trigger->tgtype) || !TRIGGER_FOR_AFTER(trigger->tgtype) ||
+        !TRIGGER_FOR_DELETE(trigger->tgtype))
+      continue;
+    return trigger->tgoid != self->tgoid;
   }
   return false;
-}
-
-// ArchiveAllRows archives every row of a table about to be truncated. The latest snapshot,
-// taken after TRUNCATE's exclusive lock, sees every row the truncation will remove.
-void ArchiveAllRows(Relation rel) {
-  Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-  TableScanDesc scan = table_beginscan(rel, snapshot, 0, nullptr);
-  TupleTableSlot* slot = table_slot_create(rel, nullptr);
-  MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "deleted_record truncated row",
-                                                    ALLOCSET_DEFAULT_SIZES);
-  while (table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
-    CHECK_FOR_INTERRUPTS();
-    MemoryContext old = MemoryContextSwitchTo(row_context);
-    bool should_free = false;
-    HeapTuple tuple = ExecFetchSlotHeapTuple(slot, false, &should_free);
-    ArchiveDeletedTuple(rel, tuple);
-    MemoryContextSwitchTo(old);
-    MemoryContextReset(row_context);
-  }
-  MemoryContextDelete(row_context);
-  ExecDropSingleTupleTableSlot(slot);
-  table_endscan(scan);
-  UnregisterSnapshot(snapshot);
-}
-
-// ArchiveBeforeTruncate archives what TRUNCATE of rel removes. Partitions are truncated with
-// their parent and fire their own guards, so a partitioned table archives only the partitions
-// that have no guard of their own (created after deleted_record_attach, say).
-struct TruncateTarget {
-  Relation rel;
-  Oid guard_function;
-};
-
-void ArchiveBeforeTruncate(void* argument) {
-  Relation rel = static_cast<TruncateTarget*>(argument)->rel;
-  Oid guard_function = static_cast<TruncateTarget*>(argument)->guard_function;
-  if (rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE) {
-    ArchiveAllRows(rel);
-    return;
-  }
-  List* members = find_all_inheritors(RelationGetRelid(rel), NoLock, nullptr);
-  ListCell* cell;
-  foreach (cell, members) {
-    Relation member = table_open(lfirst_oid(cell), NoLock);  // TRUNCATE holds AccessExclusiveLock
-    if (member->rd_rel->relkind == RELKIND_RELATION && !HasOwnTruncateGuard(member, guard_function))
-      ArchiveAllRows(member);
-    table_close(member, NoLock);
-  }
-  list_free(members);
 }
 
 }  // namespace
@@ -112,8 +87,10 @@ using namespace deleted_record::glue;
 
 void _PG_init(void) {
   DefineSettings();
-  RegisterRelationInfoInvalidation();
-  RegisterArchiveWriter();
+  RegisterRelationCache();
+  RegisterArchiveTable();
+  RegisterArchiveRow();
+  RegisterArchiveBuffer();
 }
 
 // deleted_record_insert: AFTER DELETE FOR EACH ROW; archives OLD.
@@ -131,12 +108,13 @@ extern "C" Datum deleted_record_insert(PG_FUNCTION_ARGS) {
   // An UPDATE that moves a row to another partition runs as delete + insert and marks the old
   // tuple as moved: the row was not deleted, so it is not archived.
   if (HeapTupleHeaderIndicatesMovedPartitions(old_row->t_data)) return PointerGetDatum(nullptr);
-  if (IsArchiveTable(RelationGetRelid(rel)))
+  if (IsArchiveRelation(RelationGetRelid(rel)))
     ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
                     errmsg("deleted_record_insert() cannot archive the archive table itself"),
                     errhint("DROP TRIGGER %s ON %s.", quote_identifier(trigger->tg_trigger->tgname),
                             RelationGetRelationName(rel))));
-  ArchiveDeletedTuple(rel, old_row);
+  if (ArchivedByAnotherTrigger(trigger)) return PointerGetDatum(nullptr);
+  CaptureDeletedRow(rel, old_row);
   return PointerGetDatum(nullptr);
 }
 
@@ -148,41 +126,41 @@ extern "C" Datum deleted_record_truncate_guard(PG_FUNCTION_ARGS) {
   if (!TRIGGER_FIRED_BEFORE(event) || !TRIGGER_FIRED_BY_TRUNCATE(event))
     MisfiredTrigger(trigger, "deleted_record_truncate_guard", "BEFORE TRUNCATE FOR EACH STATEMENT", kUsage);
 
-  Relation rel = trigger->tg_relation;
-  const Trigger* definition = trigger->tg_trigger;
-  int policy = 0;
-  boundary::Verdict verdict =
-      boundary::ParseTruncatePolicy(definition->tgnargs == 1 ? definition->tgargs[0] : nullptr, &policy);
+  const Trigger* guard = trigger->tg_trigger;
+  TruncatePolicy policy = TruncatePolicy::kArchive;
+  boundary::Verdict verdict = boundary::ParseTruncatePolicy(guard->tgnargs == 1 ? guard->tgargs[0] : nullptr, &policy);
   if (!verdict.ok)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("trigger \"%s\" on table \"%s\" has an invalid TRUNCATE policy", definition->tgname,
-                           RelationGetRelationName(rel)),
+                    errmsg("trigger \"%s\" on table \"%s\" has an invalid TRUNCATE policy", guard->tgname,
+                           RelationGetRelationName(trigger->tg_relation)),
                     errdetail("The trigger's single argument must be the policy: %s.", verdict.message),
                     errhint("%s", kUsage)));
-  switch (policy) {
-    case 0: {  // archive
-      TruncateTarget target = {rel, definition->tgfoid};
-      RunArchiveBatch(ArchiveBeforeTruncate, &target);
-      break;
-    }
-    case 1: {  // deny
-      // The policy is set on the attached table: for a partition, that is its root.
-      Oid attached = RelationGetRelid(rel);
-      if (rel->rd_rel->relispartition) attached = llast_oid(get_partition_ancestors(attached));
-      ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                      errmsg("TRUNCATE of table \"%s\" is denied by deleted_record", RelationGetRelationName(rel)),
-                      errdetail("Its rows would be removed without being archived."),
-                      errhint("Use DELETE, or allow it with SELECT deleted_record_attach('%s', on_truncate => "
-                              "'archive').",
-                              quote_qualified_identifier(get_namespace_name(get_rel_namespace(attached)),
-                                                         get_rel_name(attached)))));
-      break;
-    }
-    default:  // ignore
-      break;
-  }
+  ApplyTruncatePolicy(trigger->tg_relation, guard, policy);
   return PointerGetDatum(nullptr);
 }
 
 // deleted_record_uuid7(): a time-ordered UUID, as used for deleted_record.id.
 extern "C" Datum deleted_record_uuid7(PG_FUNCTION_ARGS) { PG_RETURN_DATUM(NextUuid7Datum()); }
+
+// deleted_record_set_context(actor text, reason text, metadata jsonb): the context for the
+// current transaction only.
+extern "C" Datum deleted_record_set_context(PG_FUNCTION_ARGS) {
+  SetContextForTransaction(PG_ARGISNULL(0) ? nullptr : PG_GETARG_TEXT_PP(0),
+                           PG_ARGISNULL(1) ? nullptr : PG_GETARG_TEXT_PP(1),
+                           PG_NARGS() < 3 || PG_ARGISNULL(2) ? nullptr : PG_GETARG_JSONB_P(2));
+  PG_RETURN_VOID();
+}
+
+// deleted_record_truncate_policy(policy text): the policy if it is one, else the error listing
+// the allowed values. The names live in the core; attach checks through here.
+extern "C" Datum deleted_record_truncate_policy(PG_FUNCTION_ARGS) {
+  char* name = PG_ARGISNULL(0) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(0));
+  TruncatePolicy policy = TruncatePolicy::kArchive;
+  boundary::Verdict verdict = boundary::ParseTruncatePolicy(name, &policy);
+  if (!verdict.ok)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("deleted_record_attach: invalid on_truncate value %s",
+                           name != nullptr ? quote_literal_cstr(name) : "NULL"),
+                    errhint("Allowed values are %s.", kTruncatePolicyValues)));
+  PG_RETURN_TEXT_P(cstring_to_text(boundary::TruncatePolicyName(policy)));
+}

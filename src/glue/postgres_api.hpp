@@ -5,11 +5,13 @@
 #pragma once
 
 #include "core/boundary.hpp"
+#include "glue/pg_compat.hpp"
 
 extern "C" {
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/parallel.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -28,11 +30,13 @@ extern "C" {
 #include "common/pg_prng.h"
 #include "common/shortest_dec.h"
 #include "executor/executor.h"
+#include "executor/nodeModifyTable.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_coerce.h"
+#include "rewrite/rewriteHandler.h"
 #include "pgtime.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -42,11 +46,13 @@ extern "C" {
 #include "utils/float.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "mb/pg_wchar.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"

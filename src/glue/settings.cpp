@@ -1,74 +1,258 @@
-// deleted_record.actor / .reason / .metadata / .require_context: definitions, validation
-// (through the core) and the per-delete read. Values are read at every delete; only the
-// text -> jsonb conversion of metadata is remembered, keyed by the exact text.
+// deleted_record.actor / .reason / .metadata / .require_context: definitions, checks and the
+// per-delete read.
+//
+// Checks happen where PostgreSQL can report them: a bad value in SET, set_config or ALTER ROLE
+// is an error right there. Values PostgreSQL hands over without a chance to refuse them (set
+// before this library was loaded, or from a role/database setting at login) are accepted as
+// they are and remembered as unhonourable in the setting's "extra"; every delete then fails
+// with an error naming the setting and the value, until the setting is changed or reset.
+// Misspelt names under the deleted_record. prefix set before loading are kept the same way, as
+// settings that make deletes fail while they hold a value.
 #include "glue/settings.hpp"
 
 namespace deleted_record::glue {
 
 namespace {
 
+// What a check hook learnt about a value; PostgreSQL keeps it with the value (its "extra") and
+// restores it with the value on rollback. For metadata, the jsonb follows the struct.
+struct CheckedSetting {
+  bool honourable;
+  RequiredContext required;  // require_context only
+  char problem[256];         // why it cannot be honoured
+  Size jsonb_size;           // metadata only: 0 when unset
+};
+
+constexpr Size kJsonbOffset = MAXALIGN(sizeof(CheckedSetting));
+
+Jsonb* CheckedJsonb(const CheckedSetting* checked) {
+  return reinterpret_cast<Jsonb*>(reinterpret_cast<char*>(const_cast<CheckedSetting*>(checked)) + kJsonbOffset);
+}
+
 char* actor_setting = nullptr;
 char* reason_setting = nullptr;
 char* metadata_setting = nullptr;
-int require_context_setting = 0;
+char* require_context_setting = nullptr;
+const CheckedSetting* metadata_checked = nullptr;
+const CheckedSetting* require_context_checked = nullptr;
 
-const struct config_enum_entry kRequireContextOptions[] = {
-    {"none", 0, false},
-    {"actor", 1, false},
-    {"reason", 2, false},
-    {"actor_and_reason", 3, false},
-    {nullptr, 0, false},
+// The names of the real settings, without the prefix (for "did you mean").
+const char* const kSettingNames[] = {"actor", "reason", "metadata", "require_context"};
+constexpr int kSettingCount = sizeof(kSettingNames) / sizeof(kSettingNames[0]);
+constexpr char kPrefix[] = "deleted_record.";
+
+// Names set under the prefix before loading that are not settings of ours.
+struct MisspeltSetting {
+  char* name;
+  char* value;
 };
+MisspeltSetting* misspelt_settings = nullptr;
+int misspelt_count = 0;
 
-// The last metadata text converted to jsonb, and the result, both in metadata_cache_context.
-MemoryContext metadata_cache_context = nullptr;
-char* cached_metadata_text = nullptr;
-Datum cached_metadata = (Datum) 0;
-
-bool CheckMetadataSetting(char** newval, void** extra, GucSource source) {
-  boundary::Verdict verdict = boundary::CheckMetadata(*newval);
-  if (verdict.ok) return true;
-  GUC_check_errdetail("deleted_record.metadata %s.", verdict.message);
-  GUC_check_errhint("Use a JSON object, for example SET deleted_record.metadata = '{\"ticket\": \"T-1\"}'.");
-  return false;
-}
+// True while DefineSettings re-applies values PostgreSQL stored before the library was loaded.
+bool defining_settings = false;
 
 bool IsSet(const char* value) { return value != nullptr && value[0] != '\0'; }
 
-// MetadataAsJsonb converts the setting's text once per distinct value.
-Datum MetadataAsJsonb(const char* text) {
-  if (cached_metadata_text != nullptr && strcmp(cached_metadata_text, text) == 0) return cached_metadata;
-  if (metadata_cache_context == nullptr)
-    metadata_cache_context = AllocSetContextCreate(TopMemoryContext, "deleted_record metadata", ALLOCSET_SMALL_SIZES);
-  cached_metadata_text = nullptr;
-  MemoryContextReset(metadata_cache_context);
-  MemoryContext old = MemoryContextSwitchTo(metadata_cache_context);
-  Datum converted = DirectFunctionCall1(jsonb_in, CStringGetDatum(text));
-  char* copy = pstrdup(text);
+// AcceptAsIs is true where refusing a value would only turn it into a WARNING and drop it:
+// values re-applied while the library loads (in a parallel worker too, which copies the
+// leader's values) and role/database settings applied at login.
+bool AcceptAsIs(GucSource source) {
+  return defining_settings || InitializingParallelWorker || source == PGC_S_GLOBAL || source == PGC_S_DATABASE ||
+         source == PGC_S_USER || source == PGC_S_DATABASE_USER;
+}
+
+CheckedSetting* NewCheckedSetting(Size jsonb_size) {
+  auto* checked = static_cast<CheckedSetting*>(compat::GucMalloc(kJsonbOffset + jsonb_size));
+  if (checked == nullptr) return nullptr;
+  memset(checked, 0, sizeof(CheckedSetting));
+  checked->honourable = true;
+  checked->jsonb_size = jsonb_size;
+  return checked;
+}
+
+void SetProblem(CheckedSetting* checked, const char* problem) {
+  checked->honourable = false;
+  strlcpy(checked->problem, problem, sizeof(checked->problem));
+}
+
+const char* ScalarTypeName(Jsonb* document) {
+  if (JB_ROOT_IS_ARRAY(document) && !JB_ROOT_IS_SCALAR(document)) return "an array";
+  JsonbValue scalar;
+  if (!JsonbExtractScalar(&document->root, &scalar)) return "not an object";
+  switch (scalar.type) {
+    case jbvNull: return "null";
+    case jbvString: return "a string";
+    case jbvNumeric: return "a number";
+    case jbvBool: return "a boolean";
+    default: return "a scalar";
+  }
+}
+
+// CheckMetadataText parses text exactly as jsonb_in does (in the database's encoding) and
+// keeps the result, so what is accepted is what is stored.
+CheckedSetting* CheckMetadataText(const char* text) {
+  if (!IsSet(text)) return NewCheckedSetting(0);
+  MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "deleted_record metadata check",
+                                                ALLOCSET_SMALL_SIZES);
+  MemoryContext old = MemoryContextSwitchTo(scratch);
+  char problem[256] = "";
+  Jsonb* document = nullptr;
+  if (!compat::JsonbInputSafe(text, &document, problem, sizeof(problem))) {
+    // problem holds jsonb_in's own message
+  } else if (!JB_ROOT_IS_OBJECT(document)) {
+    snprintf(problem, sizeof(problem), "must be a JSON object, not %s", ScalarTypeName(document));
+    document = nullptr;
+  }
   MemoryContextSwitchTo(old);
-  cached_metadata = converted;
-  cached_metadata_text = copy;
-  return cached_metadata;
+  CheckedSetting* checked = NewCheckedSetting(document != nullptr ? VARSIZE(document) : 0);
+  if (checked != nullptr) {
+    if (document != nullptr)
+      memcpy(CheckedJsonb(checked), document, VARSIZE(document));
+    else
+      SetProblem(checked, problem);
+  }
+  MemoryContextDelete(scratch);
+  return checked;
+}
+
+bool CheckMetadataSetting(char** newval, void** extra, GucSource source) {
+  CheckedSetting* checked = CheckMetadataText(*newval);
+  if (checked == nullptr) return false;
+  if (!checked->honourable && !AcceptAsIs(source)) {
+    GUC_check_errdetail("deleted_record.metadata %s.", checked->problem);
+    GUC_check_errhint("Use a JSON object, for example SET deleted_record.metadata = '{\"ticket\": \"T-1\"}'.");
+    compat::GucFree(checked);
+    return false;
+  }
+  *extra = checked;
+  return true;
+}
+
+void AssignMetadataSetting(const char* newval, void* extra) {
+  metadata_checked = static_cast<const CheckedSetting*>(extra);
+}
+
+bool CheckRequireContextSetting(char** newval, void** extra, GucSource source) {
+  CheckedSetting* checked = NewCheckedSetting(0);
+  if (checked == nullptr) return false;
+  boundary::Verdict verdict = boundary::ParseRequiredContext(*newval, &checked->required);
+  if (!verdict.ok) {
+    if (!AcceptAsIs(source)) {
+      GUC_check_errhint("Available values: %s.", kRequiredContextValues);
+      compat::GucFree(checked);
+      return false;
+    }
+    SetProblem(checked, verdict.message);
+  }
+  *extra = checked;
+  return true;
+}
+
+void AssignRequireContextSetting(const char* newval, void* extra) {
+  require_context_checked = static_cast<const CheckedSetting*>(extra);
+}
+
+// A misspelt name may be cleared (RESET, or set to ''), never given a value once loaded.
+bool CheckMisspeltSetting(char** newval, void** extra, GucSource source) {
+  if (!IsSet(*newval) || AcceptAsIs(source)) return true;
+  GUC_check_errdetail("This is not a setting of deleted_record; it exists only because it was set before the "
+                      "extension's library was loaded.");
+  GUC_check_errhint("The settings are deleted_record.actor, .reason, .metadata and .require_context.");
+  return false;
+}
+
+// DefineMisspeltSettings turns every remaining placeholder under our prefix into a setting
+// that makes deletes fail while it holds a value.
+void DefineMisspeltSettings() {
+  int count = 0;
+  struct config_generic** variables = compat::GucVariables(&count);
+  char** names = static_cast<char**>(palloc0(sizeof(char*) * Max(count, 1)));
+  int found = 0;
+  for (int i = 0; i < count; ++i) {
+    const struct config_generic* variable = variables[i];
+    if ((variable->flags & GUC_CUSTOM_PLACEHOLDER) != 0 && strncmp(variable->name, kPrefix, strlen(kPrefix)) == 0)
+      names[found++] = MemoryContextStrdup(TopMemoryContext, variable->name);
+  }
+  if (found > 0) {
+    misspelt_settings =
+        static_cast<MisspeltSetting*>(MemoryContextAllocZero(TopMemoryContext, sizeof(MisspeltSetting) * found));
+    for (int i = 0; i < found; ++i) {
+      misspelt_settings[i].name = names[i];
+      DefineCustomStringVariable(names[i], "Not a deleted_record setting: set before the library was loaded.",
+                                 "Deletes from attached tables fail while it holds a value.",
+                                 &misspelt_settings[i].value, "", PGC_USERSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+                                 CheckMisspeltSetting, nullptr, nullptr);
+      misspelt_count = i + 1;
+    }
+  }
+  pfree(names);
+}
+
+// Shortened quotes a setting's value for a message, cutting long values.
+char* Shortened(const char* value) {
+  constexpr int kMaxShown = 200;
+  int length = static_cast<int>(strlen(value));
+  if (length <= kMaxShown) return pstrdup(value);
+  int cut = pg_mbcliplen(value, length, kMaxShown);
+  return psprintf("%.*s…", cut, value);
+}
+
+const char* SuggestedName(const char* misspelt) {
+  int index = -1;
+  if (!boundary::ClosestName(misspelt + strlen(kPrefix), kSettingNames, kSettingCount, &index)) return nullptr;
+  return kSettingNames[index];
+}
+
+// RefuseUnhonourableSettings raises the error for the first setting whose value cannot be honoured.
+void RefuseUnhonourableSettings(const char* relation) {
+  static const char* const kWhy =
+      "The value was never checked: it was set before the extension's library was loaded in this session, "
+      "or comes from a role or database setting.";
+  for (int i = 0; i < misspelt_count; ++i) {
+    const MisspeltSetting* setting = &misspelt_settings[i];
+    if (!IsSet(setting->value)) continue;
+    const char* suggestion = SuggestedName(setting->name);
+    ereport(ERROR,
+            (errcode(ERRCODE_UNDEFINED_OBJECT),
+             errmsg("cannot archive deletes from %s: \"%s\" is not a deleted_record setting", relation, setting->name),
+             errdetail("It is set to \"%s\". %s", Shortened(setting->value), kWhy),
+             suggestion != nullptr
+                 ? errhint("Did you mean \"%s%s\"? RESET %s (and remove it from role, database or connection settings).",
+                           kPrefix, suggestion, setting->name)
+                 : errhint("RESET %s (and remove it from role, database or connection settings).", setting->name)));
+  }
+  if (require_context_checked != nullptr && !require_context_checked->honourable)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("cannot archive deletes from %s: invalid value for deleted_record.require_context: \"%s\"",
+                           relation, Shortened(require_context_setting)),
+                    errdetail("%s", kWhy), errhint("Available values: %s.", kRequiredContextValues)));
+  if (metadata_checked != nullptr && !metadata_checked->honourable)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("cannot archive deletes from %s: deleted_record.metadata %s", relation,
+                           metadata_checked->problem),
+                    errdetail("It is set to \"%s\". %s", Shortened(metadata_setting), kWhy),
+                    errhint("Set it to a JSON object, or RESET deleted_record.metadata.")));
 }
 
 // MissingContextHint says how to set what require_context found missing.
-const char* MissingContextHint(int policy, bool has_actor, bool has_reason) {
-  bool need_actor = (policy == 1 || policy == 3) && !has_actor;
-  bool need_reason = (policy == 2 || policy == 3) && !has_reason;
+const char* MissingContextHint(RequiredContext policy, bool has_actor, bool has_reason) {
+  bool need_actor = (policy == RequiredContext::kActor || policy == RequiredContext::kActorAndReason) && !has_actor;
+  bool need_reason = (policy == RequiredContext::kReason || policy == RequiredContext::kActorAndReason) && !has_reason;
   if (need_actor && need_reason) return "Set both first: SELECT deleted_record_set_context('<actor>', '<reason>').";
   if (need_actor) return "Set it first: SET LOCAL deleted_record.actor = '<who>'.";
   return "Set it first: SET LOCAL deleted_record.reason = '<why>'.";
 }
 
-const char* RequireContextName(int value) {
-  for (const config_enum_entry* option = kRequireContextOptions; option->name != nullptr; ++option)
-    if (option->val == value) return option->name;
-  return "?";
+void SetLocally(const char* name, const char* value) {
+  (void) set_config_option(name, value, superuser() ? PGC_SUSET : PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true,
+                           0, false);
 }
 
 }  // namespace
 
 void DefineSettings() {
+  defining_settings = true;
   DefineCustomStringVariable("deleted_record.actor",
                              "Who is deleting: stored in deleted_record.actor of each archived row.",
                              "Self-declared; the archive also records the real session and current user.",
@@ -76,33 +260,59 @@ void DefineSettings() {
   DefineCustomStringVariable("deleted_record.reason", "Why rows are deleted: stored in deleted_record.reason.",
                              nullptr, &reason_setting, "", PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomStringVariable("deleted_record.metadata",
-                             "A JSON object stored in deleted_record.metadata of each archived row.", nullptr,
-                             &metadata_setting, "", PGC_USERSET, 0, CheckMetadataSetting, nullptr, nullptr);
-  DefineCustomEnumVariable("deleted_record.require_context",
-                           "Makes deletes from attached tables fail unless the actor and/or reason is set.",
-                           "none, actor, reason or actor_and_reason.", &require_context_setting, 0,
-                           kRequireContextOptions, PGC_USERSET, 0, nullptr, nullptr, nullptr);
-  MarkGUCPrefixReserved("deleted_record");
+                             "A JSON object stored in deleted_record.metadata of each archived row.",
+                             "Checked with PostgreSQL's own jsonb parser when set.", &metadata_setting, "",
+                             PGC_USERSET, 0, CheckMetadataSetting, AssignMetadataSetting, nullptr);
+  DefineCustomStringVariable("deleted_record.require_context",
+                             "Makes deletes from attached tables fail unless the actor and/or reason is set.",
+                             "none, actor, reason or actor_and_reason.", &require_context_setting, "none",
+                             PGC_USERSET, 0, CheckRequireContextSetting, AssignRequireContextSetting, nullptr);
+  DefineMisspeltSettings();
+  // A parallel worker copies the leader's settings after loading the library; with the prefix
+  // reserved, a misspelt one the leader holds would make the worker fail to start.
+  if (!InitializingParallelWorker) MarkGUCPrefixReserved("deleted_record");
+  defining_settings = false;
 }
 
 void ReadDeletionContext(const char* qualified_relation_name, DeletionContext* context) {
+  RefuseUnhonourableSettings(qualified_relation_name);
   bool has_actor = IsSet(actor_setting);
   bool has_reason = IsSet(reason_setting);
-  if (require_context_setting != 0) {
-    boundary::Verdict verdict = boundary::CheckRequiredContext(require_context_setting, has_actor, has_reason);
+  RequiredContext policy = require_context_checked != nullptr ? require_context_checked->required : RequiredContext::kNone;
+  if (policy != RequiredContext::kNone) {
+    boundary::Verdict verdict = boundary::CheckRequiredContext(policy, has_actor, has_reason);
     if (!verdict.ok)
-      ereport(ERROR,
-              (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-               errmsg("deleting from %s requires %s", qualified_relation_name, verdict.message),
-               errdetail("deleted_record.require_context is \"%s\".", RequireContextName(require_context_setting)),
-               errhint("%s", MissingContextHint(require_context_setting, has_actor, has_reason))));
+      ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                      errmsg("deleting from %s requires %s", qualified_relation_name, verdict.message),
+                      errdetail("deleted_record.require_context is \"%s\".", boundary::RequiredContextName(policy)),
+                      errhint("%s", MissingContextHint(policy, has_actor, has_reason))));
   }
   context->actor_is_null = !has_actor;
   context->actor = has_actor ? CStringGetTextDatum(actor_setting) : (Datum) 0;
   context->reason_is_null = !has_reason;
   context->reason = has_reason ? CStringGetTextDatum(reason_setting) : (Datum) 0;
-  context->metadata_is_null = !IsSet(metadata_setting);
-  context->metadata = context->metadata_is_null ? (Datum) 0 : MetadataAsJsonb(metadata_setting);
+  context->metadata_is_null = metadata_checked == nullptr || metadata_checked->jsonb_size == 0;
+  context->metadata = context->metadata_is_null ? (Datum) 0 : JsonbPGetDatum(CheckedJsonb(metadata_checked));
+}
+
+void SetContextForTransaction(text* actor, text* reason, Jsonb* metadata) {
+  // No error context callback means no PL/pgSQL, SQL function or SPI frame is running us: the
+  // call is the top-level statement itself, so outside a transaction block its transaction-local
+  // settings end right after it.
+  if (!IsTransactionBlock() && error_context_stack == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
+                    errmsg("deleted_record_set_context() must be called inside a transaction block"),
+                    errdetail("Outside BEGIN … COMMIT its settings last only until the end of this statement, so "
+                              "they would never reach a later DELETE."),
+                    errhint("Run it in the same transaction as the delete: BEGIN; SELECT deleted_record_set_context(…); "
+                            "DELETE …; COMMIT;")));
+  if (metadata != nullptr && !JB_ROOT_IS_OBJECT(metadata))
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("deleted_record_set_context: metadata must be a JSON object, not %s", ScalarTypeName(metadata))));
+  SetLocally("deleted_record.actor", actor != nullptr ? text_to_cstring(actor) : "");
+  SetLocally("deleted_record.reason", reason != nullptr ? text_to_cstring(reason) : "");
+  SetLocally("deleted_record.metadata",
+             metadata != nullptr ? JsonbToCString(nullptr, &metadata->root, VARSIZE(metadata)) : "");
 }
 
 }  // namespace deleted_record::glue

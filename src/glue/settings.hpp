@@ -1,4 +1,7 @@
-// The deleted_record.* settings (GUCs) and how a delete reads them.
+// The deleted_record.* settings (GUCs): their definitions, their checks, and how a delete reads
+// them. A value that could not be checked when it was set (set before the library was loaded,
+// or in a role or database setting) is kept as it is and makes every delete fail with an error
+// naming it, instead of being dropped with a WARNING nobody sees.
 #pragma once
 #include "glue/postgres_api.hpp"
 
@@ -17,8 +20,15 @@ struct DeletionContext {
   bool metadata_is_null;
 };
 
-// ReadDeletionContext reads the settings as they are at this moment and enforces
-// deleted_record.require_context for a delete from the named relation.
+// ReadDeletionContext reads the settings as they are at this moment, refuses settings that
+// could not be honoured, and enforces deleted_record.require_context for a delete from the
+// named relation.
 void ReadDeletionContext(const char* qualified_relation_name, DeletionContext* context);
+
+// SetContextForTransaction implements deleted_record_set_context(): the three settings for the
+// current transaction only. metadata is NULL or a jsonb object. Outside a transaction block,
+// called directly by the top-level statement, it raises an error: the settings would end with
+// that statement and never reach a delete.
+void SetContextForTransaction(text* actor, text* reason, Jsonb* metadata);
 
 }  // namespace deleted_record::glue

@@ -1,6 +1,6 @@
-// Row -> jsonb. Hot types are converted directly (no per-row catalog lookups, no SPI);
-// everything else goes through to_jsonb() itself, so the JSON is PostgreSQL's own.
-#include "glue/row_to_jsonb.hpp"
+// Row -> jsonb by the column plan. Hot types are converted directly (no per-row catalog lookups,
+// no SPI); everything else goes through to_jsonb() itself, so the JSON is PostgreSQL's own.
+#include "glue/row_converter.hpp"
 
 #include <cmath>
 
@@ -197,7 +197,7 @@ void SetArray(JsonbValue* value, const ArrayElement* element, Datum datum) {
 }
 
 // ConvertColumn converts one column's value into *value.
-void ConvertColumn(ColumnConverter* column, Datum datum, bool is_null, JsonbValue* value) {
+void ConvertColumn(PlannedColumn* column, Datum datum, bool is_null, JsonbValue* value) {
   if (is_null)
     value->type = jbvNull;
   else if (column->kind == ColumnKind::kArray)
@@ -211,12 +211,12 @@ void ConvertColumn(ColumnConverter* column, Datum datum, bool is_null, JsonbValu
 }
 
 // KeyText renders object_id: the key's text output, or a JSON array for composite keys.
-void KeyText(const RelationArchiveInfo* info, const Datum* values, const bool* nulls, ColumnConverter* const* key_columns,
+void KeyText(const ColumnPlan* plan, const Datum* values, const bool* nulls, PlannedColumn* const* key_columns,
              const JsonbValue* key_values, ConvertedRow* result) {
   result->object_id_is_null = true;
-  if (info->key_count == 0) return;
-  if (info->key_count == 1) {
-    ColumnConverter* column = key_columns[0];
+  if (plan->key_count == 0) return;
+  if (plan->key_count == 1) {
+    PlannedColumn* column = key_columns[0];
     if (column == nullptr || nulls[column->attnum - 1]) return;
     const JsonbValue* converted = &key_values[0];
     // Text and uuid keys: the JSON string already is the text output.
@@ -230,7 +230,7 @@ void KeyText(const RelationArchiveInfo* info, const Datum* values, const bool* n
   JsonbValue key_array;
   key_array.type = jbvArray;
   key_array.val.array.rawScalar = false;
-  key_array.val.array.nElems = info->key_count;
+  key_array.val.array.nElems = plan->key_count;
   key_array.val.array.elems = const_cast<JsonbValue*>(key_values);
   Jsonb* array = JsonbValueToJsonb(&key_array);
   result->object_id = CStringGetTextDatum(JsonbToCString(nullptr, &array->root, VARSIZE(array)));
@@ -239,23 +239,23 @@ void KeyText(const RelationArchiveInfo* info, const Datum* values, const bool* n
 
 }  // namespace
 
-void ConvertRow(const RelationArchiveInfo* info, HeapTuple tuple, TupleDesc descriptor, ConvertedRow* result) {
+void ConvertRow(const ColumnPlan* plan, HeapTuple tuple, TupleDesc descriptor, ConvertedRow* result) {
   int attribute_count = descriptor->natts;
   Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * attribute_count));
   bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * attribute_count));
   heap_deform_tuple(tuple, descriptor, values, nulls);
   JsonbValue key_values[INDEX_MAX_KEYS];
-  ColumnConverter* key_columns[INDEX_MAX_KEYS] = {};
+  PlannedColumn* key_columns[INDEX_MAX_KEYS] = {};
 
-  int nest_level = info->needs_canonical_settings ? EnterCanonicalSettings() : -1;
+  int nest_level = plan->needs_canonical_settings ? EnterCanonicalSettings() : -1;
   // The columns are already in jsonb key order with unique names, so the object is built as a
   // JsonbValue directly and serialized once, with no parse state and no key sort.
   JsonbValue object;
   object.type = jbvObject;
-  object.val.object.nPairs = info->column_count;
-  object.val.object.pairs = static_cast<JsonbPair*>(palloc(sizeof(JsonbPair) * Max(info->column_count, 1)));
-  for (int c = 0; c < info->column_count; ++c) {
-    ColumnConverter* column = &info->columns[c];
+  object.val.object.nPairs = plan->column_count;
+  object.val.object.pairs = static_cast<JsonbPair*>(palloc(sizeof(JsonbPair) * Max(plan->column_count, 1)));
+  for (int c = 0; c < plan->column_count; ++c) {
+    PlannedColumn* column = &plan->columns[c];
     int index = column->attnum - 1;
     JsonbPair* pair = &object.val.object.pairs[c];
     pair->key = column->key;
@@ -267,7 +267,7 @@ void ConvertRow(const RelationArchiveInfo* info, HeapTuple tuple, TupleDesc desc
     }
   }
   result->data = JsonbPGetDatum(JsonbValueToJsonb(&object));
-  KeyText(info, values, nulls, key_columns, key_values, result);
+  KeyText(plan, values, nulls, key_columns, key_values, result);
   LeaveCanonicalSettings(nest_level);
 }
 

@@ -1,0 +1,21 @@
+// Assembling one archive row: the converted row, the deletion context, the ids, the times and
+// the roles, placed at the archive's column positions.
+#pragma once
+#include "glue/archive_table.hpp"
+#include "glue/relation_cache.hpp"
+#include "glue/row_converter.hpp"
+#include "glue/settings.hpp"
+
+namespace deleted_record::glue {
+
+// AssembleArchiveRow fills values/nulls (one entry per attribute of target->descriptor).
+void AssembleArchiveRow(const ArchiveTable* target, const RelationArchiveInfo* info, const ConvertedRow* row,
+                        const DeletionContext* context, Datum* values, bool* nulls);
+
+// NextUuid7Datum returns a fresh UUIDv7 as a uuid Datum.
+Datum NextUuid7Datum();
+
+// RegisterArchiveRow forgets cached role names when roles change.
+void RegisterArchiveRow();
+
+}  // namespace deleted_record::glue

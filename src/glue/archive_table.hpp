@@ -1,0 +1,43 @@
+// The archive table: found by OID through pg_extension (never through search_path), its
+// columns mapped by name, and rows written straight into its heap and indexes under the
+// extension owner's identity.
+#pragma once
+#include "glue/postgres_api.hpp"
+
+namespace deleted_record::glue {
+
+// ArchiveColumn names the archive's columns the extension fills. Optional ones may be missing
+// from an older schema (the library serves every installed version of the SQL objects).
+enum ArchiveColumn {
+  kId, kData, kDeletedAt, kObjectId, kTableName, kSchemaName, kPartitionName, kActor, kReason,
+  kMetadata, kXactId, kSessionUserName, kCurrentUserName, kUpdatedAt,
+  kRestoredAt, kRestoredBy,  // 1.1
+  kArchiveColumnCount
+};
+
+struct ArchiveTable {
+  Oid relid;
+  Oid owner;               // the extension's owner: the identity the archive is written under
+  TupleDesc descriptor;    // a copy, for forming rows without opening the table
+  AttrNumber attnums[kArchiveColumnCount];  // InvalidAttrNumber where the schema lacks the column
+  bool xact_id_is_xid8;    // 1.0 stored xid8; 1.1 stores bigint
+  // Columns or constraints a DBA added that the trigger does not fill itself: defaults,
+  // generated columns, NOT NULL or CHECK constraints to apply when writing.
+  bool needs_completion;
+};
+
+// ResolveArchiveTable returns the archive, looked up once per backend and again after any
+// change to it; errors when the extension or its table is missing.
+const ArchiveTable* ResolveArchiveTable();
+
+// IsArchiveRelation is true for the archive table itself.
+bool IsArchiveRelation(Oid relid);
+
+// WriteArchiveRows inserts tuples (formed with the archive's descriptor) into the archive and
+// every index of it, as the extension owner. Tuples are not freed.
+void WriteArchiveRows(HeapTuple* tuples, int count);
+
+// RegisterArchiveTable forgets the archive's cached facts when it changes or is dropped.
+void RegisterArchiveTable();
+
+}  // namespace deleted_record::glue

@@ -1,0 +1,30 @@
+// The capture pipeline, top to bottom. Each step lives in its own file:
+//   relation_cache (names, root, column plan) -> settings (who and why) -> row_converter (jsonb,
+//   object_id) -> archive_row (the archive's column values) -> archive_buffer (written later by
+//   archive_table's writer, as the extension owner).
+#include "glue/capture.hpp"
+
+#include "glue/archive_buffer.hpp"
+#include "glue/archive_row.hpp"
+
+namespace deleted_record::glue {
+
+void CaptureDeletedRow(Relation rel, HeapTuple tuple) {
+  RelationArchiveInfo* info = LookupRelationArchiveInfo(rel);
+
+  DeletionContext context;
+  ReadDeletionContext(info->qualified_name, &context);
+
+  ConvertedRow row;
+  ConvertRow(&info->columns, tuple, RelationGetDescr(rel), &row);
+
+  const ArchiveTable* target = ResolveArchiveTable();
+  int attribute_count = target->descriptor->natts;
+  Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * attribute_count));
+  bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * attribute_count));
+  AssembleArchiveRow(target, info, &row, &context, values, nulls);
+
+  BufferArchiveRow(target, values, nulls);
+}
+
+}  // namespace deleted_record::glue

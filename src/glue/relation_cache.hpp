@@ -1,0 +1,32 @@
+// The relation cache: what the trigger needs to know about a table (its names, partition root,
+// column plan), computed once per backend and rebuilt only when something it depends on changes.
+#pragma once
+#include "glue/column_plan.hpp"
+
+namespace deleted_record::glue {
+
+struct RelationArchiveInfo {
+  Oid relid;
+  Oid root_relid;         // the partition root, or relid itself
+  MemoryContext context;  // owns this struct and everything it points to
+  Datum table_name;       // text: the partition root for partitions, else the table
+  Datum schema_name;      // text
+  Datum partition_name;   // text, when is_partition
+  bool is_partition;
+  char* qualified_name;   // for messages
+  ColumnPlan columns;
+  // What the entry depends on besides its own and its root's relcache entries: syscache hash
+  // values of its schemas, its column types and the casts from those types to json.
+  uint32 namespace_hashes[2];
+  int type_hash_count;
+  uint32* type_hashes;
+  uint32* cast_hashes;    // type_hash_count entries
+};
+
+// LookupRelationArchiveInfo returns the cached info for rel, building it when missing or stale.
+RelationArchiveInfo* LookupRelationArchiveInfo(Relation rel);
+
+// RegisterRelationCache hooks the cache to relcache and syscache invalidations.
+void RegisterRelationCache();
+
+}  // namespace deleted_record::glue
