@@ -57,8 +57,10 @@ q -c "CREATE ROLE app LOGIN CREATEDB" >/dev/null || die "setup failed"
 for db in $APP_DBS; do
   createdb -O app "$db" || die "createdb $db failed"
   q "$db" >/dev/null <<SQL || die "setup of $db failed"
+-- recipe: sql-dba
 CREATE EXTENSION deleted_record;
 GRANT SELECT ON deleted_record TO app;
+-- end recipe
 ALTER DATABASE $db SET deleted_record.require_context = 'actor_and_reason';
 -- Which server backend ran each worker transaction (not attached): proves connections were shared.
 CREATE TABLE txlog (worker int NOT NULL, pid int NOT NULL);
@@ -68,10 +70,12 @@ done
 
 # A template with the extension, for databases the app role creates itself (test databases).
 q >/dev/null <<'SQL' || die "template setup failed"
+-- recipe: sql-test-template
 CREATE DATABASE deleted_record_template IS_TEMPLATE true;
 \c deleted_record_template
 CREATE EXTENSION deleted_record;
 GRANT SELECT ON deleted_record TO app;
+-- end recipe
 SQL
 
 # pgbouncer in transaction mode, as the server's OS user, POOL server connections per database.
@@ -163,6 +167,9 @@ check_workers() {
     "$(q "$db" -c "SELECT count(*), count(DISTINCT pid) <= $POOL,
                           EXISTS (SELECT FROM txlog a JOIN txlog b USING (pid) WHERE a.worker <> b.worker) FROM txlog")"
 }
+
+# RECIPES.md shows exactly the code these tests run.
+run_client recipes env PYTHONDONTWRITEBYTECODE=1 "$PY" "$CLIENTS/check_recipes.py"
 
 if wants knex; then
   log "knex"

@@ -14,7 +14,7 @@ import django  # noqa: E402
 
 django.setup()
 from django.core.management import call_command  # noqa: E402
-from django.db import DatabaseError, connection  # noqa: E402
+from django.db import DatabaseError, OperationalError, connection  # noqa: E402
 from django.db.models import TextField  # noqa: E402
 from django.db.models.fields.json import KeyTextTransform  # noqa: E402
 
@@ -58,8 +58,10 @@ def main():
     for i in range(2):
         invoice = Invoice.objects.create(customer=customer)
         InvoiceLine.objects.bulk_create(InvoiceLine(invoice=invoice, text=f"line {j}") for j in range(2))
+    # recipe: django-usage
     with deletion_context("cascade", "orm cascade"):
-        deleted, per_model = customer.delete()
+        deleted, per_model = customer.delete()  # its invoices and their lines too, in this transaction
+    # end recipe
     records = DeletedRecord.objects.filter(actor="cascade")
     xacts = {r.xact_id for r in records}
     check("Django's Python-side CASCADE archives the customer, 2 invoices and 4 lines with one xact_id",
@@ -72,8 +74,8 @@ def main():
         error = None
     except Exception as e:  # noqa: BLE001 - the type is what is checked
         error = e
-    check("a delete without context raises Django's DatabaseError whose __cause__ has pgcode 55000",
-          isinstance(error, DatabaseError) and getattr(error.__cause__, "pgcode", None) == "55000",
+    check("a delete without context raises Django's OperationalError whose __cause__ has pgcode 55000",
+          isinstance(error, OperationalError) and getattr(error.__cause__, "pgcode", None) == "55000",
           f"{type(error).__name__}: {error}; cause {type(error.__cause__).__name__ if error else None}")
     check("the rejected delete left its row in place", Invoice.objects.filter(pk=victim.pk).exists())
 
@@ -93,9 +95,12 @@ def main():
     text = archived.annotate(amount=KeyTextTransform("amount", "data", output_field=TextField()),
                              big=KeyTextTransform("big", "data", output_field=TextField())).values("amount", "big").get()
     check("data->>'col' (KeyTextTransform) is exact", text == {"amount": str(AMOUNT), "big": str(BIG)}, text)
+    # recipe: django-read
+    # The deleted invoice as an Invoice again, every field exact (not saved: it stays deleted).
     restored = list(Invoice.objects.raw(
         "SELECT (jsonb_populate_record(NULL::shop_invoice, data)).* FROM deleted_record"
         " WHERE table_name = 'shop_invoice' AND object_id = %s", [pk]))
+    # end recipe
     check("jsonb_populate_record through Invoice.objects.raw() gives back an exact Invoice",
           len(restored) == 1 and restored[0].amount == AMOUNT and restored[0].big == BIG,
           [(r.amount, r.big) for r in restored])

@@ -2,6 +2,7 @@
 'use strict';
 const path = require('path');
 const Knex = require('knex');
+const { DatabaseError } = require('pg');
 const { withDeletionContext } = require('./deletion_context');
 const { check, show, rejection, context, env, BIG, AMOUNT } = require('./tap');
 
@@ -21,13 +22,16 @@ async function main() {
     // Concurrent workers, each deleting its own rows with its own context, per transaction.
     const worker = async (w) => {
       for (let i = 0; i < env.txns; i++) {
-        await withDeletionContext(pooled, context(STACK, w), async (trx) => {
+        const { actor, reason, metadata } = context(STACK, w);
+        // recipe: node-knex-usage
+        await withDeletionContext(pooled, { actor, reason, metadata }, async (trx) => {
           const { rows } = await trx.raw('select pg_backend_pid() as pid');
           await trx('txlog').insert({ worker: w, pid: rows[0].pid });
           await trx('invoice')
             .whereIn('id', trx('invoice').select('id').where({ worker: w }).orderBy('id').limit(env.perTxn))
             .del();
         });
+        // end recipe
       }
     };
     await Promise.all(Array.from({ length: env.workers }, (_, i) => worker(i + 1)));
@@ -36,8 +40,8 @@ async function main() {
     // even right after many context-setting transactions ran on the same server connections.
     const [{ id: victim }] = await direct('invoice').insert({ worker: 0, amount: AMOUNT, big: BIG }).returning('id');
     const err = await rejection(() => pooled('invoice').where({ id: victim }).del());
-    check('a delete without context is rejected with err.code 55000 (require_context)',
-      err && err.code === '55000' && /requires/.test(err.message), err && `${err.code}: ${err.message}`);
+    check("a delete without context is rejected with node-postgres' DatabaseError, err.code 55000",
+      err instanceof DatabaseError && err.code === '55000' && /requires/.test(err.message), err && `${err.code}: ${err.message}`);
     check('the rejected delete left its row in place',
       (await direct('invoice').where({ id: victim })).length === 1);
 
@@ -50,7 +54,12 @@ async function main() {
       String(data.big) !== BIG && String(data.amount) !== AMOUNT, show(data));
     const [text] = await archived().select(direct.raw("data->>'big' as big, data->>'amount' as amount"));
     check("data->>'col' is exact", text.big === BIG && text.amount === AMOUNT, show(text));
-    const [typed] = await archived().select(direct.raw('(jsonb_populate_record(null::invoice, data)).*'));
+    // recipe: node-knex-read
+    // The deleted row with its own column types, exact: no JSON.parse of its numbers.
+    const [typed] = await direct('deleted_record')
+      .where({ table_name: 'invoice', object_id: String(victim) })
+      .select(direct.raw('(jsonb_populate_record(null::invoice, data)).*'));
+    // end recipe
     check('jsonb_populate_record(null::invoice, data) is exact (int8 as BigInt, numeric as a string)',
       typed.big === BigInt(BIG) && typed.amount === AMOUNT, show(typed));
 

@@ -58,10 +58,12 @@ async function main() {
     // Sequelize's own cascade (hooks: true) deletes each invoice, then the customer: one transaction.
     const customer = await D.Customer.create({ name: 'cascade' });
     await D.Invoice.bulkCreate([1, 2, 3].map(() => ({ customerId: customer.id, worker: 0 })));
+    // recipe: node-sequelize-usage
     await withSequelizeDeletionContext(pooled, { actor: 'cascade', reason: 'orm cascade' }, async (transaction) => {
       const c = await P.Customer.findByPk(customer.id, { transaction });
-      await c.destroy({ transaction });
+      await c.destroy({ transaction }); // hooks: true destroys its invoices, in the same transaction
     });
+    // end recipe
     const [groups] = await direct.query(
       "select count(*)::int as n, count(distinct xact_id::text)::int as xacts from deleted_record where actor = 'cascade'");
     check("Sequelize's cascade (hooks: true) archives the customer and its 3 invoices with one xact_id",

@@ -79,7 +79,11 @@ ActiveRecord::Base.establish_connection(:pooled)
 # ActiveRecord's own cascade (dependent: :destroy): one DELETE per line, invoice and customer.
 customer = Customer.create!(name: "cascade")
 2.times { customer.invoices.create!.invoice_lines.create!([{ text: "a" }, { text: "b" }]) }
-DeletionContext.transaction(actor: "cascade", reason: "orm cascade") { Customer.find(customer.id).destroy! }
+# recipe: rails-usage
+DeletionContext.transaction(actor: "cascade", reason: "orm cascade") do
+  Customer.find(customer.id).destroy! # its invoices and their lines too, in this transaction
+end
+# end recipe
 archived = DeletedRecord.where(actor: "cascade")
 xacts = archived.distinct.pluck(Arel.sql("xact_id::text"))
 check "dependent: :destroy archives the customer, 2 invoices and 4 lines with one xact_id",
@@ -105,13 +109,16 @@ record = DeletedRecord.find_by!(table_name: "invoices", object_id: victim.id.to_
 check "data as JSON (the jsonb attribute) rounds numeric #{AMOUNT.to_s('F')} to a Float (Ruby keeps the bigint exact)",
       record.data["amount"].is_a?(Float) && record.data["amount"].to_d != AMOUNT && record.data["big"] == BIG,
       record.data.inspect
-exact = JSON.parse(record.data_before_type_cast, decimal_class: BigDecimal)
-check "data_before_type_cast parsed with JSON.parse(..., decimal_class: BigDecimal) is exact",
+exact = record.exact_data
+check "the recipe's DeletedRecord#exact_data (JSON.parse with decimal_class: BigDecimal) is exact",
       exact["amount"] == AMOUNT && exact["big"] == BIG, exact.inspect
 text = DeletedRecord.where(id: record.id).pick(Arel.sql("data->>'amount'"), Arel.sql("data->>'big'"))
 check "data->>'col' is exact", text == [AMOUNT.to_s("F"), BIG.to_s], text.inspect
+# recipe: rails-read
+# The deleted invoice as an Invoice again, every attribute exact (readonly: it stays deleted).
 restored = Invoice.find_by_sql(["SELECT (jsonb_populate_record(NULL::invoices, data)).* FROM deleted_record " \
-                                "WHERE table_name = 'invoices' AND object_id = ?", victim.id.to_s])
+                                "WHERE table_name = 'invoices' AND object_id = ?", victim.id.to_s]).each(&:readonly!)
+# end recipe
 check "jsonb_populate_record through Invoice.find_by_sql gives back an exact Invoice",
       restored.map { |i| [i.amount, i.big] } == [[AMOUNT, BIG]], restored.map { |i| [i.amount, i.big] }.inspect
 

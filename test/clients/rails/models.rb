@@ -25,5 +25,10 @@ class DeletedRecord < ActiveRecord::Base
   def readonly?
     true
   end
+
+  # data with exact numbers: the jsonb attribute parses numbers with a fraction as Float.
+  def exact_data
+    JSON.parse(data_before_type_cast, decimal_class: BigDecimal)
+  end
 end
 # end recipe

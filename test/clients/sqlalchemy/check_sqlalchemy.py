@@ -1,8 +1,6 @@
 #!/usr/bin/env python3
 """SQLAlchemy 1.4 + Alembic through pgbouncer in transaction mode: see test/shell/clients.sh."""
-import functools
 import glob
-import json
 import os
 import re
 import tempfile
@@ -15,7 +13,7 @@ from alembic.config import Config
 from sqlalchemy import BigInteger, MetaData, Table, create_engine, delete, exc, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from deletion_context import deletion_context, ignore_truncate
+from deletion_context import deletion_context, exact_json_loads, ignore_truncate
 from models import Customer, Invoice, InvoiceLine, txlog
 
 STACK = "sqlalchemy"
@@ -60,7 +58,7 @@ def autogenerate(unfiltered):
 def main():
     direct = create_engine(url(os.environ["DIRECT_PORT"]), future=True)
     pooled = create_engine(url(os.environ["BOUNCER_PORT"]), future=True, pool_size=WORKERS, max_overflow=0,
-                           json_deserializer=functools.partial(json.loads, parse_float=Decimal))
+                           json_deserializer=exact_json_loads)
     command.upgrade(alembic_config("sqla_app"), "head")
     with Session(direct) as session, session.begin():
         for w in range(1, WORKERS + 1):
@@ -95,8 +93,10 @@ def main():
         customer = Customer(name="cascade", invoices=[
             Invoice(lines=[InvoiceLine(text="a"), InvoiceLine(text="b")]) for _ in range(2)])
         session.add(customer)
+    # recipe: sqlalchemy-usage
     with deletion_context("cascade", "orm cascade"), Session(pooled) as session, session.begin():
-        session.delete(session.get(Customer, customer.id))
+        session.delete(session.get(Customer, customer.id))  # its invoices and lines too, at the flush
+    # end recipe
     with direct.connect() as conn:
         n, xacts = conn.execute(text(
             "SELECT count(*), count(DISTINCT xact_id::text) FROM deleted_record WHERE actor = 'cascade'")).one()
@@ -114,8 +114,8 @@ def main():
         error = None
     except Exception as e:  # noqa: BLE001 - the type is what is checked
         error = e
-    check("a delete without context raises DBAPIError whose .orig has pgcode 55000",
-          isinstance(error, exc.DBAPIError) and getattr(error.orig, "pgcode", None) == "55000", repr(error))
+    check("a delete without context raises OperationalError (a DBAPIError) whose .orig has pgcode 55000",
+          isinstance(error, exc.OperationalError) and getattr(error.orig, "pgcode", None) == "55000", repr(error))
     with Session(direct) as session:
         check("the rejected delete left its row in place", session.get(Invoice, pk) is not None)
 
@@ -139,9 +139,12 @@ def main():
         as_text = conn.execute(select(archive.c.data["amount"].astext, archive.c.data["big"].astext).where(where)).one()
     check("data->>'col' (.astext) is exact", tuple(as_text) == (str(AMOUNT), str(BIG)), as_text)
     with Session(direct) as session:
+        # recipe: sqlalchemy-read
+        # The deleted invoice as an Invoice again, every attribute exact (expunge it to keep it out of flushes).
         restored = session.scalars(select(Invoice).from_statement(text(
             "SELECT (jsonb_populate_record(NULL::invoice, data)).* FROM deleted_record"
             " WHERE table_name = 'invoice' AND object_id = :pk")), {"pk": str(pk)}).all()
+        # end recipe
     check("jsonb_populate_record through select(Invoice).from_statement() gives back an exact Invoice",
           [(r.amount, r.big) for r in restored] == [(AMOUNT, BIG)], [(r.amount, r.big) for r in restored])
 
