@@ -1,10 +1,22 @@
 # Shared helpers for scripts/demo.sh, scripts/test.sh, scripts/bench.sh and the shell tests:
 # installing prerequisites, building, and running a throwaway PostgreSQL cluster (never as root).
-# Source it; it defines functions only (plus REPO_ROOT and PGBIN).
+# Source it; it defines functions only (plus REPO_ROOT, PG_MAJOR, PG_VERSIONS and, after
+# ensure_prereqs, PGBIN and PG_CONFIG).
+# PG_MAJOR selects the server (default 15): 15 comes from Debian 12's packages, other majors (18)
+# are built from Debian's source packages into a cache (scripts/lib/pg_build.sh).
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PG_MAJOR=${PG_MAJOR:-15}
-APT_PACKAGES="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-common nlohmann-json3-dev libgtest-dev cmake g++ make pgbouncer"
+export PG_MAJOR=${PG_MAJOR:-15}
+# Every major the project supports, oldest first (scripts/test.sh --all-versions runs each).
+PG_VERSIONS="15 18"
+# Majors that Debian 12 packages; any other is built from source.
+PG_PACKAGED_VERSIONS="15"
+# What every version needs, what a packaged server adds, and what a source build needs.
+COMMON_PACKAGES="nlohmann-json3-dev libgtest-dev cmake g++ make pgbouncer"
+SOURCE_BUILD_PACKAGES="gcc make perl bison flex bzip2 tar util-linux"
+APT_PACKAGES="$COMMON_PACKAGES postgresql-common postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-cron"
+
+source "$REPO_ROOT/scripts/lib/pg_build.sh"
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -14,10 +26,13 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# ensure_prereqs installs the Debian packages the build and the tests need, if any is missing.
-ensure_prereqs() {
+# pg_is_packaged MAJOR is true when Debian 12 packages that PostgreSQL major.
+pg_is_packaged() { [[ " $PG_PACKAGED_VERSIONS " == *" $1 "* ]]; }
+
+# apt_install_missing PACKAGE... installs those of the Debian packages that are not installed.
+apt_install_missing() {
   local missing=() p
-  for p in $APT_PACKAGES "$@"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -26,16 +41,52 @@ ensure_prereqs() {
     as_root apt-get -o DPkg::Lock::Timeout=900 update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq "${missing[@]}" >/dev/null
   fi
-  export PATH="/usr/lib/postgresql/$PG_MAJOR/bin:$PATH"
-  PGBIN=$(pg_config --bindir)
 }
 
-# build_and_install compiles the extension with PGXS and installs it into the server's directories.
+# ensure_prereqs [PACKAGE...] installs what the build and the tests need for PostgreSQL $PG_MAJOR
+# (plus the named Debian packages), builds that server first if it comes from source, and selects
+# it: PGBIN and PG_CONFIG name its programs, and its bin directory leads PATH (psql, pg_dump...).
+ensure_prereqs() {
+  local bindir
+  if pg_is_packaged "$PG_MAJOR"; then
+    APT_PACKAGES="$COMMON_PACKAGES postgresql-common postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-cron"
+    apt_install_missing $APT_PACKAGES "$@"
+    bindir=/usr/lib/postgresql/$PG_MAJOR/bin
+  else
+    APT_PACKAGES="$COMMON_PACKAGES $SOURCE_BUILD_PACKAGES"
+    apt_install_missing $APT_PACKAGES "$@"
+    pg_source_build "$PG_MAJOR" || die "could not build PostgreSQL $PG_MAJOR from source"
+    bindir=$PG_PREFIX/bin
+  fi
+  [ -x "$bindir/pg_config" ] || die "no pg_config in $bindir"
+  case ":$PATH:" in
+    ":$bindir:"*) ;;
+    *) export PATH="$bindir:$PATH" ;;
+  esac
+  PGBIN=$("$bindir/pg_config" --bindir)
+  export PG_CONFIG="$PGBIN/pg_config"
+}
+
+# pg_version prints the selected server's version, e.g. "18.6" (after ensure_prereqs).
+pg_version() { "$PGBIN/pg_config" --version | sed 's/^PostgreSQL //'; }
+
+# build_and_install compiles the extension with PGXS for the selected server and installs it
+# there. Objects built for another server are removed first: make cannot tell them apart.
 build_and_install() {
-  log "building the extension"
-  make -C "$REPO_ROOT" -s -j2 WERROR=1 PG_CONFIG="$PGBIN/pg_config" >/dev/null
+  local target stamp=$REPO_ROOT/build/pg_target
+  target="$PGBIN/pg_config $("$PGBIN/pg_config" --version)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$target" ]; then
+    make -C "$REPO_ROOT" -s clean PG_CONFIG="$PGBIN/pg_config" >/dev/null 2>&1
+    mkdir -p "$(dirname "$stamp")" && echo "$target" >"$stamp"
+  fi
+  log "building the extension for PostgreSQL $(pg_version)"
+  make -C "$REPO_ROOT" -s -j2 WERROR=1 PG_CONFIG="$PGBIN/pg_config" >/dev/null || return 1
   log "installing the extension"
-  as_root make -C "$REPO_ROOT" -s install PG_CONFIG="$PGBIN/pg_config" >/dev/null
+  if [ -w "$("$PGBIN/pg_config" --pkglibdir)" ] && [ -w "$("$PGBIN/pg_config" --sharedir)/extension" ]; then
+    make -C "$REPO_ROOT" -s install PG_CONFIG="$PGBIN/pg_config" >/dev/null
+  else
+    as_root make -C "$REPO_ROOT" -s install PG_CONFIG="$PGBIN/pg_config" >/dev/null
+  fi
 }
 
 # server_user is the OS account that runs throwaway clusters: ourselves, or 'postgres' when root.
