@@ -113,3 +113,54 @@ BEGIN
   PERFORM set_config('citus.enable_unsafe_triggers', saved, true);
 END $$;
 RESET citus.enable_ddl_propagation;
+
+-- proto_archive_pushed: archive one row from a query Citus pushed down to one placement of each
+-- shard (so a reference table's row is read on one placement only: no designated check).
+SET citus.enable_ddl_propagation = off;
+CREATE FUNCTION proto_archive_pushed(rel regclass, row_data jsonb) RETURNS int LANGUAGE plpgsql
+SET citus.override_table_visibility = off AS $$
+DECLARE
+  l record;
+  root regclass;
+BEGIN
+  l := proto_logical(rel);
+  root := coalesce(pg_partition_root(l.logical), l.logical);
+  INSERT INTO proto_archive
+  SELECT (SELECT groupid FROM pg_dist_local_group), c.relname, n.nspname, NULL, (SELECT relname FROM pg_class WHERE oid = rel),
+         coalesce(row_data->>'id', row_data->>'code'), proto_xact_key(), pg_current_xact_id(),
+         current_setting('deleted_record.actor', true), current_setting('deleted_record.reason', true),
+         current_setting('deleted_record.metadata', true), row_data
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = root;
+  RETURN 1;
+END $$;
+
+-- proto_truncate_guard(variant): BEFORE TRUNCATE on a Citus table's shell; archives the rows
+-- about to be truncated through Citus, in the same distributed transaction:
+--   delete    DELETE FROM the table (the shards' row triggers archive)
+--   pull      INSERT INTO the local proto_archive SELECT ... FROM the table (rows come to this node)
+--   pushdown  SELECT sum(proto_archive_pushed(tableoid, row)) FROM the table (each shard archives its rows)
+-- On a shard (Citus truncating it) it does nothing: the shell's guard has done the work.
+CREATE FUNCTION proto_truncate_guard() RETURNS trigger LANGUAGE plpgsql
+SET citus.override_table_visibility = off AS $$
+DECLARE
+  l record;
+  n bigint;
+BEGIN
+  l := proto_logical(TG_RELID);
+  RAISE NOTICE 'proto_truncate_guard(%) on % (group %)', TG_ARGV[0], TG_TABLE_NAME, (SELECT groupid FROM pg_dist_local_group);
+  IF l.shard_id IS NOT NULL THEN
+    RETURN NULL;
+  END IF;
+  IF TG_ARGV[0] = 'delete' THEN
+    EXECUTE format('DELETE FROM %s', TG_RELID::regclass);
+  ELSIF TG_ARGV[0] = 'pull' THEN
+    EXECUTE format($q$INSERT INTO proto_archive (node_group, table_name, schema_name, shard, object_id, xact_key, xact_id, actor, data)
+                      SELECT (SELECT groupid FROM pg_dist_local_group), %L, %L, 'pulled', coalesce(r->>'id', r->>'code'), proto_xact_key(),
+                             pg_current_xact_id(), current_setting('deleted_record.actor', true), r
+                        FROM (SELECT to_jsonb(t) AS r FROM %s t) s$q$, TG_TABLE_NAME, TG_TABLE_SCHEMA, TG_RELID::regclass);
+  ELSIF TG_ARGV[0] = 'pushdown' THEN
+    EXECUTE format('SELECT sum(proto_archive_pushed(t.tableoid::regclass, to_jsonb(t))) FROM %s t', TG_RELID::regclass) INTO n;
+  END IF;
+  RETURN NULL;
+END $$;
+RESET citus.enable_ddl_propagation;
