@@ -3,8 +3,8 @@
 
 Source files under test/clients/ (and test/shell/clients.sh) mark recipe regions with comment lines
 "recipe: NAME" ... "end recipe" (after #, // or --). In RECIPES.md, a line "<!-- recipe: NAME -->"
-is followed by a fenced code block that must equal that region, dedented. Prints a TAP line per
-recipe ("ok - …" / "not ok - …"); --update rewrites the blocks of RECIPES.md from the sources.
+is followed by a fenced code block that must equal that region, dedented. Prints two TAP lines
+("ok - …" / "not ok - …"); --update rewrites the blocks of RECIPES.md from the sources.
 """
 import os
 import re
@@ -72,17 +72,19 @@ def main():
         with open(path, "w", encoding="utf-8") as f:
             f.write("\n".join(md) + "\n")
         return
-    used = []
+    used, differ = [], []
     for name, opening, closing in blocks(md):
         used.append(name)
         text = "\n".join(md[opening + 1:closing])
         if name not in found:
-            print(f"not ok - RECIPES.md block {name} has no tested source")
+            differ.append(f"block {name} has no tested source")
         elif text != found[name][0]:
-            print(f"not ok - RECIPES.md block {name} is the code at {found[name][1]}")
-            print("#   differs; test/clients/check_recipes.py --update rewrites the blocks from the sources")
-        else:
-            print(f"ok - RECIPES.md block {name} is the code at {found[name][1]}")
+            differ.append(f"block {name} differs from the code at {found[name][1]}")
+    print(f"{'not ok' if differ else 'ok'} - each of the {len(used)} code blocks of RECIPES.md is the code the tests run")
+    for d in differ:
+        print(f"#   {d}")
+    if differ:
+        print("#   test/clients/check_recipes.py --update rewrites the blocks from the sources")
     for name in sorted(set(found) - set(used)):
         problems.append(f"recipe {name} ({found[name][1]}) is not in RECIPES.md")
     for name in sorted({n for n in used if used.count(n) > 1}):
@@ -90,7 +92,6 @@ def main():
     print(f"{'not ok' if problems else 'ok'} - every recipe region of the tested code is in RECIPES.md, once")
     for p in problems:
         print(f"#   {p}")
-
 
 if __name__ == "__main__":
     main()
