@@ -22,16 +22,13 @@ async function main() {
     // Concurrent workers, each deleting its own rows with its own context, per transaction.
     const worker = async (w) => {
       for (let i = 0; i < env.txns; i++) {
-        const { actor, reason, metadata } = context(STACK, w);
-        // recipe: node-knex-usage
-        await withDeletionContext(pooled, { actor, reason, metadata }, async (trx) => {
+        await withDeletionContext(pooled, context(STACK, w), async (trx) => {
           const { rows } = await trx.raw('select pg_backend_pid() as pid');
           await trx('txlog').insert({ worker: w, pid: rows[0].pid });
           await trx('invoice')
             .whereIn('id', trx('invoice').select('id').where({ worker: w }).orderBy('id').limit(env.perTxn))
             .del();
         });
-        // end recipe
       }
     };
     await Promise.all(Array.from({ length: env.workers }, (_, i) => worker(i + 1)));
@@ -46,8 +43,11 @@ async function main() {
       (await direct('invoice').where({ id: victim })).length === 1);
 
     // The numbers of `data`: JSON.parse (what node-postgres does with jsonb) rounds to doubles.
-    await withDeletionContext(pooled, { actor: 'numbers', reason: 'precision check' }, (trx) =>
-      trx('invoice').where({ id: victim }).del());
+    // recipe: node-knex-usage
+    await withDeletionContext(pooled, { actor: 'numbers', reason: 'precision check' }, async (trx) => {
+      await trx('invoice').where({ id: victim }).del();
+    });
+    // end recipe
     const archived = () => direct('deleted_record').where({ table_name: 'invoice', object_id: String(victim) });
     const [{ data }] = await archived().select('data');
     check(`data as JSON loses precision: bigint ${BIG} and numeric ${AMOUNT} come back rounded`,

@@ -13,7 +13,8 @@ from alembic.config import Config
 from sqlalchemy import BigInteger, MetaData, Table, create_engine, delete, exc, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from deletion_context import deletion_context, exact_json_loads, ignore_truncate
+from deletion_context import deletion_context, ignore_truncate
+from exact_json import exact_json_loads
 from models import Customer, Invoice, InvoiceLine, txlog
 
 STACK = "sqlalchemy"
@@ -140,7 +141,7 @@ def main():
     check("data->>'col' (.astext) is exact", tuple(as_text) == (str(AMOUNT), str(BIG)), as_text)
     with Session(direct) as session:
         # recipe: sqlalchemy-read
-        # The deleted invoice as an Invoice again, every attribute exact (expunge it to keep it out of flushes).
+        # The deleted invoice as an Invoice again, every attribute exact (read it only: its row is gone).
         restored = session.scalars(select(Invoice).from_statement(text(
             "SELECT (jsonb_populate_record(NULL::invoice, data)).* FROM deleted_record"
             " WHERE table_name = 'invoice' AND object_id = :pk")), {"pk": str(pk)}).all()

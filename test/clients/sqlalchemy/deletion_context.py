@@ -1,7 +1,4 @@
 """Deletion context for SQLAlchemy: the recipe of test/clients/RECIPES.md."""
-import functools
-from decimal import Decimal
-
 # recipe: sqlalchemy-context
 import contextvars
 import json
@@ -35,12 +32,6 @@ def _set_deletion_context(session, transaction, connection):
             text("SELECT deleted_record_set_context(:actor, :reason, CAST(:metadata AS jsonb))"),
             dict(zip(("actor", "reason", "metadata"), context)),
         )
-# end recipe
-
-
-# recipe: sqlalchemy-exact-json
-# create_engine(url, json_deserializer=exact_json_loads): jsonb numbers with a fraction become Decimal, not float.
-exact_json_loads = functools.partial(json.loads, parse_float=Decimal)
 # end recipe
 
 
