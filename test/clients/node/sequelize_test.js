@@ -1,6 +1,6 @@
 // Sequelize 6 through pgbouncer in transaction mode: see test/shell/clients.sh.
 'use strict';
-const { Sequelize, DataTypes, Op } = require('sequelize');
+const { Sequelize, DataTypes } = require('sequelize');
 const { withSequelizeDeletionContext } = require('./deletion_context');
 const migration = require('./sequelize_migrations/20240101000000-invoices');
 const { check, show, rejection, context, env, BIG, AMOUNT } = require('./tap');

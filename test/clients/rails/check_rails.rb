@@ -131,7 +131,7 @@ check "schema.rb (schema_format :ruby) carries no trigger, so it cannot be the r
 schema_rb.string.each_line.grep(/deleted_record/).each { |l| puts "#   schema.rb: #{l.strip}" }
 warned.each_line.each { |l| puts "#   schema dump warned: #{l.strip}" }
 
-create_out, = captured_stderr { ActiveRecord::Tasks::DatabaseTasks.create(config.call("loaded_from_ruby")) }
+captured_stderr { ActiveRecord::Tasks::DatabaseTasks.create(config.call("loaded_from_ruby")) }
 ActiveRecord::Base.establish_connection(:loaded_from_ruby)
 rb_error = begin
   captured_stderr { eval(schema_rb.string) } # rails db:schema:load with schema.rb
@@ -160,7 +160,7 @@ check "structure.sql (pg_dump) has CREATE EXTENSION and the triggers of all thre
       sql.include?("CREATE EXTENSION IF NOT EXISTS deleted_record") &&
         sql.scan(/CREATE TRIGGER deleted_record_insert AFTER DELETE ON public\.(\w+)/).flatten.sort == %w[customers invoice_lines invoices]
 loaded = config.call("loaded")
-create_out, = captured_stderr { ActiveRecord::Tasks::DatabaseTasks.create(loaded) } # rails db:create
+captured_stderr { ActiveRecord::Tasks::DatabaseTasks.create(loaded) } # rails db:create
 load_error = begin
   ActiveRecord::Tasks::DatabaseTasks.load_schema(loaded, :sql, structure) # rails db:schema:load
   nil
@@ -175,7 +175,7 @@ check "... archives deletes, with their context", DeletedRecord.where(actor: "lo
 
 # The app role, no superuser, cannot load it even where the template made the extension: pg_dump
 # writes COMMENT ON EXTENSION, which only the extension's owner may run (friction, see RECIPES.md).
-create_out, = captured_stderr { ActiveRecord::Tasks::DatabaseTasks.create(config.call("loaded_as_app")) }
+captured_stderr { ActiveRecord::Tasks::DatabaseTasks.create(config.call("loaded_as_app")) }
 app_error = captured_stderr do
   ActiveRecord::Tasks::DatabaseTasks.load_schema(config.call("loaded_as_app"), :sql, structure)
 rescue StandardError => e
