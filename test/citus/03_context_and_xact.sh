@@ -140,6 +140,22 @@ for n in w1 w2; do cq $n -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activ
 cpsql coord <<'SQL'
 DELETE FROM item WHERE id IN (26, 27);
 ALTER ROLE postgres RESET deleted_record.reason;
+-- M. ALTER DATABASE ... SET: is it propagated too?
+ALTER DATABASE citus_test SET deleted_record.actor = 'M:database-default';
+SQL
+for n in w1 w2; do cq $n -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'citus_internal%'" >/dev/null; done
+cpsql coord <<'SQL'
+DELETE FROM item WHERE id IN (28, 29);
+ALTER DATABASE citus_test RESET deleted_record.actor;
+-- N. what the workers are sent (citus.log_remote_commands): transaction ids and propagated SET LOCALs
+SET citus.log_remote_commands = on;
+DELETE FROM item WHERE id = 30;                    -- autocommit, one shard
+DELETE FROM item WHERE id IN (31, 32, 33, 34);     -- autocommit, several shards
+BEGIN;
+SELECT set_context_propagating('N:function', 'why N');
+DELETE FROM item WHERE id = 35;
+COMMIT;
+RESET citus.log_remote_commands;
 SQL
 
 echo "==== what the shard triggers saw (probe rows per node: id, shard, actor, reason, metadata, get_current_transaction_id(), citus_backend_gpid(), local xid, application_name, propagate_set_commands)"

@@ -49,7 +49,8 @@ SET citus.override_table_visibility = off;
 SELECT groupid AS local_group FROM pg_dist_local_group;
 SELECT n.nodeid, n.groupid, n.nodename, n.nodeport FROM pg_dist_node n WHERE n.groupid = (SELECT groupid FROM pg_dist_local_group);
 SELECT c.relname AS shard, s.shardid, s.logicalrelid, s.logicalrelid::regclass AS logical_table, p.partmethod, p.repmodel,
-       (SELECT min(pl.groupid) FROM pg_dist_placement pl WHERE pl.shardid = s.shardid AND pl.shardstate = 1) AS designated_group
+       (SELECT min(pl.groupid) FROM pg_dist_placement pl WHERE pl.shardid = s.shardid AND pl.shardstate = 1) AS designated_group,
+       relation_is_a_known_shard(c.oid) AS known_shard
   FROM pg_class c
   JOIN pg_dist_shard s ON s.shardid = substring(c.relname FROM '_(\d+)$')::bigint
   JOIN pg_dist_partition p ON p.logicalrelid = s.logicalrelid
