@@ -26,6 +26,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Every object is rebuilt when any header changes (simple and safe: the project is small).
+$(OBJS): $(wildcard src/core/*.hpp src/glue/*.hpp)
+
 # The pure core must never see PostgreSQL headers: build it without the server include path.
 src/core/%.o: src/core/%.cpp
 	$(CXX) -std=c++17 -O2 -fPIC -Wall -Wextra $(if $(WERROR),-Werror) -Isrc -c -o $@ $<

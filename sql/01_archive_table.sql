@@ -15,18 +15,39 @@ SELECT column_name, data_type, is_nullable
  WHERE table_schema = 'public' AND table_name = 'deleted_record'
  ORDER BY ordinal_position;
 
--- id is the primary key; an index serves (table_name, object_id).
-SELECT pg_get_constraintdef(oid) FROM pg_constraint
- WHERE conrelid = 'public.deleted_record'::regclass AND contype = 'p';
-SELECT array_agg(a.attname ORDER BY k.n) AS index_columns
-  FROM pg_index i
-  CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
-  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
- WHERE i.indrelid = 'public.deleted_record'::regclass AND NOT i.indisprimary
- GROUP BY i.indexrelid;
+-- The archive is partitioned by range of its time-ordered id; every partition has a primary key
+-- on id and an index serving (table_name, object_id) (created with the partition: the parent has
+-- no indexes of its own, so partitions restore from a dump as ordinary tables).
+SELECT pg_get_partkeydef('public.deleted_record'::regclass) AS partition_key;
+SELECT deleted_record_prepare_partitions(2) >= 0 AS prepared;
+SELECT bool_and(EXISTS (SELECT FROM pg_constraint c WHERE c.conrelid = t.relid AND c.contype = 'p'
+                                                    AND pg_get_constraintdef(c.oid) = 'PRIMARY KEY (id)')) AS every_partition_has_pk,
+       bool_and(EXISTS (SELECT FROM pg_index i WHERE i.indrelid = t.relid AND NOT i.indisprimary
+                          AND (SELECT array_agg(a.attname ORDER BY k.n) FROM unnest(i.indkey) WITH ORDINALITY k(attnum, n)
+                                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum)
+                              = '{table_name,object_id}'::name[])) AS every_partition_has_lookup_index,
+       count(*) FILTER (WHERE pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT') AS default_partitions,
+       count(*) >= 4 AS current_and_coming_periods
+  FROM pg_partition_tree('public.deleted_record') t JOIN pg_class c ON c.oid = t.relid WHERE t.isleaf;
+-- One object's history is found through the partitions' indexes (partition names hold dates,
+-- so the plan is summarised).
+CREATE FUNCTION plan_lines(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP RETURN NEXT line; END LOOP;
+END $$;
 SET enable_seqscan = off;
 SET enable_bitmapscan = off;
-EXPLAIN (COSTS OFF) SELECT * FROM deleted_record WHERE table_name = 'credit' AND object_id = '42';
+SELECT count(*) FILTER (WHERE l ~ 'Index (Only )?Scan using deleted_record_\w+_table_name_object_id_idx')
+         = (SELECT count(*) FROM pg_partition_tree('public.deleted_record') WHERE isleaf) AS index_scan_per_partition,
+       count(*) FILTER (WHERE l ~ 'Seq Scan') AS seq_scans,
+       count(*) FILTER (WHERE l ~ 'Index Cond: \(\(table_name = ''credit''::text\) AND \(object_id = ''42''::text\)\)')
+         = count(*) FILTER (WHERE l ~ 'Index (Only )?Scan') AS every_scan_uses_both_columns
+  FROM plan_lines($$SELECT * FROM deleted_record WHERE table_name = 'credit' AND object_id = '42'$$) l;
+-- Rows archived since a moment: partitions before it are skipped.
+SELECT count(*) FILTER (WHERE l ~ 'deleted_record_default') AS default_scanned,
+       count(*) FILTER (WHERE l ~ 'Scan') < (SELECT count(*) FROM pg_partition_tree('public.deleted_record') WHERE isleaf) AS some_skipped
+  FROM plan_lines($$SELECT * FROM deleted_record WHERE id >= deleted_record_uuid7_floor(now() + interval '40 days')$$) l;
 RESET enable_seqscan;
 RESET enable_bitmapscan;
 

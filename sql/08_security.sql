@@ -42,7 +42,7 @@ COPY deleted_record TO STDOUT;
 SELECT deleted_record_insert();
 SELECT deleted_record_truncate_guard();
 SELECT deleted_record_detach('sec');
-SELECT deleted_record_manage('sec', 'detach', NULL);
+SELECT deleted_record_manage('sec', 'detach', NULL, NULL, NULL, NULL);
 RESET ROLE;
 SELECT object_id, data, current_user_name, session_user_name = session_user AS session_user_ok
   FROM deleted_record WHERE schema_name = 't08' AND table_name = 'sec';

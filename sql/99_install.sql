@@ -27,7 +27,8 @@ CREATE TABLE evil_tbl.deleted_record (id uuid, data jsonb);
 CREATE EXTENSION deleted_record SCHEMA evil_tbl;
 -- A pre-created attach function or view: fails too.
 CREATE SCHEMA evil_api;
-CREATE FUNCTION evil_api.deleted_record_attach(target regclass, on_truncate text DEFAULT 'archive') RETURNS void
+CREATE FUNCTION evil_api.deleted_record_attach(target regclass, on_truncate text DEFAULT 'archive', retention interval DEFAULT NULL,
+                                        exclude_columns text[] DEFAULT NULL, mask_columns text[] DEFAULT NULL) RETURNS void
     LANGUAGE sql AS $$ SELECT NULL::void $$;
 CREATE EXTENSION deleted_record SCHEMA evil_api;
 CREATE SCHEMA evil_view;
@@ -40,7 +41,7 @@ CREATE EXTENSION deleted_record SCHEMA evil_uuid;
 SELECT count(*) AS extensions FROM pg_extension WHERE extname = 'deleted_record';
 SELECT count(*) AS adopted FROM pg_depend
  WHERE deptype = 'e' AND classid = 'pg_proc'::regclass
-   AND objid IN ('evil_fn.deleted_record_insert()'::regprocedure, 'evil_api.deleted_record_attach(regclass, text)'::regprocedure,
+   AND objid IN ('evil_fn.deleted_record_insert()'::regprocedure, 'evil_api.deleted_record_attach(regclass, text, interval, text[], text[])'::regprocedure,
                  'evil_uuid.deleted_record_uuid7()'::regprocedure);
 
 -- A schema named with spaces, quotes and $: the extension installs and works there.

@@ -10,7 +10,8 @@ DROP EVENT TRIGGER deleted_record_guard_new_partitions;
 DROP FUNCTION deleted_record_guard_new_partitions();
 
 ALTER TABLE deleted_record ALTER COLUMN xact_id TYPE bigint USING (xact_id::text::bigint);
-ALTER TABLE deleted_record ADD COLUMN restored_at timestamptz, ADD COLUMN restored_by text;
+ALTER TABLE deleted_record ADD COLUMN restored_at timestamptz, ADD COLUMN restored_by text,
+    ADD COLUMN excluded_columns text[], ADD COLUMN masked_columns text[];
 COMMENT ON COLUMN deleted_record.id IS 'Time-ordered UUIDv7 of the archive row';
 COMMENT ON COLUMN deleted_record.data IS 'The deleted row as to_jsonb(OLD) renders it under canonical settings (TimeZone UTC, DateStyle ISO)';
 COMMENT ON COLUMN deleted_record.deleted_at IS 'Start time of the deleting transaction';
@@ -27,6 +28,8 @@ COMMENT ON COLUMN deleted_record.current_user_name IS 'Current user (role) that 
 COMMENT ON COLUMN deleted_record.updated_at IS 'Same as deleted_at; kept for queries written for the original pattern';
 COMMENT ON COLUMN deleted_record.restored_at IS 'When deleted_record_restore put the row back; NULL until restored';
 COMMENT ON COLUMN deleted_record.restored_by IS 'Role that restored the row; NULL until restored';
+COMMENT ON COLUMN deleted_record.excluded_columns IS 'Columns kept out of data at capture (the attached table''s exclude_columns); NULL when none';
+COMMENT ON COLUMN deleted_record.masked_columns IS 'Columns of data stored as a keyed hash (the attached table''s mask_columns); NULL when none';
 COMMENT ON INDEX deleted_record_table_object_idx IS 'Finds the archived versions of one row: table_name = ... AND object_id = ...';
 
 
@@ -343,7 +346,8 @@ BEGIN
                        ('partition_name', 'text'), ('actor', 'text'), ('reason', 'text'), ('metadata', 'jsonb'),
                        ('xact_id', 'bigint'), ('session_user_name', 'text'), ('current_user_name', 'text'),
                        ('updated_at', 'timestamp with time zone'), ('restored_at', 'timestamp with time zone'),
-                       ('restored_by', 'text')) expected(name, type)
+                       ('restored_by', 'text'), ('excluded_columns', 'text[]'),
+                       ('masked_columns', 'text[]')) expected(name, type)
          WHERE NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = archive AND a.attname = expected.name
                               AND NOT a.attisdropped AND format_type(a.atttypid, NULL) = expected.type)
         UNION ALL

@@ -1,12 +1,15 @@
 // Implements the noexcept boundary: every entry catches everything the core can throw.
 #include "core/boundary.hpp"
 
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <exception>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/attachment_options.hpp"
 #include "core/setting_names.hpp"
 #include "core/uuid7.hpp"
 
@@ -87,6 +90,87 @@ bool ClosestName(const char* unknown, const char* const* known, int count, int* 
     return false;
   }
 }
+
+namespace {
+
+char* CopyText(const std::string& text) {
+  char* copy = static_cast<char*>(std::malloc(text.size() + 1));
+  if (copy == nullptr) throw std::bad_alloc();
+  std::memcpy(copy, text.c_str(), text.size() + 1);
+  return copy;
+}
+
+char** CopyNames(const std::vector<std::string>& names) {
+  char** copies = static_cast<char**>(std::calloc(names.size() + 1, sizeof(char*)));
+  if (copies == nullptr) throw std::bad_alloc();
+  for (std::size_t i = 0; i < names.size(); ++i) copies[i] = CopyText(names[i]);
+  return copies;
+}
+
+std::vector<std::string> Names(NameList list) {
+  std::vector<std::string> names;
+  for (int i = 0; i < list.count; ++i) names.emplace_back(list.names[i]);
+  return names;
+}
+
+}  // namespace
+
+Verdict ParseAttachmentArgument(const char* argument, OptionLists* lists) noexcept {
+  *lists = OptionLists{};
+  return Guarded([&] {
+    std::string problem;
+    auto options = ParseAttachmentOptions(argument ? argument : "", &problem);
+    if (!options) return Fail(problem.c_str());
+    lists->retention = options->retention ? CopyText(*options->retention) : nullptr;
+    lists->exclude = CopyNames(options->exclude);
+    lists->exclude_count = static_cast<int>(options->exclude.size());
+    lists->mask = CopyNames(options->mask);
+    lists->mask_count = static_cast<int>(options->mask.size());
+    return Ok();
+  });
+}
+
+void FreeOptionLists(OptionLists* lists) noexcept {
+  for (char** list : {lists->exclude, lists->mask}) {
+    if (list == nullptr) continue;
+    for (char** name = list; *name != nullptr; ++name) std::free(*name);
+    std::free(list);
+  }
+  std::free(lists->retention);
+  *lists = OptionLists{};
+}
+
+Verdict BuildAttachmentArgument(const char* retention, NameList exclude, NameList mask, NameList columns,
+                                NameList key_columns, char** argument) noexcept {
+  *argument = nullptr;
+  return Guarded([&] {
+    AttachmentOptions options;
+    if (retention != nullptr) options.retention = retention;
+    options.exclude = Names(exclude);
+    options.mask = Names(mask);
+    auto problem = ColumnPolicyProblem(options.exclude, options.mask, Names(columns), Names(key_columns));
+    if (problem) return Fail(problem->c_str());
+    std::string text = SerializeAttachmentOptions(options);
+    if (!text.empty()) *argument = CopyText(text);
+    return Ok();
+  });
+}
+
+Verdict UpdateAttachmentArgument(const char* argument, const char* old_name, const char* new_name, NameList columns,
+                                 char** updated) noexcept {
+  *updated = nullptr;
+  return Guarded([&] {
+    std::string problem;
+    auto options = ParseAttachmentOptions(argument ? argument : "", &problem);
+    if (!options) return Fail(problem.c_str());
+    bool changed = old_name != nullptr && new_name != nullptr && FollowRename(&*options, old_name, new_name);
+    changed |= ForgetMissingColumns(&*options, Names(columns));
+    if (changed) *updated = CopyText(SerializeAttachmentOptions(*options));
+    return Ok();
+  });
+}
+
+void FreeText(char* text) noexcept { std::free(text); }
 
 void FormatUuid(const std::uint8_t bytes[16], char out[37]) noexcept { FormatUuidInto(bytes, out); }
 

@@ -38,6 +38,41 @@ const char* TruncatePolicyName(TruncatePolicy policy) noexcept;
 // misspells and returns true, or returns false when none is close.
 bool ClosestName(const char* unknown, const char* const* known, int count, int* index) noexcept;
 
+// OptionLists is an attached table's options as plain data; the strings are malloc'd by the
+// core and released with FreeOptionLists.
+struct OptionLists {
+  char* retention;  // or null
+  int exclude_count;
+  char** exclude;
+  int mask_count;
+  char** mask;
+};
+
+// ParseAttachmentArgument reads the archive trigger's argument into *lists.
+Verdict ParseAttachmentArgument(const char* argument, OptionLists* lists) noexcept;
+
+// FreeOptionLists releases what ParseAttachmentArgument filled in.
+void FreeOptionLists(OptionLists* lists) noexcept;
+
+// NameList is a list of names the glue hands to the core.
+struct NameList {
+  int count;
+  const char* const* names;
+};
+
+// BuildAttachmentArgument checks column policies against the table's columns and key columns
+// and writes the trigger argument into *argument (malloc'd; null when there are no options).
+Verdict BuildAttachmentArgument(const char* retention, NameList exclude, NameList mask, NameList columns,
+                                NameList key_columns, char** argument) noexcept;
+
+// UpdateAttachmentArgument follows a column rename (old_name may be null) and forgets columns
+// no longer in columns; *updated is the new argument (malloc'd), or null when nothing changed.
+Verdict UpdateAttachmentArgument(const char* argument, const char* old_name, const char* new_name, NameList columns,
+                                 char** updated) noexcept;
+
+// FreeText releases a string the core malloc'd.
+void FreeText(char* text) noexcept;
+
 // FormatUuid writes the 36-character text form of a 16-byte UUID, NUL-terminated, into out.
 void FormatUuid(const std::uint8_t bytes[16], char out[37]) noexcept;
 

@@ -71,6 +71,8 @@ void AssembleArchiveRow(const ArchiveTable* target, const RelationArchiveInfo* i
   set(kSessionUserName, RoleNameText(&session_user_cache, GetSessionUserId()), false);
   set(kCurrentUserName, RoleNameText(&current_user_cache, GetUserId()), false);
   set(kUpdatedAt, TimestampTzGetDatum(now), false);
+  set(kExcludedColumns, info->columns.excluded_columns, !info->columns.has_excluded);
+  set(kMaskedColumns, info->columns.masked_columns, !info->columns.has_masked);
 }
 
 void RegisterArchiveRow() { CacheRegisterSyscacheCallback(AUTHOID, ArchiveRowOnRoleChange, (Datum) 0); }

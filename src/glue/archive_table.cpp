@@ -9,14 +9,98 @@ namespace {
 
 const char* const kArchiveColumnNames[kArchiveColumnCount] = {
     "id", "data", "deleted_at", "object_id", "table_name", "schema_name", "partition_name", "actor", "reason",
-    "metadata", "xact_id", "session_user_name", "current_user_name", "updated_at", "restored_at", "restored_by"};
+    "metadata", "xact_id", "session_user_name", "current_user_name", "updated_at", "restored_at", "restored_by",
+    "excluded_columns", "masked_columns"};
 constexpr int kRequiredColumnCount = kRestoredAt;  // the 1.0 columns are required, later ones optional
 
 bool archive_valid = false;
 ArchiveTable archive_table = {};
+MemoryContext archive_context = nullptr;  // the routing table and conversion maps
+
+bool IsLeaf(const ArchiveTable* archive, Oid relid) {
+  for (int i = 0; i < archive->leaf_count; ++i)
+    if (archive->leaves[i].relid == relid) return true;
+  return archive->default_leaf != nullptr && archive->default_leaf->relid == relid;
+}
 
 extern "C" void ArchiveTableOnRelcacheChange(Datum arg, Oid relid) {
-  if (!OidIsValid(relid) || relid == archive_table.relid) archive_valid = false;
+  if (!OidIsValid(relid) || relid == archive_table.relid || IsLeaf(&archive_table, relid)) archive_valid = false;
+}
+
+// ReadRangeBound copies one bound of a range partition on the uuid id.
+void ReadRangeBound(List* datums, bool* unbounded, uint8* bound, bool is_lower) {
+  auto* datum = static_cast<PartitionRangeDatum*>(linitial(datums));
+  *unbounded = datum->kind != PARTITION_RANGE_DATUM_VALUE;
+  if (*unbounded) {
+    if ((datum->kind == PARTITION_RANGE_DATUM_MINVALUE) != is_lower)
+      elog(ERROR, "deleted_record: unexpected bound on a partition of the archive");
+    return;
+  }
+  memcpy(bound, DatumGetUUIDP(castNode(Const, datum->value)->constvalue)->data, UUID_LEN);
+}
+
+int CompareLeaves(const void* a, const void* b) {
+  const auto* left = static_cast<const ArchiveLeaf*>(a);
+  const auto* right = static_cast<const ArchiveLeaf*>(b);
+  if (left->from_min != right->from_min) return left->from_min ? -1 : 1;
+  return memcmp(left->lower, right->lower, UUID_LEN);
+}
+
+// ReadPartitions fills the routing table from pg_inherits and pg_class.relpartbound, without
+// locking the parent: each partition is locked when written to, and its bound cannot change
+// while it is locked.
+void ReadPartitions(ArchiveTable* archive) {
+  List* children = find_inheritance_children(archive->relid, NoLock);
+  archive->leaves = static_cast<ArchiveLeaf*>(palloc0(sizeof(ArchiveLeaf) * Max(list_length(children), 1)));
+  ListCell* cell;
+  foreach (cell, children) {
+    Oid child = lfirst_oid(cell);
+    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(child));
+    if (!HeapTupleIsValid(tuple)) continue;  // dropped meanwhile
+    bool isnull = false;
+    Datum bound_text = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relpartbound, &isnull);
+    char relkind = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relkind;
+    if (isnull || relkind != RELKIND_RELATION) {
+      ReleaseSysCache(tuple);
+      ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                      errmsg("partition %u of the deleted_record archive is not a plain range partition", child),
+                      errhint("The archive's partitions must be ordinary tables partitioned by range of id.")));
+    }
+    auto* spec = castNode(PartitionBoundSpec, stringToNode(TextDatumGetCString(bound_text)));
+    ReleaseSysCache(tuple);
+    if (spec->is_default) {
+      archive->default_leaf = static_cast<ArchiveLeaf*>(palloc0(sizeof(ArchiveLeaf)));
+      archive->default_leaf->relid = child;
+      continue;
+    }
+    ArchiveLeaf* leaf = &archive->leaves[archive->leaf_count++];
+    leaf->relid = child;
+    ReadRangeBound(spec->lowerdatums, &leaf->from_min, leaf->lower, true);
+    ReadRangeBound(spec->upperdatums, &leaf->to_max, leaf->upper, false);
+  }
+  qsort(archive->leaves, archive->leaf_count, sizeof(ArchiveLeaf), CompareLeaves);
+}
+
+// Route returns the partition that takes the row with this id.
+ArchiveLeaf* Route(const ArchiveTable* archive, const uint8* id) {
+  int low = 0, high = archive->leaf_count - 1;
+  while (low <= high) {
+    int middle = (low + high) / 2;
+    ArchiveLeaf* leaf = &archive->leaves[middle];
+    if (!leaf->from_min && memcmp(id, leaf->lower, UUID_LEN) < 0)
+      high = middle - 1;
+    else if (!leaf->to_max && memcmp(id, leaf->upper, UUID_LEN) >= 0)
+      low = middle + 1;
+    else
+      return leaf;
+  }
+  if (archive->default_leaf != nullptr) return archive->default_leaf;
+  char text[UUID_LEN * 2 + 5];
+  boundary::FormatUuid(id, text);
+  ereport(ERROR, (errcode(ERRCODE_CHECK_VIOLATION),
+                  errmsg("no partition of the deleted_record archive takes archive row %s", text),
+                  errhint("Restore the archive's DEFAULT partition deleted_record_default.")));
+  return nullptr;
 }
 
 // ReadExtension reads the schema and owner of the extension with the given OID from pg_extension.
@@ -155,6 +239,8 @@ const ArchiveTable* ResolveArchiveTable() {
   if (!OidIsValid(relid))
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
                     errmsg("the deleted_record table of extension \"deleted_record\" is missing")));
+  if (archive_context == nullptr)
+    archive_context = AllocSetContextCreate(TopMemoryContext, "deleted_record archive table", ALLOCSET_SMALL_SIZES);
   ArchiveTable resolved = {};
   for (int c = 0; c < kArchiveColumnCount; ++c) {
     resolved.attnums[c] = get_attnum(relid, kArchiveColumnNames[c]);
@@ -164,45 +250,49 @@ const ArchiveTable* ResolveArchiveTable() {
                       errhint("The archive table's columns belong to the extension; do not drop or rename them.")));
   }
   resolved.xact_id_is_xid8 = get_atttype(relid, resolved.attnums[kXactId]) == XID8OID;
-  Relation archive = table_open(relid, AccessShareLock);
-  resolved.needs_completion = NeedsCompletion(RelationGetDescr(archive), resolved.attnums);
-  MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-  resolved.descriptor = CreateTupleDescCopy(RelationGetDescr(archive));
-  MemoryContextSwitchTo(old);
-  table_close(archive, AccessShareLock);
-  if (archive_table.descriptor != nullptr) {
-    ForgetInsertSlots();  // before the address can be reused by a descriptor of another shape
-    FreeTupleDesc(archive_table.descriptor);
-  }
+  // The parent's descriptor is read without a lock when partitioned (see ReadPartitions); its
+  // shape cannot change without a lock on every partition, which writing waits for.
   resolved.relid = relid;
+  resolved.schema = schema;
+  resolved.insert_function = LookupFuncName(list_make2(makeString(get_namespace_name(schema)),
+                                                       makeString(pstrdup("deleted_record_insert"))),
+                                            0, nullptr, true);
+  resolved.partitioned = get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE;
+  Relation archive = relation_open(relid, resolved.partitioned ? NoLock : AccessShareLock);
+  resolved.needs_completion = NeedsCompletion(RelationGetDescr(archive), resolved.attnums);
+  if (archive_table.descriptor != nullptr) ForgetInsertSlots();  // before the descriptor's address can be reused
+  MemoryContextReset(archive_context);
+  MemoryContext old = MemoryContextSwitchTo(archive_context);
+  resolved.descriptor = CreateTupleDescCopy(RelationGetDescr(archive));
+  if (resolved.partitioned) ReadPartitions(&resolved);
+  MemoryContextSwitchTo(old);
+  relation_close(archive, resolved.partitioned ? NoLock : AccessShareLock);
   resolved.owner = owner;
   archive_table = resolved;
   archive_valid = true;
   return &archive_table;
 }
 
-bool IsArchiveRelation(Oid relid) { return relid == ResolveArchiveTable()->relid; }
+bool IsArchiveRelation(Oid relid) {
+  const ArchiveTable* archive = ResolveArchiveTable();
+  return relid == archive->relid || IsLeaf(archive, relid);
+}
 
-void WriteArchiveRows(HeapTuple* tuples, int count) {
-  const ArchiveTable* target = ResolveArchiveTable();
-  Relation archive = table_open(target->relid, RowExclusiveLock);
-  // Opening the table may have processed an invalidation of it: take the current facts.
-  target = ResolveArchiveTable();
-  Oid saved_user;
-  int saved_security_context;
-  GetUserIdAndSecContext(&saved_user, &saved_security_context);
-  SetUserIdAndSecContext(target->owner,
-                         saved_security_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+namespace {
 
+// WriteToRelation inserts tuples into target (the archive, or one of its partitions) and its
+// indexes. The caller holds RowExclusiveLock on it and has switched to the owner's identity.
+void WriteToRelation(const ArchiveTable* archive, Relation target, TupleDesc slot_descriptor, HeapTuple* tuples,
+                     int count) {
   EState* estate = CreateExecutorState();
   ResultRelInfo* result_relation = makeNode(ResultRelInfo);
   // Not in a range table (index 0): constraint errors then describe the row without looking one up.
-  InitResultRelInfo(result_relation, archive, 0, nullptr, 0);
+  InitResultRelInfo(result_relation, target, 0, nullptr, 0);
   ExecOpenIndices(result_relation, false);
-  TupleTableSlot** slots = SlotsFor(target->descriptor, count);
+  TupleTableSlot** slots = SlotsFor(slot_descriptor, count);
   for (int i = 0; i < count; ++i) ExecStoreHeapTuple(tuples[i], slots[i], false);
-  if (target->needs_completion) CompleteRows(target, result_relation, estate, slots, count);
-  table_multi_insert(archive, slots, count, GetCurrentCommandId(true), 0, nullptr);
+  if (archive->needs_completion) CompleteRows(archive, result_relation, estate, slots, count);
+  table_multi_insert(target, slots, count, GetCurrentCommandId(true), 0, nullptr);
   for (int i = 0; i < count; ++i) {
     List* recheck = compat::InsertIndexTuples(result_relation, slots[i], estate);
     list_free(recheck);
@@ -211,8 +301,81 @@ void WriteArchiveRows(HeapTuple* tuples, int count) {
   }
   ExecCloseIndices(result_relation);
   FreeExecutorState(estate);
-  SetUserIdAndSecContext(saved_user, saved_security_context);
-  table_close(archive, NoLock);
+}
+
+// LockedLeaf routes the row and locks its partition; after the lock (which processes pending
+// invalidations) the routing table is current, or it is rebuilt and the row routed again.
+ArchiveLeaf* LockedLeaf(const ArchiveTable** archive, HeapTuple tuple) {
+  for (;;) {
+    bool isnull = false;
+    Datum id = heap_getattr(tuple, (*archive)->attnums[kId], (*archive)->descriptor, &isnull);
+    ArchiveLeaf* leaf = Route(*archive, DatumGetUUIDP(id)->data);
+    LockRelationOid(leaf->relid, RowExclusiveLock);
+    if (archive_valid) return leaf;
+    UnlockRelationOid(leaf->relid, RowExclusiveLock);
+    *archive = ResolveArchiveTable();
+  }
+}
+
+// ConvertedForLeaf gives the tuples the partition's row shape when it differs from the
+// archive's (a partition created after the archive lost a column has no dropped slot for it).
+HeapTuple* ConvertedForLeaf(const ArchiveTable* archive, ArchiveLeaf* leaf, Relation target, HeapTuple* tuples,
+                            int count) {
+  if (!leaf->map_known) {
+    MemoryContext old = MemoryContextSwitchTo(archive_context);
+    leaf->descriptor = CreateTupleDescCopy(RelationGetDescr(target));
+    leaf->map = convert_tuples_by_name(archive->descriptor, leaf->descriptor);
+    MemoryContextSwitchTo(old);
+    leaf->map_known = true;
+  }
+  if (leaf->map == nullptr) return tuples;
+  HeapTuple* converted = static_cast<HeapTuple*>(palloc(sizeof(HeapTuple) * count));
+  for (int i = 0; i < count; ++i) converted[i] = execute_attr_map_tuple(tuples[i], leaf->map);
+  return converted;
+}
+
+}  // namespace
+
+void WriteArchiveRows(HeapTuple* tuples, int count) {
+  const ArchiveTable* archive = ResolveArchiveTable();
+  Oid saved_user;
+  int saved_security_context;
+  GetUserIdAndSecContext(&saved_user, &saved_security_context);
+  if (!archive->partitioned) {
+    Relation target = table_open(archive->relid, RowExclusiveLock);
+    // Opening the table may have processed an invalidation of it: take the current facts.
+    archive = ResolveArchiveTable();
+    SetUserIdAndSecContext(archive->owner,
+                           saved_security_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    WriteToRelation(archive, target, archive->descriptor, tuples, count);
+    SetUserIdAndSecContext(saved_user, saved_security_context);
+    table_close(target, NoLock);
+    return;
+  }
+  // Rows of one batch almost always go to one partition: write runs of rows with the same one.
+  int start = 0;
+  while (start < count) {
+    ArchiveLeaf* leaf = LockedLeaf(&archive, tuples[start]);
+    int end = start + 1;
+    while (end < count) {
+      bool isnull = false;
+      Datum id = heap_getattr(tuples[end], archive->attnums[kId], archive->descriptor, &isnull);
+      if (Route(archive, DatumGetUUIDP(id)->data) != leaf) break;
+      end++;
+    }
+    Relation target = table_open(leaf->relid, NoLock);
+    HeapTuple* rows = ConvertedForLeaf(archive, leaf, target, tuples + start, end - start);
+    SetUserIdAndSecContext(archive->owner,
+                           saved_security_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    WriteToRelation(archive, target, leaf->descriptor, rows, end - start);
+    SetUserIdAndSecContext(saved_user, saved_security_context);
+    if (rows != tuples + start) {
+      for (int i = 0; i < end - start; ++i) heap_freetuple(rows[i]);
+      pfree(rows);
+    }
+    table_close(target, NoLock);
+    start = end;
+  }
 }
 
 void RegisterArchiveTable() { CacheRegisterRelcacheCallback(ArchiveTableOnRelcacheChange, (Datum) 0); }

@@ -11,26 +11,46 @@ namespace deleted_record::glue {
 enum ArchiveColumn {
   kId, kData, kDeletedAt, kObjectId, kTableName, kSchemaName, kPartitionName, kActor, kReason,
   kMetadata, kXactId, kSessionUserName, kCurrentUserName, kUpdatedAt,
-  kRestoredAt, kRestoredBy,  // 1.1
+  kRestoredAt, kRestoredBy, kExcludedColumns, kMaskedColumns,  // 1.1
   kArchiveColumnCount
+};
+
+// ArchiveLeaf is one partition of a partitioned archive and the range of ids it takes.
+struct ArchiveLeaf {
+  Oid relid;
+  bool from_min;                // lower bound is MINVALUE
+  bool to_max;                  // upper bound is MAXVALUE
+  uint8 lower[UUID_LEN];        // inclusive
+  uint8 upper[UUID_LEN];        // exclusive
+  bool map_known;               // map and descriptor below computed
+  TupleConversionMap* map;      // the archive's row shape -> this partition's, when they differ
+  TupleDesc descriptor;         // a copy of the partition's (copies are not reference-counted)
 };
 
 struct ArchiveTable {
   Oid relid;
   Oid owner;               // the extension's owner: the identity the archive is written under
+  Oid schema;              // the extension's schema
+  Oid insert_function;     // deleted_record_insert(): archive triggers are recognised by it
   TupleDesc descriptor;    // a copy, for forming rows without opening the table
   AttrNumber attnums[kArchiveColumnCount];  // InvalidAttrNumber where the schema lacks the column
   bool xact_id_is_xid8;    // 1.0 stored xid8; 1.1 stores bigint
   // Columns or constraints a DBA added that the trigger does not fill itself: defaults,
   // generated columns, NOT NULL or CHECK constraints to apply when writing.
   bool needs_completion;
+  // A partitioned archive (1.1): rows are routed to its partitions by id, without locking the
+  // parent, so that dropping old partitions never waits for, or blocks, a delete.
+  bool partitioned;
+  int leaf_count;
+  ArchiveLeaf* leaves;          // range partitions, ordered by lower bound
+  ArchiveLeaf* default_leaf;    // the DEFAULT partition, or null
 };
 
 // ResolveArchiveTable returns the archive, looked up once per backend and again after any
 // change to it; errors when the extension or its table is missing.
 const ArchiveTable* ResolveArchiveTable();
 
-// IsArchiveRelation is true for the archive table itself.
+// IsArchiveRelation is true for the archive table itself and its partitions.
 bool IsArchiveRelation(Oid relid);
 
 // WriteArchiveRows inserts tuples (formed with the archive's descriptor) into the archive and

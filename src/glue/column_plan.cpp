@@ -151,19 +151,53 @@ int KeyPositions(Relation rel, int* key_position_of_attnum) {
   return key_count;
 }
 
+bool Listed(char* const* names, int count, const char* name) {
+  for (int i = 0; i < count; ++i)
+    if (strcmp(names[i], name) == 0) return true;
+  return false;
+}
+
+// PolicyArray makes the text[] of a policy's column names.
+Datum PolicyArray(char* const* names, int count) {
+  Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * Max(count, 1)));
+  for (int i = 0; i < count; ++i) elements[i] = CStringGetTextDatum(names[i]);
+  return PointerGetDatum(construct_array(elements, count, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+// CheckPolicyColumns fails unless every column a policy names is a live, non-key column of rel.
+void CheckPolicyColumns(Relation rel, char* const* names, int count, const int* key_position_of_attnum, const char* what) {
+  for (int i = 0; i < count; ++i) {
+    AttrNumber attnum = get_attnum(RelationGetRelid(rel), names[i]);
+    if (attnum == InvalidAttrNumber)
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                      errmsg("table \"%s\" has no column \"%s\", which it %s", RelationGetRelationName(rel), names[i], what),
+                      errhint("Attach the table again with its current columns: SELECT deleted_record_attach(...).")));
+    if (attnum > 0 && key_position_of_attnum[attnum - 1] >= 0)
+      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                      errmsg("column \"%s\" of table \"%s\", which it %s, is part of its key now", names[i],
+                             RelationGetRelationName(rel), what),
+                      errhint("object_id is the key's value: attach the table again without that column.")));
+  }
+}
+
 }  // namespace
 
-void PlanColumns(Relation rel, ColumnPlan* plan) {
+void PlanColumns(Relation rel, const boundary::OptionLists* options, ColumnPlan* plan) {
   TupleDesc descriptor = RelationGetDescr(rel);
   int* key_position_of_attnum = static_cast<int*>(palloc(sizeof(int) * (descriptor->natts + 1)));
   TypeList types = {};
   memset(plan, 0, sizeof(ColumnPlan));
   plan->key_count = KeyPositions(rel, key_position_of_attnum);
+  boundary::OptionLists none = {};
+  if (options == nullptr) options = &none;
+  CheckPolicyColumns(rel, options->exclude, options->exclude_count, key_position_of_attnum, "excludes from the archive");
+  CheckPolicyColumns(rel, options->mask, options->mask_count, key_position_of_attnum, "masks");
   plan->columns = static_cast<PlannedColumn*>(palloc0(sizeof(PlannedColumn) * Max(descriptor->natts, 1)));
   bool any_sensitive = false;
   for (int i = 0; i < descriptor->natts; ++i) {
     Form_pg_attribute attribute = TupleDescAttr(descriptor, i);
-    if (attribute->attisdropped) continue;
+    if (attribute->attisdropped || Listed(options->exclude, options->exclude_count, NameStr(attribute->attname)))
+      continue;
     PlannedColumn* column = &plan->columns[plan->column_count++];
     column->attnum = attribute->attnum;
     column->key_position = key_position_of_attnum[i];
@@ -173,6 +207,10 @@ void PlanColumns(Relation rel, ColumnPlan* plan) {
     bool sensitive = false;
     column->kind =
         ClassifyColumn(attribute->atttypid, column->key_position >= 0, &column->element, &sensitive, &types);
+    if (Listed(options->mask, options->mask_count, NameStr(attribute->attname))) {
+      column->kind = ColumnKind::kMasked;  // the hash of the value's text output
+      sensitive = !OutputIgnoresSettings(getBaseType(attribute->atttypid));
+    }
     any_sensitive |= sensitive;
     if (plan->key_count == 1 && column->key_position == 0 && !OutputIgnoresSettings(getBaseType(attribute->atttypid)))
       any_sensitive = true;  // object_id is the key's text output
@@ -188,6 +226,10 @@ void PlanColumns(Relation rel, ColumnPlan* plan) {
   plan->needs_canonical_settings = any_sensitive;
   plan->type_count = types.count;
   plan->types = types.types;
+  plan->has_excluded = options->exclude_count > 0;
+  plan->has_masked = options->mask_count > 0;
+  if (plan->has_excluded) plan->excluded_columns = PolicyArray(options->exclude, options->exclude_count);
+  if (plan->has_masked) plan->masked_columns = PolicyArray(options->mask, options->mask_count);
   pfree(key_position_of_attnum);
 }
 

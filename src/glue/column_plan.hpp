@@ -24,6 +24,7 @@ enum class ColumnKind : uint8 {
   kArray,         // an array whose elements have one of the kinds above
   kOutputString,  // the type's output function, as a JSON string
   kToJsonb,       // other arrays, composites, json, user types with casts to json
+  kMasked,        // mask_columns: the keyed hash of the value's text, as a JSON string
 };
 
 // ArrayElement describes the elements of a kArray column, for deconstruct_array.
@@ -56,9 +57,17 @@ struct ColumnPlan {
   // only a change of one of them, not of any type, makes the plan stale.
   int type_count;
   Oid* types;
+  // The column policies (attachment options), recorded in each archive row.
+  Datum excluded_columns;  // text[], when any column is excluded
+  Datum masked_columns;    // text[], when any column is masked
+  bool has_excluded;
+  bool has_masked;
 };
 
-// PlanColumns builds the plan for rel's live columns in CurrentMemoryContext.
-void PlanColumns(Relation rel, ColumnPlan* plan);
+// PlanColumns builds the plan for rel's live columns in CurrentMemoryContext. options (may be
+// null) are the table's attachment options: excluded columns are left out, masked ones hashed.
+// A policy naming a column the table no longer has, or a key column, is an error: the archive
+// must never receive a value it was told to keep out.
+void PlanColumns(Relation rel, const boundary::OptionLists* options, ColumnPlan* plan);
 
 }  // namespace deleted_record::glue

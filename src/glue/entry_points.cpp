@@ -3,7 +3,10 @@
 // through boundary.hpp.
 #include "glue/archive_buffer.hpp"
 #include "glue/archive_row.hpp"
+#include "glue/attachment.hpp"
 #include "glue/capture.hpp"
+#include "glue/erasure.hpp"
+#include "glue/masking.hpp"
 #include "glue/relation_cache.hpp"
 #include "glue/settings.hpp"
 #include "glue/truncate_guard.hpp"
@@ -16,6 +19,11 @@ PG_FUNCTION_INFO_V1(deleted_record_truncate_guard);
 PG_FUNCTION_INFO_V1(deleted_record_uuid7);
 PG_FUNCTION_INFO_V1(deleted_record_set_context);
 PG_FUNCTION_INFO_V1(deleted_record_truncate_policy);
+PG_FUNCTION_INFO_V1(deleted_record_attachment_options);
+PG_FUNCTION_INFO_V1(deleted_record_follow_columns);
+PG_FUNCTION_INFO_V1(deleted_record_mask);
+PG_FUNCTION_INFO_V1(deleted_record_erase);
+PG_FUNCTION_INFO_V1(deleted_record_can_commit);
 }
 
 namespace deleted_record::glue {
@@ -91,6 +99,7 @@ void _PG_init(void) {
   RegisterArchiveTable();
   RegisterArchiveRow();
   RegisterArchiveBuffer();
+  RegisterMasking();
 }
 
 // deleted_record_insert: AFTER DELETE FOR EACH ROW; archives OLD.
@@ -163,4 +172,48 @@ extern "C" Datum deleted_record_truncate_policy(PG_FUNCTION_ARGS) {
                            name != nullptr ? quote_literal_cstr(name) : "NULL"),
                     errhint("Allowed values are %s.", kTruncatePolicyValues)));
   PG_RETURN_TEXT_P(cstring_to_text(boundary::TruncatePolicyName(policy)));
+}
+
+// deleted_record_attachment_options(target, retention, exclude_columns, mask_columns): the
+// archive trigger's argument for an attach call, after checking it against the table.
+extern "C" Datum deleted_record_attachment_options(PG_FUNCTION_ARGS) {
+  if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+  char* argument = BuildAttachmentArgument(PG_GETARG_OID(0), PG_ARGISNULL(1) ? nullptr : PG_GETARG_INTERVAL_P(1),
+                                           PG_ARGISNULL(2) ? nullptr : PG_GETARG_ARRAYTYPE_P(2),
+                                           PG_ARGISNULL(3) ? nullptr : PG_GETARG_ARRAYTYPE_P(3));
+  if (argument == nullptr) PG_RETURN_NULL();
+  PG_RETURN_TEXT_P(cstring_to_text(argument));
+}
+
+// deleted_record_follow_columns: ddl_command_end event trigger on ALTER TABLE; column policies
+// follow renames and forget dropped columns.
+extern "C" Datum deleted_record_follow_columns(PG_FUNCTION_ARGS) {
+  if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                    errmsg("deleted_record_follow_columns() must be called as an event trigger")));
+  FollowColumnChanges(reinterpret_cast<EventTriggerData*>(fcinfo->context));
+  PG_RETURN_VOID();
+}
+
+// deleted_record_mask(value text): the stored form of a masked value.
+extern "C" Datum deleted_record_mask(PG_FUNCTION_ARGS) {
+  text* value = PG_GETARG_TEXT_PP(0);
+  PG_RETURN_TEXT_P(cstring_to_text(MaskedForm(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value))));
+}
+
+// deleted_record_erase(archive_ids uuid[], reason text): erases rows, keeping tombstones.
+extern "C" Datum deleted_record_erase(PG_FUNCTION_ARGS) {
+  PG_RETURN_INT64(EraseArchiveRows(PG_ARGISNULL(0) ? nullptr : PG_GETARG_ARRAYTYPE_P(0),
+                                   PG_ARGISNULL(1) ? nullptr : PG_GETARG_TEXT_PP(1)));
+}
+
+// deleted_record_can_commit(): whether the calling procedure may COMMIT; raises the error that
+// says how to call deleted_record_purge when it may not.
+extern "C" Datum deleted_record_can_commit(PG_FUNCTION_ARGS) {
+  if (!SPI_inside_nonatomic_context())
+    ereport(ERROR, (errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+                    errmsg("deleted_record_purge must be called with CALL outside a transaction block"),
+                    errdetail("It commits after each batch, so that locks, WAL and undo stay bounded."),
+                    errhint("Run CALL deleted_record_purge(...) on its own, not inside BEGIN ... COMMIT or a function.")));
+  PG_RETURN_BOOL(true);
 }

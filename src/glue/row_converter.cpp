@@ -2,6 +2,8 @@
 // no SPI); everything else goes through to_jsonb() itself, so the JSON is PostgreSQL's own.
 #include "glue/row_converter.hpp"
 
+#include "glue/masking.hpp"
+
 #include <cmath>
 
 namespace deleted_record::glue {
@@ -149,6 +151,7 @@ void ConvertDirect(ColumnKind kind, Datum datum, JsonbValue* value) {
     case ColumnKind::kArray:
     case ColumnKind::kOutputString:
     case ColumnKind::kToJsonb:
+    case ColumnKind::kMasked:
       break;
   }
   elog(ERROR, "deleted_record: unexpected column kind %d", static_cast<int>(kind));
@@ -206,6 +209,10 @@ void ConvertColumn(PlannedColumn* column, Datum datum, bool is_null, JsonbValue*
     SetCString(value, OutputFunctionCall(&column->output, datum));
   else if (column->kind == ColumnKind::kToJsonb)
     SetJsonb(value, DatumGetJsonbP(FunctionCall1(&column->to_jsonb, datum)));
+  else if (column->kind == ColumnKind::kMasked) {
+    char* text = OutputFunctionCall(&column->output, datum);
+    SetCString(value, MaskedForm(text, strlen(text)));
+  }
   else
     ConvertDirect(column->kind, datum, value);
 }
