@@ -1,18 +1,74 @@
--- deleted_record 1.0 -> 1.1. The archive gains restored_at/restored_by and stores xact_id as
--- bigint (a type every client understands); deleted_record_set_context becomes a C function
--- that refuses to run where its settings could never reach a delete; attach/detach recognise
--- archive triggers by function and lock first; TRUNCATE guards follow partitions however they
--- are created, attached or detached; changes to the archive its writer cannot honour are refused.
+-- deleted_record 1.0 -> 1.1.
+--  * The archive becomes a table partitioned by time (range of the time-ordered id). The 1.0
+--    table, with every row archived so far, becomes its first partition, deleted_record_before_1_1,
+--    covering ids up to the end of the current month; like every partition made at run time it
+--    is not a member of the extension, so pg_dump dumps it (and its rows) as an ordinary table.
+--    Grants, row-level security policies and columns a DBA gave the 1.0 table carry over to the
+--    new archive. xact_id is stored as bigint; restored_at/restored_by and the column-policy
+--    columns are added. Masking secret, erasure tombstones and purge bookkeeping tables are new.
+--  * deleted_record_set_context becomes a C function that refuses to run where its settings
+--    could never reach a delete; attach/detach recognise archive triggers by function, lock first
+--    and take retention and column policies; TRUNCATE guards follow partitions however they are
+--    created, attached or detached; changes to the archive its writer cannot honour are refused.
+--  * New: deleted_record_purge, deleted_record_erase, deleted_record_mask, deleted_record_restore,
+--    deleted_record_restore_transaction, deleted_record_uuid7_floor/_time.
 \echo Use "ALTER EXTENSION deleted_record UPDATE TO '1.1'" to load this file. \quit
 
 -- The old DDL event trigger is replaced below; drop it first so it does not fire on this script.
 DROP EVENT TRIGGER deleted_record_guard_new_partitions;
 DROP FUNCTION deleted_record_guard_new_partitions();
 
-ALTER TABLE deleted_record ALTER COLUMN xact_id TYPE bigint USING (xact_id::text::bigint);
-ALTER TABLE deleted_record ADD COLUMN restored_at timestamptz, ADD COLUMN restored_by text,
-    ADD COLUMN excluded_columns text[], ADD COLUMN masked_columns text[];
-COMMENT ON COLUMN deleted_record.id IS 'Time-ordered UUIDv7 of the archive row';
+ALTER TABLE deleted_record RENAME TO deleted_record_before_1_1;
+ALTER INDEX deleted_record_pkey RENAME TO deleted_record_before_1_1_pkey;
+ALTER INDEX deleted_record_table_object_idx RENAME TO deleted_record_before_1_1_table_name_object_id_idx;
+ALTER TABLE deleted_record_before_1_1
+    ALTER COLUMN xact_id TYPE bigint USING (xact_id::text::bigint),
+    ADD COLUMN restored_at timestamptz,
+    ADD COLUMN restored_by text,
+    ADD COLUMN excluded_columns text[],
+    ADD COLUMN masked_columns text[];
+ALTER EXTENSION deleted_record DROP TABLE deleted_record_before_1_1;
+COMMENT ON TABLE deleted_record_before_1_1 IS 'Archive rows of deleted_record 1.0, a partition of deleted_record since the update to 1.1';
+
+-- The archive: one row per deleted row. Written only by the extension's trigger functions,
+-- under the extension owner's identity; nobody else holds any privilege on it until granted.
+-- Partitioned by time (the time-ordered id): each period's rows live in their own partition,
+-- whose indexes stay small however large the archive grows, and a purge drops whole expired
+-- partitions. The parent has no indexes of its own: each partition carries its primary key and
+-- (table_name, object_id) index, so partitions restore from a dump as ordinary tables.
+CREATE TABLE deleted_record (
+    id                uuid        NOT NULL,
+    data              jsonb       NOT NULL,
+    deleted_at        timestamptz NOT NULL DEFAULT pg_catalog.transaction_timestamp(),
+    object_id         text        COLLATE "C",
+    table_name        text        COLLATE "C" NOT NULL,
+    schema_name       text        COLLATE "C" NOT NULL,
+    partition_name    text        COLLATE "C",
+    actor             text,
+    reason            text,
+    metadata          jsonb,
+    xact_id           bigint,
+    session_user_name text,
+    current_user_name text,
+    updated_at        timestamptz NOT NULL DEFAULT pg_catalog.transaction_timestamp(),
+    restored_at       timestamptz,
+    restored_by       text,
+    excluded_columns  text[],
+    masked_columns    text[]
+) PARTITION BY RANGE (id);
+REVOKE ALL ON TABLE deleted_record FROM PUBLIC;
+
+-- Rows whose period has no partition of its own land here (so that nothing is ever refused).
+CREATE TABLE deleted_record_default PARTITION OF deleted_record DEFAULT;
+ALTER TABLE deleted_record_default ADD CONSTRAINT deleted_record_default_pkey PRIMARY KEY (id);
+-- Lookups are by equality, so the key columns use the "C" collation: byte comparisons keep
+-- this index cheap to maintain on every archived row.
+CREATE INDEX deleted_record_default_table_name_object_id_idx ON deleted_record_default (table_name, object_id);
+REVOKE ALL ON TABLE deleted_record_default FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('deleted_record_default', '');
+
+COMMENT ON TABLE deleted_record IS 'Rows deleted from attached tables, as jsonb, with who deleted them and why (partitioned by time)';
+COMMENT ON COLUMN deleted_record.id IS 'Time-ordered UUIDv7 of the archive row; the partition key';
 COMMENT ON COLUMN deleted_record.data IS 'The deleted row as to_jsonb(OLD) renders it under canonical settings (TimeZone UTC, DateStyle ISO)';
 COMMENT ON COLUMN deleted_record.deleted_at IS 'Start time of the deleting transaction';
 COMMENT ON COLUMN deleted_record.object_id IS 'Primary key (or replica identity key) of the deleted row as text; composite keys as a JSON array';
@@ -30,12 +86,132 @@ COMMENT ON COLUMN deleted_record.restored_at IS 'When deleted_record_restore put
 COMMENT ON COLUMN deleted_record.restored_by IS 'Role that restored the row; NULL until restored';
 COMMENT ON COLUMN deleted_record.excluded_columns IS 'Columns kept out of data at capture (the attached table''s exclude_columns); NULL when none';
 COMMENT ON COLUMN deleted_record.masked_columns IS 'Columns of data stored as a keyed hash (the attached table''s mask_columns); NULL when none';
-COMMENT ON INDEX deleted_record_table_object_idx IS 'Finds the archived versions of one row: table_name = ... AND object_id = ...';
+COMMENT ON TABLE deleted_record_default IS 'Archive rows of periods without a partition of their own';
 
+-- The key of masked columns: one random secret per database, readable only by the extension's
+-- owner. The oldest row is the one in use (a restored dump's secret is older than the one a
+-- fresh CREATE EXTENSION makes, so masked values stay comparable across dump and restore).
+CREATE TABLE deleted_record_secret (
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    secret     bytea       NOT NULL CHECK (pg_catalog.octet_length(secret) >= 32)
+);
+REVOKE ALL ON TABLE deleted_record_secret FROM PUBLIC;
+INSERT INTO deleted_record_secret (secret)
+SELECT pg_catalog.decode(pg_catalog.replace(pg_catalog.gen_random_uuid()::text || pg_catalog.gen_random_uuid()::text
+                                            || pg_catalog.gen_random_uuid()::text, '-', ''), 'hex');
+SELECT pg_catalog.pg_extension_config_dump('deleted_record_secret', '');
+COMMENT ON TABLE deleted_record_secret IS 'Key of the HMAC that masks columns (the oldest row is used); readable by the extension owner only';
+
+-- Tombstones of erased archive rows: the proof that an erasure happened, without the data.
+CREATE TABLE deleted_record_erasure (
+    archive_id  uuid        NOT NULL PRIMARY KEY,
+    table_name  text        COLLATE "C" NOT NULL,
+    schema_name text        COLLATE "C" NOT NULL,
+    object_id   text        COLLATE "C",
+    deleted_at  timestamptz NOT NULL,
+    erased_at   timestamptz NOT NULL DEFAULT pg_catalog.transaction_timestamp(),
+    erased_by   text        NOT NULL,
+    reason      text        NOT NULL
+);
+REVOKE ALL ON TABLE deleted_record_erasure FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('deleted_record_erasure', '');
+COMMENT ON TABLE deleted_record_erasure IS 'One tombstone per erased archive row: which row, of which table, when and by whom it was erased, and why';
+COMMENT ON COLUMN deleted_record_erasure.archive_id IS 'id of the erased archive row';
+COMMENT ON COLUMN deleted_record_erasure.object_id IS 'object_id of the erased archive row (the key, not the data)';
+COMMENT ON COLUMN deleted_record_erasure.deleted_at IS 'When the row had been deleted';
+COMMENT ON COLUMN deleted_record_erasure.erased_at IS 'When the archive row was erased';
+COMMENT ON COLUMN deleted_record_erasure.erased_by IS 'Role that erased it';
+COMMENT ON COLUMN deleted_record_erasure.reason IS 'Why it was erased (required)';
+
+-- Which attached tables have rows in each closed partition: computed once by the purge (a
+-- closed partition gets no new rows), so that purging never rescans partitions it keeps.
+CREATE TABLE deleted_record_partition_tables (
+    partition_name name NOT NULL,
+    schema_name    text COLLATE "C" NOT NULL,
+    table_name     text COLLATE "C" NOT NULL,
+    PRIMARY KEY (partition_name, schema_name, table_name)
+);
+REVOKE ALL ON TABLE deleted_record_partition_tables FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('deleted_record_partition_tables', '');
+COMMENT ON TABLE deleted_record_partition_tables IS 'Internal: the tables whose rows each closed archive partition holds (kept by deleted_record_purge)';
 
 COMMENT ON FUNCTION deleted_record_uuid7() IS 'A time-ordered UUID (version 7), monotonic within a session: the archive''s ids';
 COMMENT ON FUNCTION deleted_record_insert() IS 'AFTER DELETE FOR EACH ROW trigger: archives the deleted row into deleted_record';
 COMMENT ON FUNCTION deleted_record_truncate_guard() IS 'BEFORE TRUNCATE trigger: applies the attached table''s TRUNCATE policy (its argument)';
+
+-- deleted_record_uuid7_floor is the smallest UUIDv7 of the millisecond at: "archived at or after
+-- at" is id >= deleted_record_uuid7_floor(at), which lets queries skip whole partitions.
+CREATE FUNCTION deleted_record_uuid7_floor(at timestamptz) RETURNS uuid
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN (SELECT (pg_catalog.substr(h, 1, 8) OPERATOR(pg_catalog.||) '-' OPERATOR(pg_catalog.||) pg_catalog.substr(h, 9, 4)
+                    OPERATOR(pg_catalog.||) '-0000-0000-000000000000')::uuid
+              FROM (SELECT pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.floor(pg_catalog.date_part('epoch', at) OPERATOR(pg_catalog.*) 1000)::bigint), 12, '0') AS h) ms);
+COMMENT ON FUNCTION deleted_record_uuid7_floor(timestamptz) IS 'Smallest UUIDv7 of a moment: WHERE id >= deleted_record_uuid7_floor(t) finds rows archived since t and skips older partitions';
+
+-- deleted_record_uuid7_time is the moment a UUIDv7 was made (millisecond precision).
+CREATE FUNCTION deleted_record_uuid7_time(id uuid) RETURNS timestamptz
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN pg_catalog.to_timestamp((('x' OPERATOR(pg_catalog.||) pg_catalog.substr(pg_catalog.replace(id::text, '-', ''), 1, 12))::bit(48)::bigint)::double precision
+                                   OPERATOR(pg_catalog./) 1000);
+COMMENT ON FUNCTION deleted_record_uuid7_time(uuid) IS 'The moment a UUIDv7 (an archive id) was made, to the millisecond';
+
+-- deleted_record_prepare_partitions makes sure the archive has a partition for the current
+-- period and the next `ahead` ones (deleted_record.partition_period: day, week or month, in
+-- UTC). It runs as the extension's owner (the archive's owner) and is called by attach and
+-- purge; a period whose rows already went to the DEFAULT partition, or that an existing
+-- partition overlaps, is left as it is.
+CREATE FUNCTION deleted_record_prepare_partitions(ahead integer DEFAULT 3) RETURNS integer
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ext_schema name;
+    period text := coalesce(nullif(current_setting('deleted_record.partition_period', true), ''), 'month');
+    period_start timestamp;
+    period_end timestamp;
+    lower_bound uuid;
+    upper_bound uuid;
+    partition_name text;
+    created integer := 0;
+BEGIN
+    IF ahead IS NULL OR ahead < 0 OR ahead > 36 THEN
+        RAISE EXCEPTION 'deleted_record_prepare_partitions: ahead must be between 0 and 36, not %', coalesce(ahead::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF period NOT IN ('day', 'week', 'month') THEN
+        RAISE EXCEPTION 'deleted_record.partition_period must be day, week or month, not %', quote_literal(period)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    period_start := date_trunc(period, clock_timestamp() AT TIME ZONE 'UTC');
+    FOR i IN 0 .. ahead LOOP
+        period_end := period_start + ('1 ' || period)::interval;
+        EXECUTE format('SELECT %I.deleted_record_uuid7_floor($1), %I.deleted_record_uuid7_floor($2)', ext_schema, ext_schema)
+           INTO lower_bound, upper_bound USING period_start AT TIME ZONE 'UTC', period_end AT TIME ZONE 'UTC';
+        partition_name := format('deleted_record_%s_%s', to_char(period_start, 'YYYYMMDD'), to_char(period_end, 'YYYYMMDD'));
+        BEGIN
+            EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.deleted_record FOR VALUES FROM (%L) TO (%L)',
+                           ext_schema, partition_name, ext_schema, lower_bound, upper_bound);
+            EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I PRIMARY KEY (id)', ext_schema, partition_name, partition_name || '_pkey');
+            EXECUTE format('CREATE INDEX %I ON %I.%I (table_name, object_id)',
+                           partition_name || '_table_name_object_id_idx', ext_schema, partition_name);
+            EXECUTE format('REVOKE ALL ON TABLE %I.%I FROM PUBLIC', ext_schema, partition_name);
+            EXECUTE format('COMMENT ON TABLE %I.%I IS %L', ext_schema, partition_name,
+                           format('Archive rows with ids from %s to %s (UTC)', period_start, period_end));
+            created := created + 1;
+        EXCEPTION
+            WHEN duplicate_table OR invalid_object_definition OR check_violation THEN
+                NULL;  -- exists already, overlaps another partition, or its rows are in the DEFAULT partition
+        END;
+        period_start := period_end;
+    END LOOP;
+    RETURN created;
+END
+$$;
+COMMENT ON FUNCTION deleted_record_prepare_partitions(integer) IS 'Creates the archive partitions for the current period and the next ones (called by attach and purge)';
 
 -- deleted_record_truncate_policy checks an on_truncate value (the names live in the C core).
 CREATE FUNCTION deleted_record_truncate_policy(policy text) RETURNS text
@@ -49,14 +225,24 @@ CREATE OR REPLACE FUNCTION deleted_record_set_context(actor text, reason text, m
     AS 'MODULE_PATHNAME', 'deleted_record_set_context';
 COMMENT ON FUNCTION deleted_record_set_context(text, text, jsonb) IS 'Sets deleted_record.actor, .reason and .metadata for the current transaction only; an error outside a transaction block';
 
+-- deleted_record_attachment_options checks an attach call's retention and column policies
+-- against the table (by OID) and returns the archive trigger's argument (NULL: none).
+CREATE FUNCTION deleted_record_attachment_options(target regclass, retention interval, exclude_columns text[], mask_columns text[])
+    RETURNS text
+    LANGUAGE c STABLE
+    AS 'MODULE_PATHNAME', 'deleted_record_attachment_options';
+COMMENT ON FUNCTION deleted_record_attachment_options(regclass, interval, text[], text[]) IS 'Internal: checks attach options and returns the archive trigger''s argument';
+
 -- deleted_record_manage does the work of deleted_record_attach and deleted_record_detach.
 -- It finds this extension's functions through pg_extension (never through search_path),
 -- recognises archive triggers by their function whatever their name, locks the table before
 -- it looks at its triggers, and refuses anything but an ordinary or partitioned table owned by
 -- the current user.
-CREATE OR REPLACE FUNCTION deleted_record_manage(target regclass, action text, on_truncate text) RETURNS void
+CREATE FUNCTION deleted_record_manage(target regclass, action text, on_truncate text, retention interval,
+                                      exclude_columns text[], mask_columns text[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
+    SET intervalstyle = postgres
     AS $$
 DECLARE
     ext_schema name;
@@ -64,6 +250,8 @@ DECLARE
     guard_fn regprocedure;
     archive regclass;
     policy text;
+    options text;
+    current_options jsonb;
     rel record;
     found_trigger record;
     attached_through regclass;
@@ -167,7 +355,9 @@ BEGIN
     -- The table may already have an archive trigger under any name (created by hand, say).
     -- A disabled one is enabled; one with a WHEN condition archives only some rows, so ours is
     -- added and the conditional one then leaves the archiving to it.
-    SELECT t.tgname, t.tgfoid, t.tgenabled, t.tgqual IS NOT NULL AS conditional INTO found_trigger
+    SELECT t.oid, t.tgname, t.tgfoid, t.tgenabled, t.tgqual IS NOT NULL AS conditional,
+           CASE WHEN t.tgnargs = 1 THEN convert_from(substring(t.tgargs, 1, length(t.tgargs) - 1), current_setting('server_encoding'))::jsonb END AS options
+      INTO found_trigger
       FROM pg_trigger t
      WHERE t.tgrelid = target AND t.tgparentid = 0
        AND (t.tgfoid = insert_fn OR t.tgname = 'deleted_record_insert')
@@ -177,13 +367,41 @@ BEGIN
         RAISE EXCEPTION 'deleted_record_attach: % already has a trigger named deleted_record_insert that calls %',
                         target, found_trigger.tgfoid::regprocedure
             USING ERRCODE = 'duplicate_object';
-    ELSIF found_trigger.tgname IS NULL OR found_trigger.conditional THEN
-        -- On a partitioned table PostgreSQL clones this row trigger to every partition, present and future.
-        EXECUTE format('CREATE TRIGGER deleted_record_insert AFTER DELETE ON %s FOR EACH ROW EXECUTE FUNCTION %I.deleted_record_insert()',
-                       target, ext_schema);
-    ELSIF found_trigger.tgenabled = 'D' THEN
-        EXECUTE format('ALTER TABLE %s ENABLE TRIGGER %I', target, found_trigger.tgname);
     END IF;
+    -- Column policies are never dropped by leaving them out: privacy settings change only when
+    -- the call says so ('{}' clears them).
+    current_options := CASE WHEN found_trigger.tgfoid = insert_fn AND NOT found_trigger.conditional THEN found_trigger.options END;
+    IF exclude_columns IS NULL AND current_options ? 'exclude' THEN
+        RAISE EXCEPTION 'deleted_record_attach: % keeps columns % out of the archive', target,
+                        (SELECT array_agg(x) FROM jsonb_array_elements_text(current_options->'exclude') x)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('Pass exclude_columns => %L to keep that, or ''{}'' to archive them again.',
+                                (SELECT array_agg(x) FROM jsonb_array_elements_text(current_options->'exclude') x));
+    END IF;
+    IF mask_columns IS NULL AND current_options ? 'mask' THEN
+        RAISE EXCEPTION 'deleted_record_attach: % masks columns %', target,
+                        (SELECT array_agg(x) FROM jsonb_array_elements_text(current_options->'mask') x)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('Pass mask_columns => %L to keep that, or ''{}'' to archive them in clear again.',
+                                (SELECT array_agg(x) FROM jsonb_array_elements_text(current_options->'mask') x));
+    END IF;
+    EXECUTE format('SELECT %I.deleted_record_attachment_options($1, $2, $3, $4)', ext_schema)
+       INTO options USING target, retention, exclude_columns, mask_columns;
+    IF found_trigger.tgname IS NOT NULL AND NOT found_trigger.conditional
+       AND found_trigger.options IS NOT DISTINCT FROM options::jsonb THEN
+        IF found_trigger.tgenabled = 'D' THEN
+            EXECUTE format('ALTER TABLE %s ENABLE TRIGGER %I', target, found_trigger.tgname);
+        END IF;
+    ELSE
+        IF found_trigger.tgname IS NOT NULL AND NOT found_trigger.conditional THEN
+            EXECUTE format('DROP TRIGGER %I ON %s', found_trigger.tgname, target);
+        END IF;
+        -- On a partitioned table PostgreSQL clones this row trigger to every partition, present and future.
+        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s FOR EACH ROW EXECUTE FUNCTION %I.deleted_record_insert(%s)',
+                       CASE WHEN found_trigger.conditional OR found_trigger.tgname IS NULL THEN 'deleted_record_insert' ELSE found_trigger.tgname END,
+                       target, ext_schema, coalesce(quote_literal(options), ''));
+    END IF;
+    EXECUTE format('SELECT %I.deleted_record_prepare_partitions()', ext_schema);
 
     -- Statement-level TRUNCATE triggers are not cloned to partitions, so the guard goes on the
     -- table and on each partition (foreign partitions cannot have one); it is recreated so that
@@ -203,34 +421,345 @@ BEGIN
     END LOOP;
 END
 $$;
-COMMENT ON FUNCTION deleted_record_manage(regclass, text, text) IS 'Internal: the work of deleted_record_attach and deleted_record_detach';
+COMMENT ON FUNCTION deleted_record_manage(regclass, text, text, interval, text[], text[]) IS 'Internal: the work of deleted_record_attach and deleted_record_detach';
 
-COMMENT ON FUNCTION deleted_record_attach(regclass, text) IS 'Archives every row deleted from the table (and its partitions) from now on; on_truncate: archive, deny or ignore';
+-- deleted_record_detach stops archiving deletes from target.
+CREATE OR REPLACE FUNCTION deleted_record_detach(target regclass) RETURNS void
+    LANGUAGE sql
+BEGIN ATOMIC
+    SELECT deleted_record_manage(target, 'detach', NULL, NULL, NULL, NULL);
+END;
 COMMENT ON FUNCTION deleted_record_detach(regclass) IS 'Stops archiving deletes from the table: removes its archive trigger and TRUNCATE guards';
 
+DROP FUNCTION deleted_record_attach(regclass, text);
+-- deleted_record_attach archives every row deleted from target from now on (partitions included)
+-- and applies the TRUNCATE policy: 'archive' (archive the rows, then truncate), 'deny' or
+-- 'ignore'; retention (NULL: forever) is how long deleted_record_purge keeps its rows;
+-- exclude_columns never reach the archive, mask_columns are stored as a keyed hash.
+-- BEGIN ATOMIC bodies are bound to deleted_record_manage by OID when the extension is created.
+CREATE FUNCTION deleted_record_attach(target regclass, on_truncate text DEFAULT 'archive', retention interval DEFAULT NULL,
+                                      exclude_columns text[] DEFAULT NULL, mask_columns text[] DEFAULT NULL) RETURNS void
+    LANGUAGE sql
+BEGIN ATOMIC
+    SELECT deleted_record_manage(target, 'attach', on_truncate, retention, exclude_columns, mask_columns);
+END;
+COMMENT ON FUNCTION deleted_record_attach(regclass, text, interval, text[], text[]) IS 'Archives every row deleted from the table (and its partitions) from now on; on_truncate: archive, deny or ignore; retention; columns to exclude or mask';
+
+DROP FUNCTION deleted_record_manage(regclass, text, text);
+
 -- deleted_record_attached lists the tables whose deletes are archived: every table with an
--- archive trigger of its own, whatever the trigger's name (partitions are not listed).
+-- archive trigger of its own, whatever the trigger's name (partitions are not listed), with its
+-- TRUNCATE policy, retention and column policies (the archive trigger's argument).
 CREATE OR REPLACE VIEW deleted_record_attached AS
-SELECT t.tgrelid::pg_catalog.regclass AS table_name,
-       coalesce((SELECT pg_catalog.convert_from(pg_catalog.substring(g.tgargs, 1, pg_catalog.length(g.tgargs) OPERATOR(pg_catalog.-) 1), 'SQL_ASCII')
-                   FROM pg_catalog.pg_trigger g
-                  WHERE g.tgrelid OPERATOR(pg_catalog.=) t.tgrelid
-                    AND g.tgfoid OPERATOR(pg_catalog.=) guard.oid
-                  LIMIT 1), 'ignore') AS on_truncate
-  FROM pg_catalog.pg_trigger t
-  JOIN pg_catalog.pg_extension e ON e.extname OPERATOR(pg_catalog.=) 'deleted_record'
-  JOIN pg_catalog.pg_proc p ON p.pronamespace OPERATOR(pg_catalog.=) e.extnamespace
-                           AND p.proname OPERATOR(pg_catalog.=) 'deleted_record_insert'
-                           AND p.pronargs OPERATOR(pg_catalog.=) 0
-  JOIN pg_catalog.pg_proc guard ON guard.pronamespace OPERATOR(pg_catalog.=) e.extnamespace
-                               AND guard.proname OPERATOR(pg_catalog.=) 'deleted_record_truncate_guard'
-                               AND guard.pronargs OPERATOR(pg_catalog.=) 0
- WHERE t.tgfoid OPERATOR(pg_catalog.=) p.oid
-   AND t.tgparentid OPERATOR(pg_catalog.=) 0
- GROUP BY t.tgrelid, guard.oid;
+SELECT a.table_name, a.on_truncate,
+       (a.options OPERATOR(pg_catalog.->>) 'retention')::interval AS retention,
+       (SELECT pg_catalog.array_agg(x.name ORDER BY x.n) FROM pg_catalog.jsonb_array_elements_text(a.options OPERATOR(pg_catalog.->) 'exclude') WITH ORDINALITY x(name, n)) AS exclude_columns,
+       (SELECT pg_catalog.array_agg(x.name ORDER BY x.n) FROM pg_catalog.jsonb_array_elements_text(a.options OPERATOR(pg_catalog.->) 'mask') WITH ORDINALITY x(name, n)) AS mask_columns
+  FROM (SELECT t.tgrelid::pg_catalog.regclass AS table_name,
+               coalesce((SELECT pg_catalog.convert_from(pg_catalog.substring(g.tgargs, 1, pg_catalog.length(g.tgargs) OPERATOR(pg_catalog.-) 1), 'SQL_ASCII')
+                           FROM pg_catalog.pg_trigger g
+                          WHERE g.tgrelid OPERATOR(pg_catalog.=) t.tgrelid
+                            AND g.tgfoid OPERATOR(pg_catalog.=) guard.oid
+                          LIMIT 1), 'ignore') AS on_truncate,
+               (SELECT pg_catalog.convert_from(pg_catalog.substring(o.tgargs, 1, pg_catalog.length(o.tgargs) OPERATOR(pg_catalog.-) 1),
+                                               pg_catalog.current_setting('server_encoding'))::jsonb
+                  FROM pg_catalog.pg_trigger o
+                 WHERE o.tgrelid OPERATOR(pg_catalog.=) t.tgrelid AND o.tgfoid OPERATOR(pg_catalog.=) p.oid
+                   AND o.tgparentid OPERATOR(pg_catalog.=) 0 AND o.tgnargs OPERATOR(pg_catalog.=) 1 AND o.tgqual IS NULL
+                 ORDER BY o.tgname LIMIT 1) AS options
+          FROM pg_catalog.pg_trigger t
+          JOIN pg_catalog.pg_extension e ON e.extname OPERATOR(pg_catalog.=) 'deleted_record'
+          JOIN pg_catalog.pg_proc p ON p.pronamespace OPERATOR(pg_catalog.=) e.extnamespace
+                                   AND p.proname OPERATOR(pg_catalog.=) 'deleted_record_insert'
+                                   AND p.pronargs OPERATOR(pg_catalog.=) 0
+          JOIN pg_catalog.pg_proc guard ON guard.pronamespace OPERATOR(pg_catalog.=) e.extnamespace
+                                       AND guard.proname OPERATOR(pg_catalog.=) 'deleted_record_truncate_guard'
+                                       AND guard.pronargs OPERATOR(pg_catalog.=) 0
+         WHERE t.tgfoid OPERATOR(pg_catalog.=) p.oid
+           AND t.tgparentid OPERATOR(pg_catalog.=) 0
+         GROUP BY t.tgrelid, guard.oid, p.oid) a;
 COMMENT ON VIEW deleted_record_attached IS 'Tables whose deletes are archived, with their TRUNCATE policy (partitions are not listed)';
 COMMENT ON COLUMN deleted_record_attached.table_name IS 'The attached table';
 COMMENT ON COLUMN deleted_record_attached.on_truncate IS 'archive, deny or ignore';
+COMMENT ON COLUMN deleted_record_attached.retention IS 'How long deleted_record_purge keeps the table''s archive rows (NULL: forever)';
+COMMENT ON COLUMN deleted_record_attached.exclude_columns IS 'Columns never archived';
+COMMENT ON COLUMN deleted_record_attached.mask_columns IS 'Columns archived as a keyed hash (deleted_record_mask)';
+
+-- deleted_record_mask returns the form in which a masked column keeps a value: 'hmac:' and the
+-- hex HMAC-SHA-256 of the value's text under this database's secret. Granted like the archive:
+-- WHERE data->>'email' = deleted_record_mask('alice@example.com') finds a value's rows.
+CREATE FUNCTION deleted_record_mask(value text) RETURNS text
+    LANGUAGE c STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'deleted_record_mask';
+REVOKE ALL ON FUNCTION deleted_record_mask(text) FROM PUBLIC;
+COMMENT ON FUNCTION deleted_record_mask(text) IS 'The stored form of a masked value (hmac:<hex>), to find archive rows by a value the archive does not hold';
+
+-- deleted_record_erase removes archive rows for good, leaving a tombstone per row in
+-- deleted_record_erasure (no data). The reason is required. For roles the DBA grants it to.
+CREATE FUNCTION deleted_record_erase(archive_ids uuid[], reason text) RETURNS bigint
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'deleted_record_erase';
+REVOKE ALL ON FUNCTION deleted_record_erase(uuid[], text) FROM PUBLIC;
+COMMENT ON FUNCTION deleted_record_erase(uuid[], text) IS 'Erases archive rows (a data subject''s, say), keeping a tombstone with the reason in deleted_record_erasure';
+
+-- deleted_record_can_commit is true inside a procedure that may commit (CALL outside a
+-- transaction block).
+CREATE FUNCTION deleted_record_can_commit() RETURNS boolean
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'deleted_record_can_commit';
+COMMENT ON FUNCTION deleted_record_can_commit() IS 'Internal: whether the calling procedure may COMMIT';
+
+-- deleted_record_purge_step does one bounded piece of a purge, as the archive's owner: drops one
+-- partition whose rows are all expired, or deletes up to batch_size expired rows of one
+-- partition. It returns how many rows it removed, or NULL when nothing is left to purge. A row
+-- expires when its deleted_at and its id's time are both older than the cutoff (now minus its
+-- table's retention, or minus older_than for every table); the two differ only by how long the
+-- deleting transaction ran.
+CREATE FUNCTION deleted_record_purge_step(older_than interval, batch_size integer) RETURNS bigint
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    SET intervalstyle = postgres
+    AS $$
+DECLARE
+    ext_schema name;
+    insert_fn regprocedure;
+    archive regclass;
+    now_utc timestamptz := clock_timestamp();
+    -- Per-table cutoffs (retention mode), as parallel arrays: nothing here is a table a caller
+    -- could have prepared.
+    cut_schemas text[];
+    cut_tables text[];
+    cut_times timestamptz[];
+    part record;
+    removed bigint;
+    droppable boolean;
+BEGIN
+    IF batch_size IS NULL OR batch_size < 1 THEN
+        RAISE EXCEPTION 'deleted_record_purge: batch_size must be a positive number, not %', coalesce(batch_size::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF older_than IS NOT NULL AND older_than < interval '0' THEN
+        RAISE EXCEPTION 'deleted_record_purge: older_than must not be negative, not %', older_than
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    insert_fn := format('%I.deleted_record_insert()', ext_schema)::regprocedure;
+    archive := format('%I.deleted_record', ext_schema)::regclass;
+    -- One purge at a time; deletes on attached tables never wait for it.
+    PERFORM pg_advisory_xact_lock(archive::oid::bigint);
+
+    IF older_than IS NULL THEN
+        -- The retention of attached tables, under the names the archive records (a partition's
+        -- rows are archived under its root's name).
+        SELECT array_agg(r.schema_name ORDER BY r.schema_name, r.table_name), array_agg(r.table_name ORDER BY r.schema_name, r.table_name),
+               array_agg(now_utc - r.retention ORDER BY r.schema_name, r.table_name)
+          INTO cut_schemas, cut_tables, cut_times
+          FROM (SELECT n.nspname::text AS schema_name, c.relname::text AS table_name,
+                       min((convert_from(substring(t.tgargs, 1, length(t.tgargs) - 1), current_setting('server_encoding'))::jsonb->>'retention')::interval) AS retention
+                  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE t.tgfoid = insert_fn AND t.tgparentid = 0 AND t.tgnargs = 1 AND NOT c.relispartition
+                   AND convert_from(substring(t.tgargs, 1, length(t.tgargs) - 1), current_setting('server_encoding'))::jsonb ? 'retention'
+                 GROUP BY 1, 2) r;
+        IF cut_tables IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+
+    FOR part IN EXECUTE format($q$
+        SELECT c.oid::regclass AS relation, c.relname::text AS relname, b.is_default,
+               %1$I.deleted_record_uuid7_time(b.lower_id) AS lower_time, %1$I.deleted_record_uuid7_time(b.upper_id) AS upper_time
+          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
+               LATERAL (SELECT pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT' AS is_default,
+                               (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \(''([0-9a-f-]+)''\)'))[1]::uuid AS lower_id,
+                               (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([0-9a-f-]+)''\)'))[1]::uuid AS upper_id) b
+         WHERE i.inhparent = $1
+         ORDER BY b.is_default, b.upper_id NULLS LAST$q$, ext_schema) USING archive
+    LOOP
+        droppable := false;
+        IF older_than IS NOT NULL THEN
+            droppable := NOT part.is_default AND part.upper_time IS NOT NULL AND part.upper_time <= now_utc - older_than;
+        ELSIF NOT part.is_default AND part.upper_time IS NOT NULL AND part.upper_time <= now_utc - interval '1 minute' THEN
+            -- A closed partition (its period is over: no new rows) records once which tables its
+            -- rows came from; it is dropped when the rows of every one of them are expired.
+            EXECUTE format($q$
+                INSERT INTO %1$I.deleted_record_partition_tables
+                SELECT $1, '', '' WHERE NOT EXISTS (SELECT FROM %1$I.deleted_record_partition_tables WHERE partition_name = $1)
+                UNION ALL
+                SELECT DISTINCT $1, schema_name, table_name FROM ONLY %2$s
+                 WHERE NOT EXISTS (SELECT FROM %1$I.deleted_record_partition_tables WHERE partition_name = $1)$q$,
+                ext_schema, part.relation) USING part.relname;
+            EXECUTE format($q$
+                SELECT coalesce(bool_and(c.cutoff IS NOT NULL AND $2 <= c.cutoff), true)
+                  FROM %I.deleted_record_partition_tables pt
+                  LEFT JOIN unnest($3, $4, $5) c(schema_name, table_name, cutoff)
+                         ON c.schema_name = pt.schema_name AND c.table_name = pt.table_name
+                 WHERE pt.partition_name = $1 AND pt.table_name <> ''$q$, ext_schema)
+               INTO droppable USING part.relname, part.upper_time, cut_schemas, cut_tables, cut_times;
+        END IF;
+        IF droppable THEN
+            BEGIN
+                -- A reader holding the archive's lock must not stall the purge: wait a little,
+                -- then fall back to deleting the partition's rows in batches.
+                PERFORM set_config('lock_timeout', '5s', true);
+                EXECUTE format('SELECT count(*) FROM ONLY %s', part.relation) INTO removed;
+                EXECUTE format('DROP TABLE %s', part.relation);
+                EXECUTE format('DELETE FROM %I.deleted_record_partition_tables WHERE partition_name = $1', ext_schema) USING part.relname;
+                RETURN removed;
+            EXCEPTION WHEN lock_not_available THEN
+                NULL;
+            END;
+        END IF;
+        IF older_than IS NOT NULL THEN
+            IF part.is_default OR part.lower_time IS NULL OR part.lower_time < now_utc - older_than THEN
+                EXECUTE format($q$
+                    DELETE FROM ONLY %2$s WHERE id IN (SELECT id FROM ONLY %2$s WHERE id < %1$I.deleted_record_uuid7_floor($1)
+                                                          AND deleted_at < $1 ORDER BY id LIMIT $2)$q$, ext_schema, part.relation)
+                   USING now_utc - older_than, batch_size;
+                GET DIAGNOSTICS removed = ROW_COUNT;
+                IF removed > 0 THEN
+                    RETURN removed;
+                END IF;
+            END IF;
+        ELSE
+            FOR i IN 1 .. array_length(cut_tables, 1) LOOP
+                CONTINUE WHEN NOT (part.is_default OR part.lower_time IS NULL OR part.lower_time < cut_times[i]);
+                EXECUTE format($q$
+                    DELETE FROM ONLY %2$s WHERE id IN (SELECT id FROM ONLY %2$s WHERE table_name = $1 AND schema_name = $2
+                                                          AND id < %1$I.deleted_record_uuid7_floor($3) AND deleted_at < $3
+                                                        ORDER BY id LIMIT $4)$q$, ext_schema, part.relation)
+                   USING cut_tables[i], cut_schemas[i], cut_times[i], batch_size;
+                GET DIAGNOSTICS removed = ROW_COUNT;
+                IF removed > 0 THEN
+                    RETURN removed;
+                END IF;
+            END LOOP;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION deleted_record_purge_step(interval, integer) FROM PUBLIC;
+COMMENT ON FUNCTION deleted_record_purge_step(interval, integer) IS 'Internal: one bounded step of deleted_record_purge (drops one expired partition or deletes one batch)';
+
+-- deleted_record_purge removes archive rows past their table's retention (or older than
+-- older_than, for every table), in batches that each commit, so locks, WAL and undo stay
+-- bounded and deletes on attached tables go on meanwhile. CALL it outside a transaction block
+-- (pg_cron does). removed reports how many rows went.
+CREATE PROCEDURE deleted_record_purge(older_than interval DEFAULT NULL, batch_size integer DEFAULT 10000,
+                                      INOUT removed bigint DEFAULT NULL)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    ext_schema name;
+    step bigint;
+    step_fn text;
+    may_commit boolean;
+BEGIN
+    -- A procedure that commits cannot pin search_path with SET: pin it in each transaction.
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    SELECT n.nspname INTO ext_schema
+      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+     WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
+    step_fn := pg_catalog.format('%I.deleted_record_purge_step(interval, integer)', ext_schema);
+    IF NOT pg_catalog.has_function_privilege(step_fn, 'EXECUTE') THEN
+        RAISE EXCEPTION 'permission denied to purge the archive'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = pg_catalog.format('A superuser can grant it: GRANT EXECUTE ON PROCEDURE %I.deleted_record_purge(interval, integer, bigint), FUNCTION %s TO <role>;',
+                                           ext_schema, step_fn);
+    END IF;
+    EXECUTE pg_catalog.format('SELECT %I.deleted_record_can_commit()', ext_schema) INTO may_commit;
+    removed := 0;
+    EXECUTE pg_catalog.format('SELECT %I.deleted_record_prepare_partitions()', ext_schema);
+    LOOP
+        EXECUTE pg_catalog.format('SELECT %I.deleted_record_purge_step($1, $2)', ext_schema) INTO step USING older_than, batch_size;
+        EXIT WHEN step IS NULL;
+        removed := removed OPERATOR(pg_catalog.+) step;
+        COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    END LOOP;
+    RAISE NOTICE 'deleted_record_purge: removed % archive rows', removed;
+END
+$$;
+REVOKE ALL ON PROCEDURE deleted_record_purge(interval, integer, bigint) FROM PUBLIC;
+COMMENT ON PROCEDURE deleted_record_purge(interval, integer, bigint) IS 'Removes archive rows past their table''s retention (or older than older_than), in batches that commit separately';
+
+-- The 1.0 archive joins the new one as its first partition, after the new archive got what the
+-- DBA had given the old one: extra columns, grants, row-level security.
+DO $migrate$
+DECLARE
+    ext_schema name;
+    archive regclass;
+    legacy regclass;
+    owner oid;
+    item record;
+    bound uuid;
+BEGIN
+    SELECT n.nspname INTO ext_schema
+      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    archive := pg_catalog.format('%I.deleted_record', ext_schema)::regclass;
+    legacy := pg_catalog.format('%I.deleted_record_before_1_1', ext_schema)::regclass;
+    SELECT c.relowner INTO owner FROM pg_catalog.pg_class c WHERE c.oid = legacy;
+    FOR item IN SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull,
+                       pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default_expression,
+                       CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation END AS collation
+                  FROM pg_catalog.pg_attribute a
+                  JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+                  LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                 WHERE a.attrelid = legacy AND a.attnum > 0 AND NOT a.attisdropped
+                   AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute p WHERE p.attrelid = archive AND p.attname = a.attname)
+                 ORDER BY a.attnum LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ADD COLUMN %I %s%s%s%s', archive, item.attname, item.type,
+                                  CASE WHEN item.collation IS NOT NULL THEN ' COLLATE ' || item.collation::regcollation::text ELSE '' END,
+                                  CASE WHEN item.default_expression IS NOT NULL THEN ' DEFAULT ' || item.default_expression ELSE '' END,
+                                  CASE WHEN item.attnotnull THEN ' NOT NULL' ELSE '' END);
+    END LOOP;
+    FOR item IN SELECT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r.rolname) END AS grantee,
+                       x.privilege_type, x.is_grantable
+                  FROM pg_catalog.aclexplode((SELECT c.relacl FROM pg_catalog.pg_class c WHERE c.oid = legacy)) x
+                  LEFT JOIN pg_catalog.pg_roles r ON r.oid = x.grantee
+                 WHERE x.grantee <> owner LOOP
+        EXECUTE pg_catalog.format('GRANT %s ON %s TO %s%s', item.privilege_type, archive, item.grantee,
+                                  CASE WHEN item.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+    FOR item IN SELECT a.attname, CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r.rolname) END AS grantee,
+                       x.privilege_type, x.is_grantable
+                  FROM pg_catalog.pg_attribute a, pg_catalog.aclexplode(a.attacl) x
+                  LEFT JOIN pg_catalog.pg_roles r ON r.oid = x.grantee
+                 WHERE a.attrelid = legacy AND a.attacl IS NOT NULL AND x.grantee <> owner LOOP
+        EXECUTE pg_catalog.format('GRANT %s (%I) ON %s TO %s%s', item.privilege_type, item.attname, archive, item.grantee,
+                                  CASE WHEN item.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+    IF (SELECT c.relrowsecurity FROM pg_catalog.pg_class c WHERE c.oid = legacy) THEN
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', archive);
+    END IF;
+    IF (SELECT c.relforcerowsecurity FROM pg_catalog.pg_class c WHERE c.oid = legacy) THEN
+        EXECUTE pg_catalog.format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', archive);
+    END IF;
+    FOR item IN SELECT p.polname, p.polpermissive, p.polcmd,
+                       (SELECT pg_catalog.string_agg(CASE WHEN role = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(role)) END, ', ')
+                          FROM pg_catalog.unnest(p.polroles) role) AS roles,
+                       pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS qual,
+                       pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS with_check
+                  FROM pg_catalog.pg_policy p WHERE p.polrelid = legacy LOOP
+        EXECUTE pg_catalog.format('CREATE POLICY %I ON %s AS %s FOR %s TO %s%s%s', item.polname, archive,
+                                  CASE WHEN item.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+                                  CASE item.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                                                   WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+                                  item.roles,
+                                  CASE WHEN item.qual IS NOT NULL THEN ' USING (' || item.qual || ')' ELSE '' END,
+                                  CASE WHEN item.with_check IS NOT NULL THEN ' WITH CHECK (' || item.with_check || ')' ELSE '' END);
+    END LOOP;
+    -- Every 1.0 id was made before now; the partition takes the rest of this month too, so the
+    -- monthly partitions start with the next one.
+    EXECUTE pg_catalog.format('SELECT %I.deleted_record_uuid7_floor($1)', ext_schema)
+       INTO bound USING (pg_catalog.date_trunc('month', pg_catalog.clock_timestamp() AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC';
+    EXECUTE pg_catalog.format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (MINVALUE) TO (%L)', archive, legacy, bound);
+END
+$migrate$;
 
 -- deleted_record_guard_partitions keeps TRUNCATE guards in step with partition trees, however
 -- partitions are created (also inside CREATE SCHEMA), attached or detached: every archived
@@ -325,18 +854,21 @@ CREATE FUNCTION deleted_record_check_archive() RETURNS event_trigger
     AS $$
 DECLARE
     archive regclass;
+    members oid[];
     problem text;
 BEGIN
     SELECT format('%I.deleted_record', n.nspname)::regclass INTO archive
       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'deleted_record';
-    -- Only commands that changed the archive, its indexes, triggers or rules.
+    SELECT array_agg(relid) INTO members FROM pg_partition_tree(archive);
+    -- Only commands that changed the archive or one of its partitions, their indexes,
+    -- triggers or rules.
     IF NOT EXISTS (SELECT FROM pg_event_trigger_ddl_commands() d
                     WHERE NOT d.in_extension
                       AND ((d.classid = 'pg_class'::regclass
-                            AND (d.objid = archive OR d.objid IN (SELECT i.indexrelid FROM pg_index i WHERE i.indrelid = archive)))
-                        OR (d.classid = 'pg_trigger'::regclass AND d.objid IN (SELECT t.oid FROM pg_trigger t WHERE t.tgrelid = archive))
-                        OR (d.classid = 'pg_rewrite'::regclass AND d.objid IN (SELECT r.oid FROM pg_rewrite r WHERE r.ev_class = archive)))) THEN
+                            AND (d.objid = ANY (members) OR d.objid IN (SELECT i.indexrelid FROM pg_index i WHERE i.indrelid = ANY (members))))
+                        OR (d.classid = 'pg_trigger'::regclass AND d.objid IN (SELECT t.oid FROM pg_trigger t WHERE t.tgrelid = ANY (members)))
+                        OR (d.classid = 'pg_rewrite'::regclass AND d.objid IN (SELECT r.oid FROM pg_rewrite r WHERE r.ev_class = ANY (members))))) THEN
         RETURN;
     END IF;
     SELECT string_agg(p, '; ') INTO problem FROM (
@@ -352,22 +884,22 @@ BEGIN
                               AND NOT a.attisdropped AND format_type(a.atttypid, NULL) = expected.type)
         UNION ALL
         SELECT format('foreign key %I is not checked by the archive''s writer', co.conname)
-          FROM pg_constraint co WHERE co.conrelid = archive AND co.contype = 'f'
+          FROM pg_constraint co WHERE co.conrelid = ANY (members) AND co.contype = 'f' AND co.conparentid = 0
         UNION ALL
         SELECT format('deferrable constraint %I is not checked by the archive''s writer', co.conname)
-          FROM pg_constraint co WHERE co.conrelid = archive AND co.condeferrable
+          FROM pg_constraint co WHERE co.conrelid = ANY (members) AND co.condeferrable AND co.conparentid = 0
         UNION ALL
         SELECT format('column %I is NOT NULL without a default', a.attname)
           FROM pg_attribute a
-         WHERE a.attrelid = archive AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull AND NOT a.atthasdef
+         WHERE a.attrelid = ANY (members) AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull AND NOT a.atthasdef
            AND a.attgenerated = '' AND a.attidentity = ''
            AND a.attname NOT IN ('id', 'data', 'table_name', 'schema_name')
         UNION ALL
         SELECT format('trigger %I would never fire', t.tgname)
-          FROM pg_trigger t WHERE t.tgrelid = archive AND NOT t.tgisinternal
+          FROM pg_trigger t WHERE t.tgrelid = ANY (members) AND NOT t.tgisinternal AND t.tgparentid = 0
         UNION ALL
         SELECT format('rule %I would never fire', r.rulename)
-          FROM pg_rewrite r WHERE r.ev_class = archive
+          FROM pg_rewrite r WHERE r.ev_class = ANY (members)
     ) problems;
     IF problem IS NOT NULL THEN
         RAISE EXCEPTION 'this change to the archive table % is not supported: %', archive, problem
@@ -382,6 +914,18 @@ CREATE EVENT TRIGGER deleted_record_check_archive ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'CREATE TRIGGER', 'CREATE RULE', 'ALTER TRIGGER', 'CREATE INDEX')
     EXECUTE FUNCTION deleted_record_check_archive();
 COMMENT ON EVENT TRIGGER deleted_record_check_archive IS 'Refuses changes to the archive table that its writer could not honour';
+
+-- deleted_record_follow_columns keeps column policies (exclude_columns, mask_columns) in step
+-- with the table: a renamed column keeps its policy under its new name, a dropped column's
+-- policy goes with it.
+CREATE FUNCTION deleted_record_follow_columns() RETURNS event_trigger
+    LANGUAGE c
+    AS 'MODULE_PATHNAME', 'deleted_record_follow_columns';
+COMMENT ON FUNCTION deleted_record_follow_columns() IS 'Event trigger: column policies follow column renames and drops';
+CREATE EVENT TRIGGER deleted_record_follow_columns ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE')
+    EXECUTE FUNCTION deleted_record_follow_columns();
+COMMENT ON EVENT TRIGGER deleted_record_follow_columns IS 'Column policies of attached tables follow column renames and drops';
 
 -- deleted_record_protect_archive refuses DROP EXTENSION deleted_record (without CASCADE) while
 -- tables are attached, saying how to detach them and that the archive goes with the extension.

@@ -361,13 +361,15 @@ BEGIN
     -- the call says so ('{}' clears them).
     current_options := CASE WHEN found_trigger.tgfoid = insert_fn AND NOT found_trigger.conditional THEN found_trigger.options END;
     IF exclude_columns IS NULL AND current_options ? 'exclude' THEN
-        RAISE EXCEPTION 'deleted_record_attach: % keeps columns % out of the archive', target, current_options->'exclude'
+        RAISE EXCEPTION 'deleted_record_attach: % keeps columns % out of the archive', target,
+                        (SELECT array_agg(x) FROM jsonb_array_elements_text(current_options->'exclude') x)
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = format('Pass exclude_columns => %L to keep that, or ''{}'' to archive them again.',
                                 (SELECT array_agg(x) FROM jsonb_array_elements_text(current_options->'exclude') x));
     END IF;
     IF mask_columns IS NULL AND current_options ? 'mask' THEN
-        RAISE EXCEPTION 'deleted_record_attach: % masks columns %', target, current_options->'mask'
+        RAISE EXCEPTION 'deleted_record_attach: % masks columns %', target,
+                        (SELECT array_agg(x) FROM jsonb_array_elements_text(current_options->'mask') x)
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = format('Pass mask_columns => %L to keep that, or ''{}'' to archive them in clear again.',
                                 (SELECT array_agg(x) FROM jsonb_array_elements_text(current_options->'mask') x));
@@ -641,6 +643,7 @@ DECLARE
     ext_schema name;
     step bigint;
     step_fn text;
+    may_commit boolean;
 BEGIN
     -- A procedure that commits cannot pin search_path with SET: pin it in each transaction.
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
@@ -654,7 +657,7 @@ BEGIN
                   HINT = pg_catalog.format('A superuser can grant it: GRANT EXECUTE ON PROCEDURE %I.deleted_record_purge(interval, integer, bigint), FUNCTION %s TO <role>;',
                                            ext_schema, step_fn);
     END IF;
-    EXECUTE pg_catalog.format('SELECT %I.deleted_record_can_commit()', ext_schema) INTO STRICT step;
+    EXECUTE pg_catalog.format('SELECT %I.deleted_record_can_commit()', ext_schema) INTO may_commit;
     removed := 0;
     EXECUTE pg_catalog.format('SELECT %I.deleted_record_prepare_partitions()', ext_schema);
     LOOP

@@ -144,7 +144,8 @@ void FollowColumnChanges(EventTriggerData* event) {
   }
   if (relation == nullptr) return;
   Oid relid = RangeVarGetRelid(relation, NoLock, true);
-  if (!OidIsValid(relid) || get_extension_oid("deleted_record", true) == InvalidOid) return;
+  // Nothing to follow inside extension scripts, or where the extension is not installed.
+  if (creating_extension || !OidIsValid(relid) || get_extension_oid("deleted_record", true) == InvalidOid) return;
   const ArchiveTable* archive = ResolveArchiveTable();
   Relation rel = table_open(relid, NoLock);  // the command holds its lock
   if (rel->rd_rel->relkind != RELKIND_RELATION && rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE) {
