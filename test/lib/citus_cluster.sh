@@ -24,6 +24,10 @@
 #   CITUS_DB               database created on every node (default citus_test)
 #   CITUS_KEEP=1           leave the nodes running and the directory in place on exit (debugging)
 #   DELETED_RECORD_VERSION create this version of deleted_record (default: the installed default)
+#   DELETED_RECORD_REV     build deleted_record from this git revision of the checkout (git archive,
+#                          so uncommitted work is never included) and use it instead of the
+#                          system-wide installation: runs are then independent of whatever was
+#                          last installed on the machine (built once per commit into the cache)
 # After citus_cluster_start: PGHOST/PGPORT/PGDATABASE/PGUSER point at the coordinator;
 # CITUS_DIR is the run's directory; CITUS_PORT[coord|w1|w2|...] and CITUS_SOCK[...] each node's.
 # Sourcing this file also sources test/lib/own_cluster.sh (common.sh, tap.sh, q, ARCHIVE_SQL) and
@@ -110,7 +114,45 @@ citus_stage() {
   for f in "$sharedir"/extension/* "$CITUS_PREFIX$sharedir"/extension/*; do
     ln -sfn "$f" "$dir$sharedir/extension/$(basename "$f")"
   done
+  # A deleted_record built by deleted_record_stage_rev replaces the system-wide one.
+  if [ -n "${DELETED_RECORD_STAGED:-}" ]; then
+    rm -f "$dir$sharedir"/extension/deleted_record* "$dir$libdir"/deleted_record*
+    for f in "$DELETED_RECORD_STAGED$sharedir"/extension/* "$DELETED_RECORD_STAGED$libdir"/deleted_record*; do
+      ln -sfn "$f" "$dir${f#"$DELETED_RECORD_STAGED"}"
+    done
+  fi
   echo "$dir$bindir"
+}
+
+# deleted_record_stage_rev REV: builds deleted_record at git revision REV of the checkout (from
+# git archive: committed files only) and installs it with DESTDIR into a cache directory keyed by
+# the commit, built once like Citus; prints that directory. citus_stage links its files over the
+# system-wide ones.
+deleted_record_stage_rev() {
+  local sha; sha=$(git -C "$REPO_ROOT" rev-parse --verify "$1^{commit}") || die "no such revision: $1"
+  local dest=$CITUS_CACHE_ROOT/deleted_record-$sha-pg$PG_MAJOR
+  if [ ! -f "$dest/.complete" ]; then
+    [ -d "$CITUS_CACHE_ROOT" ] || { as_root mkdir -p "$CITUS_CACHE_ROOT" && as_root chmod 755 "$CITUS_CACHE_ROOT"; }
+    (
+      umask 022
+      exec 9>"$CITUS_CACHE_ROOT/.deleted_record-$sha-pg$PG_MAJOR.lock"
+      flock 9
+      [ -f "$dest/.complete" ] && exit 0
+      local build; build=$(mktemp -d "$CITUS_CACHE_ROOT/.build-deleted_record.XXXXXX")
+      trap 'rm -rf "$build"' EXIT
+      log "building deleted_record at ${sha:0:10} for the Citus nodes (once per commit)"
+      git -C "$REPO_ROOT" archive --format=tar "$sha" | tar xf - -C "$build" || die "git archive $sha failed"
+      make -C "$build" -s -j"$(nproc)" PG_CONFIG="$PGBIN/pg_config" >"$build/build.log" 2>&1 \
+        || { tail -30 "$build/build.log" >&2; die "building deleted_record at $sha failed"; }
+      make -C "$build" -s install DESTDIR="$build/dest" PG_CONFIG="$PGBIN/pg_config" >>"$build/build.log" 2>&1 \
+        || { tail -30 "$build/build.log" >&2; die "staging deleted_record at $sha failed"; }
+      touch "$build/dest/.complete"
+      chmod -R a+rX "$build/dest"
+      rm -rf "$dest"
+      mv -T "$build/dest" "$dest"
+    ) >&2 || die "building deleted_record at $sha failed"
+  fi
+  echo "$dest"
 }
 
 # cq NODE PSQL-ARGS...: psql on NODE (coord, w1, w2, ...) in $CITUS_DB, unaligned tuples only,
@@ -176,6 +218,10 @@ citus_cluster_start() {
   CITUS_DIR=$(mktemp -d /tmp/deleted_record_citus.XXXXXX)
   chmod 755 "$CITUS_DIR"
   trap citus_cluster_stop EXIT
+  DELETED_RECORD_STAGED=
+  if [ -n "${DELETED_RECORD_REV:-}" ]; then
+    DELETED_RECORD_STAGED=$(deleted_record_stage_rev "$DELETED_RECORD_REV") || exit 1
+  fi
   CITUS_BIN=$(citus_stage "$CITUS_DIR/pg")
   local name
   for name in coord w1 w2; do citus_node_start "$name"; done
@@ -188,7 +234,7 @@ citus_cluster_start() {
   local version_clause=
   [ -z "${DELETED_RECORD_VERSION:-}" ] || version_clause=" VERSION '$DELETED_RECORD_VERSION'"
   cq coord -c "CREATE EXTENSION deleted_record$version_clause" >/dev/null || die "CREATE EXTENSION deleted_record failed"
-  log "Citus $(cq coord -c "SELECT extversion FROM pg_extension WHERE extname = 'citus'"), deleted_record $(cq coord -c "SELECT extversion FROM pg_extension WHERE extname = 'deleted_record'"): coordinator and $((${#CITUS_NODES[@]} - 1)) workers"
+  log "Citus $(cq coord -c "SELECT extversion FROM pg_extension WHERE extname = 'citus'"), deleted_record $(cq coord -c "SELECT extversion FROM pg_extension WHERE extname = 'deleted_record'") (${DELETED_RECORD_REV:+built at $DELETED_RECORD_REV}${DELETED_RECORD_REV:-as installed}): coordinator and $((${#CITUS_NODES[@]} - 1)) workers"
   local want; want=$(cq coord -c "SELECT extversion FROM pg_extension WHERE extname = 'deleted_record'")
   for name in w1 w2; do
     [ "$(cq "$name" -c "SELECT extversion FROM pg_extension WHERE extname = 'deleted_record'")" = "$want" ] \
