@@ -231,10 +231,11 @@ citus_cluster_start() {
     cq coord -c "SELECT citus_add_node('127.0.0.1', ${CITUS_PORT[$name]})" >/dev/null \
       || die "citus_add_node for $name failed"
   done
-  local version_clause=
+  local version_clause= source="as installed on this machine"
+  [ -z "${DELETED_RECORD_REV:-}" ] || source="built at $DELETED_RECORD_REV"
   [ -z "${DELETED_RECORD_VERSION:-}" ] || version_clause=" VERSION '$DELETED_RECORD_VERSION'"
   cq coord -c "CREATE EXTENSION deleted_record$version_clause" >/dev/null || die "CREATE EXTENSION deleted_record failed"
-  log "Citus $(cq coord -c "SELECT extversion FROM pg_extension WHERE extname = 'citus'"), deleted_record $(cq coord -c "SELECT extversion FROM pg_extension WHERE extname = 'deleted_record'") (${DELETED_RECORD_REV:+built at $DELETED_RECORD_REV}${DELETED_RECORD_REV:-as installed}): coordinator and $((${#CITUS_NODES[@]} - 1)) workers"
+  log "Citus $(cq coord -c "SELECT extversion FROM pg_extension WHERE extname = 'citus'"), deleted_record $(cq coord -c "SELECT extversion FROM pg_extension WHERE extname = 'deleted_record'") ($source): coordinator and $((${#CITUS_NODES[@]} - 1)) workers"
   local want; want=$(cq coord -c "SELECT extversion FROM pg_extension WHERE extname = 'deleted_record'")
   for name in w1 w2; do
     [ "$(cq "$name" -c "SELECT extversion FROM pg_extension WHERE extname = 'deleted_record'")" = "$want" ] \
