@@ -502,6 +502,28 @@ CREATE FUNCTION deleted_record_erase(archive_ids uuid[], reason text) RETURNS bi
 REVOKE ALL ON FUNCTION deleted_record_erase(uuid[], text) FROM PUBLIC;
 COMMENT ON FUNCTION deleted_record_erase(uuid[], text) IS 'Erases archive rows (a data subject''s, say), keeping a tombstone with the reason in deleted_record_erasure';
 
+-- deleted_record_restore puts archived rows back into their tables: one INSERT per table,
+-- parents first, atomically, as the caller (INSERT privileges, RLS and triggers apply), and
+-- marks them restored. One result row per selected archive row.
+CREATE FUNCTION deleted_record_restore(archive_ids uuid[], on_conflict text DEFAULT 'error', dry_run boolean DEFAULT false)
+    RETURNS TABLE (archive_id uuid, target regclass, object_id text, outcome text, detail text)
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'deleted_record_restore';
+COMMENT ON FUNCTION deleted_record_restore(uuid[], text, boolean) IS 'Restores archived rows into their tables (parents first, one INSERT per table, all or nothing); on_conflict: error or skip';
+
+-- deleted_record_restore_transaction restores everything one deleting transaction archived: a
+-- delete and every row its cascades took.
+CREATE FUNCTION deleted_record_restore_transaction(xact bigint, on_conflict text DEFAULT 'error', dry_run boolean DEFAULT false)
+    RETURNS TABLE (archive_id uuid, target regclass, object_id text, outcome text, detail text)
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'deleted_record_restore_transaction';
+COMMENT ON FUNCTION deleted_record_restore_transaction(bigint, text, boolean) IS 'Restores every row one deleting transaction (xact_id) archived';
+CREATE FUNCTION deleted_record_restore_transaction(xact xid8, on_conflict text DEFAULT 'error', dry_run boolean DEFAULT false)
+    RETURNS TABLE (archive_id uuid, target regclass, object_id text, outcome text, detail text)
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'deleted_record_restore_transaction_xid8';
+COMMENT ON FUNCTION deleted_record_restore_transaction(xid8, text, boolean) IS 'Restores every row one deleting transaction (pg_current_xact_id()) archived';
+
 -- deleted_record_can_commit is true inside a procedure that may commit (CALL outside a
 -- transaction block).
 CREATE FUNCTION deleted_record_can_commit() RETURNS boolean

@@ -7,6 +7,7 @@
 #include <exception>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "core/attachment_options.hpp"
@@ -171,6 +172,62 @@ Verdict UpdateAttachmentArgument(const char* argument, const char* old_name, con
 }
 
 void FreeText(char* text) noexcept { std::free(text); }
+
+Verdict ParseConflictPolicy(const char* text, ConflictPolicy* policy) noexcept {
+  return Guarded([&] {
+    auto parsed = deleted_record::ParseConflictPolicy(text ? text : "");
+    if (!parsed) return Fail((std::string("allowed values are ") + kConflictPolicyValues).c_str());
+    *policy = *parsed;
+    return Ok();
+  });
+}
+
+Verdict PlanRestore(const RestoreTableFacts* tables, int table_count, const RestoreKeyFacts* keys, int key_count,
+                    RestorePlanResult* result) noexcept {
+  *result = RestorePlanResult{};
+  result->problem_table = -1;
+  return Guarded([&] {
+    std::vector<RestoreTable> input(table_count);
+    for (int t = 0; t < table_count; ++t) {
+      input[t].name = tables[t].name;
+      for (int c = 0; c < tables[t].column_count; ++c)
+        input[t].columns.push_back({tables[t].columns[c].name, tables[t].columns[c].generated, tables[t].columns[c].identity});
+      input[t].data_keys = Names(tables[t].data_keys);
+      input[t].masked_keys = Names(tables[t].masked_keys);
+    }
+    std::vector<RestoreForeignKey> foreign_keys;
+    for (int k = 0; k < key_count; ++k)
+      foreign_keys.push_back({static_cast<std::size_t>(keys[k].from), static_cast<std::size_t>(keys[k].to), keys[k].name,
+                              keys[k].deferrable});
+    auto planned = deleted_record::PlanRestore(input, foreign_keys);
+    if (auto* problem = std::get_if<RestoreProblem>(&planned)) {
+      result->problem_table = problem->table ? static_cast<int>(*problem->table) : -1;
+      std::strncpy(result->problem_column, problem->column.c_str(), sizeof(result->problem_column) - 1);
+      return Fail(problem->message.c_str());
+    }
+    const RestorePlan& plan = std::get<RestorePlan>(planned);
+    result->steps = static_cast<RestoreStepPlan*>(std::calloc(plan.steps.size() + 1, sizeof(RestoreStepPlan)));
+    result->deferred_keys = static_cast<int*>(std::calloc(plan.deferred_keys.size() + 1, sizeof(int)));
+    if (result->steps == nullptr || result->deferred_keys == nullptr) throw std::bad_alloc();
+    for (const auto& step : plan.steps) {
+      RestoreStepPlan& out = result->steps[result->step_count++];
+      out.table = static_cast<int>(step.table);
+      out.overriding_system_value = step.overriding_system_value;
+      out.columns = static_cast<int*>(std::calloc(step.columns.size() + 1, sizeof(int)));
+      if (out.columns == nullptr) throw std::bad_alloc();
+      for (std::size_t column : step.columns) out.columns[out.column_count++] = static_cast<int>(column);
+    }
+    for (std::size_t key : plan.deferred_keys) result->deferred_keys[result->deferred_count++] = static_cast<int>(key);
+    return Ok();
+  });
+}
+
+void FreeRestorePlan(RestorePlanResult* result) noexcept {
+  for (int i = 0; result->steps != nullptr && i < result->step_count; ++i) std::free(result->steps[i].columns);
+  std::free(result->steps);
+  std::free(result->deferred_keys);
+  *result = RestorePlanResult{};
+}
 
 void FormatUuid(const std::uint8_t bytes[16], char out[37]) noexcept { FormatUuidInto(bytes, out); }
 

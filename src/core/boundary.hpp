@@ -10,13 +10,14 @@
 #include <cstdint>
 
 #include "core/policies.hpp"
+#include "core/restore_plan.hpp"
 
 namespace deleted_record::boundary {
 
 // Verdict is the outcome of a check: ok, or a message for the user (NUL-terminated, truncated).
 struct Verdict {
   bool ok;
-  char message[256];
+  char message[512];
 };
 
 // ParseRequiredContext reads a deleted_record.require_context value; the message lists the names.
@@ -72,6 +73,55 @@ Verdict UpdateAttachmentArgument(const char* argument, const char* old_name, con
 
 // FreeText releases a string the core malloc'd.
 void FreeText(char* text) noexcept;
+
+// ParseConflictPolicy reads a restore's on_conflict ('error' or 'skip'); the message lists them.
+Verdict ParseConflictPolicy(const char* text, ConflictPolicy* policy) noexcept;
+
+// The catalog facts of a restore, as the glue read them (names are the glue's strings).
+struct RestoreColumnFacts {
+  const char* name;
+  bool generated;
+  char identity;  // 'a', 'd' or 0
+};
+
+struct RestoreTableFacts {
+  const char* name;  // qualified, for messages
+  int column_count;
+  const RestoreColumnFacts* columns;
+  NameList data_keys;
+  NameList masked_keys;
+};
+
+struct RestoreKeyFacts {
+  int from;  // referencing table (index)
+  int to;    // referenced table (index)
+  const char* name;
+  bool deferrable;
+};
+
+struct RestoreStepPlan {
+  int table;
+  int column_count;
+  int* columns;  // indices into the table's columns
+  bool overriding_system_value;
+};
+
+// RestorePlanResult is filled by PlanRestore; its arrays are malloc'd (FreeRestorePlan).
+struct RestorePlanResult {
+  int step_count;
+  RestoreStepPlan* steps;  // parents first
+  int deferred_count;
+  int* deferred_keys;      // indices into the keys
+  int problem_table;       // when planning failed: the table at fault, or -1
+  char problem_column[256];
+};
+
+// PlanRestore orders the tables, maps the columns and names what makes the restore impossible.
+Verdict PlanRestore(const RestoreTableFacts* tables, int table_count, const RestoreKeyFacts* keys, int key_count,
+                    RestorePlanResult* result) noexcept;
+
+// FreeRestorePlan releases a RestorePlanResult's arrays.
+void FreeRestorePlan(RestorePlanResult* result) noexcept;
 
 // FormatUuid writes the 36-character text form of a 16-byte UUID, NUL-terminated, into out.
 void FormatUuid(const std::uint8_t bytes[16], char out[37]) noexcept;

@@ -7,6 +7,7 @@
 #include "glue/capture.hpp"
 #include "glue/erasure.hpp"
 #include "glue/masking.hpp"
+#include "glue/restore.hpp"
 #include "glue/relation_cache.hpp"
 #include "glue/settings.hpp"
 #include "glue/truncate_guard.hpp"
@@ -24,6 +25,9 @@ PG_FUNCTION_INFO_V1(deleted_record_follow_columns);
 PG_FUNCTION_INFO_V1(deleted_record_mask);
 PG_FUNCTION_INFO_V1(deleted_record_erase);
 PG_FUNCTION_INFO_V1(deleted_record_can_commit);
+PG_FUNCTION_INFO_V1(deleted_record_restore);
+PG_FUNCTION_INFO_V1(deleted_record_restore_transaction);
+PG_FUNCTION_INFO_V1(deleted_record_restore_transaction_xid8);
 }
 
 namespace deleted_record::glue {
@@ -216,4 +220,36 @@ extern "C" Datum deleted_record_can_commit(PG_FUNCTION_ARGS) {
                     errdetail("It commits after each batch, so that locks, WAL and undo stay bounded."),
                     errhint("Run CALL deleted_record_purge(...) on its own, not inside BEGIN ... COMMIT or a function.")));
   PG_RETURN_BOOL(true);
+}
+
+// deleted_record_restore(archive_ids uuid[], on_conflict text, dry_run boolean).
+extern "C" Datum deleted_record_restore(PG_FUNCTION_ARGS) {
+  if (PG_ARGISNULL(2))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_restore: dry_run must not be NULL")));
+  RestoreArchiveRows(fcinfo, PG_ARGISNULL(0) ? nullptr : PG_GETARG_ARRAYTYPE_P(0),
+                     PG_ARGISNULL(1) ? nullptr : PG_GETARG_TEXT_PP(1), PG_GETARG_BOOL(2));
+  return (Datum) 0;
+}
+
+// RestoreTransactionEntry checks the arguments common to both restore_transaction variants.
+static Datum RestoreTransactionEntry(FunctionCallInfo fcinfo, int64 xact_id) {
+  if (PG_ARGISNULL(2))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                    errmsg("deleted_record_restore_transaction: dry_run must not be NULL")));
+  RestoreTransaction(fcinfo, xact_id, PG_ARGISNULL(1) ? nullptr : PG_GETARG_TEXT_PP(1), PG_GETARG_BOOL(2));
+  return (Datum) 0;
+}
+
+// deleted_record_restore_transaction(xact bigint, on_conflict text, dry_run boolean).
+extern "C" Datum deleted_record_restore_transaction(PG_FUNCTION_ARGS) {
+  if (PG_ARGISNULL(0))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_restore_transaction: xact must not be NULL")));
+  return RestoreTransactionEntry(fcinfo, PG_GETARG_INT64(0));
+}
+
+// deleted_record_restore_transaction(xact xid8, ...): the same, for pg_current_xact_id() values.
+extern "C" Datum deleted_record_restore_transaction_xid8(PG_FUNCTION_ARGS) {
+  if (PG_ARGISNULL(0))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_restore_transaction: xact must not be NULL")));
+  return RestoreTransactionEntry(fcinfo, static_cast<int64>(U64FromFullTransactionId(PG_GETARG_FULLTRANSACTIONID(0))));
 }

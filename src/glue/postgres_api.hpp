@@ -51,6 +51,8 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/bytea.h"
 #include "utils/date.h"
+#include "utils/datum.h"
+#include "utils/tuplestore.h"
 #include "utils/datetime.h"
 #include "utils/float.h"
 #include "utils/fmgroids.h"
