@@ -120,7 +120,8 @@ void AddPending(Target* target, Datum id, int candidate) {
 // caller: a row the caller cannot see is an error, like one that does not exist.
 void LoadCandidates(Restore* restore, ArrayType* archive_ids) {
   char* query = psprintf(
-      "SELECT s.id, a.schema_name, a.table_name, a.object_id, a.restored_at::text, a.restored_by,"
+      "SELECT s.id, a.schema_name, a.table_name, a.object_id,"
+      "       pg_catalog.to_char(a.restored_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC', a.restored_by,"
       "       a.id IS NOT NULL AS found"
       "  FROM (SELECT DISTINCT ON (u.id) u.id, u.n FROM pg_catalog.unnest($1) WITH ORDINALITY u(id, n)"
       "         ORDER BY u.id, u.n) s"

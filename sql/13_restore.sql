@@ -1,0 +1,255 @@
+-- 13_restore: undelete. One row, a whole cascade, any selection; parents first whatever order
+-- the ids come in; columns by name into today's table; conflicts; atomic failures that name the
+-- archive row, the table and the reason; dry runs; triggers; privileges.
+\set SHOW_CONTEXT never
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS regress_dr_restorer;
+RESET client_min_messages;
+CREATE SCHEMA t13;
+SET search_path = t13, public;
+SET TimeZone = 'UTC';
+-- restored(outcome rows) without ids or timestamps, which differ per run.
+CREATE FUNCTION outcomes(rows_ jsonb) RETURNS TABLE (target text, object_id text, outcome text, detail text)
+LANGUAGE sql AS $$
+  SELECT r->>'target', r->>'object_id', r->>'outcome',
+         regexp_replace(r->>'detail', 'restored at [0-9-]+ [0-9:]+ UTC by', 'restored at <time> UTC by')
+    FROM jsonb_array_elements(rows_) r
+$$;
+-- failure(statement): its error, with archive ids masked.
+CREATE FUNCTION failure(statement text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE message text; detail text; hint text;
+BEGIN
+  EXECUTE statement;
+  RETURN 'no error';
+EXCEPTION WHEN others THEN
+  GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+  RETURN regexp_replace(SQLSTATE || ': ' || message || coalesce(' / ' || nullif(detail, ''), '') || coalesce(' / ' || nullif(hint, ''), ''),
+                        '[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}', '<id>', 'g');
+END $$;
+CREATE FUNCTION restore_json(ids uuid[], on_conflict text DEFAULT 'error', dry_run boolean DEFAULT false) RETURNS jsonb
+LANGUAGE sql AS $$ SELECT jsonb_agg(to_jsonb(r)) FROM deleted_record_restore(ids, on_conflict, dry_run) r $$;
+CREATE FUNCTION ids_of(tbl text, keys text[] DEFAULT NULL) RETURNS uuid[] LANGUAGE sql AS $$
+  SELECT array_agg(id ORDER BY id DESC) FROM public.deleted_record
+   WHERE schema_name = 't13' AND table_name = tbl AND restored_at IS NULL AND (keys IS NULL OR object_id = ANY (keys))
+$$;
+
+-- A three-level cascade (customer -> invoice -> invoice_line) restored by its transaction.
+CREATE TABLE customer (id int PRIMARY KEY, name text);
+CREATE TABLE invoice (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customer ON DELETE CASCADE, total numeric);
+CREATE TABLE invoice_line (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                           invoice_id int NOT NULL REFERENCES invoice ON DELETE CASCADE, what text);
+SELECT deleted_record_attach('customer'), deleted_record_attach('invoice'), deleted_record_attach('invoice_line');
+INSERT INTO customer VALUES (1, 'Acme'), (2, 'Globex');
+INSERT INTO invoice VALUES (10, 1, 100.50), (11, 1, 200), (20, 2, 5);
+INSERT INTO invoice_line (invoice_id, what) VALUES (10, 'a'), (10, 'b'), (11, 'c'), (20, 'd');
+CREATE TEMP TABLE before_delete AS
+SELECT 'customer' AS t, to_jsonb(c) AS j FROM customer c UNION ALL
+SELECT 'invoice', to_jsonb(i) FROM invoice i UNION ALL SELECT 'invoice_line', to_jsonb(l) FROM invoice_line l;
+DELETE FROM customer WHERE id = 1;
+SELECT (SELECT count(*) FROM invoice) AS invoices_left, (SELECT count(*) FROM invoice_line) AS lines_left;
+-- A dry run reports and changes nothing.
+SELECT * FROM outcomes((SELECT jsonb_agg(to_jsonb(r)) FROM deleted_record_restore_transaction(
+    (SELECT xact_id FROM deleted_record WHERE schema_name = 't13' AND table_name = 'customer'), dry_run => true) r));
+SELECT (SELECT count(*) FROM customer) AS customers, (SELECT count(*) FROM deleted_record
+        WHERE schema_name = 't13' AND restored_at IS NOT NULL) AS marked;
+-- The real thing, by xid8 as pg_current_xact_id() gives it.
+SELECT * FROM outcomes((SELECT jsonb_agg(to_jsonb(r)) FROM deleted_record_restore_transaction(
+    (SELECT xact_id::text::xid8 FROM deleted_record WHERE schema_name = 't13' AND table_name = 'customer')) r));
+-- Every row is back exactly as it was (identity values kept), and the archive rows are marked.
+SELECT t, j FROM before_delete b
+ WHERE NOT EXISTS (SELECT FROM customer c WHERE to_jsonb(c) = b.j) AND NOT EXISTS (SELECT FROM invoice i WHERE to_jsonb(i) = b.j)
+   AND NOT EXISTS (SELECT FROM invoice_line l WHERE to_jsonb(l) = b.j);
+SELECT count(*) AS marked, bool_and(restored_by = current_user) AS by_me, count(DISTINCT restored_at) AS one_restore_time
+  FROM deleted_record WHERE schema_name = 't13' AND restored_at IS NOT NULL;
+-- A second attempt: already restored, nothing inserted twice.
+SELECT * FROM outcomes(restore_json((SELECT array_agg(id) FROM deleted_record WHERE schema_name = 't13' AND table_name = 'customer')));
+-- Deleted again: archived again as a new row, restorable again.
+DELETE FROM invoice_line WHERE what = 'a';
+SELECT count(*) AS archive_rows_of_line_1 FROM deleted_record WHERE schema_name = 't13' AND table_name = 'invoice_line' AND object_id = '1';
+SELECT * FROM outcomes(restore_json(ids_of('invoice_line')));
+
+-- Parents first whatever order the ids come in, also for several parents, and a self-reference
+-- (an employee -> manager tree deleted together).
+CREATE TABLE product (id int PRIMARY KEY);
+CREATE TABLE order_item (id int PRIMARY KEY, invoice_id int REFERENCES invoice ON DELETE CASCADE,
+                         product_id int REFERENCES product ON DELETE CASCADE);
+CREATE TABLE employee (id int PRIMARY KEY, manager_id int REFERENCES employee ON DELETE CASCADE, name text);
+SELECT deleted_record_attach('product'), deleted_record_attach('order_item'), deleted_record_attach('employee');
+INSERT INTO product VALUES (7);
+INSERT INTO order_item VALUES (1, 20, 7);
+INSERT INTO employee VALUES (1, NULL, 'boss'), (2, 1, 'lead'), (3, 2, 'dev'), (4, 2, 'dev2');
+DELETE FROM product;
+DELETE FROM customer WHERE id = 2;
+DELETE FROM employee WHERE id = 1;
+SELECT * FROM outcomes(restore_json(ids_of('order_item') || ids_of('employee') || ids_of('invoice_line')
+                                    || ids_of('invoice') || ids_of('product') || ids_of('customer')))
+ ORDER BY target, object_id;
+SELECT (SELECT count(*) FROM order_item) AS items, (SELECT count(*) FROM employee) AS employees,
+       (SELECT count(*) FROM invoice_line) AS lines;
+
+-- Foreign keys that form a cycle: restorable when DEFERRABLE, a clear error otherwise.
+CREATE TABLE husband (id int PRIMARY KEY, wife_id int);
+CREATE TABLE wife (id int PRIMARY KEY, husband_id int REFERENCES husband DEFERRABLE);
+ALTER TABLE husband ADD CONSTRAINT husband_wife FOREIGN KEY (wife_id) REFERENCES wife DEFERRABLE;
+SELECT deleted_record_attach('husband'), deleted_record_attach('wife');
+BEGIN;
+SET CONSTRAINTS ALL DEFERRED;
+INSERT INTO husband VALUES (1, 1);
+INSERT INTO wife VALUES (1, 1);
+COMMIT;
+BEGIN;
+SET CONSTRAINTS ALL DEFERRED;
+DELETE FROM husband;
+DELETE FROM wife;
+COMMIT;
+SELECT * FROM outcomes(restore_json(ids_of('husband') || ids_of('wife')));
+SELECT h.id, w.id FROM husband h JOIN wife w ON w.husband_id = h.id AND h.wife_id = w.id;
+ALTER TABLE husband DROP CONSTRAINT husband_wife;
+ALTER TABLE husband ADD CONSTRAINT husband_wife FOREIGN KEY (wife_id) REFERENCES wife;
+ALTER TABLE wife DROP CONSTRAINT wife_husband_id_fkey;
+ALTER TABLE wife ADD CONSTRAINT wife_husband FOREIGN KEY (husband_id) REFERENCES husband;
+SELECT deleted_record_attach('husband'), deleted_record_attach('wife');
+UPDATE husband SET wife_id = NULL;
+DELETE FROM wife;
+DELETE FROM husband;
+SELECT failure(format('SELECT deleted_record_restore(%L)', ids_of('husband') || ids_of('wife'))) AS cycle;
+
+-- Columns by name into today's table: an added column gets its default, a generated column is
+-- computed; a value whose column was dropped is an error naming table and column; a value that
+-- no longer converts is an error naming row, column and value; a masked value cannot come back,
+-- an excluded column gets its default.
+CREATE TABLE shape (id int PRIMARY KEY, amount numeric, note text, code text);
+SELECT deleted_record_attach('shape');
+INSERT INTO shape VALUES (1, 10, 'one', 'A1'), (2, 20, 'two', 'B2');
+DELETE FROM shape;
+ALTER TABLE shape ADD COLUMN added text DEFAULT 'default value';
+ALTER TABLE shape ADD COLUMN doubled numeric GENERATED ALWAYS AS (amount * 2) STORED;
+SELECT * FROM outcomes(restore_json(ids_of('shape', '{1}')));
+SELECT * FROM shape;
+ALTER TABLE shape DROP COLUMN note;
+SELECT failure(format('SELECT deleted_record_restore(%L)', ids_of('shape', '{2}'))) AS dropped_column;
+ALTER TABLE shape ADD COLUMN note text;
+ALTER TABLE shape ALTER COLUMN code TYPE int USING 0;
+SELECT failure(format('SELECT deleted_record_restore(%L)', ids_of('shape', '{2}'))) AS unconvertible;
+SELECT count(*) AS shape_rows FROM shape;
+CREATE TABLE private (id int PRIMARY KEY, email text, password_hash text, name text);
+SELECT deleted_record_attach('private', exclude_columns => '{password_hash}', mask_columns => '{email}');
+INSERT INTO private VALUES (1, 'a@example.com', 'secret', 'A');
+DELETE FROM private;
+SELECT failure(format('SELECT deleted_record_restore(%L)', ids_of('private'))) AS masked;
+ALTER TABLE private ALTER COLUMN password_hash SET DEFAULT 'reset-me';
+SELECT deleted_record_attach('private', exclude_columns => '{password_hash,email}', mask_columns => '{}');
+INSERT INTO private VALUES (2, 'b@example.com', 'secret', 'B');
+DELETE FROM private WHERE id = 2;
+SELECT * FROM outcomes(restore_json(ids_of('private', '{2}')));
+SELECT * FROM private;
+
+-- Where: a table that no longer exists under its name is an error; a partitioned table's rows
+-- go through its root into the partition that fits today.
+CREATE TABLE gone (id int PRIMARY KEY);
+SELECT deleted_record_attach('gone');
+INSERT INTO gone VALUES (1);
+DELETE FROM gone;
+ALTER TABLE gone RENAME TO gone_renamed;
+SELECT failure(format('SELECT deleted_record_restore(%L)', ids_of('gone'))) AS missing_table;
+CREATE TABLE event (id int, region text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+CREATE TABLE event_eu PARTITION OF event FOR VALUES IN ('eu');
+CREATE TABLE event_other PARTITION OF event DEFAULT;
+SELECT deleted_record_attach('event');
+INSERT INTO event VALUES (1, 'us');
+DELETE FROM event;
+SELECT partition_name FROM deleted_record WHERE schema_name = 't13' AND table_name = 'event';
+CREATE TABLE event_us PARTITION OF event FOR VALUES IN ('us');
+SELECT * FROM outcomes(restore_json(ids_of('event')));
+SELECT tableoid::regclass, * FROM event;
+
+-- Conflicts: a live row with the same key fails the whole call (naming row and constraint), or
+-- is skipped and reported with 'skip'; other values are refused.
+INSERT INTO product VALUES (100), (101);
+DELETE FROM product WHERE id IN (100, 101);
+INSERT INTO product VALUES (100);
+SELECT failure(format('SELECT deleted_record_restore(%L)', ids_of('product', '{100,101}'))) AS conflict;
+SELECT count(*) AS products FROM product;
+SELECT failure(format('SELECT deleted_record_restore(%L, %L)', ids_of('product', '{100,101}'), 'ignore')) AS bad_policy;
+SELECT failure(format('SELECT deleted_record_restore(%L, NULL)', ids_of('product', '{100,101}'))) AS null_policy;
+SELECT * FROM outcomes(restore_json(ids_of('product', '{100,101}'), 'skip', true)) ORDER BY object_id;
+SELECT * FROM outcomes(restore_json(ids_of('product', '{100,101}'), 'skip')) ORDER BY object_id;
+SELECT id FROM product WHERE id >= 100 ORDER BY id;
+SELECT object_id, restored_at IS NOT NULL AS marked FROM deleted_record
+ WHERE schema_name = 't13' AND table_name = 'product' AND object_id IN ('100', '101') ORDER BY 1;
+-- Two selected archive rows with one key: the first is restored, the other skipped (or, with
+-- 'error', the call fails).
+INSERT INTO product VALUES (102);
+DELETE FROM product WHERE id = 102;
+INSERT INTO product VALUES (102);
+DELETE FROM product WHERE id = 102;
+SELECT failure(format('SELECT deleted_record_restore(%L)', ids_of('product', '{102}'))) AS duplicate_in_selection;
+SELECT * FROM outcomes(restore_json(ids_of('product', '{102}'), 'skip')) ORDER BY outcome;
+
+-- Triggers: restoring is an INSERT, so the table's INSERT triggers run; a BEFORE INSERT
+-- trigger that keeps rows out fails the restore instead of losing them silently.
+CREATE TABLE audited (id int PRIMARY KEY);
+CREATE TABLE audit_log (what text);
+CREATE FUNCTION log_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO t13.audit_log VALUES ('inserted ' || NEW.id); RETURN NEW; END $$;
+CREATE TRIGGER log_insert AFTER INSERT ON audited FOR EACH ROW EXECUTE FUNCTION log_insert();
+SELECT deleted_record_attach('audited');
+INSERT INTO audited VALUES (1), (2);
+DELETE FROM audited;
+DELETE FROM audit_log;
+SELECT * FROM outcomes(restore_json(ids_of('audited', '{1}')));
+SELECT * FROM audit_log;
+CREATE FUNCTION keep_out() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER keep_out BEFORE INSERT ON audited FOR EACH ROW EXECUTE FUNCTION keep_out();
+SELECT failure(format('SELECT deleted_record_restore(%L)', ids_of('audited', '{2}'))) AS kept_out;
+DROP TRIGGER keep_out ON audited;
+
+-- Names with quotes, dots and Unicode are resolved by OID and quoted.
+CREATE TABLE "Wéird.Tåble" ("Ïd" int PRIMARY KEY, "quo""te" text);
+SELECT deleted_record_attach('"Wéird.Tåble"');
+INSERT INTO "Wéird.Tåble" VALUES (1, 'q');
+DELETE FROM "Wéird.Tåble";
+SELECT * FROM outcomes(restore_json(ids_of('Wéird.Tåble')));
+SELECT * FROM "Wéird.Tåble";
+
+-- Bad input: NULL or NULL-containing ids, unknown ids, NULL dry_run, an unknown transaction.
+SELECT failure('SELECT deleted_record_restore(NULL)') AS null_ids;
+SELECT failure('SELECT deleted_record_restore(ARRAY[NULL]::uuid[])') AS null_id;
+SELECT failure($$SELECT deleted_record_restore('{00000000-0000-7000-8000-000000000000}')$$) AS unknown_id;
+SELECT failure(format('SELECT deleted_record_restore(%L, %L, NULL)', ids_of('audited'), 'error')) AS null_dry_run;
+SELECT failure('SELECT deleted_record_restore_transaction(1::bigint)') AS unknown_transaction;
+SELECT count(*) AS empty_selection FROM deleted_record_restore('{}');
+
+-- Privileges: the inserts run as the caller (INSERT on the table, its RLS policies), reading
+-- the archive needs SELECT on it; marking restored needs nothing from the caller.
+CREATE ROLE regress_dr_restorer;
+GRANT USAGE ON SCHEMA t13 TO regress_dr_restorer;
+INSERT INTO audited VALUES (3);
+DELETE FROM audited WHERE id = 3;
+SET ROLE regress_dr_restorer;
+SELECT failure(format('SELECT deleted_record_restore(%L)', (SELECT array_agg(id) FROM pg_catalog.unnest(ARRAY[gen_random_uuid()]) id))) AS no_archive_access;
+RESET ROLE;
+GRANT SELECT ON deleted_record TO regress_dr_restorer;
+SET ROLE regress_dr_restorer;
+SELECT failure(format('SELECT deleted_record_restore(%L)', ids_of('audited', '{3}'))) AS no_insert_privilege;
+RESET ROLE;
+GRANT INSERT ON audited, audit_log TO regress_dr_restorer;
+ALTER TABLE audited ENABLE ROW LEVEL SECURITY;
+CREATE POLICY small_ids ON audited FOR INSERT TO regress_dr_restorer WITH CHECK (id < 3);
+SET ROLE regress_dr_restorer;
+SELECT failure(format('SELECT deleted_record_restore(%L)', ids_of('audited', '{3}'))) AS rls_refuses;
+RESET ROLE;
+DROP POLICY small_ids ON audited;
+CREATE POLICY all_ids ON audited FOR INSERT TO regress_dr_restorer WITH CHECK (true);
+SET ROLE regress_dr_restorer;
+SELECT * FROM outcomes(restore_json(ids_of('audited', '{3}')));
+RESET ROLE;
+SELECT object_id, restored_by FROM deleted_record WHERE schema_name = 't13' AND table_name = 'audited' AND object_id = '3';
+SELECT has_table_privilege('regress_dr_restorer', 'deleted_record', 'UPDATE') AS restorer_may_update_archive;
+
+-- Clean up.
+DELETE FROM deleted_record WHERE schema_name = 't13';
+SET client_min_messages = warning;
+DROP SCHEMA t13 CASCADE;
+REVOKE ALL ON deleted_record FROM regress_dr_restorer;
+DROP ROLE regress_dr_restorer;
