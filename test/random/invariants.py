@@ -371,7 +371,9 @@ class Workload:
         self.tap = tap
         self.maint = maint
         self.rng = random.Random(args.seed)
-        self.exc = not args.no_exception_blocks
+        # exception blocks in the extra triggers, and in the DO blocks and functions deleting row by row
+        self.exc_triggers = args.exception_blocks == "all"
+        self.exc = args.exception_blocks != "none"
         self.db = f"{args.db_prefix}_random"
         self.history = []          # every statement the workload session ran, in order
         self.base = []             # setup + initial data: the prefix of every reproduction script
@@ -387,17 +389,24 @@ class Workload:
         self.check_seconds = 0.0
 
     # -- plumbing -------------------------------------------------------------------------------
-    def setup(self):
-        with self.maint.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {self.db}")
-            cur.execute(f"CREATE DATABASE {self.db}")
-        self.conn = connect(self.db, "invariants")
-        self.cur = self.conn.cursor()
-        self.chk = connect(self.db, "invariants-check").cursor()
+    def setup(self, dry=False):
+        """Creates the database, the oracle, the tables and the initial data. dry: only records the
+        statements (for --print-setup)."""
+        if dry:
+            class Dry:
+                def execute(self, sql):
+                    pass
+            self.cur = Dry()
+        else:
+            with self.maint.cursor() as cur:
+                cur.execute(f"DROP DATABASE IF EXISTS {self.db}")
+                cur.execute(f"CREATE DATABASE {self.db}")
+            self.conn = connect(self.db, "invariants")
+            self.cur = self.conn.cursor()
+            self.chk = connect(self.db, "invariants-check").cursor()
         for sql in ["CREATE EXTENSION deleted_record", ORACLE_SQL, TABLES_SQL]:
             self.raw(sql)
         self.txn_stmts = []
-        self.in_txn = False
         self.refill(initial=True)
         self.base = list(self.history)
 
@@ -460,9 +469,12 @@ SELECT '{tag}', 'name ' || g, round((g + {b}) * 1.37, 2), timestamptz '2024-01-0
 
     def refill(self, initial=False):
         """Tops up tables that ran low, in a transaction of its own."""
-        self.chk.execute("SELECT (SELECT count(*) FROM acct), (SELECT count(*) FROM note), (SELECT count(*) FROM meas), "
-                         "(SELECT count(*) FROM gp), (SELECT count(*) FROM side)")
-        counts = dict(zip(["acct", "note", "meas", "gp", "side"], self.chk.fetchone()))
+        if initial:
+            counts = dict.fromkeys(self.TARGET_ROWS, 0)
+        else:
+            self.chk.execute("SELECT (SELECT count(*) FROM acct), (SELECT count(*) FROM note), (SELECT count(*) FROM meas), "
+                             "(SELECT count(*) FROM gp), (SELECT count(*) FROM side)")
+            counts = dict(zip(["acct", "note", "meas", "gp", "side"], self.chk.fetchone()))
         todo = [(t, want) for t, want in self.TARGET_ROWS.items() if counts[t] < want // 2 or initial]
         if not todo:
             return
@@ -493,7 +505,7 @@ SELECT '{tag}', 'name ' || g, round((g + {b}) * 1.37, 2), timestamptz '2024-01-0
         rng = self.rng
         kind = rng.choice(["after_row", "after_row", "after_row", "after_stmt", "after_stmt", "before_row"])
         table = rng.choice(ROW_TARGETS)
-        modes = (EXC_MODES + PLAIN_MODES) if self.exc else PLAIN_MODES
+        modes = (EXC_MODES + PLAIN_MODES) if self.exc_triggers else PLAIN_MODES
         mode = rng.choice(modes)
         if table == "note" and mode in ("delete", "exc_delete"):
             mode = "dml"   # a trigger on note deleting from note would recurse
@@ -807,7 +819,7 @@ END $inv$""")
                 self.refill()
                 self.txn_no = i
             self.transaction()
-            v = self.check(full=(i % 100 == 0))
+            v = self.check(full=(i % 150 == 0))
             if v:
                 self.record(i, v)
             if time.time() - t0 > args.max_seconds:
@@ -831,7 +843,7 @@ END $inv$""")
         Tap.diag(f"rows: {self.ledgered} committed into attached tables, {self.logged} deletions logged "
                  f"({self.truncated} by TRUNCATE, moves included), {self.archived} archive rows")
         Tap.diag("actions: " + ", ".join(f"{k} {v}" for k, v in sorted(self.action_counts.items())))
-        Tap.diag(f"extra triggers created: {self.n_trig}; exception blocks {'on' if self.exc else 'OFF'}")
+        Tap.diag(f"extra triggers created: {self.n_trig}; exception blocks: {args.exception_blocks}")
         by_kind = {}
         for f in self.failures:
             for v in f["violations"]:
@@ -869,8 +881,8 @@ END $inv$""")
 
     def report_failure(self, f, reproduce):
         args = self.args
-        Tap.diag(f"first failing transaction: {f['txn']} (seed {args.seed}); replay with INVARIANTS_SEED={args.seed}"
-                 f"{' INVARIANTS_NO_EXCEPTION_BLOCKS=1' if not self.exc else ''} INVARIANTS_TRANSACTIONS={f['txn'] if isinstance(f['txn'], int) else args.transactions}"
+        Tap.diag(f"first failing transaction: {f['txn']} (seed {args.seed}); replay with INVARIANTS_ONLY=random INVARIANTS_SEED={args.seed}"
+                 f"{' INVARIANTS_EXCEPTION_BLOCKS=' + args.exception_blocks if args.exception_blocks != 'all' else ''} INVARIANTS_TRANSACTIONS={f['txn'] if isinstance(f['txn'], int) else args.transactions}"
                  f" test/shell/invariants.sh")
         kinds = {}
         for v in f["violations"]:
@@ -893,13 +905,19 @@ END $inv$""")
         with open(stem + ".repro.sql", "w") as out:
             out.write(script)
         if verified:
-            Tap.diag(f"minimal reproduction (verified on a fresh database, {r.attempts} runs to shrink it), "
-                     f"{stem}.repro.sql; after its setup part it is:")
+            Tap.diag(f"minimal reproduction (verified on a fresh database, {r.attempts} runs to shrink it): "
+                     f"{stem}.repro.sql, or in a new database")
+            Tap.diag(f"  test/random/invariants.py --seed {args.seed} --print-setup | psql -X -d repro")
+            Tap.diag("then with psql in that database:")
             for line in r.tail.splitlines():
                 Tap.diag("    " + line)
         else:
             Tap.diag(f"the transaction alone on fresh data did not reproduce it; {stem}.repro.sql replays "
                      "the history up to it")
+
+
+def setup_script(statements):
+    return "\n".join(s.rstrip().rstrip(";") + ";" for s in statements)
 
 
 class Reproducer:
@@ -919,10 +937,11 @@ class Reproducer:
                 "-- Run in a new database: createdb repro && psql -X -d repro -f THIS\n"
                 "-- (errors of an aborted transaction are expected). The last query lists the violations:\n"
                 "-- rows mean the archive broke its promise.\n" % (self.wl.args.seed, self.f["txn"]))
-        body = [s.rstrip().rstrip(";") + ";" for s in (prefix if prefix is not None else self.wl.base)]
-        tail = [s.rstrip().rstrip(";") + ";" for s in triggers + statements] + ["SELECT * FROM inv_check(true);"]
+        body = setup_script(prefix if prefix is not None else self.wl.base)
+        session = ["LOAD 'deleted_record'", "SET TimeZone = 'UTC'"]   # as in the workload's session
+        tail = [s.rstrip().rstrip(";") + ";" for s in session + triggers + statements] + ["SELECT * FROM inv_check(true);"]
         self.tail = "\n".join(tail) + "\n"
-        return head + "\n".join(body) + "\n-- the extra triggers and the failing transaction\n" + self.tail
+        return head + body + "\n-- the extra triggers and the failing transaction\n" + self.tail
 
     def run(self, triggers, statements):
         """True when the triggers and statements, run on fresh data, leave a violation."""
@@ -1038,22 +1057,31 @@ def main():
                     help="random transactions (about 6 statements each)")
     ap.add_argument("--epoch", type=int, default=int(env("INVARIANTS_EPOCH", "20")),
                     help="transactions between changes of the random extra triggers")
-    ap.add_argument("--no-exception-blocks", action="store_true",
-                    default=env("INVARIANTS_NO_EXCEPTION_BLOCKS", "") not in ("", "0"),
-                    help="no exception blocks in the random workload (to validate the checks themselves)")
+    ap.add_argument("--exception-blocks", choices=["all", "no-triggers", "none"],
+                    default=env("INVARIANTS_EXCEPTION_BLOCKS", "all"),
+                    help="where the random workload uses exception blocks: everywhere (default); not in the extra "
+                         "triggers (DO blocks and functions keep theirs); nowhere. The last two validate the checks "
+                         "themselves on code that loses rows only through exception blocks in triggers")
     ap.add_argument("--only", choices=["all", "scenarios", "random"], default=env("INVARIANTS_ONLY", "all"))
     ap.add_argument("--max-seconds", type=float, default=float(env("INVARIANTS_MAX_SECONDS", "600")))
     ap.add_argument("--shrink-seconds", type=float, default=float(env("INVARIANTS_SHRINK_SECONDS", "30")))
     ap.add_argument("--artifacts", default=env("INVARIANTS_ARTIFACTS", "/tmp"),
                     help="where reproduction scripts are written on a failure")
     ap.add_argument("--db-prefix", default="inv")
+    ap.add_argument("--print-setup", action="store_true",
+                    help="print the random part's setup (extension, oracle, tables, initial data) as a psql script and exit")
     ap.add_argument("--history", help="write every statement of the random part to this file (psql-replayable)")
     ap.add_argument("--keep-db", action="store_true", help="keep the random part's database (inv_random) at the end")
     args = ap.parse_args()
 
+    if args.print_setup:
+        wl = Workload(args, None, None)
+        wl.setup(dry=True)
+        print(setup_script(wl.base))
+        return 0
     tap = Tap()
     print(f"# seed {args.seed} (set INVARIANTS_SEED or --seed to change it), {args.transactions} random transactions"
-          f"{', exception blocks off' if args.no_exception_blocks else ''}", flush=True)
+          f"{', exception blocks: ' + args.exception_blocks if args.exception_blocks != 'all' else ''}", flush=True)
     maint = connect("postgres", "invariants-maint")
     if args.only in ("all", "scenarios"):
         run_scenarios(tap, maint, args.db_prefix)

@@ -212,7 +212,9 @@ BEGIN
                     FROM u LEFT JOIN la USING (tok) LEFT JOIN lo USING (tok) LEFT JOIN ar USING (tok) LEFT JOIN lg USING (tok)
                          LEFT JOIN ll USING (tok)),
            cmp AS (
-             SELECT st.tok, d.*, l.op AS l_op, l.relid AS l_relid, l.md5 AS l_md5, l.objid AS l_objid,
+             SELECT st.tok, d.data, d.actor, d.reason, d.metadata, d.table_name, d.schema_name, d.partition_name,
+                    d.object_id, d.xact_id, d.session_user_name, d.current_user_name, d.deleted_at, d.updated_at,
+                    l.op AS l_op, l.relid AS l_relid, l.md5 AS l_md5, l.objid AS l_objid,
                     nullif(l.actor, '') AS l_actor, nullif(l.reason, '') AS l_reason,
                     nullif(l.metadata, '')::jsonb AS l_metadata, l.xid AS l_xid, l.su AS l_su, l.cu AS l_cu, l.ts AS l_ts,
                     rc.relname AS e_table, rn.nspname AS e_schema,

@@ -4,7 +4,7 @@
 # blocks whose subtransactions used to take archive rows with them), then a seeded random mix of
 # deletes, cascades, partitions, TRUNCATE, savepoints, exception blocks, extra triggers and context
 # settings, checked against a reference log after every transaction, then a self-test of the checks.
-# Knobs (environment): INVARIANTS_SEED, INVARIANTS_TRANSACTIONS, INVARIANTS_NO_EXCEPTION_BLOCKS=1,
+# Knobs (environment): INVARIANTS_SEED, INVARIANTS_TRANSACTIONS, INVARIANTS_EXCEPTION_BLOCKS=no-triggers|none,
 # INVARIANTS_ONLY=scenarios|random, INVARIANTS_ARTIFACTS (where reproduction scripts go, default /tmp).
 # Arguments are passed to invariants.py (--help lists them).
 set -uo pipefail
