@@ -189,6 +189,9 @@ BEGIN
         UNION SELECT g.tok FROM inv_ledger g WHERE g.seq > m.ledger;
     END IF;
     SELECT count(*) INTO touched FROM inv_touched;
+    -- Archive rows without a token (whatever their table) are violations too.
+    RETURN QUERY SELECT NULL::bigint, 'not_attached', format('archive row %s of %s has no token: %s', d.id, d.table_name, left(d.data::text, 200))
+                   FROM inv_arch a JOIN deleted_record d ON d.id = a.id WHERE a.tok IS NULL AND (full_check OR a.id > m.arch);
     UPDATE inv_mark SET batch = coalesce((SELECT max(l.batch) FROM inv_log l), 0),
                         ledger = coalesce((SELECT max(g.seq) FROM inv_ledger g), 0),
                         arch = coalesce((SELECT a.id FROM inv_arch a ORDER BY a.id DESC LIMIT 1), m.arch);
