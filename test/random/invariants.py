@@ -18,6 +18,13 @@ Run by test/shell/invariants.sh against a throwaway cluster (PG* environment var
 Everything random comes from one seed (--seed / INVARIANTS_SEED). On a failure the program prints the
 failing transaction's statements, writes a self-contained psql script that reproduces it (verified and
 shrunk on a fresh database when possible) and the whole statement history, and says where they are.
+
+Environment (each also an option, see --help): INVARIANTS_SEED, INVARIANTS_TRANSACTIONS (default 450,
+about 4,700 statements), INVARIANTS_EXCEPTION_BLOCKS (all | no-triggers | none), INVARIANTS_ONLY
+(all | scenarios | random), INVARIANTS_ARTIFACTS (default /tmp), INVARIANTS_SHRINK_SECONDS,
+INVARIANTS_MAX_SECONDS; INVARIANTS_PROFILE=1 prints each check's time and a digest of the tables'
+contents after each transaction to stderr (two runs of a seed must print the same digests).
+See test/random/README.md.
 """
 
 import argparse
