@@ -118,21 +118,37 @@ void ReadExtension(Oid extension, Oid* schema, Oid* owner) {
   table_close(catalog, AccessShareLock);
 }
 
-// NeedsCompletion is true when writing a row must do more than our own columns: a column we do
-// not fill has a default or is generated, or the table has CHECK constraints or a NOT NULL
-// column we may leave empty.
-bool NeedsCompletion(TupleDesc descriptor, const AttrNumber* attnums) {
-  bool ours[MaxHeapAttributeNumber + 1] = {};
+bool IsOurColumn(const char* name) {
   for (int c = 0; c < kArchiveColumnCount; ++c)
-    if (attnums[c] != InvalidAttrNumber) ours[attnums[c]] = true;
+    if (strcmp(name, kArchiveColumnNames[c]) == 0) return true;
+  return false;
+}
+
+// NeedsChecks is true when a row written into a relation of this shape must be checked: CHECK
+// constraints, generated columns, or a NOT NULL column the trigger may leave empty.
+bool NeedsChecks(TupleDesc descriptor) {
   TupleConstr* constraints = descriptor->constr;
   if (constraints != nullptr && (constraints->num_check > 0 || constraints->has_generated_stored)) return true;
   for (int i = 0; i < descriptor->natts; ++i) {
     Form_pg_attribute attribute = TupleDescAttr(descriptor, i);
-    if (attribute->attisdropped || ours[attribute->attnum]) continue;
-    if (attribute->atthasdef || attribute->attnotnull || attribute->attgenerated != '\0') return true;
+    if (!attribute->attisdropped && attribute->attnotnull && !IsOurColumn(NameStr(attribute->attname))) return true;
   }
   return false;
+}
+
+// ReadDefaults keeps the default expressions of columns a DBA added to the archive.
+void ReadDefaults(Relation archive, ArchiveTable* resolved) {
+  TupleDesc descriptor = RelationGetDescr(archive);
+  resolved->default_attnums = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * Max(descriptor->natts, 1)));
+  resolved->default_expressions = static_cast<Expr**>(palloc(sizeof(Expr*) * Max(descriptor->natts, 1)));
+  for (int i = 0; i < descriptor->natts; ++i) {
+    Form_pg_attribute attribute = TupleDescAttr(descriptor, i);
+    if (attribute->attisdropped || attribute->attgenerated != '\0' || IsOurColumn(NameStr(attribute->attname))) continue;
+    Node* expression = build_column_default(archive, attribute->attnum);
+    if (expression == nullptr) continue;
+    resolved->default_attnums[resolved->default_count] = attribute->attnum;
+    resolved->default_expressions[resolved->default_count++] = reinterpret_cast<Expr*>(expression);
+  }
 }
 
 // Slots for the multi-insert, reused across flushes. They are built on the archive table's
@@ -181,45 +197,38 @@ TupleTableSlot** SlotsFor(TupleDesc descriptor, int count) {
   return insert_slots->slots;
 }
 
-// CompleteRows gives each slot's row what the DBA added to the table: defaults of the columns
-// we left NULL, generated columns, then the NOT NULL and CHECK constraints. It runs as the
-// extension owner, whose table (and expressions) these are.
-void CompleteRows(const ArchiveTable* target, ResultRelInfo* result_relation, EState* estate, TupleTableSlot** slots,
-                  int count) {
-  Relation archive = result_relation->ri_RelationDesc;
-  TupleDesc descriptor = RelationGetDescr(archive);
-  bool ours[MaxHeapAttributeNumber + 1] = {};
-  for (int c = 0; c < kArchiveColumnCount; ++c)
-    if (target->attnums[c] != InvalidAttrNumber) ours[target->attnums[c]] = true;
-  int default_count = 0;
-  AttrNumber* default_attnums = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * descriptor->natts));
-  ExprState** defaults = static_cast<ExprState**>(palloc(sizeof(ExprState*) * descriptor->natts));
-  for (int i = 0; i < descriptor->natts; ++i) {
-    Form_pg_attribute attribute = TupleDescAttr(descriptor, i);
-    if (attribute->attisdropped || ours[attribute->attnum] || attribute->attgenerated != '\0') continue;
-    Node* expression = build_column_default(archive, attribute->attnum);
-    if (expression == nullptr) continue;
-    default_attnums[default_count] = attribute->attnum;
-    defaults[default_count++] = ExecPrepareExpr(reinterpret_cast<Expr*>(expression), estate);
-  }
-  bool has_generated = descriptor->constr != nullptr && descriptor->constr->has_generated_stored;
+// WithDefaults gives rows (in the archive's shape) the defaults of the columns a DBA added,
+// evaluated as the extension owner, whose table (and expressions) these are.
+HeapTuple* WithDefaults(const ArchiveTable* archive, HeapTuple* tuples, int count) {
+  if (archive->default_count == 0) return tuples;
+  EState* estate = CreateExecutorState();
+  ExprState** defaults = static_cast<ExprState**>(palloc(sizeof(ExprState*) * archive->default_count));
+  for (int d = 0; d < archive->default_count; ++d) defaults[d] = ExecPrepareExpr(archive->default_expressions[d], estate);
   ExprContext* econtext = GetPerTupleExprContext(estate);
+  int natts = archive->descriptor->natts;
+  Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * natts));
+  bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * natts));
+  HeapTuple* completed = static_cast<HeapTuple*>(palloc(sizeof(HeapTuple) * count));
   for (int i = 0; i < count; ++i) {
-    TupleTableSlot* slot = slots[i];
-    if (default_count > 0) {
-      slot_getallattrs(slot);
-      for (int d = 0; d < default_count; ++d) {
-        int index = default_attnums[d] - 1;
-        if (!slot->tts_isnull[index]) continue;
-        econtext->ecxt_scantuple = slot;
-        slot->tts_values[index] = ExecEvalExpr(defaults[d], econtext, &slot->tts_isnull[index]);
-      }
-      // Keep the values beyond the per-tuple context: materialize the slot's own copy.
-      HeapTuple completed = heap_form_tuple(slot->tts_tupleDescriptor, slot->tts_values, slot->tts_isnull);
-      ExecStoreHeapTuple(completed, slot, true);
+    heap_deform_tuple(tuples[i], archive->descriptor, values, nulls);
+    for (int d = 0; d < archive->default_count; ++d) {
+      int index = archive->default_attnums[d] - 1;
+      if (nulls[index]) values[index] = ExecEvalExpr(defaults[d], econtext, &nulls[index]);
     }
-    if (has_generated) compat::ComputeStoredGenerated(result_relation, estate, slot);
-    ExecConstraints(result_relation, slot, estate);
+    completed[i] = heap_form_tuple(archive->descriptor, values, nulls);  // copies the values
+    ResetPerTupleExprContext(estate);
+  }
+  FreeExecutorState(estate);
+  return completed;
+}
+
+// CheckRows applies the relation's generated columns, NOT NULL and CHECK constraints.
+void CheckRows(ResultRelInfo* result_relation, EState* estate, TupleTableSlot** slots, int count) {
+  TupleDesc descriptor = RelationGetDescr(result_relation->ri_RelationDesc);
+  bool has_generated = descriptor->constr != nullptr && descriptor->constr->has_generated_stored;
+  for (int i = 0; i < count; ++i) {
+    if (has_generated) compat::ComputeStoredGenerated(result_relation, estate, slots[i]);
+    ExecConstraints(result_relation, slots[i], estate);
     ResetPerTupleExprContext(estate);
   }
 }
@@ -259,11 +268,12 @@ const ArchiveTable* ResolveArchiveTable() {
                                             0, nullptr, true);
   resolved.partitioned = get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE;
   Relation archive = relation_open(relid, resolved.partitioned ? NoLock : AccessShareLock);
-  resolved.needs_completion = NeedsCompletion(RelationGetDescr(archive), resolved.attnums);
   if (archive_table.descriptor != nullptr) ForgetInsertSlots();  // before the descriptor's address can be reused
   MemoryContextReset(archive_context);
   MemoryContext old = MemoryContextSwitchTo(archive_context);
   resolved.descriptor = CreateTupleDescCopy(RelationGetDescr(archive));
+  ReadDefaults(archive, &resolved);
+  resolved.needs_checks = !resolved.partitioned && NeedsChecks(RelationGetDescr(archive));
   if (resolved.partitioned) ReadPartitions(&resolved);
   MemoryContextSwitchTo(old);
   relation_close(archive, resolved.partitioned ? NoLock : AccessShareLock);
@@ -282,8 +292,7 @@ namespace {
 
 // WriteToRelation inserts tuples into target (the archive, or one of its partitions) and its
 // indexes. The caller holds RowExclusiveLock on it and has switched to the owner's identity.
-void WriteToRelation(const ArchiveTable* archive, Relation target, TupleDesc slot_descriptor, HeapTuple* tuples,
-                     int count) {
+void WriteToRelation(Relation target, TupleDesc slot_descriptor, bool needs_checks, HeapTuple* tuples, int count) {
   EState* estate = CreateExecutorState();
   ResultRelInfo* result_relation = makeNode(ResultRelInfo);
   // Not in a range table (index 0): constraint errors then describe the row without looking one up.
@@ -291,7 +300,7 @@ void WriteToRelation(const ArchiveTable* archive, Relation target, TupleDesc slo
   ExecOpenIndices(result_relation, false);
   TupleTableSlot** slots = SlotsFor(slot_descriptor, count);
   for (int i = 0; i < count; ++i) ExecStoreHeapTuple(tuples[i], slots[i], false);
-  if (archive->needs_completion) CompleteRows(archive, result_relation, estate, slots, count);
+  if (needs_checks) CheckRows(result_relation, estate, slots, count);
   table_multi_insert(target, slots, count, GetCurrentCommandId(true), 0, nullptr);
   for (int i = 0; i < count; ++i) {
     List* recheck = compat::InsertIndexTuples(result_relation, slots[i], estate);
@@ -301,6 +310,13 @@ void WriteToRelation(const ArchiveTable* archive, Relation target, TupleDesc slo
   }
   ExecCloseIndices(result_relation);
   FreeExecutorState(estate);
+}
+
+// FreeMadeTuples frees tuples made for a write (defaults applied, converted), not the buffer's.
+void FreeMadeTuples(HeapTuple* made, HeapTuple* original, int count) {
+  if (made == original) return;
+  for (int i = 0; i < count; ++i) heap_freetuple(made[i]);
+  pfree(made);
 }
 
 // LockedLeaf routes the row and locks its partition; after the lock (which processes pending
@@ -325,6 +341,7 @@ HeapTuple* ConvertedForLeaf(const ArchiveTable* archive, ArchiveLeaf* leaf, Rela
     MemoryContext old = MemoryContextSwitchTo(archive_context);
     leaf->descriptor = CreateTupleDescCopy(RelationGetDescr(target));
     leaf->map = convert_tuples_by_name(archive->descriptor, leaf->descriptor);
+    leaf->needs_checks = NeedsChecks(RelationGetDescr(target));  // copies lack constraints
     MemoryContextSwitchTo(old);
     leaf->map_known = true;
   }
@@ -347,8 +364,10 @@ void WriteArchiveRows(HeapTuple* tuples, int count) {
     archive = ResolveArchiveTable();
     SetUserIdAndSecContext(archive->owner,
                            saved_security_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-    WriteToRelation(archive, target, archive->descriptor, tuples, count);
+    HeapTuple* rows = WithDefaults(archive, tuples, count);
+    WriteToRelation(target, archive->descriptor, archive->needs_checks, rows, count);
     SetUserIdAndSecContext(saved_user, saved_security_context);
+    FreeMadeTuples(rows, tuples, count);
     table_close(target, NoLock);
     return;
   }
@@ -364,15 +383,14 @@ void WriteArchiveRows(HeapTuple* tuples, int count) {
       end++;
     }
     Relation target = table_open(leaf->relid, NoLock);
-    HeapTuple* rows = ConvertedForLeaf(archive, leaf, target, tuples + start, end - start);
     SetUserIdAndSecContext(archive->owner,
                            saved_security_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-    WriteToRelation(archive, target, leaf->descriptor, rows, end - start);
+    HeapTuple* completed = WithDefaults(archive, tuples + start, end - start);
+    HeapTuple* rows = ConvertedForLeaf(archive, leaf, target, completed, end - start);
+    WriteToRelation(target, leaf->descriptor, leaf->needs_checks, rows, end - start);
     SetUserIdAndSecContext(saved_user, saved_security_context);
-    if (rows != tuples + start) {
-      for (int i = 0; i < end - start; ++i) heap_freetuple(rows[i]);
-      pfree(rows);
-    }
+    FreeMadeTuples(rows, tuples + start, end - start);
+    if (completed != rows) FreeMadeTuples(completed, tuples + start, end - start);
     table_close(target, NoLock);
     start = end;
   }

@@ -22,9 +22,10 @@ struct ArchiveLeaf {
   bool to_max;                  // upper bound is MAXVALUE
   uint8 lower[UUID_LEN];        // inclusive
   uint8 upper[UUID_LEN];        // exclusive
-  bool map_known;               // map and descriptor below computed
+  bool map_known;               // map, descriptor and needs_checks below computed
   TupleConversionMap* map;      // the archive's row shape -> this partition's, when they differ
   TupleDesc descriptor;         // a copy of the partition's (copies are not reference-counted)
+  bool needs_checks;            // CHECK, generated or NOT NULL columns beyond the extension's
 };
 
 struct ArchiveTable {
@@ -35,9 +36,13 @@ struct ArchiveTable {
   TupleDesc descriptor;    // a copy, for forming rows without opening the table
   AttrNumber attnums[kArchiveColumnCount];  // InvalidAttrNumber where the schema lacks the column
   bool xact_id_is_xid8;    // 1.0 stored xid8; 1.1 stores bigint
-  // Columns or constraints a DBA added that the trigger does not fill itself: defaults,
-  // generated columns, NOT NULL or CHECK constraints to apply when writing.
-  bool needs_completion;
+  // Defaults of columns a DBA added (the trigger fills only its own), in the archive's row
+  // shape: applied before a row is routed, as PostgreSQL applies the parent's defaults.
+  int default_count;
+  AttrNumber* default_attnums;
+  Expr** default_expressions;
+  // A plain (1.0) archive: CHECK, generated or NOT NULL columns beyond the extension's.
+  bool needs_checks;
   // A partitioned archive (1.1): rows are routed to its partitions by id, without locking the
   // parent, so that dropping old partitions never waits for, or blocks, a delete.
   bool partitioned;

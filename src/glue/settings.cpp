@@ -33,11 +33,16 @@ char* actor_setting = nullptr;
 char* reason_setting = nullptr;
 char* metadata_setting = nullptr;
 char* require_context_setting = nullptr;
+int partition_period_setting = 2;
+
+// The span of new archive partitions (read by deleted_record_prepare_partitions).
+const struct config_enum_entry kPartitionPeriods[] = {
+    {"day", 0, false}, {"week", 1, false}, {"month", 2, false}, {nullptr, 0, false}};
 const CheckedSetting* metadata_checked = nullptr;
 const CheckedSetting* require_context_checked = nullptr;
 
 // The names of the real settings, without the prefix (for "did you mean").
-const char* const kSettingNames[] = {"actor", "reason", "metadata", "require_context"};
+const char* const kSettingNames[] = {"actor", "reason", "metadata", "require_context", "partition_period"};
 constexpr int kSettingCount = sizeof(kSettingNames) / sizeof(kSettingNames[0]);
 constexpr char kPrefix[] = "deleted_record.";
 
@@ -158,7 +163,7 @@ bool CheckMisspeltSetting(char** newval, void** extra, GucSource source) {
   if (!IsSet(*newval) || AcceptAsIs(source)) return true;
   GUC_check_errdetail("This is not a setting of deleted_record; it exists only because it was set before the "
                       "extension's library was loaded.");
-  GUC_check_errhint("The settings are deleted_record.actor, .reason, .metadata and .require_context.");
+  GUC_check_errhint("The settings are deleted_record.actor, .reason, .metadata, .require_context and .partition_period.");
   return false;
 }
 
@@ -267,6 +272,10 @@ void DefineSettings() {
                              "Makes deletes from attached tables fail unless the actor and/or reason is set.",
                              "none, actor, reason or actor_and_reason.", &require_context_setting, "none",
                              PGC_USERSET, 0, CheckRequireContextSetting, AssignRequireContextSetting, nullptr);
+  DefineCustomEnumVariable("deleted_record.partition_period",
+                           "The span of each new partition of the archive: day, week or month (UTC).",
+                           "Smaller periods keep each partition's indexes smaller on archives that grow fast.",
+                           &partition_period_setting, 2, kPartitionPeriods, PGC_SUSET, 0, nullptr, nullptr, nullptr);
   DefineMisspeltSettings();
   // A parallel worker copies the leader's settings after loading the library; with the prefix
   // reserved, a misspelt one the leader holds would make the worker fail to start.

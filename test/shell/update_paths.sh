@@ -158,4 +158,54 @@ SQL
   fi
 done <<<"$paths"
 
+# 1.0 -> 1.1 in particular: the 1.0 archive becomes a partition of the partitioned archive. What a
+# DBA gave the 1.0 table (grants, row-level security, an extra column) carries over; rows
+# archived under 1.0 can be restored after the update; new deletes land in new partitions.
+if grep -q "^1.0|1.1|" <<<"$paths"; then
+  db=upgrade_carry
+  createdb "$db" || die "createdb failed"
+  out=$(q "$db" 2>&1 <<'SQL'
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS upd_auditor;
+CREATE ROLE upd_auditor;
+CREATE EXTENSION deleted_record VERSION '1.0';
+CREATE TABLE items (id int PRIMARY KEY, label text);
+CREATE TABLE other (id int PRIMARY KEY);
+SELECT deleted_record_attach('items'), deleted_record_attach('other');
+INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 5) g;
+INSERT INTO other VALUES (1);
+ALTER TABLE deleted_record ADD COLUMN region text NOT NULL DEFAULT 'main';
+GRANT SELECT ON deleted_record TO upd_auditor;
+ALTER TABLE deleted_record ENABLE ROW LEVEL SECURITY;
+CREATE POLICY items_only ON deleted_record FOR SELECT TO upd_auditor USING (table_name = 'items');
+BEGIN;
+SELECT set_config('deleted_record.actor', 'before', true);
+DELETE FROM items WHERE id <= 3;
+DELETE FROM other;
+COMMIT;
+ALTER EXTENSION deleted_record UPDATE TO '1.1';
+SQL
+)
+  rc=$?; check "1.0 -> 1.1 carry-over: a 1.0 archive with a grant, RLS and an extra column updates" 0 "$rc"
+  [ "$rc" -eq 0 ] || sed 's/^/#   /' <<<"$out"
+  check "1.0 -> 1.1 carry-over: the 1.0 rows are in the partition deleted_record_before_1_1" "4" \
+    "$(q "$db" -c "SELECT count(*) FROM deleted_record WHERE tableoid = 'deleted_record_before_1_1'::regclass")"
+  check "1.0 -> 1.1 carry-over: it is no member of the extension (so pg_dump dumps it)" "0" \
+    "$(q "$db" -c "SELECT count(*) FROM pg_depend WHERE objid = 'deleted_record_before_1_1'::regclass AND deptype = 'e'")"
+  check "1.0 -> 1.1 carry-over: the grant and the policy apply to the new archive" "3" \
+    "$(q "$db" -c "SET ROLE upd_auditor" -c "SELECT count(*) FROM deleted_record")"
+  check "1.0 -> 1.1 carry-over: the extra column and its default apply to new rows" "main" \
+    "$(q "$db" -c "DELETE FROM items WHERE id = 4" -c "SELECT region FROM deleted_record WHERE object_id = '4' AND table_name = 'items'")"
+  check "1.0 -> 1.1 carry-over: partitions for the months after it are made" "t" \
+    "$(q "$db" -c "SELECT deleted_record_prepare_partitions()" >/dev/null
+       q "$db" -c "SELECT count(*) >= 3 FROM pg_partition_tree('deleted_record')
+                   WHERE isleaf AND relid::regclass::text ~ '^deleted_record_[0-9]{8}_[0-9]{8}$'")"
+  check "1.0 -> 1.1 carry-over: rows archived under 1.0 restore after the update" "restored|restored|restored" \
+    "$(q "$db" -c "SELECT string_agg(outcome, '|') FROM deleted_record_restore(ARRAY(SELECT id FROM deleted_record WHERE table_name = 'items' AND object_id IN ('1','2','3')))")"
+  check "1.0 -> 1.1 carry-over: the restored rows are back" "1,2,3,5" \
+    "$(q "$db" -c "SELECT string_agg(id::text, ',' ORDER BY id) FROM items")"
+  q postgres -c "DROP DATABASE $db" >/dev/null 2>&1
+  q postgres -c "DROP ROLE upd_auditor" >/dev/null 2>&1
+fi
+
 tap_done
