@@ -12,7 +12,7 @@ for n in coord w1 w2; do cq $n -f "$(dirname "$0")/proto.sql" >/dev/null; done
 setup() {  # setup VARIANT: fresh account/entry (FK without cascade) and a reference table
   cq coord <<SQL
 DROP TABLE IF EXISTS entry, account, country;
-TRUNCATE proto_archive;
+SELECT run_command_on_all_nodes('TRUNCATE proto_archive');
 SET citus.shard_count = 4;
 CREATE TABLE account (id bigint PRIMARY KEY, owner text);
 CREATE TABLE entry (id bigint, account_id bigint REFERENCES account, amount numeric, PRIMARY KEY (account_id, id));
