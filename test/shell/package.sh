@@ -140,16 +140,6 @@ check "the .deb holds nothing else (besides $docdir/)" "" "$unexpected"
 echo "# .deb: $(stat -c %s "$deb") bytes; files:"
 grep -v '/$' <<<"$contents" | details
 
-# --- 6. lintian (informational; only errors fail) ----------------------------------------------
-if command -v lintian >/dev/null; then
-  lintian --tag-display-limit 0 "$tmp/${source_name}_${deb_version}_$arch.changes" >"$tmp/lintian.log" 2>&1
-  errors=$(grep -c '^E: ' "$tmp/lintian.log"); warnings=$(grep -c '^W: ' "$tmp/lintian.log")
-  check "lintian reports no errors ($warnings warning(s))" 0 "$errors"
-  grep -E '^[EW]: ' "$tmp/lintian.log" | details
-else
-  ok "# SKIP lintian is not installed"
-fi
-
 # --- 7. staging root: a copy of PostgreSQL $PG_MAJOR without any deleted_record file, plus the .deb
 stage=$tmp/root
 mkdir -p "$stage/usr/lib/postgresql" "$stage/usr/share/postgresql"
