@@ -113,6 +113,24 @@ SELECT count(*) AS rows_after_rollback FROM via_delete;
 SELECT result AS archived_per_node FROM run_command_on_all_nodes($$SELECT count(*) FROM deleted_record WHERE table_name LIKE 'via_delete%'$$) ORDER BY nodeid;
 SQL
 
+cpsql coord <<'SQL'
+-- 7. truncate_local_data_after_distributing_table: Citus truncates the shell's own (stale) heap
+--    with citus.enable_ddl_propagation off; the shell's guard fires, the shards are not touched
+CREATE TABLE with_local_data (id bigint PRIMARY KEY, v text);
+INSERT INTO with_local_data SELECT g, 'v' || g FROM generate_series(1, 5) g;
+SELECT deleted_record_attach('with_local_data', on_truncate => 'deny');
+SET citus.enable_unsafe_triggers = on;
+SELECT create_distributed_table('with_local_data', 'id');
+RESET citus.enable_unsafe_triggers;
+SELECT truncate_local_data_after_distributing_table('with_local_data');
+SET citus.enable_unsafe_triggers = on;
+SELECT deleted_record_attach('with_local_data', on_truncate => 'archive');
+RESET citus.enable_unsafe_triggers;
+SELECT truncate_local_data_after_distributing_table('with_local_data');
+SELECT count(*) AS rows_still_in_the_table FROM with_local_data;
+SELECT count(*) AS archived_on_the_coordinator FROM deleted_record WHERE table_name = 'with_local_data';
+SQL
+
 echo "---- 6. TRUNCATE of a shard directly on a worker (shard of after_dist: no guard on shards)"
 shard=$(cq w1 -c "SELECT shard_name FROM citus_shards WHERE table_name = 'after_dist'::regclass AND nodeport = ${CITUS_PORT[w1]} LIMIT 1")
 cpsql w1 -c "SELECT count(*) FROM $shard" -c "TRUNCATE $shard" -c "SELECT count(*) FROM deleted_record WHERE table_name = '$shard'"
