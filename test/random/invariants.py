@@ -71,7 +71,7 @@ SELECT deleted_record_attach('acct'), deleted_record_attach('note'), deleted_rec
        deleted_record_attach('gp'), deleted_record_attach('gch');
 SELECT inv_watch('acct', 'id'), inv_watch('note', 'none'), inv_watch('meas', 'id,k'),
        inv_watch('gp', 'id'), inv_watch('gch', 'id');
-INSERT INTO inv_tables VALUES ('ch', false), ('side', false);
+SELECT inv_register('ch', false), inv_register('side', false);
 
 -- inv_xt: the random extra triggers. TG_ARGV: mode, modulus and remainder selecting the rows
 -- ("hit") on which the mode's error happens (statement level: always), and for BEFORE triggers the
@@ -828,7 +828,7 @@ END $inv$""")
                 self.refill()
                 self.txn_no = i
             self.transaction()
-            v = self.check(full=(i % 150 == 0))
+            v = self.check(full=bool(args.full_every) and i % args.full_every == 0)
             if v:
                 self.record(i, v)
             if time.time() - t0 > args.max_seconds:
@@ -1065,6 +1065,9 @@ def main():
     ap.add_argument("--seed", type=int, default=int(env("INVARIANTS_SEED", "20261123")))
     ap.add_argument("--transactions", type=int, default=int(env("INVARIANTS_TRANSACTIONS", "450")),
                     help="random transactions (about 6 statements each)")
+    ap.add_argument("--full-every", type=int, default=int(env("INVARIANTS_FULL_EVERY", "0")),
+                    help="also check every token (not only those a transaction touched) every N transactions; "
+                         "always done at the end")
     ap.add_argument("--epoch", type=int, default=int(env("INVARIANTS_EPOCH", "20")),
                     help="transactions between changes of the random extra triggers")
     ap.add_argument("--exception-blocks", choices=["all", "no-triggers", "none"],

@@ -109,6 +109,25 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- The live tokens of the registered tables, attached or not: views rebuilt by inv_register.
+CREATE VIEW inv_live_attached AS SELECT NULL::bigint AS tok WHERE false;
+CREATE VIEW inv_live_other AS SELECT NULL::bigint AS tok, NULL::text AS rel WHERE false;
+
+CREATE FUNCTION inv_register(rel regclass, attached boolean) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    a text;
+    o text;
+BEGIN
+    INSERT INTO inv_tables VALUES (rel, attached);
+    SELECT coalesce(string_agg(format('SELECT tok FROM %s', t.rel), ' UNION ALL '), 'SELECT NULL::bigint AS tok WHERE false')
+      INTO a FROM inv_tables t WHERE t.attached;
+    SELECT coalesce(string_agg(format('SELECT tok, %L::text AS rel FROM %s', t.rel::text, t.rel), ' UNION ALL '),
+                    'SELECT NULL::bigint AS tok, NULL::text AS rel WHERE false')
+      INTO o FROM inv_tables t WHERE NOT t.attached;
+    EXECUTE 'CREATE OR REPLACE VIEW inv_live_attached AS ' || a;
+    EXECUTE 'CREATE OR REPLACE VIEW inv_live_other AS ' || o;
+END $$;
+
 -- inv_watch puts the oracle and the ledger on an attached table (and its partitions).
 CREATE FUNCTION inv_watch(rel regclass, objkind text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -119,7 +138,7 @@ BEGIN
         EXECUTE format('CREATE TRIGGER deleted_record_truncate_oracle BEFORE TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION inv_oracle_truncate(%L)', p, objkind);
     END LOOP;
     EXECUTE format('CREATE TRIGGER inv_ledger AFTER INSERT ON %s REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION inv_ledger_add(%L)', rel, rel::text);
-    INSERT INTO inv_tables VALUES (rel, true);
+    PERFORM inv_register(rel, true);
 END $$;
 
 -- inv_harvest moves the buffered log entries into inv_log; the workload runs it just before COMMIT.
@@ -145,7 +164,8 @@ BEGIN
     RETURN n;
 END $$;
 
--- inv_check(full_check) lists the violations of the invariants, one row per token and kind:
+-- inv_violations lists the violations of the invariants among the tokens in inv_touched, one row
+-- per token and kind:
 --   missing            committed, deleted (not live) and not archived
 --   duplicate          archived more than once
 --   live_and_archived  archived although the row is live (rolled-back delete, moved or skipped row)
@@ -155,32 +175,90 @@ END $$;
 --   context            actor, reason or metadata differ from the settings at that moment
 --   columns            table_name, schema_name, partition_name, object_id, xact_id, roles or times differ
 --   oracle             the test's own bookkeeping is inconsistent (a token live twice or unledgered)
--- Incremental (full_check = false): only tokens touched since the last call (new log entries, new ledger
+-- A token's reference is its latest logged deletion: moves are logged too, but the row stays live.
+CREATE VIEW inv_violations AS
+  WITH la AS (SELECT v.tok, count(*) AS n FROM inv_live_attached v JOIN inv_touched x ON x.tok = v.tok GROUP BY v.tok),
+       lo AS (SELECT v.tok, min(v.rel) AS rel FROM inv_live_other v JOIN inv_touched x ON x.tok = v.tok GROUP BY v.tok),
+       ar AS (SELECT a.tok, count(*) AS n, (array_agg(a.id))[1] AS id FROM inv_arch a JOIN inv_touched x ON x.tok = a.tok GROUP BY a.tok),
+       ll AS (SELECT DISTINCT ON (l.tok) l.* FROM inv_log l JOIN inv_touched x ON x.tok = l.tok ORDER BY l.tok, l.batch DESC, l.n DESC),
+       st AS (SELECT x.tok, coalesce(la.n, 0) AS live, lo.rel AS other_rel, coalesce(ar.n, 0) AS arch, ar.id AS arch_id,
+                     g.tok IS NOT NULL AS ledger, ll.tok IS NOT NULL AS logged
+                FROM inv_touched x LEFT JOIN la ON la.tok = x.tok LEFT JOIN lo ON lo.tok = x.tok LEFT JOIN ar ON ar.tok = x.tok
+                     LEFT JOIN inv_ledger g ON g.tok = x.tok LEFT JOIN ll ON ll.tok = x.tok),
+       cmp AS (
+         SELECT st.tok, d.data, d.actor, d.reason, d.metadata, d.table_name, d.schema_name, d.partition_name,
+                d.object_id, d.xact_id, d.session_user_name, d.current_user_name, d.deleted_at, d.updated_at,
+                l.op AS l_op, l.relid AS l_relid, l.md5 AS l_md5, l.objid AS l_objid,
+                nullif(l.actor, '') AS l_actor, nullif(l.reason, '') AS l_reason,
+                nullif(l.metadata, '')::jsonb AS l_metadata, l.xid AS l_xid, l.su AS l_su, l.cu AS l_cu, l.ts AS l_ts,
+                rc.relname::text AS e_table, rn.nspname::text AS e_schema,
+                CASE WHEN pc.relispartition THEN pc.relname::text END AS e_partition
+           FROM st JOIN deleted_record d ON d.id = st.arch_id JOIN ll l ON l.tok = st.tok
+           JOIN pg_class pc ON pc.oid = l.relid
+           JOIN pg_class rc ON rc.oid = CASE WHEN pc.relispartition THEN pg_partition_root(pc.oid) ELSE pc.oid END
+           JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+          WHERE st.arch = 1 AND st.live = 0 AND st.ledger)
+  SELECT st.tok, 'missing' AS kind, format('%s from %s (%s), actor %s, reason %s, metadata %s; not archived',
+         CASE l.op WHEN 'truncate' THEN 'truncated' ELSE 'deleted' END, l.relid::regclass, 'xact ' || l.xid,
+         coalesce(quote_literal(nullif(l.actor, '')), 'unset'), coalesce(quote_literal(nullif(l.reason, '')), 'unset'),
+         coalesce(nullif(l.metadata, ''), 'unset')) AS detail
+    FROM st LEFT JOIN ll l ON l.tok = st.tok WHERE st.ledger AND st.live = 0 AND st.arch = 0
+  UNION ALL
+  SELECT st.tok, 'duplicate', format('archived %s times', st.arch) FROM st WHERE st.arch > 1
+  UNION ALL
+  SELECT st.tok, 'live_and_archived', format('archived (%s) but still live', st.arch_id) FROM st WHERE st.live > 0 AND st.arch > 0
+  UNION ALL
+  SELECT st.tok, 'not_attached', format('archived (%s) but never committed into an attached table%s', st.arch_id,
+         coalesce('; live in unattached ' || st.other_rel, ''))
+    FROM st WHERE st.arch > 0 AND NOT st.ledger
+  UNION ALL
+  SELECT st.tok, 'no_deletion_logged', format('archived (%s), not live, but no committed deletion logged', st.arch_id)
+    FROM st WHERE st.arch = 1 AND st.live = 0 AND st.ledger AND NOT st.logged
+  UNION ALL
+  SELECT st.tok, 'oracle', format('live %s times, in ledger: %s', st.live, st.ledger)
+    FROM st WHERE st.live > 1 OR (st.live > 0 AND NOT st.ledger)
+  UNION ALL
+  SELECT c.tok, 'data', format('archived data %s (md5 %s) differs from the row at its %s from %s (md5 %s)',
+         left(c.data::text, 300), md5(c.data::text), c.l_op, c.l_relid::regclass, c.l_md5)
+    FROM cmp c WHERE md5(c.data::text) <> c.l_md5
+  UNION ALL
+  SELECT c.tok, 'context', format('archived actor %s, reason %s, metadata %s; at the %s from %s they were %s, %s, %s',
+         coalesce(quote_literal(c.actor), 'NULL'), coalesce(quote_literal(c.reason), 'NULL'), coalesce(c.metadata::text, 'NULL'),
+         c.l_op, c.l_relid::regclass,
+         coalesce(quote_literal(c.l_actor), 'NULL'), coalesce(quote_literal(c.l_reason), 'NULL'), coalesce(c.l_metadata::text, 'NULL'))
+    FROM cmp c WHERE c.actor IS DISTINCT FROM c.l_actor OR c.reason IS DISTINCT FROM c.l_reason
+                  OR c.metadata IS DISTINCT FROM c.l_metadata
+  UNION ALL
+  SELECT c.tok, 'columns', format('archived %s; expected %s', row(c.table_name, c.schema_name, c.partition_name, c.object_id,
+           c.xact_id::text, c.session_user_name, c.current_user_name, c.deleted_at, c.updated_at),
+         row(c.e_table, c.e_schema, c.e_partition, c.l_objid, c.l_xid, c.l_su, c.l_cu, c.l_ts, c.l_ts))
+    FROM cmp c
+   WHERE c.table_name IS DISTINCT FROM c.e_table OR c.schema_name IS DISTINCT FROM c.e_schema
+      OR c.partition_name IS DISTINCT FROM c.e_partition OR c.object_id IS DISTINCT FROM c.l_objid
+      OR c.xact_id::text IS DISTINCT FROM c.l_xid OR c.session_user_name IS DISTINCT FROM c.l_su
+      OR c.current_user_name IS DISTINCT FROM c.l_cu OR c.deleted_at IS DISTINCT FROM c.l_ts
+      OR c.updated_at IS DISTINCT FROM c.l_ts;
+
+-- inv_check(full_check) fills inv_touched and returns inv_violations (plus archive rows without a
+-- token). Incremental (false): the tokens touched since the last call (new log entries, new ledger
 -- entries, new archive rows: archive ids are UUIDv7, increasing within the workload's session).
--- Full: every token, and the archive re-read from scratch.
--- (jit off: the row estimates of this query are poor, and JIT compiling it takes seconds.)
+-- Full (true): every token, the archive re-read from scratch. (jit off: poor row estimates make JIT
+-- compile this query for seconds; statement plans are cached by plpgsql, so inv_touched is emptied
+-- with DELETE, which does not invalidate them, and analysed only when many tokens were touched.)
 CREATE FUNCTION inv_check(full_check boolean) RETURNS TABLE (tok bigint, kind text, detail text) LANGUAGE plpgsql
     SET jit = off AS $$
 DECLARE
     m inv_mark;
-    filter text := ' s JOIN inv_touched x ON x.tok = s.tok';
-    live_attached text;
-    live_other text;
     touched bigint;
 BEGIN
     SELECT * INTO m FROM inv_mark;
-    SELECT string_agg(format('SELECT s.tok FROM %s%s', t.rel, filter), ' UNION ALL ') INTO live_attached
-      FROM inv_tables t WHERE t.attached;
-    SELECT coalesce(string_agg(format('SELECT s.tok, %L AS rel FROM %s%s', t.rel::text, t.rel, filter), ' UNION ALL '),
-                    'SELECT NULL::bigint AS tok, NULL::text AS rel WHERE false') INTO live_other
-      FROM inv_tables t WHERE NOT t.attached;
-    TRUNCATE inv_touched;
+    DELETE FROM inv_touched;
     IF full_check THEN
         TRUNCATE inv_arch;
         INSERT INTO inv_arch SELECT d.id, (d.data->>'tok')::bigint FROM deleted_record d;
-        EXECUTE format('INSERT INTO inv_touched SELECT a.tok FROM inv_arch a WHERE a.tok IS NOT NULL
-                        UNION SELECT l.tok FROM inv_log l UNION SELECT g.tok FROM inv_ledger g UNION SELECT tok FROM (%s) s',
-                       replace(live_attached, filter, ' s'));
+        INSERT INTO inv_touched
+        SELECT a.tok FROM inv_arch a WHERE a.tok IS NOT NULL
+        UNION SELECT l.tok FROM inv_log l UNION SELECT g.tok FROM inv_ledger g UNION SELECT v.tok FROM inv_live_attached v;
     ELSE
         INSERT INTO inv_arch SELECT d.id, (d.data->>'tok')::bigint FROM deleted_record d WHERE d.id > m.arch;
         INSERT INTO inv_touched
@@ -188,7 +266,7 @@ BEGIN
         UNION SELECT l.tok FROM inv_log l WHERE l.batch > m.batch
         UNION SELECT g.tok FROM inv_ledger g WHERE g.seq > m.ledger;
     END IF;
-    SELECT count(*) INTO touched FROM inv_touched;
+    GET DIAGNOSTICS touched = ROW_COUNT;
     -- Archive rows without a token (whatever their table) are violations too.
     RETURN QUERY SELECT NULL::bigint, 'not_attached', format('archive row %s of %s has no token: %s', d.id, d.table_name, left(d.data::text, 200))
                    FROM inv_arch a JOIN deleted_record d ON d.id = a.id WHERE a.tok IS NULL AND (full_check OR a.id > m.arch);
@@ -203,69 +281,5 @@ BEGIN
         ANALYZE inv_arch; ANALYZE inv_log; ANALYZE inv_ledger;
         SET LOCAL enable_nestloop = off;
     END IF;
-    RETURN QUERY EXECUTE format($q$
-      WITH u AS (SELECT tok FROM inv_touched),
-           la AS (SELECT tok, count(*) AS n FROM (%2$s) s GROUP BY tok),
-           lo AS (SELECT tok, min(rel) AS rel FROM (%3$s) s GROUP BY tok),
-           ar AS (SELECT s.tok, count(*) AS n, (array_agg(s.id))[1] AS id FROM inv_arch %1$s GROUP BY s.tok),
-           lg AS (SELECT s.tok FROM inv_ledger %1$s),
-           ll AS (SELECT DISTINCT ON (s.tok) s.* FROM inv_log %1$s ORDER BY s.tok, s.batch DESC, s.n DESC),
-           st AS (SELECT u.tok, coalesce(la.n, 0) AS live, lo.rel AS other_rel, coalesce(ar.n, 0) AS arch,
-                         ar.id AS arch_id, lg.tok IS NOT NULL AS ledger, ll.tok IS NOT NULL AS logged
-                    FROM u LEFT JOIN la USING (tok) LEFT JOIN lo USING (tok) LEFT JOIN ar USING (tok) LEFT JOIN lg USING (tok)
-                         LEFT JOIN ll USING (tok)),
-           cmp AS (
-             SELECT st.tok, d.data, d.actor, d.reason, d.metadata, d.table_name, d.schema_name, d.partition_name,
-                    d.object_id, d.xact_id, d.session_user_name, d.current_user_name, d.deleted_at, d.updated_at,
-                    l.op AS l_op, l.relid AS l_relid, l.md5 AS l_md5, l.objid AS l_objid,
-                    nullif(l.actor, '') AS l_actor, nullif(l.reason, '') AS l_reason,
-                    nullif(l.metadata, '')::jsonb AS l_metadata, l.xid AS l_xid, l.su AS l_su, l.cu AS l_cu, l.ts AS l_ts,
-                    rc.relname AS e_table, rn.nspname AS e_schema,
-                    CASE WHEN pc.relispartition THEN pc.relname::text END AS e_partition
-               FROM st JOIN deleted_record d ON d.id = st.arch_id JOIN ll l ON l.tok = st.tok
-               JOIN pg_class pc ON pc.oid = l.relid
-               JOIN pg_class rc ON rc.oid = CASE WHEN pc.relispartition THEN pg_partition_root(pc.oid) ELSE pc.oid END
-               JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-              WHERE st.arch = 1 AND st.live = 0 AND st.ledger)
-      SELECT st.tok, 'missing', format('%%s from %%s (%%s), actor %%s, reason %%s, metadata %%s; not archived',
-             CASE l.op WHEN 'truncate' THEN 'truncated' ELSE 'deleted' END, l.relid::regclass, 'xact ' || l.xid,
-             coalesce(quote_literal(nullif(l.actor, '')), 'unset'), coalesce(quote_literal(nullif(l.reason, '')), 'unset'),
-             coalesce(nullif(l.metadata, ''), 'unset'))
-        FROM st LEFT JOIN ll l USING (tok) WHERE st.ledger AND st.live = 0 AND st.arch = 0
-      UNION ALL
-      SELECT st.tok, 'duplicate', format('archived %%s times', st.arch) FROM st WHERE st.arch > 1
-      UNION ALL
-      SELECT st.tok, 'live_and_archived', format('archived (%%s) but still live', st.arch_id) FROM st WHERE st.live > 0 AND st.arch > 0
-      UNION ALL
-      SELECT st.tok, 'not_attached', format('archived (%%s) but never committed into an attached table%%s', st.arch_id,
-             coalesce('; live in unattached ' || st.other_rel, ''))
-        FROM st WHERE st.arch > 0 AND NOT st.ledger
-      UNION ALL
-      SELECT st.tok, 'no_deletion_logged', format('archived (%%s), not live, but no committed deletion logged', st.arch_id)
-        FROM st WHERE st.arch = 1 AND st.live = 0 AND st.ledger AND NOT st.logged
-      UNION ALL
-      SELECT st.tok, 'oracle', format('live %%s times, in ledger: %%s', st.live, st.ledger)
-        FROM st WHERE st.live > 1 OR (st.live > 0 AND NOT st.ledger)
-      UNION ALL
-      SELECT c.tok, 'data', format('archived data %%s (md5 %%s) differs from the row at its %%s from %%s (md5 %%s)',
-             left(c.data::text, 300), md5(c.data::text), c.l_op, c.l_relid::regclass, c.l_md5)
-        FROM cmp c WHERE md5(c.data::text) <> c.l_md5
-      UNION ALL
-      SELECT c.tok, 'context', format('archived actor %%s, reason %%s, metadata %%s; at the %%s from %%s they were %%s, %%s, %%s',
-             coalesce(quote_literal(c.actor), 'NULL'), coalesce(quote_literal(c.reason), 'NULL'), coalesce(c.metadata::text, 'NULL'),
-             c.l_op, c.l_relid::regclass,
-             coalesce(quote_literal(c.l_actor), 'NULL'), coalesce(quote_literal(c.l_reason), 'NULL'), coalesce(c.l_metadata::text, 'NULL'))
-        FROM cmp c WHERE c.actor IS DISTINCT FROM c.l_actor OR c.reason IS DISTINCT FROM c.l_reason
-                      OR c.metadata IS DISTINCT FROM c.l_metadata
-      UNION ALL
-      SELECT c.tok, 'columns', format('archived %%s; expected %%s', row(c.table_name, c.schema_name, c.partition_name, c.object_id,
-               c.xact_id::text, c.session_user_name, c.current_user_name, c.deleted_at, c.updated_at),
-             row(c.e_table, c.e_schema, c.e_partition, c.l_objid, c.l_xid, c.l_su, c.l_cu, c.l_ts, c.l_ts))
-        FROM cmp c
-       WHERE c.table_name IS DISTINCT FROM c.e_table::text OR c.schema_name IS DISTINCT FROM c.e_schema::text
-          OR c.partition_name IS DISTINCT FROM c.e_partition OR c.object_id IS DISTINCT FROM c.l_objid
-          OR c.xact_id::text IS DISTINCT FROM c.l_xid OR c.session_user_name IS DISTINCT FROM c.l_su
-          OR c.current_user_name IS DISTINCT FROM c.l_cu OR c.deleted_at IS DISTINCT FROM c.l_ts
-          OR c.updated_at IS DISTINCT FROM c.l_ts
-    $q$, filter, live_attached, live_other);
+    RETURN QUERY SELECT v.tok, v.kind, v.detail FROM inv_violations v;
 END $$;
