@@ -50,6 +50,10 @@ CITUS_DIR=
 # temporary directory under the cache root and is renamed into place only when complete, under
 # an exclusive lock, so concurrent runs build it once and never see half an installation.
 citus_build() {
+  case "$PG_MAJOR" in
+    15|16|17) ;;
+    *) die "Citus $CITUS_VERSION supports PostgreSQL 15 to 17, not $PG_MAJOR (14.x needs 16 or later)" ;;
+  esac
   [ -f "$CITUS_PREFIX/.complete" ] && return 0
   [ -f "$CITUS_TARBALL" ] || die "Citus source not found: $CITUS_TARBALL (set CITUS_TARBALL)"
   ensure_prereqs $CITUS_BUILD_DEPS
