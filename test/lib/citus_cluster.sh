@@ -4,7 +4,7 @@
 #
 #   source test/lib/citus_cluster.sh
 #   citus_cluster_start                 # builds Citus once (cached), starts and registers 3 nodes
-#   cq coord "SELECT * FROM citus_nodes"   # psql on a node: coord, w1, w2 (more with citus_add_worker)
+#   cq coord -c "SELECT * FROM citus_nodes"   # psql -qAt on a node: coord, w1, w2, ...; cpsql echoes
 #   citus_add_worker w3                 # one more worker, started and registered (rebalance tests)
 #   ...                                 # everything is stopped and removed on exit
 #
