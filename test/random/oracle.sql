@@ -3,7 +3,8 @@
 --
 -- The reference log. For every row deleted from an attached table, a plain plpgsql AFTER DELETE row
 -- trigger (deleted_record_insert_oracle: it fires right after deleted_record_insert) records the token,
--- md5(to_jsonb(OLD)) under the archive's canonical settings, the expected object_id and the context
+-- to_jsonb(OLD) under the archive's canonical settings (its md5; the row itself too unless it is
+-- over 4 kB as text), the expected object_id and the context
 -- settings as current_setting() sees them; a BEFORE TRUNCATE statement trigger
 -- (deleted_record_truncate_oracle, right after the guard) does the same for every row of ONLY its
 -- table. PostgreSQL's own transaction and subtransaction semantics make this log right.
@@ -26,6 +27,7 @@ CREATE TABLE inv_log (
     relid    oid NOT NULL,           -- the table or leaf partition the row was deleted from
     op       text NOT NULL,          -- delete | truncate
     md5      text NOT NULL,          -- md5(to_jsonb(row)::text) under canonical settings
+    data     jsonb,                  -- to_jsonb(row) itself, unless over 4 kB
     objid    text,                   -- the expected object_id
     actor    text, reason text, metadata text,   -- current_setting(..., true) at that moment
     xid      text NOT NULL, su text NOT NULL, cu text NOT NULL, ts timestamptz NOT NULL,
@@ -49,11 +51,11 @@ BEGIN
        AND current_setting('bytea_output') = 'hex';
 END $$;
 
--- md5 of the row's jsonb under canonical settings (a plpgsql RETURN is a simple expression: no executor).
-CREATE FUNCTION inv_canonical_md5(r anyelement) RETURNS text LANGUAGE plpgsql
+-- The row's jsonb under canonical settings (a plpgsql RETURN is a simple expression: no executor).
+CREATE FUNCTION inv_canonical_jsonb(r anyelement) RETURNS jsonb LANGUAGE plpgsql
     SET TimeZone = 'UTC' SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres'
     SET extra_float_digits = 1 SET bytea_output = 'hex'
-    AS $$ BEGIN RETURN md5(to_jsonb(r)::text); END $$;
+    AS $$ BEGIN RETURN to_jsonb(r); END $$;
 
 CREATE FUNCTION inv_objid(j jsonb, kind text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
@@ -61,14 +63,16 @@ BEGIN
 END $$;
 
 -- inv_append records one deletion in the settings buffer (simple expressions only, see above).
-CREATE FUNCTION inv_append(tok bigint, relid oid, op text, md5 text, objid text) RETURNS boolean LANGUAGE plpgsql AS $$
+CREATE FUNCTION inv_append(tok bigint, relid oid, op text, j jsonb, objid text) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
     n bigint := coalesce(nullif(current_setting('inv.n', true), ''), '0')::bigint;
     shard text := 'inv.b' || (n / 64);
+    t text := j::text;
     ignored text;
 BEGIN
     ignored := set_config(shard, coalesce(current_setting(shard, true), '') || jsonb_build_object(
-        'i', n, 'tok', tok, 'relid', relid, 'op', op, 'md5', md5, 'objid', objid,
+        'i', n, 'tok', tok, 'relid', relid, 'op', op, 'md5', md5(t), 'data', CASE WHEN length(t) <= 4096 THEN j END,
+        'objid', objid,
         'actor', current_setting('deleted_record.actor', true),
         'reason', current_setting('deleted_record.reason', true),
         'metadata', current_setting('deleted_record.metadata', true),
@@ -81,12 +85,10 @@ END $$;
 -- The row oracle. TG_ARGV[0]: how object_id is formed (id, "id,k" or none).
 CREATE FUNCTION inv_oracle_row() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    j jsonb := to_jsonb(OLD);
+    j jsonb := CASE WHEN inv_is_canonical() THEN to_jsonb(OLD) ELSE inv_canonical_jsonb(OLD) END;
     ok boolean;
 BEGIN
-    ok := inv_append((j->>'tok')::bigint, TG_RELID, 'delete',
-                     CASE WHEN inv_is_canonical() THEN md5(j::text) ELSE inv_canonical_md5(OLD) END,
-                     inv_objid(j, TG_ARGV[0]));
+    ok := inv_append((j->>'tok')::bigint, TG_RELID, 'delete', j, inv_objid(j, TG_ARGV[0]));
     RETURN NULL;
 END $$;
 
@@ -96,9 +98,9 @@ DECLARE
     r record;
     ok boolean;
 BEGIN
-    FOR r IN EXECUTE format('SELECT to_jsonb(t) AS j, CASE WHEN inv_is_canonical() THEN md5(to_jsonb(t)::text)
-                                    ELSE inv_canonical_md5(t) END AS m FROM ONLY %s t', TG_RELID::regclass) LOOP
-        ok := inv_append((r.j->>'tok')::bigint, TG_RELID, 'truncate', r.m, inv_objid(r.j, TG_ARGV[0]));
+    FOR r IN EXECUTE format('SELECT CASE WHEN inv_is_canonical() THEN to_jsonb(t) ELSE inv_canonical_jsonb(t) END AS j
+                               FROM ONLY %s t', TG_RELID::regclass) LOOP
+        ok := inv_append((r.j->>'tok')::bigint, TG_RELID, 'truncate', r.j, inv_objid(r.j, TG_ARGV[0]));
     END LOOP;
     RETURN NULL;
 END $$;
@@ -150,8 +152,8 @@ DECLARE
 BEGIN
     IF n = 0 THEN RETURN 0; END IF;
     b := nextval('inv_batch');
-    INSERT INTO inv_log (batch, n, tok, relid, op, md5, objid, actor, reason, metadata, xid, su, cu, ts)
-    SELECT b, (e->>'i')::bigint, (e->>'tok')::bigint, (e->>'relid')::oid, e->>'op', e->>'md5', e->>'objid',
+    INSERT INTO inv_log (batch, n, tok, relid, op, md5, data, objid, actor, reason, metadata, xid, su, cu, ts)
+    SELECT b, (e->>'i')::bigint, (e->>'tok')::bigint, (e->>'relid')::oid, e->>'op', e->>'md5', nullif(e->'data', 'null'), e->>'objid',
            e->>'actor', e->>'reason', e->>'metadata', e->>'xid', e->>'su', e->>'cu', (e->>'ts')::timestamptz
       FROM generate_series(0, (n - 1) / 64) s(i),
            LATERAL regexp_split_to_table(current_setting('inv.b' || s.i), chr(10)) line,
@@ -188,7 +190,7 @@ CREATE VIEW inv_violations AS
        cmp AS (
          SELECT st.tok, d.data, d.actor, d.reason, d.metadata, d.table_name, d.schema_name, d.partition_name,
                 d.object_id, d.xact_id, d.session_user_name, d.current_user_name, d.deleted_at, d.updated_at,
-                l.op AS l_op, l.relid AS l_relid, l.md5 AS l_md5, l.objid AS l_objid,
+                l.op AS l_op, l.relid AS l_relid, l.md5 AS l_md5, l.data AS l_data, l.objid AS l_objid,
                 nullif(l.actor, '') AS l_actor, nullif(l.reason, '') AS l_reason,
                 nullif(l.metadata, '')::jsonb AS l_metadata, l.xid AS l_xid, l.su AS l_su, l.cu AS l_cu, l.ts AS l_ts,
                 rc.relname::text AS e_table, rn.nspname::text AS e_schema,
@@ -218,8 +220,12 @@ CREATE VIEW inv_violations AS
   SELECT st.tok, 'oracle', format('live %s times, in ledger: %s', st.live, st.ledger)
     FROM st WHERE st.live > 1 OR (st.live > 0 AND NOT st.ledger)
   UNION ALL
-  SELECT c.tok, 'data', format('archived data %s (md5 %s) differs from the row at its %s from %s (md5 %s)',
-         left(c.data::text, 300), md5(c.data::text), c.l_op, c.l_relid::regclass, c.l_md5)
+  SELECT c.tok, 'data', format('archived data differs from the row at its %s from %s: %s', c.l_op, c.l_relid::regclass,
+         CASE WHEN c.l_data IS NULL THEN format('md5 %s, was %s (the row was over 4 kB)', md5(c.data::text), c.l_md5)
+              ELSE (SELECT string_agg(format('%s archived %s, was %s', key, coalesce(left(a.value::text, 120), '(absent)'),
+                                             coalesce(left(r.value::text, 120), '(absent)')), '; ' ORDER BY key)
+                      FROM jsonb_each(c.data) a FULL JOIN jsonb_each(c.l_data) r USING (key)
+                     WHERE a.value IS DISTINCT FROM r.value) END)
     FROM cmp c WHERE md5(c.data::text) <> c.l_md5
   UNION ALL
   SELECT c.tok, 'context', format('archived actor %s, reason %s, metadata %s; at the %s from %s they were %s, %s, %s',
