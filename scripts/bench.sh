@@ -120,6 +120,8 @@ record() {
 }
 
 # bulk_statement CONTENDER CONDITION prints the contender's DELETE of the invoices matching CONDITION.
+# The CTE writes what the extension writes: a time-ordered id (deleted_record_uuid7(), as the
+# original article's gen_ulid()), the context settings, the 64-bit transaction id as bigint.
 bulk_statement() {
   local c=$1 where=$2
   if [ "$c" = cte ]; then
@@ -127,11 +129,11 @@ bulk_statement() {
 WITH d AS (DELETE FROM bench.bulk_cte WHERE $where RETURNING *)
 INSERT INTO bench.archive_cte (id, data, object_id, table_name, schema_name, actor, reason, metadata,
                                xact_id, session_user_name, current_user_name)
-SELECT gen_random_uuid(), to_jsonb(d), d.id::text, 'bulk_cte', 'bench',
+SELECT public.deleted_record_uuid7(), to_jsonb(d), d.id::text, 'bulk_cte', 'bench',
        nullif(current_setting('deleted_record.actor', true), ''),
        nullif(current_setting('deleted_record.reason', true), ''),
        nullif(current_setting('deleted_record.metadata', true), '')::jsonb,
-       pg_current_xact_id(), session_user, current_user
+       pg_current_xact_id()::text::bigint, session_user, current_user
   FROM d
 EOF
   else

@@ -39,18 +39,47 @@ SELECT md5('invoice-' || i)::uuid,
   FROM generate_series(1::bigint, :source_rows) AS i;
 ALTER TABLE bench.invoice_src ADD PRIMARY KEY (invoice_no);
 
--- Archive with the same columns and indexes as the extension's deleted_record table, filled by
--- the hand-written CTE (archive_cte) and by the statement-level trigger (archive_stmt).
--- Derived from the real table, so that column types, collations and indexes cannot drift apart.
+-- Archives of the hand-written contenders: the CTE (archive_cte) and the statement-level trigger
+-- (archive_stmt). LIKE copies the columns of the extension's deleted_record with their types and
+-- "C" collations, so they cannot drift apart. The extension's archive is partitioned and its parent
+-- has no index: each partition has PRIMARY KEY (id) and an index on (table_name, object_id), so
+-- these tables get exactly those two indexes (checked below against every partition of the
+-- extension's archive). Ids are time-ordered, like the original article's gen_ulid() default and the
+-- extension's own ids, so that every primary key grows at its right edge.
 CREATE TABLE bench.archive_cte (LIKE public.deleted_record INCLUDING ALL);
-ALTER TABLE bench.archive_cte ALTER COLUMN id SET DEFAULT gen_random_uuid();
+ALTER TABLE bench.archive_cte ALTER COLUMN id SET DEFAULT public.deleted_record_uuid7();
+ALTER TABLE bench.archive_cte ADD PRIMARY KEY (id);
+CREATE INDEX ON bench.archive_cte (table_name, object_id);
 CREATE TABLE bench.archive_stmt (LIKE bench.archive_cte INCLUDING ALL);
 
+-- bench.index_shapes lists a table's indexes as "UNIQUE? btree (columns)" (names left out).
+CREATE FUNCTION bench.index_shapes(tbl regclass) RETURNS text[]
+    LANGUAGE sql
+AS $$
+    SELECT array_agg(regexp_replace(pg_get_indexdef(i.indexrelid), '^CREATE (UNIQUE )?INDEX .* USING ', '\1') ORDER BY 1)
+      FROM pg_index i WHERE i.indrelid = tbl;
+$$;
+DO $$
+DECLARE
+    leaf regclass;
+BEGIN
+    PERFORM public.deleted_record_prepare_partitions();
+    FOR leaf IN SELECT relid FROM pg_partition_tree('public.deleted_record') WHERE isleaf LOOP
+        IF bench.index_shapes('bench.archive_cte') IS DISTINCT FROM bench.index_shapes(leaf)
+           OR bench.index_shapes('bench.archive_stmt') IS DISTINCT FROM bench.index_shapes(leaf) THEN
+            RAISE EXCEPTION 'the hand-written archives'' indexes % differ from those of the extension''s partition %: %',
+                bench.index_shapes('bench.archive_cte'), leaf, bench.index_shapes(leaf);
+        END IF;
+    END LOOP;
+END;
+$$;
+
 -- The original article's trigger, unchanged except that the table name is schema-qualified
--- (its table lives in schema "article" so that it does not collide with the extension's).
+-- (its table lives in schema "article" so that it does not collide with the extension's) and that
+-- the id default is deleted_record_uuid7() where the article has gen_ulid(): both time-ordered.
 CREATE SCHEMA article;
 CREATE TABLE article.deleted_record (
-    id         uuid         PRIMARY KEY DEFAULT gen_random_uuid(),
+    id         uuid         PRIMARY KEY DEFAULT public.deleted_record_uuid7(),
     data       jsonb        NOT NULL,
     deleted_at timestamptz  NOT NULL DEFAULT current_timestamp,
     object_id  uuid         NOT NULL,
@@ -75,11 +104,11 @@ AS $$
 BEGIN
     INSERT INTO bench.archive_stmt (id, data, object_id, table_name, schema_name, actor, reason,
                                     metadata, xact_id, session_user_name, current_user_name)
-    SELECT gen_random_uuid(), to_jsonb(o), o.id::text, TG_TABLE_NAME, TG_TABLE_SCHEMA,
+    SELECT public.deleted_record_uuid7(), to_jsonb(o), o.id::text, TG_TABLE_NAME, TG_TABLE_SCHEMA,
            nullif(current_setting('deleted_record.actor', true), ''),
            nullif(current_setting('deleted_record.reason', true), ''),
            nullif(current_setting('deleted_record.metadata', true), '')::jsonb,
-           pg_current_xact_id(), session_user, current_user
+           pg_current_xact_id()::text::bigint, session_user, current_user
       FROM old_rows AS o;
     RETURN NULL;
 END;
