@@ -11,6 +11,10 @@
 #   Memory - peak growth of the backend's private memory (RssAnon, so shared buffers do not count)
 #            during one 1,000,000-row DELETE in a new session: no trigger, article's plpgsql
 #            trigger, extension (MB).
+#   Restore - 100,000 archived invoices (archived by deleting them through the extension) put back
+#            into their emptied table: deleted_record_restore(ids), the hand-written set-based
+#            statement (UPDATE ... RETURNING data -> INSERT ... jsonb_populate_record), and a
+#            row-by-row plpgsql loop doing the same per id (server wall time).
 # Runs alternate (round 1: every contender, round 2: every contender, ...); each figure is the
 # median over the rounds. Every run starts from a rebuilt or refilled table, empty archives, a
 # VACUUM and a CHECKPOINT, and is checked afterwards: the archive holds exactly the deleted rows.
@@ -18,8 +22,8 @@
 # autovacuum and JIT off, fsync off (as every throwaway cluster here); synchronous_commit = off
 # only for the pgbench runs. Bulk times are psql's \timing over a Unix socket, with autocommit.
 # Installs prerequisites and builds the extension first, so it is one command on a fresh machine.
-# Usage: scripts/bench.sh [--quick] [--rounds N] [--duration SECONDS] [--only bulk|oltp|memory]
-#   --quick       small sizes, 1 round, 2 s pgbench runs (a smoke run of about a minute)
+# Usage: scripts/bench.sh [--quick] [--rounds N] [--duration SECONDS] [--only bulk|oltp|memory|restore]
+#   --quick       small sizes, 1 round, 2 s pgbench runs (a smoke run of about a minute and a half)
 #   --rounds N    rounds per benchmark (default 5)
 #   --duration S  seconds per pgbench run (default 5; every transaction deletes a different row,
 #                 so a run must not need more rows than the table has: it stops with an error then)
@@ -38,16 +42,17 @@ BENCH_SQL=$REPO_ROOT/test/bench
 
 ROUNDS=5
 DURATION=5
-ONLY=""          # run just one benchmark: bulk, oltp or memory
+ONLY=""          # run just one benchmark: bulk, oltp, memory or restore
 BULK_ROWS=100000
 OLTP_ROWS=1000000
 MEM_ROWS=1000000
+RESTORE_ROWS=100000
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) ROUNDS=1; DURATION=2; BULK_ROWS=10000; OLTP_ROWS=500000; MEM_ROWS=100000 ;;
+    --quick) ROUNDS=1; DURATION=2; BULK_ROWS=10000; OLTP_ROWS=500000; MEM_ROWS=100000; RESTORE_ROWS=5000 ;;
     --rounds) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive number"; ROUNDS=$2; shift ;;
     --duration) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--duration needs a positive number"; DURATION=$2; shift ;;
-    --only) [[ "${2:-}" =~ ^(bulk|oltp|memory)$ ]] || die "--only takes bulk, oltp or memory"; ONLY=$2; shift ;;
+    --only) [[ "${2:-}" =~ ^(bulk|oltp|memory|restore)$ ]] || die "--only takes bulk, oltp, memory or restore"; ONLY=$2; shift ;;
     -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -60,13 +65,17 @@ declare -A LABEL=(
   [plpgsql]="plpgsql row trigger (article)"
   [stmt]="plpgsql statement trigger (OLD TABLE)"
   [ext]="deleted_record extension"
+  [restore]="deleted_record_restore(ids)"
+  [set]="hand-written set-based statement"
+  [row]="row-by-row plpgsql loop"
 )
 BULK_CONTENDERS=(none cte plpgsql stmt ext)
 OLTP_CONTENDERS=(none plpgsql ext)
 MEM_CONTENDERS=(none plpgsql ext)
+RESTORE_CONTENDERS=(restore set row)
 declare -A RESULT     # "bulk:ext" -> "ms ms ms ...", "oltp:ext" -> "tps ...", "mem:ext" -> "MB ..."
-declare -A DELETED    # "bulk:ext" -> rows deleted over all runs
-declare -A ARCHIVED   # "bulk:ext" -> rows archived over all runs
+declare -A DELETED    # "bulk:ext" -> rows deleted over all runs (restore: rows restored)
+declare -A ARCHIVED   # "bulk:ext" -> rows archived over all runs (restore: archive rows marked)
 
 # sql runs psql quietly against the bench cluster, stopping at the first error.
 sql() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
@@ -226,40 +235,105 @@ EOF
   log "memory round $round: ${LABEL[$c]}: private memory peak +$(( (peak - base) / 1024 )) MB"
 }
 
+# restore_setup: archives RESTORE_ROWS invoices of bench.restore_inv by deleting them through the
+# extension (the table stays attached, with on_truncate => 'ignore' so that runs can empty it),
+# and keeps those archive rows and their ids for every run.
+restore_setup() {
+  local n
+  sql >/dev/null <<EOF
+SELECT bench.recreate('restore_inv', $RESTORE_ROWS, 'none');
+SELECT public.deleted_record_attach('bench.restore_inv', on_truncate => 'ignore');
+DELETE FROM bench.restore_inv;
+CREATE TABLE bench.restore_archive AS SELECT * FROM public.deleted_record;
+CREATE TABLE bench.restore_ids AS SELECT array_agg(id ORDER BY id) AS ids FROM bench.restore_archive;
+EOF
+  n=$(sql -c "SELECT count(*) FROM bench.restore_archive WHERE schema_name = 'bench' AND table_name = 'restore_inv'")
+  [ "$n" -eq "$RESTORE_ROWS" ] || die "restore: $n archive rows after deleting $RESTORE_ROWS invoices"
+}
+
+# restore_statement CONTENDER IDS prints the contender's restore of the archive rows IDS (an
+# expression of type uuid[] over bench.restore_ids r).
+restore_statement() {
+  case "$1" in
+    restore) echo "SELECT count(*) FILTER (WHERE x.outcome = 'restored') FROM bench.restore_ids r, public.deleted_record_restore($2) x" ;;
+    set) echo "SELECT bench.restore_set($2) FROM bench.restore_ids r" ;;
+    row) echo "SELECT bench.restore_row($2) FROM bench.restore_ids r" ;;
+  esac
+}
+
+# restore_run CONTENDER: resets the table (empty) and the archive (the archived rows, unmarked),
+# vacuums and checkpoints, warms the backend up with a rolled-back restore of one row, then times
+# the restore of all RESTORE_ROWS rows as psql sees it; checks that the table then holds exactly
+# those rows, each equal to the invoice deleted, and that every archive row is marked restored.
+restore_run() {
+  local c=$1 out ms total equal marked
+  sql -c "SELECT bench.restore_reset('restore_inv')" >/dev/null
+  sql -c "VACUUM (ANALYZE) public.deleted_record" -c "VACUUM (ANALYZE) bench.restore_inv" -c "CHECKPOINT"
+  out=$(sql <<EOF
+BEGIN;
+$(restore_statement "$c" "r.ids[1:1]");
+ROLLBACK;
+\timing on
+$(restore_statement "$c" "r.ids");
+EOF
+)
+  ms=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out")
+  [ -n "$ms" ] || die "restore ($c): no timing in psql output: $out"
+  read -r total equal marked <<<"$(sql -c "SELECT bench.restore_outcome('restore_inv')")"
+  [ "$total" -eq "$RESTORE_ROWS" ] || die "restore ($c): the table holds $total rows after restoring $RESTORE_ROWS"
+  [ "$equal" -eq "$RESTORE_ROWS" ] || die "restore ($c): only $equal of $total restored rows equal the deleted invoices"
+  [ "$marked" -eq "$RESTORE_ROWS" ] || die "restore ($c): $marked of $RESTORE_ROWS archive rows are marked restored"
+  DELETED[restore:$c]=$(( ${DELETED[restore:$c]:-0} + total ))
+  ARCHIVED[restore:$c]=$(( ${ARCHIVED[restore:$c]:-0} + marked ))
+  RESULT[restore:$c]+="$ms "
+  log "restore round $round: ${LABEL[$c]}: $ms ms"
+}
+
 # figures DECIMALS LIST prints a space-separated list of numbers rounded to DECIMALS.
 figures() {
   awk -v d="$1" '{ for (i = 1; i <= NF; i++) printf "%s" (i < NF ? " " : "\n"), sprintf("%." d "f", $i) }' <<<"$2"
 }
 
 # print_table KEY UNIT DECIMALS CONTENDERS...: one line per contender with the median, the ratio
-# to no trigger, the rows deleted and archived over all runs, and every run's figure.
+# to the first contender's median (column BASE_HEAD), the two row counts over all runs (columns
+# COUNT_HEADS) and every run's figure.
+BASE_HEAD="/none"
+COUNT_HEADS="deleted archived"
 print_table() {
-  local key=$1 unit=$2 d=$3 c m base; shift 3
-  if [ -z "${RESULT[$key:none]:-}" ]; then echo "  (not run)"; return; fi
-  base=$(median "${RESULT[$key:none]}")
-  printf '%-40s %11s %7s %9s %9s  %s\n' contender "median $unit" "/none" deleted archived "runs ($unit)"
+  local key=$1 unit=$2 d=$3 c m base head1 head2; shift 3
+  read -r head1 head2 <<<"$COUNT_HEADS"
+  if [ -z "${RESULT[$key:$1]:-}" ]; then echo "  (not run)"; return; fi
+  base=$(median "${RESULT[$key:$1]}")
+  printf '%-40s %11s %8s %9s %9s  %s\n' contender "median $unit" "$BASE_HEAD" "$head1" "$head2" "runs ($unit)"
   for c in "$@"; do
     m=$(median "${RESULT[$key:$c]}")
-    printf '%-40s %11s %7s %9s %9s  %s\n' "${LABEL[$c]}" "$(figures "$d" "$m")" "$(ratio "$m" "$base")" \
+    printf '%-40s %11s %8s %9s %9s  %s\n' "${LABEL[$c]}" "$(figures "$d" "$m")" "$(ratio "$m" "$base")" \
       "${DELETED[$key:$c]}" "${ARCHIVED[$key:$c]}" "$(figures "$d" "${RESULT[$key:$c]}")"
   done
 }
 
-# report prints the machine, the settings, the three tables, the ratios and the targets.
-report() {
-  local bulk_pl bulk_cte bulk_none oltp_pl oltp_none mem_pl
-  bulk_pl=$(paired bulk ext plpgsql); bulk_cte=$(paired bulk ext cte); bulk_none=$(paired bulk ext none)
-  oltp_pl=$(paired oltp ext plpgsql); oltp_none=$(paired oltp ext none)
-  mem_pl=$(paired mem ext plpgsql)
-
+# report_header prints the date, the machine, its load, the server and the cluster's settings.
+report_header() {
   echo "deleted_record benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
        "$(awk '/^MemTotal/ { printf "%.1f GiB RAM", $2 / 1048576 }' /proc/meminfo)"
   echo "load:    1-minute load average $LOAD_BEFORE before the runs, $(cut -d' ' -f1 /proc/loadavg) after (other busy processes skew the figures)"
   echo "server:  $(sql -c 'SELECT version()')"
   echo "cluster: $(printf '%s, ' "${CLUSTER_SETTINGS[@]}")fsync = off (throwaway cluster: measures CPU and WAL volume, not disk flushes)"
+}
+
+# report prints the header, the four tables, the ratios and the targets.
+report() {
+  local bulk_pl bulk_cte bulk_none oltp_pl oltp_none mem_pl restore_set row_restore
+  bulk_pl=$(paired bulk ext plpgsql); bulk_cte=$(paired bulk ext cte); bulk_none=$(paired bulk ext none)
+  oltp_pl=$(paired oltp ext plpgsql); oltp_none=$(paired oltp ext none)
+  mem_pl=$(paired mem ext plpgsql)
+  restore_set=$(paired restore restore set); row_restore=$(paired restore row restore)
+
+  report_header
   echo "data:    invoices of 11 columns, $(sql -c "SELECT round(avg(length(to_jsonb(t)::text))) FROM bench.invoice_src t WHERE invoice_no <= 10000") bytes of JSON per row on average; $ROUNDS round(s), alternating, medians;"
-  echo "         deleted/archived: rows over all runs (every run is checked: archived = deleted, none without trigger)"
+  echo "         deleted/archived: rows over all runs (every run is checked: archived = deleted, none without trigger);"
+  echo "         restored/marked: rows over all runs (every run is checked: the table holds exactly the deleted rows, all marked)"
   echo
   echo "Bulk: one DELETE of $BULK_ROWS rows from a table of $((2 * BULK_ROWS)) (ms, lower is better; VACUUM + CHECKPOINT before each run)"
   print_table bulk ms 1 "${BULK_CONTENDERS[@]}"
@@ -270,10 +344,14 @@ report() {
   echo "Memory: one DELETE of $MEM_ROWS rows in a new session, peak growth of the backend's private memory (RssAnon sampled every 10 ms, MB)"
   print_table mem MB 1 "${MEM_CONTENDERS[@]}"
   echo
+  echo "Restore: $RESTORE_ROWS archived invoices put back into their emptied table (ms, lower is better; archive rows rewritten unmarked, VACUUM + CHECKPOINT before each run)"
+  BASE_HEAD="/restore" COUNT_HEADS="restored marked" print_table restore ms 1 "${RESTORE_CONTENDERS[@]}"
+  echo
   echo "Ratios (median over rounds of the ratio within each round):"
-  echo "  bulk   extension/plpgsql $bulk_pl  extension/CTE $bulk_cte  extension/no-trigger $bulk_none"
-  echo "  oltp   extension/plpgsql $oltp_pl  extension/no-trigger $oltp_none"
-  echo "  memory extension/plpgsql $mem_pl"
+  echo "  bulk    extension/plpgsql $bulk_pl  extension/CTE $bulk_cte  extension/no-trigger $bulk_none"
+  echo "  oltp    extension/plpgsql $oltp_pl  extension/no-trigger $oltp_none"
+  echo "  memory  extension/plpgsql $mem_pl"
+  echo "  restore deleted_record_restore/set-based $restore_set  row-by-row/deleted_record_restore $row_restore"
   echo
   echo "Targets:"
   target "bulk: extension time / plpgsql time" "$bulk_pl" "<=" 0.50
@@ -282,6 +360,8 @@ report() {
   target "oltp: extension TPS / plpgsql TPS" "$oltp_pl" ">=" 1.50
   target "oltp: extension TPS / no-trigger TPS" "$oltp_none" ">=" 0.70
   target "memory: extension peak / plpgsql peak" "$mem_pl" "<=" 1.10
+  target "restore: restore time / set-based time" "$restore_set" "<=" 1.30
+  target "restore: row-by-row time / restore time" "$row_restore" ">=" 5.00
 }
 
 ensure_prereqs
@@ -297,13 +377,16 @@ chmod 755 "$work"
 trap 'cluster_stop; rm -rf "$work"' EXIT
 cluster_start "$work/cluster" "${CLUSTER_SETTINGS[@]}"
 
-source_rows=$(printf '%s\n' $((2 * BULK_ROWS)) "$OLTP_ROWS" "$MEM_ROWS" | sort -n | tail -1)
+wanted() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
+source_rows=$( { wanted bulk && echo $((2 * BULK_ROWS)); wanted oltp && echo "$OLTP_ROWS"; wanted memory && echo "$MEM_ROWS"
+                 echo "$RESTORE_ROWS"; } | sort -n | tail -1)
 log "generating $source_rows invoices"
 sql -v source_rows="$source_rows" -f "$BENCH_SQL/setup.sql" >/dev/null
-sql -c "SELECT bench.recreate('oltp', $OLTP_ROWS, 'none')" -c "CREATE UNIQUE INDEX ON bench.oltp (invoice_no)" >/dev/null
+if wanted oltp; then
+  sql -c "SELECT bench.recreate('oltp', $OLTP_ROWS, 'none')" -c "CREATE UNIQUE INDEX ON bench.oltp (invoice_no)" >/dev/null
+fi
 
 LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
-wanted() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 for round in $(seq "$ROUNDS"); do
   wanted bulk || break
   for c in "${BULK_CONTENDERS[@]}"; do bulk_run "$c"; done
@@ -316,5 +399,11 @@ for round in $(seq "$ROUNDS"); do
   wanted memory || break
   for c in "${MEM_CONTENDERS[@]}"; do mem_run "$c"; done
 done
+if wanted restore; then
+  restore_setup
+  for round in $(seq "$ROUNDS"); do
+    for c in "${RESTORE_CONTENDERS[@]}"; do restore_run "$c"; done
+  done
+fi
 
 report
