@@ -11,7 +11,9 @@
 --    and take retention and column policies; TRUNCATE guards follow partitions however they are
 --    created, attached or detached; changes to the archive its writer cannot honour are refused.
 --  * New: deleted_record_purge, deleted_record_erase, deleted_record_mask, deleted_record_restore,
---    deleted_record_restore_transaction, deleted_record_uuid7_floor/_time.
+--    deleted_record_restore_transaction, deleted_record_uuid7_floor/_time; for Citus the
+--    xact_key column, deleted_record_cluster/_cluster_restore/_cluster_purge and a never-firing
+--    trigger that keeps the archive from being distributed.
 \echo Use "ALTER EXTENSION deleted_record UPDATE TO '1.1'" to load this file. \quit
 
 -- The old DDL event trigger is replaced below; drop it first so it does not fire on this script.
@@ -26,7 +28,8 @@ ALTER TABLE deleted_record_before_1_1
     ADD COLUMN restored_at timestamptz,
     ADD COLUMN restored_by text,
     ADD COLUMN excluded_columns text[],
-    ADD COLUMN masked_columns text[];
+    ADD COLUMN masked_columns text[],
+    ADD COLUMN xact_key text COLLATE "C";
 ALTER EXTENSION deleted_record DROP TABLE deleted_record_before_1_1;
 COMMENT ON TABLE deleted_record_before_1_1 IS 'Archive rows of deleted_record 1.0, a partition of deleted_record since the update to 1.1';
 
@@ -54,7 +57,8 @@ CREATE TABLE deleted_record (
     restored_at       timestamptz,
     restored_by       text,
     excluded_columns  text[],
-    masked_columns    text[]
+    masked_columns    text[],
+    xact_key          text        COLLATE "C"
 ) PARTITION BY RANGE (id);
 REVOKE ALL ON TABLE deleted_record FROM PUBLIC;
 
@@ -86,7 +90,27 @@ COMMENT ON COLUMN deleted_record.restored_at IS 'When deleted_record_restore put
 COMMENT ON COLUMN deleted_record.restored_by IS 'Role that restored the row; NULL until restored';
 COMMENT ON COLUMN deleted_record.excluded_columns IS 'Columns kept out of data at capture (the attached table''s exclude_columns); NULL when none';
 COMMENT ON COLUMN deleted_record.masked_columns IS 'Columns of data stored as a keyed hash (the attached table''s mask_columns); NULL when none';
+COMMENT ON COLUMN deleted_record.xact_key IS 'On Citus: the deleting distributed transaction, the same on every node (xact_id is per node); NULL without Citus';
 COMMENT ON TABLE deleted_record_default IS 'Archive rows of periods without a partition of their own';
+
+-- Citus distributes, or makes a reference or local Citus table of, any table it is asked to:
+-- the archive too, after which every archived row would vanish into the local heap of a table
+-- that Citus reads from elsewhere. Citus refuses tables with triggers, and triggers that depend
+-- on an extension even when told to allow triggers: this one never fires (WHEN (false)) and
+-- exists only for that refusal.
+CREATE FUNCTION deleted_record_not_distributable() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'deleted_record_not_distributable() is never meant to run';
+END
+$$;
+COMMENT ON FUNCTION deleted_record_not_distributable() IS 'Internal: the never-firing trigger that keeps Citus from distributing the archive';
+CREATE TRIGGER deleted_record_not_distributable BEFORE UPDATE ON deleted_record
+    FOR EACH STATEMENT WHEN (false) EXECUTE FUNCTION deleted_record_not_distributable();
+ALTER TRIGGER deleted_record_not_distributable ON deleted_record DEPENDS ON EXTENSION deleted_record;
+COMMENT ON TRIGGER deleted_record_not_distributable ON deleted_record IS 'Never fires; makes Citus refuse to distribute the archive';
 
 -- The key of masked columns: one random secret per database, readable only by the extension's
 -- owner. The oldest row is the one in use (a restored dump's secret is older than the one a
@@ -257,6 +281,8 @@ DECLARE
     attached_through regclass;
     dropped int := 0;
     member record;
+    unsafe_triggers text;
+    logical regclass;
 BEGIN
     SELECT n.nspname INTO ext_schema
       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
@@ -301,6 +327,20 @@ BEGIN
         RAISE EXCEPTION 'deleted_record_%: must be owner of table %', action, target
             USING ERRCODE = 'insufficient_privilege',
                   HINT = format('Only the owner (%s), its members and superusers can %s it.', rel.relowner::regrole, action);
+    END IF;
+
+    EXECUTE format('SELECT %I.deleted_record_shard_of($1)', ext_schema) INTO logical USING target;
+    IF logical IS NOT NULL THEN
+        RAISE EXCEPTION 'deleted_record_%: % is a shard of Citus table %', action, target, logical
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = format('Run deleted_record_%s(%L) on the coordinator: Citus gives every shard the table''s triggers.', action, logical::text);
+    END IF;
+    -- Citus refuses triggers on its tables unless citus.enable_unsafe_triggers is on. Ours only
+    -- write the archive of the node they fire on, so attach and detach turn it on for their own
+    -- statements (Citus then creates or drops them on every shard) and put it back at the end.
+    unsafe_triggers := current_setting('citus.enable_unsafe_triggers', true);
+    IF unsafe_triggers IS NOT NULL THEN
+        PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
     END IF;
 
     -- Take the lock CREATE TRIGGER takes before looking at the triggers, so that concurrent
@@ -348,6 +388,9 @@ BEGIN
         END LOOP;
         IF dropped = 0 THEN
             RAISE NOTICE 'deleted_record_detach: % is not attached, nothing to do', target;
+        END IF;
+        IF unsafe_triggers IS NOT NULL THEN
+            PERFORM set_config('citus.enable_unsafe_triggers', unsafe_triggers, true);
         END IF;
         RETURN;
     END IF;
@@ -419,6 +462,9 @@ BEGIN
         EXECUTE format('CREATE TRIGGER deleted_record_truncate_guard BEFORE TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %I.deleted_record_truncate_guard(%L)',
                        member.relation, ext_schema, policy);
     END LOOP;
+    IF unsafe_triggers IS NOT NULL THEN
+        PERFORM set_config('citus.enable_unsafe_triggers', unsafe_triggers, true);
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION deleted_record_manage(regclass, text, text, interval, text[], text[]) IS 'Internal: the work of deleted_record_attach and deleted_record_detach';
@@ -430,6 +476,13 @@ BEGIN ATOMIC
     SELECT deleted_record_manage(target, 'detach', NULL, NULL, NULL, NULL);
 END;
 COMMENT ON FUNCTION deleted_record_detach(regclass) IS 'Stops archiving deletes from the table: removes its archive trigger and TRUNCATE guards';
+
+-- deleted_record_shard_of returns the Citus table relation is a shard of, or NULL (also
+-- without Citus): shards carry copies of their table's triggers but are not attached tables.
+CREATE OR REPLACE FUNCTION deleted_record_shard_of(relation regclass) RETURNS regclass
+    LANGUAGE c STABLE STRICT
+    AS 'MODULE_PATHNAME', 'deleted_record_shard_of';
+COMMENT ON FUNCTION deleted_record_shard_of(regclass) IS 'The Citus table a relation is a shard of, or NULL';
 
 DROP FUNCTION deleted_record_attach(regclass, text);
 -- deleted_record_attach archives every row deleted from target from now on (partitions included)
@@ -477,6 +530,7 @@ SELECT a.table_name, a.on_truncate,
                                        AND guard.pronargs OPERATOR(pg_catalog.=) 0
          WHERE t.tgfoid OPERATOR(pg_catalog.=) p.oid
            AND t.tgparentid OPERATOR(pg_catalog.=) 0
+           AND deleted_record_shard_of(t.tgrelid) IS NULL
          GROUP BY t.tgrelid, guard.oid, p.oid) a;
 COMMENT ON VIEW deleted_record_attached IS 'Tables whose deletes are archived, with their TRUNCATE policy (partitions are not listed)';
 COMMENT ON COLUMN deleted_record_attached.table_name IS 'The attached table';
@@ -708,6 +762,136 @@ $$;
 REVOKE ALL ON PROCEDURE deleted_record_purge(interval, integer, bigint) FROM PUBLIC;
 COMMENT ON PROCEDURE deleted_record_purge(interval, integer, bigint) IS 'Removes archive rows past their table''s retention (or older than older_than), in batches that commit separately';
 
+-- On Citus (README, "Citus"): each node archives the rows deleted from the shards it holds into
+-- its own archive, under the logical table's names. The functions below read, restore and
+-- purge that archive from any node through Citus's run_command_on_all_nodes. They run as the
+-- caller, who needs the same privileges on every node's archive. Each node's part runs in its
+-- own transaction, over its own connection, committed on its own: this node's included.
+
+-- deleted_record_cluster returns the archive rows of every node with the node they are on
+-- (pg_dist_node.nodeid), filtered on each node: by table name, object id, deletion time, or the
+-- deleting distributed transaction (xact_key). Without Citus it returns this server's archive
+-- with node_id NULL.
+CREATE FUNCTION deleted_record_cluster(for_table text DEFAULT NULL, for_object text DEFAULT NULL,
+                                       since timestamptz DEFAULT NULL, for_xact_key text DEFAULT NULL)
+    RETURNS TABLE (node_id integer, id uuid, data jsonb, deleted_at timestamptz, object_id text, table_name text,
+                   schema_name text, partition_name text, actor text, reason text, metadata jsonb, xact_id bigint,
+                   session_user_name text, current_user_name text, updated_at timestamptz, restored_at timestamptz,
+                   restored_by text, excluded_columns text[], masked_columns text[], xact_key text)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ext_schema name;
+    archive_columns constant text := 'r.id, r.data, r.deleted_at, r.object_id, r.table_name, r.schema_name, r.partition_name, '
+        'r.actor, r.reason, r.metadata, r.xact_id, r.session_user_name, r.current_user_name, r.updated_at, '
+        'r.restored_at, r.restored_by, r.excluded_columns, r.masked_columns, r.xact_key';
+    filter text;
+    node record;
+BEGIN
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    -- Literals every node reads the same way (the time as epoch seconds, whatever DateStyle).
+    filter := format('(%1$L::text IS NULL OR r.table_name = %1$L) AND (%2$L::text IS NULL OR r.object_id = %2$L)'
+                     ' AND (%3$L::numeric IS NULL OR (r.deleted_at >= pg_catalog.to_timestamp(%3$L::double precision)'
+                     ' AND r.id >= %5$I.deleted_record_uuid7_floor(pg_catalog.to_timestamp(%3$L::double precision))))'
+                     ' AND (%4$L::text IS NULL OR r.xact_key = %4$L)',
+                     for_table, for_object, extract(epoch FROM since), for_xact_key, ext_schema);
+    IF to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
+        RETURN QUERY EXECUTE format('SELECT NULL::integer, %s FROM %I.deleted_record r WHERE %s', archive_columns, ext_schema, filter);
+        RETURN;
+    END IF;
+    FOR node IN EXECUTE 'SELECT nodeid, success, result FROM pg_catalog.run_command_on_all_nodes($1) ORDER BY nodeid'
+                  USING format('SELECT coalesce(pg_catalog.json_agg(r), ''[]'') FROM (SELECT %s FROM %I.deleted_record r WHERE %s) r',
+                               archive_columns, ext_schema, filter) LOOP
+        IF NOT node.success THEN
+            RAISE EXCEPTION 'deleted_record_cluster: cannot read the archive on node %: %', node.nodeid, node.result;
+        END IF;
+        RETURN QUERY EXECUTE format('SELECT $1, %s FROM pg_catalog.json_populate_recordset(NULL::%I.deleted_record, $2::json) r',
+                                    archive_columns, ext_schema)
+                     USING node.nodeid, node.result;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION deleted_record_cluster(text, text, timestamptz, text) IS 'The archive of every node of a Citus cluster, with the node each row is on (this server''s archive without Citus)';
+
+-- deleted_record_cluster_restore restores archived rows wherever they are archived: on each
+-- node that holds some of them, in node order, deleted_record_restore runs there (all or
+-- nothing on that node; Citus routes the inserts to the shards). Nodes are not one transaction:
+-- an error stops at that node, and earlier nodes' rows stay restored (and marked so).
+CREATE FUNCTION deleted_record_cluster_restore(archive_ids uuid[], on_conflict text DEFAULT 'error', dry_run boolean DEFAULT false)
+    RETURNS TABLE (node_id integer, archive_id uuid, target text, object_id text, outcome text, detail text)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ext_schema name;
+    holder record;
+    node record;
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
+        RAISE EXCEPTION 'deleted_record_cluster_restore needs Citus'
+            USING ERRCODE = 'feature_not_supported', HINT = 'Use deleted_record_restore.';
+    END IF;
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    FOR holder IN EXECUTE format('SELECT c.node_id, pg_catalog.array_agg(c.id) AS ids FROM %I.deleted_record_cluster() c'
+                                 ' WHERE c.id = ANY ($1) GROUP BY c.node_id ORDER BY c.node_id', ext_schema)
+                  USING archive_ids LOOP
+        FOR node IN EXECUTE 'SELECT nodeid, success, result FROM pg_catalog.run_command_on_all_nodes($1) WHERE nodeid = $2'
+                      USING format('SELECT coalesce(pg_catalog.json_agg(r), ''[]'') FROM %I.deleted_record_restore(%L::uuid[], %L, %L) r'
+                                   ' WHERE (SELECT n.nodeid FROM pg_catalog.pg_dist_node n JOIN pg_catalog.pg_dist_local_group g ON g.groupid = n.groupid'
+                                   ' WHERE n.noderole = ''primary'') = %s',
+                                   ext_schema, holder.ids, on_conflict, dry_run, holder.node_id),
+                            holder.node_id LOOP
+            IF NOT node.success THEN
+                RAISE EXCEPTION 'deleted_record_cluster_restore: restoring on node % failed: %', node.nodeid, node.result
+                    USING DETAIL = 'Rows of nodes listed before it are restored; nothing of this node''s and later ones'' is.';
+            END IF;
+            RETURN QUERY SELECT node.nodeid, r.archive_id, r.target, r.object_id, r.outcome, r.detail
+                           FROM json_to_recordset(node.result::json)
+                                AS r(archive_id uuid, target text, object_id text, outcome text, detail text);
+        END LOOP;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION deleted_record_cluster_restore(uuid[], text, boolean) IS 'Citus: restores archived rows on the nodes that hold them (each node all or nothing, nodes one after the other)';
+
+-- deleted_record_cluster_purge runs deleted_record_purge on every node (which also prepares each
+-- node's archive partitions) and returns how many rows each removed.
+CREATE FUNCTION deleted_record_cluster_purge(older_than interval DEFAULT NULL, batch_size integer DEFAULT 10000)
+    RETURNS TABLE (node_id integer, removed bigint)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    SET intervalstyle = postgres
+    AS $$
+DECLARE
+    ext_schema name;
+    node record;
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
+        RAISE EXCEPTION 'deleted_record_cluster_purge needs Citus'
+            USING ERRCODE = 'feature_not_supported', HINT = 'Use CALL deleted_record_purge().';
+    END IF;
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    FOR node IN EXECUTE 'SELECT nodeid, success, result FROM pg_catalog.run_command_on_all_nodes($1) ORDER BY nodeid'
+                  USING format('CALL %I.deleted_record_purge(%L::interval, %s)', ext_schema, older_than, coalesce(batch_size::text, 'NULL')) LOOP
+        IF NOT node.success THEN
+            RAISE EXCEPTION 'deleted_record_cluster_purge: purging on node % failed: %', node.nodeid, node.result;
+        END IF;
+        node_id := node.nodeid;
+        removed := node.result::bigint;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION deleted_record_cluster_purge(interval, integer) FROM PUBLIC;
+COMMENT ON FUNCTION deleted_record_cluster_purge(interval, integer) IS 'Citus: runs deleted_record_purge on every node';
+
 -- The 1.0 archive joins the new one as its first partition, after the new archive got what the
 -- DBA had given the old one: extra columns, grants, row-level security.
 DO $migrate$
@@ -901,7 +1085,7 @@ BEGIN
                        ('xact_id', 'bigint'), ('session_user_name', 'text'), ('current_user_name', 'text'),
                        ('updated_at', 'timestamp with time zone'), ('restored_at', 'timestamp with time zone'),
                        ('restored_by', 'text'), ('excluded_columns', 'text[]'),
-                       ('masked_columns', 'text[]')) expected(name, type)
+                       ('masked_columns', 'text[]'), ('xact_key', 'text')) expected(name, type)
          WHERE NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = archive AND a.attname = expected.name
                               AND NOT a.attisdropped AND format_type(a.atttypid, NULL) = expected.type)
         UNION ALL
@@ -919,6 +1103,7 @@ BEGIN
         UNION ALL
         SELECT format('trigger %I would never fire', t.tgname)
           FROM pg_trigger t WHERE t.tgrelid = ANY (members) AND NOT t.tgisinternal AND t.tgparentid = 0
+           AND t.tgname <> 'deleted_record_not_distributable'
         UNION ALL
         SELECT format('rule %I would never fire', r.rulename)
           FROM pg_rewrite r WHERE r.ev_class = ANY (members)

@@ -73,6 +73,7 @@ void AssembleArchiveRow(const ArchiveTable* target, const RelationArchiveInfo* i
   set(kUpdatedAt, TimestampTzGetDatum(now), false);
   set(kExcludedColumns, info->columns.excluded_columns, !info->columns.has_excluded);
   set(kMaskedColumns, info->columns.masked_columns, !info->columns.has_masked);
+  if (info->on_citus && target->attnums[kXactKey] != InvalidAttrNumber) set(kXactKey, CitusTransactionKey(), false);
 }
 
 void RegisterArchiveRow() { CacheRegisterSyscacheCallback(AUTHOID, ArchiveRowOnRoleChange, (Datum) 0); }

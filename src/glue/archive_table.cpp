@@ -10,7 +10,7 @@ namespace {
 const char* const kArchiveColumnNames[kArchiveColumnCount] = {
     "id", "data", "deleted_at", "object_id", "table_name", "schema_name", "partition_name", "actor", "reason",
     "metadata", "xact_id", "session_user_name", "current_user_name", "updated_at", "restored_at", "restored_by",
-    "excluded_columns", "masked_columns"};
+    "excluded_columns", "masked_columns", "xact_key"};
 constexpr int kRequiredColumnCount = kRestoredAt;  // the 1.0 columns are required, later ones optional
 
 bool archive_valid = false;

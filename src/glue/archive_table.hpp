@@ -11,7 +11,7 @@ namespace deleted_record::glue {
 enum ArchiveColumn {
   kId, kData, kDeletedAt, kObjectId, kTableName, kSchemaName, kPartitionName, kActor, kReason,
   kMetadata, kXactId, kSessionUserName, kCurrentUserName, kUpdatedAt,
-  kRestoredAt, kRestoredBy, kExcludedColumns, kMaskedColumns,  // 1.1
+  kRestoredAt, kRestoredBy, kExcludedColumns, kMaskedColumns, kXactKey,  // 1.1
   kArchiveColumnCount
 };
 

@@ -2,6 +2,8 @@
 // gathers the table's columns and key by OID and rewrites triggers when columns change.
 #include "glue/attachment.hpp"
 
+#include "glue/citus.hpp"
+
 namespace deleted_record::glue {
 
 namespace {
@@ -91,6 +93,7 @@ void RecreateTrigger(Oid trigger_oid, const char* table, const char* name, char 
 }  // namespace
 
 char* BuildAttachmentArgument(Oid relid, const Interval* retention, ArrayType* exclude, ArrayType* mask) {
+  CheckCitusAttachPrerequisites();
   const char* retention_text = nullptr;
   if (retention != nullptr) {
     Interval zero = {};

@@ -11,6 +11,8 @@ namespace deleted_record::glue {
 
 void CaptureDeletedRow(Relation rel, HeapTuple tuple) {
   RelationArchiveInfo* info = LookupRelationArchiveInfo(rel);
+  // Another placement of this replicated shard (a Citus reference table's) archives the row.
+  if (!info->citus.archive_here) return;
 
   DeletionContext context;
   ReadDeletionContext(info->qualified_name, &context);

@@ -5,6 +5,7 @@
 #include "glue/archive_row.hpp"
 #include "glue/attachment.hpp"
 #include "glue/capture.hpp"
+#include "glue/citus.hpp"
 #include "glue/erasure.hpp"
 #include "glue/masking.hpp"
 #include "glue/restore.hpp"
@@ -28,6 +29,7 @@ PG_FUNCTION_INFO_V1(deleted_record_can_commit);
 PG_FUNCTION_INFO_V1(deleted_record_restore);
 PG_FUNCTION_INFO_V1(deleted_record_restore_transaction);
 PG_FUNCTION_INFO_V1(deleted_record_restore_transaction_xid8);
+PG_FUNCTION_INFO_V1(deleted_record_shard_of);
 }
 
 namespace deleted_record::glue {
@@ -104,6 +106,7 @@ void _PG_init(void) {
   RegisterArchiveRow();
   RegisterArchiveBuffer();
   RegisterMasking();
+  RegisterCitus();
 }
 
 // deleted_record_insert: AFTER DELETE FOR EACH ROW; archives OLD.
@@ -252,4 +255,11 @@ extern "C" Datum deleted_record_restore_transaction_xid8(PG_FUNCTION_ARGS) {
   if (PG_ARGISNULL(0))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_restore_transaction: xact must not be NULL")));
   return RestoreTransactionEntry(fcinfo, static_cast<int64>(U64FromFullTransactionId(PG_GETARG_FULLTRANSACTIONID(0))));
+}
+
+// deleted_record_shard_of(relation regclass): the Citus table relation is a shard of, or NULL.
+extern "C" Datum deleted_record_shard_of(PG_FUNCTION_ARGS) {
+  Oid logical = CitusShardOf(PG_GETARG_OID(0));
+  if (!OidIsValid(logical)) PG_RETURN_NULL();
+  PG_RETURN_OID(logical);
 }

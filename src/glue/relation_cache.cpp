@@ -40,7 +40,9 @@ bool Contains(const uint32* hashes, int count, uint32 hash_value) {
 extern "C" void RelationCacheOnRelcacheChange(Datum arg, Oid relid) {
   // A change to a partition root (a rename, say) must also refresh its partitions' entries.
   InvalidateWhere([relid](const RelationArchiveInfo* info) {
-    return !OidIsValid(relid) || info->relid == relid || info->root_relid == relid;
+    // A Citus table's relcache is invalidated when its placements change: so are its shards'.
+    return !OidIsValid(relid) || info->relid == relid || info->root_relid == relid ||
+           info->citus.logical_relid == relid;
   });
 }
 
@@ -100,13 +102,19 @@ RelationArchiveInfo* BuildRelationArchiveInfo(Relation rel) {
   info->relid = RelationGetRelid(rel);
   info->context = context;
 
-  Oid root = info->relid;
-  info->is_partition = rel->rd_rel->relispartition;
+  // A Citus shard's rows are rows of its logical table: names come from that table's tree.
+  info->on_citus = CitusPresent();
+  DescribeCitusRelation(rel, &info->citus);
+  Oid named = info->citus.is_shard ? info->citus.logical_relid : info->relid;
+  Oid root = named;
+  info->is_partition = get_rel_relispartition(named);
   if (info->is_partition) {
-    List* ancestors = get_partition_ancestors(info->relid);
+    List* ancestors = get_partition_ancestors(named);
     root = llast_oid(ancestors);
     list_free(ancestors);
-    info->partition_name = CStringGetTextDatum(RelationGetRelationName(rel));
+    char* partition = get_rel_name(named);
+    if (partition == nullptr) elog(ERROR, "cache lookup failed for relation %u", named);
+    info->partition_name = CStringGetTextDatum(partition);
   }
   info->root_relid = root;
   char* root_name = get_rel_name(root);

@@ -1,19 +1,24 @@
 // The relation cache: what the trigger needs to know about a table (its names, partition root,
 // column plan), computed once per backend and rebuilt only when something it depends on changes.
 #pragma once
+#include "glue/citus.hpp"
 #include "glue/column_plan.hpp"
 
 namespace deleted_record::glue {
 
 struct RelationArchiveInfo {
   Oid relid;
-  Oid root_relid;         // the partition root, or relid itself
+  Oid root_relid;         // the partition root of the named table, or the named table itself
   MemoryContext context;  // owns this struct and everything it points to
   Datum table_name;       // text: the partition root for partitions, else the table
   Datum schema_name;      // text
   Datum partition_name;   // text, when is_partition
   bool is_partition;
   char* qualified_name;   // for messages
+  // On Citus: a shard is archived under its logical table's names; on_citus asks for the
+  // distributed transaction key.
+  bool on_citus;
+  CitusRelation citus;
   ColumnPlan columns;
   // What the entry depends on besides its own and its root's relcache entries: syscache hash
   // values of its schemas, its column types and the casts from those types to json.

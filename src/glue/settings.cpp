@@ -10,6 +10,8 @@
 // settings that make deletes fail while they hold a value.
 #include "glue/settings.hpp"
 
+#include "glue/citus.hpp"
+
 namespace deleted_record::glue {
 
 namespace {
@@ -21,6 +23,7 @@ struct CheckedSetting {
   RequiredContext required;  // require_context only
   char problem[256];         // why it cannot be honoured
   Size jsonb_size;           // metadata only: 0 when unset
+  GucSource source;          // where the value came from (Citus: whether the workers have it too)
 };
 
 constexpr Size kJsonbOffset = MAXALIGN(sizeof(CheckedSetting));
@@ -38,6 +41,8 @@ int partition_period_setting = 2;
 // The span of new archive partitions (read by deleted_record_prepare_partitions).
 const struct config_enum_entry kPartitionPeriods[] = {
     {"day", 0, false}, {"week", 1, false}, {"month", 2, false}, {nullptr, 0, false}};
+const CheckedSetting* actor_checked = nullptr;
+const CheckedSetting* reason_checked = nullptr;
 const CheckedSetting* metadata_checked = nullptr;
 const CheckedSetting* require_context_checked = nullptr;
 
@@ -67,12 +72,13 @@ bool AcceptAsIs(GucSource source) {
          source == PGC_S_USER || source == PGC_S_DATABASE_USER;
 }
 
-CheckedSetting* NewCheckedSetting(Size jsonb_size) {
+CheckedSetting* NewCheckedSetting(Size jsonb_size, GucSource source) {
   auto* checked = static_cast<CheckedSetting*>(compat::GucMalloc(kJsonbOffset + jsonb_size));
   if (checked == nullptr) return nullptr;
   memset(checked, 0, sizeof(CheckedSetting));
   checked->honourable = true;
   checked->jsonb_size = jsonb_size;
+  checked->source = source;
   return checked;
 }
 
@@ -96,8 +102,8 @@ const char* ScalarTypeName(Jsonb* document) {
 
 // CheckMetadataText parses text exactly as jsonb_in does (in the database's encoding) and
 // keeps the result, so what is accepted is what is stored.
-CheckedSetting* CheckMetadataText(const char* text) {
-  if (!IsSet(text)) return NewCheckedSetting(0);
+CheckedSetting* CheckMetadataText(const char* text, GucSource source) {
+  if (!IsSet(text)) return NewCheckedSetting(0, source);
   MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "deleted_record metadata check",
                                                 ALLOCSET_SMALL_SIZES);
   MemoryContext old = MemoryContextSwitchTo(scratch);
@@ -110,7 +116,7 @@ CheckedSetting* CheckMetadataText(const char* text) {
     document = nullptr;
   }
   MemoryContextSwitchTo(old);
-  CheckedSetting* checked = NewCheckedSetting(document != nullptr ? VARSIZE(document) : 0);
+  CheckedSetting* checked = NewCheckedSetting(document != nullptr ? VARSIZE(document) : 0, source);
   if (checked != nullptr) {
     if (document != nullptr)
       memcpy(CheckedJsonb(checked), document, VARSIZE(document));
@@ -122,7 +128,7 @@ CheckedSetting* CheckMetadataText(const char* text) {
 }
 
 bool CheckMetadataSetting(char** newval, void** extra, GucSource source) {
-  CheckedSetting* checked = CheckMetadataText(*newval);
+  CheckedSetting* checked = CheckMetadataText(*newval, source);
   if (checked == nullptr) return false;
   if (!checked->honourable && !AcceptAsIs(source)) {
     GUC_check_errdetail("deleted_record.metadata %s.", checked->problem);
@@ -139,7 +145,7 @@ void AssignMetadataSetting(const char* newval, void* extra) {
 }
 
 bool CheckRequireContextSetting(char** newval, void** extra, GucSource source) {
-  CheckedSetting* checked = NewCheckedSetting(0);
+  CheckedSetting* checked = NewCheckedSetting(0, source);
   if (checked == nullptr) return false;
   boundary::Verdict verdict = boundary::ParseRequiredContext(*newval, &checked->required);
   if (!verdict.ok) {
@@ -157,6 +163,18 @@ bool CheckRequireContextSetting(char** newval, void** extra, GucSource source) {
 void AssignRequireContextSetting(const char* newval, void* extra) {
   require_context_checked = static_cast<const CheckedSetting*>(extra);
 }
+
+// actor and reason take any text; their check only records where the value came from.
+bool CheckContextText(char** newval, void** extra, GucSource source) {
+  CheckedSetting* checked = NewCheckedSetting(0, source);
+  if (checked == nullptr) return false;
+  *extra = checked;
+  return true;
+}
+
+void AssignActorSetting(const char* newval, void* extra) { actor_checked = static_cast<const CheckedSetting*>(extra); }
+
+void AssignReasonSetting(const char* newval, void* extra) { reason_checked = static_cast<const CheckedSetting*>(extra); }
 
 // A misspelt name may be cleared (RESET, or set to ''), never given a value once loaded.
 bool CheckMisspeltSetting(char** newval, void** extra, GucSource source) {
@@ -261,9 +279,9 @@ void DefineSettings() {
   DefineCustomStringVariable("deleted_record.actor",
                              "Who is deleting: stored in deleted_record.actor of each archived row.",
                              "Self-declared; the archive also records the real session and current user.",
-                             &actor_setting, "", PGC_USERSET, 0, nullptr, nullptr, nullptr);
+                             &actor_setting, "", PGC_USERSET, 0, CheckContextText, AssignActorSetting, nullptr);
   DefineCustomStringVariable("deleted_record.reason", "Why rows are deleted: stored in deleted_record.reason.",
-                             nullptr, &reason_setting, "", PGC_USERSET, 0, nullptr, nullptr, nullptr);
+                             nullptr, &reason_setting, "", PGC_USERSET, 0, CheckContextText, AssignReasonSetting, nullptr);
   DefineCustomStringVariable("deleted_record.metadata",
                              "A JSON object stored in deleted_record.metadata of each archived row.",
                              "Checked with PostgreSQL's own jsonb parser when set.", &metadata_setting, "",
@@ -304,6 +322,20 @@ void ReadDeletionContext(const char* qualified_relation_name, DeletionContext* c
   context->metadata = context->metadata_is_null ? (Datum) 0 : JsonbPGetDatum(CheckedJsonb(metadata_checked));
 }
 
+void ReadContextSettings(ContextSetting* settings) {
+  // Values from role, database or server settings reach every node's sessions the same way;
+  // anything later (connection options, SET, SET LOCAL, set_config) exists only here.
+  auto in_session = [](const CheckedSetting* checked) {
+    return checked != nullptr && checked->source > PGC_S_DATABASE_USER;
+  };
+  settings[0] = {"deleted_record.actor", actor_setting != nullptr ? actor_setting : "", in_session(actor_checked)};
+  settings[1] = {"deleted_record.reason", reason_setting != nullptr ? reason_setting : "", in_session(reason_checked)};
+  settings[2] = {"deleted_record.metadata", metadata_setting != nullptr ? metadata_setting : "",
+                 in_session(metadata_checked)};
+  settings[3] = {"deleted_record.require_context", require_context_setting != nullptr ? require_context_setting : "",
+                 in_session(require_context_checked)};
+}
+
 void SetContextForTransaction(text* actor, text* reason, Jsonb* metadata) {
   // No error context callback means no PL/pgSQL, SQL function or SPI frame is running us: the
   // call is the top-level statement itself, so outside a transaction block its transaction-local
@@ -322,6 +354,8 @@ void SetContextForTransaction(text* actor, text* reason, Jsonb* metadata) {
   SetLocally("deleted_record.reason", reason != nullptr ? text_to_cstring(reason) : "");
   SetLocally("deleted_record.metadata",
              metadata != nullptr ? JsonbToCString(nullptr, &metadata->root, VARSIZE(metadata)) : "");
+  // On Citus the workers archive the rows of their shards: they get the context too.
+  if (CitusPresent()) (void) PropagateContextSettings(true);
 }
 
 }  // namespace deleted_record::glue

@@ -25,6 +25,18 @@ struct DeletionContext {
 // named relation.
 void ReadDeletionContext(const char* qualified_relation_name, DeletionContext* context);
 
+// ContextSetting is one of the settings a delete reads, as it stands in this session.
+struct ContextSetting {
+  const char* name;     // e.g. "deleted_record.actor"
+  const char* value;    // "" when unset
+  bool set_in_session;  // by connection options, SET, SET LOCAL or set_config, rather than by a
+                        // role, database or server setting that other nodes' sessions get too
+};
+constexpr int kContextSettingCount = 4;
+
+// ReadContextSettings fills kContextSettingCount entries: actor, reason, metadata, require_context.
+void ReadContextSettings(ContextSetting* settings);
+
 // SetContextForTransaction implements deleted_record_set_context(): the three settings for the
 // current transaction only. metadata is NULL or a jsonb object. Outside a transaction block,
 // called directly by the top-level statement, it raises an error: the settings would end with

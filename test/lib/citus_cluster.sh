@@ -177,7 +177,7 @@ cpsql() {
 
 # CITUS_CONF: postgresql.conf lines every node gets (callers may append before starting).
 CITUS_CONF=(
-  "shared_preload_libraries = 'citus'"
+  "shared_preload_libraries = 'citus,deleted_record'"   # deleted_record's hooks need Citus loaded first
   "jit = off"
   "max_prepared_transactions = 100"          # Citus commits multi-node writes with 2PC
   "wal_level = logical"                      # shard moves and splits use logical replication
