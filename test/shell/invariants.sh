@@ -11,10 +11,16 @@ set -uo pipefail
 source "$(dirname "$0")/../lib/own_cluster.sh"
 ensure_prereqs python3-psycopg2
 
-# Under valgrind the server is ~20 times slower: a smaller random part (about 2 minutes in all).
-if [ -n "${VALGRIND_LOG_DIR:-}" ]; then export INVARIANTS_TRANSACTIONS=${INVARIANTS_TRANSACTIONS:-25}; fi
+# Under valgrind the server is ~20 times slower: a smaller random part (about 2 minutes in all), and
+# no autovacuum: its truncations send smgr invalidations, which memcheck misreports in a backend that
+# sent catalog invalidations (sinval ring padding; Debian's server is not built with USE_VALGRIND).
+conf=()
+if [ -n "${VALGRIND_LOG_DIR:-}" ]; then
+  export INVARIANTS_TRANSACTIONS=${INVARIANTS_TRANSACTIONS:-25}
+  conf=("autovacuum = off")
+fi
 
-start_own_cluster invariants
+start_own_cluster invariants "${conf[@]}"
 
 # Debian's python3 (python3-psycopg2), not whatever python3 comes first in PATH.
 # invariants.py prints "ok - ..." / "not ok - ..." and "# ..." lines; number the checks as TAP here.
