@@ -284,6 +284,13 @@ BEGIN
     IF action = 'attach' THEN
         EXECUTE format('SELECT %I.deleted_record_truncate_policy($1)', ext_schema) INTO policy USING on_truncate;
     END IF;
+    -- Before any catalog query: Citus hides shards from pg_class for clients other than its own.
+    EXECUTE format('SELECT %I.deleted_record_shard_of($1)', ext_schema) INTO logical USING target;
+    IF logical IS NOT NULL THEN
+        RAISE EXCEPTION 'deleted_record_%: % is a shard of Citus table %', action, target, logical
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = format('Run deleted_record_%s(%L) on the coordinator: Citus gives every shard the table''s triggers.', action, logical::text);
+    END IF;
     SELECT c.relkind, c.relowner, c.relispartition, n.nspname, c.relname INTO rel
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.oid = target;
@@ -315,12 +322,6 @@ BEGIN
                   HINT = format('Only the owner (%s), its members and superusers can %s it.', rel.relowner::regrole, action);
     END IF;
 
-    EXECUTE format('SELECT %I.deleted_record_shard_of($1)', ext_schema) INTO logical USING target;
-    IF logical IS NOT NULL THEN
-        RAISE EXCEPTION 'deleted_record_%: % is a shard of Citus table %', action, target, logical
-            USING ERRCODE = 'wrong_object_type',
-                  HINT = format('Run deleted_record_%s(%L) on the coordinator: Citus gives every shard the table''s triggers.', action, logical::text);
-    END IF;
     -- Citus refuses triggers on its tables unless citus.enable_unsafe_triggers is on. Ours only
     -- write the archive of the node they fire on, so attach and detach turn it on for their own
     -- statements (Citus then creates or drops them on every shard) and put it back at the end.

@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# Citus (TAP): a coordinator and two workers (a third joins later), deleted_record created
+# through the coordinator, preloaded after citus on every node. Checks what README's "Citus"
+# section promises: attach before or after distribution, every deleted row archived exactly once
+# under its logical table with one key per distributed transaction, the context on every node
+# (or an error), TRUNCATE policies, an archive Citus cannot distribute, later shards, reading,
+# restoring and purging the cluster's archive from the coordinator, and a randomised run of
+# transactions checked against what the tables lost. CITUS_SEED=n replays the random part.
+# Citus 13.2 supports PostgreSQL 15 to 17; scripts/test.sh runs this on 15.
+set -uo pipefail
+source "$(dirname "$0")/../lib/citus_cluster.sh"
+
+citus_cluster_start
+
+# all SQL: one value from every node (coordinator first), space-separated
+on_nodes() { local n out=(); for n in coord w1 w2 "$@"; do out+=("$(cq "$n" -c "$SQL" 2>&1)"); done; echo "${out[*]}"; }
+# archived KEY...: the cluster's archive rows matching a WHERE clause, as "table:object" sorted
+archived() { cq coord -c "SELECT string_agg(table_name || ':' || object_id, ' ' ORDER BY table_name, object_id) FROM deleted_record_cluster() WHERE $1"; }
+
+cq coord >/dev/null <<'SQL'
+SET citus.shard_count = 4;
+CREATE TABLE country (code text PRIMARY KEY, name text);
+SELECT create_reference_table('country');
+INSERT INTO country SELECT 'c' || g, 'country ' || g FROM generate_series(1, 30) g;
+CREATE TABLE item (id bigint PRIMARY KEY, country text, label text);
+SELECT create_distributed_table('item', 'id');
+ALTER TABLE item ADD FOREIGN KEY (country) REFERENCES country ON DELETE CASCADE;
+INSERT INTO item SELECT g, 'c' || (1 + g % 30), 'item ' || g FROM generate_series(1, 400) g;
+CREATE TABLE memo (id int PRIMARY KEY, body text);
+INSERT INTO memo SELECT g, 'memo ' || g FROM generate_series(1, 50) g;
+CREATE TABLE note (id int PRIMARY KEY, body text);
+INSERT INTO note SELECT g, 'note ' || g FROM generate_series(1, 50) g;
+SELECT citus_add_local_table_to_metadata('note');
+CREATE TABLE orders (id bigint, placed date, PRIMARY KEY (id, placed)) PARTITION BY RANGE (placed);
+CREATE TABLE orders_2025 PARTITION OF orders FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE orders_2026 PARTITION OF orders FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+SELECT create_distributed_table('orders', 'id');
+INSERT INTO orders SELECT g, CASE WHEN g % 2 = 0 THEN date '2025-06-01' ELSE date '2026-06-01' END FROM generate_series(1, 20) g;
+SQL
+
+# ---- Attach -----------------------------------------------------------------------------------
+err=$(cq coord 2>&1 <<'SQL'
+CREATE TABLE shipment (id bigint PRIMARY KEY, item bigint);
+INSERT INTO shipment SELECT g, g FROM generate_series(1, 40) g;
+SELECT deleted_record_attach('shipment', on_truncate => 'deny');
+SELECT create_distributed_table('shipment', 'id');
+SELECT truncate_local_data_after_distributing_table('shipment');
+SQL
+)
+check "a table attached before create_distributed_table distributes (its stale local copy truncates under 'deny')" "0" "$?"
+[ -z "$err" ] || grep -v '^NOTICE\|^DETAIL\|^HINT\|^$' <<<"$err" | sed 's/^/#   /'
+check "  and nothing was archived by that clean-up" "0" "$(cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_table => 'shipment')")"
+err=$(cq coord -c "SELECT deleted_record_attach('item')" -c "SELECT deleted_record_attach('country')" \
+        -c "SELECT deleted_record_attach('note')" -c "SELECT deleted_record_attach('memo')" \
+        -c "SELECT deleted_record_attach('orders')" 2>&1)
+check "attach works on distributed, reference, Citus local, local and partitioned distributed tables" "0" "$?"
+[ -z "$err" ] || sed 's/^/#   /' <<<"$err"
+check "citus.enable_unsafe_triggers is untouched afterwards" "off" "$(cq coord -c "SHOW citus.enable_unsafe_triggers")"
+# Citus hides shards from pg_class for clients other than its own, unless told not to.
+SQL="SET citus.override_table_visibility = off; SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relname ~ '^item_[0-9]+$' AND t.tgname LIKE 'deleted_record_insert%'"
+check "every shard of item has the archive trigger (4 shards, 2 per worker)" "0 2 2" "$(on_nodes)"
+check "deleted_record_attached lists the logical tables, no shard" "country item memo note orders shipment" \
+  "$(cq coord -c "SELECT string_agg(table_name::text, ' ' ORDER BY table_name::text) FROM deleted_record_attached")"
+shard=$(cq w1 -c "SET citus.override_table_visibility = off" -c "SELECT relname FROM pg_class WHERE relname ~ '^item_[0-9]+$' LIMIT 1")
+err=$(cq w1 -c "SELECT deleted_record_attach('$shard')" 2>&1)
+check "attaching a shard is refused, naming its table" "ERROR:  deleted_record_attach: public.$shard is a shard of Citus table public.item" "$(head -1 <<<"$err")"
+err=$(cq coord 2>&1 <<'SQL'
+CREATE TABLE audited (id bigint PRIMARY KEY);
+CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER audit AFTER DELETE ON audited FOR EACH ROW EXECUTE FUNCTION audit();
+SELECT deleted_record_attach('audited');
+SELECT create_distributed_table('audited', 'id');
+SQL
+)
+check "a table with someone else's trigger keeps Citus's refusal" "ERROR:  cannot distribute relation \"audited\" because it has triggers" "$(grep ERROR <<<"$err")"
+
+# ---- Exactly once, logical names, one key, context -------------------------------------------
+cq coord >/dev/null 2>&1 <<'SQL'
+BEGIN;
+-- Citus's rule: a reference table's DML after a parallel multi-shard DML needs sequential mode.
+SET LOCAL citus.multi_shard_modify_mode TO 'sequential';
+SELECT deleted_record_set_context('ops:carol', 'ticket 1', '{"ticket": 1}');
+DELETE FROM item WHERE id IN (1, 2, 3, 4, 5, 6);
+DELETE FROM country WHERE code = 'c2';               -- cascades to items 1..400 with country c2
+DELETE FROM memo WHERE id = 1;
+DELETE FROM note WHERE id = 1;
+DELETE FROM orders WHERE id IN (1, 2);
+COMMIT;
+SQL
+expected_items=$(cq coord -c "SELECT count(*) FROM generate_series(1, 400) g WHERE g <= 6 OR 1 + g % 30 = 2")
+check "one transaction: every row it deleted is archived once (items, cascaded items, country, memo, note, orders)" \
+  "$((expected_items + 5))|$((expected_items + 5))" \
+  "$(cq coord -c "SELECT count(*), count(DISTINCT (table_name, object_id)) FROM deleted_record_cluster() WHERE reason = 'ticket 1'")"
+check "  the country row once, on one node, though every node holds a placement" "1" \
+  "$(cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_table => 'country') WHERE reason = 'ticket 1'")"
+check "  under logical table names only" "country item memo note orders" \
+  "$(cq coord -c "SELECT string_agg(DISTINCT table_name, ' ' ORDER BY table_name) FROM deleted_record_cluster() WHERE reason = 'ticket 1'")"
+check "  a partition of a distributed table under its root and leaf" "orders/orders_2026:[1, \"2026-06-01\"] orders/orders_2025:[2, \"2025-06-01\"]" \
+  "$(cq coord -c "SELECT string_agg(table_name || '/' || partition_name || ':' || object_id, ' ' ORDER BY object_id) FROM deleted_record_cluster(for_table => 'orders')")"
+check "  on three nodes, all with one distributed key, the actor and the metadata" "3|1|d|1|1" \
+  "$(cq coord -c "SELECT count(DISTINCT node_id), count(DISTINCT xact_key), min(left(xact_key, 1)), count(DISTINCT actor), count(DISTINCT metadata) FROM deleted_record_cluster() WHERE reason = 'ticket 1'")"
+check "  xact_id still differs per node (it is the local transaction)" "t" \
+  "$(cq coord -c "SELECT count(DISTINCT (node_id, xact_id)) = count(DISTINCT node_id) FROM deleted_record_cluster() WHERE reason = 'ticket 1'")"
+
+cq coord >/dev/null 2>&1 <<'SQL'
+BEGIN; SET LOCAL deleted_record.actor = 'set-local'; DELETE FROM item WHERE id IN (11, 12, 13, 14); COMMIT;
+SET deleted_record.actor = 'session-set';
+BEGIN; DELETE FROM item WHERE id IN (15, 16, 17, 18); COMMIT;
+RESET deleted_record.actor;
+BEGIN; SELECT set_config('deleted_record.actor', 'set-config', true); DELETE FROM item WHERE id IN (19, 20, 21, 22); COMMIT;
+SQL
+for actor in set-local session-set set-config; do
+  check "context set with $actor reaches every node inside a transaction block" "4|2" \
+    "$(cq coord -c "SELECT count(*), count(DISTINCT node_id) FROM deleted_record_cluster(for_table => 'item') WHERE actor = '$actor'")"
+done
+err=$(cq coord -c "SET deleted_record.actor = 'lost'" -c "DELETE FROM item WHERE id IN (23, 24, 25, 26)" 2>&1)
+check "session context with an autocommit distributed DELETE is an error, not a silent NULL" \
+  "ERROR:  deleted_record: the deletion context set in this session cannot reach the Citus nodes that archive this statement's rows" "$(head -1 <<<"$err")"
+check "  and nothing was deleted" "4" "$(cq coord -c "SELECT count(*) FROM item WHERE id IN (23, 24, 25, 26)")"
+err=$(cq coord -c "SELECT deleted_record_set_context('a', 'b')" 2>&1)
+check "deleted_record_set_context outside a transaction block is an error" \
+  "ERROR:  deleted_record_set_context() must be called inside a transaction block" "$(head -1 <<<"$err")"
+err=$(cq coord -c "SET deleted_record.require_context = 'actor'" -c "BEGIN" -c "DELETE FROM item WHERE id IN (23, 24, 25, 26)" -c "COMMIT" 2>&1)
+check "require_context set in the session is enforced where the rows are archived" "ERROR:  deleting from public.item requires" \
+  "$(grep -o '^ERROR:  deleting from [a-z.]* requires' <<<"$err")"
+[ -n "$(grep -o '^ERROR:  deleting from [a-z.]* requires' <<<"$err")" ] || sed 's/^/#   /' <<<"$err"
+cq coord -c "DELETE FROM item WHERE id IN (23, 24, 25, 26)" >/dev/null 2>&1
+check "an autocommit DELETE without session context needs nothing" "4" \
+  "$(cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_table => 'item') WHERE object_id IN ('23', '24', '25', '26')")"
+check "  one key per node's part (a one-shard statement is local to its node)" "t" \
+  "$(cq coord -c "SELECT bool_and(xact_key LIKE 'l:%' OR xact_key LIKE 'd:%') FROM deleted_record_cluster(for_table => 'item') WHERE object_id IN ('23', '24', '25', '26')")"
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE TABLE item_source (id bigint PRIMARY KEY);
+SELECT create_distributed_table('item_source', 'id', colocate_with => 'item');
+INSERT INTO item_source VALUES (41), (42), (43), (44);
+BEGIN; SELECT deleted_record_set_context('merger', 'merge');
+MERGE INTO item i USING item_source s ON i.id = s.id WHEN MATCHED THEN DELETE;
+COMMIT;
+SQL
+check "MERGE ... THEN DELETE on a distributed table is archived with its context" "item:41 item:42 item:43 item:44" "$(archived "actor = 'merger'")"
+
+# ---- TRUNCATE ---------------------------------------------------------------------------------
+rows=$(cq coord -c "SELECT count(*) FROM orders")
+cq coord -c "BEGIN" -c "TRUNCATE orders" -c "ROLLBACK" >/dev/null 2>&1
+check "TRUNCATE rolled back archives nothing and keeps the rows" "$rows|2" \
+  "$(cq coord -c "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM deleted_record_cluster(for_table => 'orders'))")"
+cq coord >/dev/null 2>&1 <<'SQL'
+BEGIN; SELECT deleted_record_set_context('ops:dave', 'reset orders'); TRUNCATE orders; COMMIT;
+SQL
+check "TRUNCATE under 'archive' archives every row of every shard once, with the context and one key" "0|$rows|$rows|1|orders" \
+  "$(cq coord -c "SELECT (SELECT count(*) FROM orders), count(*), count(DISTINCT object_id), count(DISTINCT xact_key), string_agg(DISTINCT table_name, ' ') FROM deleted_record_cluster(for_table => 'orders') WHERE reason = 'reset orders'")"
+err=$(cq coord -c "TRUNCATE shipment" 2>&1)
+check "TRUNCATE under 'deny' is refused and keeps the rows" "ERROR:  TRUNCATE of table \"shipment\" is denied by deleted_record 40" \
+  "$(head -1 <<<"$err") $(cq coord -c "SELECT count(*) FROM shipment")"
+cq coord -c "SELECT deleted_record_attach('shipment', on_truncate => 'ignore')" -c "TRUNCATE shipment" >/dev/null 2>&1
+check "TRUNCATE under 'ignore' archives nothing" "0|0" \
+  "$(cq coord -c "SELECT (SELECT count(*) FROM shipment), count(*) FROM deleted_record_cluster(for_table => 'shipment')")"
+before=$(cq coord -c "SELECT count(*) FROM country")
+cq coord -c "TRUNCATE note" -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'reset countries')" -c "TRUNCATE country CASCADE" -c "COMMIT" >/dev/null 2>&1
+check "TRUNCATE of a reference table archives each row once (and its cascade's)" "$before|$before" \
+  "$(cq coord -c "SELECT count(*), count(DISTINCT object_id) FROM deleted_record_cluster(for_table => 'country') WHERE reason = 'reset countries'")"
+check "  the cascaded distributed table too, once per row" "0|t" \
+  "$(cq coord -c "SELECT (SELECT count(*) FROM item), count(*) = count(DISTINCT object_id) FROM deleted_record_cluster(for_table => 'item') WHERE reason = 'reset countries'")"
+check "TRUNCATE of a Citus local table archives its rows" "49" "$(cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_table => 'note') WHERE reason IS NULL")"
+
+# ---- The archive stays local ------------------------------------------------------------------
+for call in "create_distributed_table('deleted_record', 'id')" "create_reference_table('deleted_record')" \
+            "citus_add_local_table_to_metadata('deleted_record')"; do
+  err=$(cq coord -c "SET citus.enable_unsafe_triggers = on" -c "SELECT $call" 2>&1)
+  check "$call is refused (even with citus.enable_unsafe_triggers)" "ERROR:  the archive table \"deleted_record\" cannot be made a Citus table" "$(head -1 <<<"$err")"
+done
+check "  and the archive is no Citus table" "0" "$(cq coord -c "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'deleted_record%'")"
+
+# ---- Shards created later ---------------------------------------------------------------------
+cq coord >/dev/null 2>&1 <<'SQL'
+INSERT INTO country SELECT 'c' || g, 'country ' || g FROM generate_series(1, 30) g;
+INSERT INTO item SELECT g, 'c' || (1 + g % 30), 'item ' || g FROM generate_series(1001, 1400) g;
+SQL
+citus_add_worker w3
+err=$(cq coord -c "SELECT rebalance_table_shards(shard_transfer_mode => 'block_writes')" 2>&1)
+check "a third worker joins and shards move to it" "t" "$(cq coord -c "SELECT count(*) > 0 FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid) WHERE n.nodeport = ${CITUS_PORT[w3]}")"
+[ -z "$err" ] || grep ERROR <<<"$err" | sed 's/^/#   /'
+check "  it has deleted_record, its shards the archive trigger" "1|t" \
+  "$(cq w3 -c "SET citus.override_table_visibility = off" -c "SELECT (SELECT count(*) FROM pg_extension WHERE extname = 'deleted_record'), count(*) > 0 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relname ~ '_[0-9]+$' AND t.tgname LIKE 'deleted_record_insert%'")"
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'after rebalance')" -c "DELETE FROM item WHERE id BETWEEN 1001 AND 1400" -c "COMMIT" >/dev/null 2>&1
+check "after the rebalance every deleted row is archived once, on the nodes now holding the shards" "400|400|1" \
+  "$(cq coord -c "SELECT count(*), count(DISTINCT object_id), count(DISTINCT xact_key) FROM deleted_record_cluster(for_table => 'item') WHERE reason = 'after rebalance'")"
+check "  w3 among them" "t" \
+  "$(cq coord -c "SELECT count(*) > 0 FROM deleted_record_cluster(for_table => 'item') c JOIN pg_dist_node n ON n.nodeid = c.node_id WHERE c.reason = 'after rebalance' AND n.nodeport = ${CITUS_PORT[w3]}")"
+
+# ---- Reading, restoring, purging from the coordinator -----------------------------------------
+SQL="SELECT count(*) FROM deleted_record"
+per_node=$(on_nodes w3)
+check "deleted_record_cluster() returns every node's archive" "$(tr ' ' '\n' <<<"$per_node" | awk '{ s += $1 } END { print s }')" \
+  "$(cq coord -c "SELECT count(*) FROM deleted_record_cluster()")"
+ids=$(cq coord -c "SELECT array_agg(id) FROM deleted_record_cluster(for_table => 'item') WHERE reason = 'after rebalance' AND object_id::int <= 1010")
+out=$(cq coord -c "SELECT count(*), count(DISTINCT node_id) > 1, min(outcome), max(outcome) FROM deleted_record_cluster_restore('$ids')" 2>&1)
+check "deleted_record_cluster_restore restores rows archived on several nodes" "10|t|restored|restored" "$out"
+check "  the rows are back and marked restored where they are archived" "10|10" \
+  "$(cq coord -c "SELECT (SELECT count(*) FROM item WHERE id BETWEEN 1001 AND 1010), count(*) FROM deleted_record_cluster(for_table => 'item') WHERE restored_at IS NOT NULL")"
+cq coord -c "SELECT pg_sleep(0.01)" >/dev/null
+out=$(cq coord -c "SELECT count(*) FROM deleted_record_cluster_purge(older_than => interval '1 microsecond')" 2>&1)
+check "deleted_record_cluster_purge purges every node" "4 0" "$out $(cq coord -c "SELECT count(*) FROM deleted_record_cluster()")"
+
+# ---- Randomised: every committed delete archived exactly once ---------------------------------
+seed=${CITUS_SEED:-$(( $(date +%s) % 100000 ))}
+RANDOM=$seed
+ok "randomised run: seed $seed (CITUS_SEED=$seed replays it)"
+cq coord >/dev/null 2>&1 <<'SQL'
+TRUNCATE item_source;
+SELECT deleted_record_attach('country', on_truncate => 'archive');
+INSERT INTO country SELECT 'c' || g, 'country ' || g FROM generate_series(1, 30) g ON CONFLICT DO NOTHING;
+INSERT INTO item SELECT g, 'c' || (1 + g % 30), 'item ' || g FROM generate_series(2001, 3000) g;
+INSERT INTO memo SELECT g, 'memo ' || g FROM generate_series(2001, 2100) g;
+CREATE TABLE initial AS
+  SELECT 'item' AS t, id::text AS o FROM item UNION ALL SELECT 'country', code FROM country UNION ALL SELECT 'memo', id::text FROM memo;
+SQL
+committed=0
+for tx in $(seq 1 40); do
+  stmts=()
+  n=$((1 + RANDOM % 4))
+  for _ in $(seq 1 "$n"); do
+    case $((RANDOM % 6)) in
+      0|1) lo=$((2001 + RANDOM % 1000)); stmts+=("DELETE FROM item WHERE id BETWEEN $lo AND $((lo + RANDOM % 25));") ;;
+      2) stmts+=("DELETE FROM item WHERE id % 97 = $((RANDOM % 97)) AND id > 2000;") ;;
+      3) stmts+=("DELETE FROM country WHERE code = 'c$((1 + RANDOM % 30))';") ;;
+      4) lo=$((2001 + RANDOM % 100)); stmts+=("DELETE FROM memo WHERE id BETWEEN $lo AND $((lo + RANDOM % 5));") ;;
+      5) lo=$((2001 + RANDOM % 1000)); stmts+=("SAVEPOINT s; DELETE FROM item WHERE id BETWEEN $lo AND $((lo + 10)); ROLLBACK TO SAVEPOINT s;") ;;
+    esac
+  done
+  end=COMMIT; [ $((RANDOM % 4)) -eq 0 ] && end=ROLLBACK
+  [ "$end" = COMMIT ] && committed=$((committed + 1))
+  printf 'BEGIN; SET LOCAL citus.multi_shard_modify_mode TO sequential; SELECT deleted_record_set_context(%s, %s); %s %s;\n' "'rnd'" "'tx $tx $end'" "${stmts[*]}" "$end" | cq coord >/dev/null 2>&1 \
+    || { not_ok "random transaction $tx failed"; printf '#   %s\n' "${stmts[*]}"; }
+done
+check "every row the tables lost is archived exactly once, nothing else" "0|0|0" \
+  "$(cq coord -c "WITH lost AS (SELECT t, o FROM initial EXCEPT ALL (SELECT 'item', id::text FROM item UNION ALL SELECT 'country', code FROM country UNION ALL SELECT 'memo', id::text FROM memo)),
+                       archived AS (SELECT table_name AS t, object_id AS o, reason FROM deleted_record_cluster() WHERE actor = 'rnd'),
+                       arch AS (SELECT t, o FROM archived)
+                  SELECT (SELECT count(*) FROM (SELECT * FROM lost EXCEPT ALL SELECT * FROM arch) missing),
+                         (SELECT count(*) FROM (SELECT * FROM arch EXCEPT ALL SELECT * FROM lost) extra),
+                         (SELECT count(*) FROM archived WHERE reason LIKE '%ROLLBACK')")"
+check "each committed transaction's rows share one key, and no two transactions share one" "t" \
+  "$(cq coord -c "SELECT count(*) = count(DISTINCT key) AND bool_and(keys = 1)
+                   FROM (SELECT reason, count(DISTINCT xact_key) AS keys, min(xact_key) AS key FROM deleted_record_cluster() WHERE actor = 'rnd' GROUP BY reason) k")"
+
+# ---- Detach -----------------------------------------------------------------------------------
+cq coord -c "SELECT deleted_record_detach('item')" >/dev/null 2>&1
+SQL="SET citus.override_table_visibility = off; SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relname ~ '^item(_[0-9]+)?$' AND t.tgname LIKE 'deleted_record_insert%'"
+check "detach removes the trigger from the table and every shard" "0 0 0 0" "$(on_nodes w3)"
+
+crashes=$(cat "${CITUS_NODE_DIR[@]/%//server.log}" | grep -c 'terminated by signal')
+check "no backend crashed" 0 "$crashes"
+tap_done
