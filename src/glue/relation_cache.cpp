@@ -122,8 +122,7 @@ RelationArchiveInfo* BuildRelationArchiveInfo(Relation rel) {
   if (root_name == nullptr || schema == nullptr) elog(ERROR, "cache lookup failed for partition root %u", root);
   info->table_name = CStringGetTextDatum(root_name);
   info->schema_name = CStringGetTextDatum(schema);
-  info->qualified_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-                                                    RelationGetRelationName(rel));
+  info->qualified_name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(named)), get_rel_name(named));
   // The table's options, from its archive trigger's argument (copied out of the core's memory).
   boundary::OptionLists options = {};
   const char* argument = ArchiveTriggerArgument(rel, ResolveArchiveTable());
