@@ -199,16 +199,24 @@ void ComputeTransactionKey() {
 
 // ---- The deletion context on the workers ---------------------------------------------------
 
-// What this transaction sent to the workers, per setting; forgotten when the transaction ends
-// and when a subtransaction rolls back (which also undoes SET LOCAL on the workers).
+// What this transaction sent to the workers, per setting, and in which subtransaction: a
+// subtransaction's rollback undoes its SET LOCAL here and on the workers alike.
 struct SentSetting {
   bool sent;
   char* value;  // in TopTransactionContext
+  SubTransactionId sent_in;
 };
 SentSetting sent_settings[kContextSettingCount];
 
 void ForgetSentSettings() {
-  for (auto& sent : sent_settings) sent = {false, nullptr};
+  for (auto& sent : sent_settings) sent = {false, nullptr, InvalidSubTransactionId};
+}
+
+// ForgetSentSince forgets what was sent in a rolled-back subtransaction: subtransaction ids only
+// grow, so everything sent since it began has an id at least its own.
+void ForgetSentSince(SubTransactionId subtransaction) {
+  for (auto& sent : sent_settings)
+    if (sent.sent && sent.sent_in >= subtransaction) sent = {false, nullptr, InvalidSubTransactionId};
 }
 
 bool NeedsSending(const ContextSetting& now, const SentSetting& sent) {
@@ -220,19 +228,23 @@ bool NeedsSending(const ContextSetting& now, const SentSetting& sent) {
 // propagate SET LOCAL for the duration: Citus sends it to the transaction's open worker
 // connections at once and replays it on those it opens later.
 void SendSettings(const ContextSetting* settings, const bool* chosen) {
+  // Copy the values first: SET LOCAL replaces the strings settings[] points to.
+  char* values[kContextSettingCount] = {};
+  for (int i = 0; i < kContextSettingCount; ++i)
+    if (chosen[i]) values[i] = MemoryContextStrdup(TopTransactionContext, settings[i].value);
   int nest_level = NewGUCNestLevel();
   (void) set_config_option("citus.propagate_set_commands", "local", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
                            0, false);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
   for (int i = 0; i < kContextSettingCount; ++i) {
     if (!chosen[i]) continue;
-    char* command = psprintf("SET LOCAL %s = %s", settings[i].name, quote_literal_cstr(settings[i].value));
+    char* command = psprintf("SET LOCAL %s = %s", settings[i].name, quote_literal_cstr(values[i]));
     if (SPI_execute(command, false, 0) != SPI_OK_UTILITY) elog(ERROR, "deleted_record: %s failed", command);
   }
   SPI_finish();
   AtEOXact_GUC(true, nest_level);
   for (int i = 0; i < kContextSettingCount; ++i)
-    if (chosen[i]) sent_settings[i] = {true, MemoryContextStrdup(TopTransactionContext, settings[i].value)};
+    if (chosen[i]) sent_settings[i] = {true, values[i], GetCurrentSubTransactionId()};
 }
 
 // ---- Hooks ---------------------------------------------------------------------------------
@@ -392,7 +404,7 @@ void CitusOnTransactionEnd(XactEvent event, void* arg) {
 
 void CitusOnSubtransactionEnd(SubXactEvent event, SubTransactionId subtransaction,
                                           SubTransactionId parent, void* arg) {
-  if (event == SUBXACT_EVENT_ABORT_SUB) ForgetSentSettings();
+  if (event == SUBXACT_EVENT_ABORT_SUB) ForgetSentSince(subtransaction);
 }
 
 }  // namespace

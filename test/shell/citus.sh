@@ -129,6 +129,25 @@ check "an autocommit DELETE without session context needs nothing" "4" \
   "$(cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_table => 'item') WHERE object_id IN ('23', '24', '25', '26')")"
 check "  one key per node's part (a one-shard statement is local to its node)" "t" \
   "$(cq coord -c "SELECT bool_and(xact_key LIKE 'l:%' OR xact_key LIKE 'd:%') FROM deleted_record_cluster(for_table => 'item') WHERE object_id IN ('23', '24', '25', '26')")"
+cq coord -c "DO \$\$ BEGIN PERFORM deleted_record_set_context('in-do', 'do block'); DELETE FROM item WHERE id IN (51, 52, 53, 54); END \$\$" 2>&1 | sed 's/^/#   /'
+check "deleted_record_set_context in an autocommit DO block reaches every node" "4|2" \
+  "$(cq coord -c "SELECT count(*), count(DISTINCT node_id) FROM deleted_record_cluster(for_table => 'item') WHERE actor = 'in-do'")"
+cq coord -c "DO \$\$ BEGIN PERFORM deleted_record_set_context('in-do-2', 'after a caught error');
+                  BEGIN PERFORM 1 / 0; EXCEPTION WHEN division_by_zero THEN NULL; END;
+                  DELETE FROM item WHERE id IN (71, 72, 73, 74); END \$\$" 2>&1 | sed 's/^/#   /'
+check "  also after an exception block rolled back a subtransaction" "4|2" \
+  "$(cq coord -c "SELECT count(*), count(DISTINCT node_id) FROM deleted_record_cluster(for_table => 'item') WHERE actor = 'in-do-2'")"
+cq w1 -c "BEGIN" -c "SET LOCAL deleted_record.actor = 'from-w1'" -c "DELETE FROM item WHERE id IN (55, 56, 57, 58)" -c "COMMIT" >/dev/null 2>&1
+check "a transaction started on a worker carries its context to the other worker" "4|2" \
+  "$(cq coord -c "SELECT count(*), count(DISTINCT node_id) FROM deleted_record_cluster(for_table => 'item') WHERE actor = 'from-w1'")"
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE ROLE clerk LOGIN;
+GRANT SELECT, DELETE ON item TO clerk;
+ALTER ROLE clerk SET deleted_record.reason = 'role default';
+SQL
+PGUSER=clerk cq coord -c "DELETE FROM item WHERE id IN (63, 64, 65, 66)" 2>&1 | sed 's/^/#   /'
+check "a role's default context reaches the workers in an autocommit DELETE" "4|2|clerk" \
+  "$(cq coord -c "SELECT count(*), count(DISTINCT node_id), min(session_user_name) FROM deleted_record_cluster(for_table => 'item') WHERE reason = 'role default'")"
 cq coord >/dev/null 2>&1 <<'SQL'
 CREATE TABLE item_source (id bigint PRIMARY KEY);
 SELECT create_distributed_table('item_source', 'id', colocate_with => 'item');
@@ -201,6 +220,22 @@ check "  the rows are back and marked restored where they are archived" "10|10" 
 cq coord -c "SELECT pg_sleep(0.01)" >/dev/null
 out=$(cq coord -c "SELECT count(*) FROM deleted_record_cluster_purge(older_than => interval '1 microsecond')" 2>&1)
 check "deleted_record_cluster_purge purges every node" "4 0" "$out $(cq coord -c "SELECT count(*) FROM deleted_record_cluster()")"
+
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE ROLE auditor LOGIN;
+SELECT run_command_on_all_nodes($$GRANT SELECT ON deleted_record TO auditor$$);
+SQL
+check "a role granted SELECT on every node's archive reads the cluster's archive" "$(cq coord -c "SELECT count(*) FROM deleted_record_cluster()")" \
+  "$(PGUSER=auditor cq coord -c "SELECT count(*) FROM deleted_record_cluster()" 2>&1)"
+check "  a role without it cannot" "1" "$(PGUSER=clerk cq coord -c "SELECT count(*) FROM deleted_record_cluster()" 2>&1 | grep -c 'permission denied')"
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('erase-me', 'gdpr')" -c "DELETE FROM item WHERE id IN (1001, 1002, 1003, 1004)" -c "COMMIT" >/dev/null 2>&1
+ids=$(cq coord -c "SELECT array_agg(id) FROM deleted_record_cluster(for_table => 'item') WHERE actor = 'erase-me'")
+out=$(cq coord -c "SELECT sum(erased) FROM deleted_record_cluster_erase('$ids', 'data subject request')" 2>&1)
+check "deleted_record_cluster_erase erases rows on every node that holds them" "4" "$out"
+check "  they are gone, a tombstone for each is left where it was" "0|4" \
+  "$(cq coord -c "SELECT (SELECT count(*) FROM deleted_record_cluster() WHERE actor = 'erase-me'), (SELECT sum(result::int) FROM run_command_on_all_nodes('SELECT count(*) FROM deleted_record_erasure'))")"
+check "every node has its own masking secret (README: compare masked values within a node)" "$(cq coord -c "SELECT count(*) FROM pg_dist_node")" \
+  "$(cq coord -c "SELECT count(DISTINCT result) FROM run_command_on_all_nodes(\$\$SELECT deleted_record_mask('alice@example.com')\$\$)")"
 
 # ---- Randomised: every committed delete archived exactly once ---------------------------------
 seed=${CITUS_SEED:-$(( $(date +%s) % 100000 ))}
