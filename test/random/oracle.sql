@@ -2,12 +2,12 @@
 -- has the deleted_record extension; independent of the tables the workload uses.
 --
 -- The reference log. For every row deleted from an attached table, a plain plpgsql AFTER DELETE row
--- trigger (deleted_record_insert_oracle: it fires right after deleted_record_insert) records the token,
--- to_jsonb(OLD) under the archive's canonical settings (its md5; the row itself too unless it is
--- over 4 kB as text), the expected object_id and the context
--- settings as current_setting() sees them; a BEFORE TRUNCATE statement trigger
--- (deleted_record_truncate_oracle, right after the guard) does the same for every row of ONLY its
--- table. PostgreSQL's own transaction and subtransaction semantics make this log right.
+-- trigger (deleted_record_insert_oracle: it fires right after deleted_record_insert) records the
+-- token, to_jsonb(OLD) under the archive's canonical settings (its md5, and the row itself unless it
+-- is over 4 kB as text), the expected object_id and the context settings as current_setting() sees
+-- them; a BEFORE TRUNCATE statement trigger (deleted_record_truncate_oracle, right after the guard)
+-- does the same for every row of ONLY its table. PostgreSQL's own transaction and subtransaction
+-- semantics make this log right.
 --
 -- The oracle must not change what it observes. The extension flushes its buffered archive rows at the
 -- end of ANY statement, nested ones too; an oracle that ran an INSERT per row would flush the buffer
