@@ -15,6 +15,9 @@
 #            into their emptied table: deleted_record_restore(ids), the hand-written set-based
 #            statement (UPDATE ... RETURNING data -> INSERT ... jsonb_populate_record), and a
 #            row-by-row plpgsql loop doing the same per id (server wall time).
+#   Scale  - (only with --only scale; 15-25 minutes, see test/bench/scale.sh) archiving and purge
+#            cost with an archive of 1,000,000 vs 8,000,000 rows, on a cluster confined to a
+#            256 MB memory cgroup: the archive is many times larger than memory.
 # Runs alternate (round 1: every contender, round 2: every contender, ...); each figure is the
 # median over the rounds. Every run starts from a rebuilt or refilled table, empty archives, a
 # VACUUM and a CHECKPOINT, and is checked afterwards: the archive holds exactly the deleted rows.
@@ -22,12 +25,14 @@
 # autovacuum and JIT off, fsync off (as every throwaway cluster here); synchronous_commit = off
 # only for the pgbench runs. Bulk times are psql's \timing over a Unix socket, with autocommit.
 # Installs prerequisites and builds the extension first, so it is one command on a fresh machine.
-# Usage: scripts/bench.sh [--quick] [--rounds N] [--duration SECONDS] [--only bulk|oltp|memory|restore]
-#   --quick       small sizes, 1 round, 2 s pgbench runs (a smoke run of about a minute and a half)
+# Usage: scripts/bench.sh [--quick] [--rounds N] [--duration SECONDS] [--only bulk|oltp|memory|restore|scale]
+#   --quick       small sizes, 1 round, 2 s pgbench runs (a smoke run of about a minute and a half;
+#                 with --only scale: a smoke run of the scale benchmark at tiny sizes)
 #   --rounds N    rounds per benchmark (default 5)
 #   --duration S  seconds per pgbench run (default 5; every transaction deletes a different row,
 #                 so a run must not need more rows than the table has: it stops with an error then)
-#   --only B      run one benchmark; the others' tables and targets then show "-"
+#   --only B      run one benchmark; the others' tables and targets then show "-" (scale, which
+#                 is not part of the default run, prints its own report)
 # Results go to standard output (progress to standard error): scripts/bench.sh | tee results.txt
 set -euo pipefail
 
@@ -42,17 +47,18 @@ BENCH_SQL=$REPO_ROOT/test/bench
 
 ROUNDS=5
 DURATION=5
-ONLY=""          # run just one benchmark: bulk, oltp, memory or restore
+ONLY=""          # run just one benchmark: bulk, oltp, memory, restore or scale
+QUICK=0
 BULK_ROWS=100000
 OLTP_ROWS=1000000
 MEM_ROWS=1000000
 RESTORE_ROWS=100000
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) ROUNDS=1; DURATION=2; BULK_ROWS=10000; OLTP_ROWS=500000; MEM_ROWS=100000; RESTORE_ROWS=5000 ;;
+    --quick) QUICK=1; ROUNDS=1; DURATION=2; BULK_ROWS=10000; OLTP_ROWS=500000; MEM_ROWS=100000; RESTORE_ROWS=5000 ;;
     --rounds) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive number"; ROUNDS=$2; shift ;;
     --duration) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--duration needs a positive number"; DURATION=$2; shift ;;
-    --only) [[ "${2:-}" =~ ^(bulk|oltp|memory|restore)$ ]] || die "--only takes bulk, oltp, memory or restore"; ONLY=$2; shift ;;
+    --only) [[ "${2:-}" =~ ^(bulk|oltp|memory|restore|scale)$ ]] || die "--only takes bulk, oltp, memory, restore or scale"; ONLY=$2; shift ;;
     -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -366,6 +372,13 @@ report() {
 
 ensure_prereqs
 build_and_install
+
+# The scale benchmark runs on a cluster of its own (small memory, in a memory cgroup).
+if [ "$ONLY" = scale ]; then
+  source "$BENCH_SQL/scale.sh"
+  scale_main
+  exit 0
+fi
 
 # Large shared_buffers (a quarter of RAM, at most 1 GB) so the tables stay cached; no checkpoint
 # or autovacuum in the middle of a run (the script checkpoints and vacuums between runs); no JIT.
