@@ -22,7 +22,7 @@ end
 module DeletionContext
   def self.ignore_truncate!(connection = ActiveRecord::Base.connection)
     connection.execute(<<~SQL)
-      SELECT deleted_record_attach(table_name, on_truncate => 'ignore')
+      SELECT deleted_record_attach(table_name, 'ignore', retention, exclude_columns, mask_columns)
         FROM deleted_record_attached WHERE on_truncate <> 'ignore'
     SQL
   end

@@ -39,7 +39,7 @@ def _set_deletion_context(session, transaction, connection):
 def ignore_truncate(connection):
     """For a test database: its TRUNCATE-based cleaners archive nothing (run once after creating the schema)."""
     connection.execute(text(
-        "SELECT deleted_record_attach(table_name, on_truncate => 'ignore')"
+        "SELECT deleted_record_attach(table_name, 'ignore', retention, exclude_columns, mask_columns)"
         " FROM deleted_record_attached WHERE on_truncate <> 'ignore'"
     ))
 # end recipe

@@ -5,7 +5,7 @@ from django.db.models.signals import post_migrate
 from django.test.runner import DiscoverRunner
 
 IGNORE_TRUNCATE = (
-    "SELECT deleted_record_attach(table_name, on_truncate => 'ignore')"
+    "SELECT deleted_record_attach(table_name, 'ignore', retention, exclude_columns, mask_columns)"
     " FROM deleted_record_attached WHERE on_truncate <> 'ignore'"
 )
 
