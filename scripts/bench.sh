@@ -330,11 +330,11 @@ report_header() {
 
 # report prints the header, the four tables, the ratios and the targets.
 report() {
-  local bulk_pl bulk_cte bulk_none oltp_pl oltp_none mem_pl restore_set row_restore
+  local bulk_pl bulk_cte bulk_none oltp_pl oltp_none mem_pl restore_set row_restore row_set
   bulk_pl=$(paired bulk ext plpgsql); bulk_cte=$(paired bulk ext cte); bulk_none=$(paired bulk ext none)
   oltp_pl=$(paired oltp ext plpgsql); oltp_none=$(paired oltp ext none)
   mem_pl=$(paired mem ext plpgsql)
-  restore_set=$(paired restore restore set); row_restore=$(paired restore row restore)
+  restore_set=$(paired restore restore set); row_restore=$(paired restore row restore); row_set=$(paired restore row set)
 
   report_header
   echo "data:    invoices of 11 columns, $(sql -c "SELECT round(avg(length(to_jsonb(t)::text))) FROM bench.invoice_src t WHERE invoice_no <= 10000") bytes of JSON per row on average; $ROUNDS round(s), alternating, medians;"
@@ -357,7 +357,7 @@ report() {
   echo "  bulk    extension/plpgsql $bulk_pl  extension/CTE $bulk_cte  extension/no-trigger $bulk_none"
   echo "  oltp    extension/plpgsql $oltp_pl  extension/no-trigger $oltp_none"
   echo "  memory  extension/plpgsql $mem_pl"
-  echo "  restore deleted_record_restore/set-based $restore_set  row-by-row/deleted_record_restore $row_restore"
+  echo "  restore deleted_record_restore/set-based $restore_set  row-by-row/deleted_record_restore $row_restore  row-by-row/set-based $row_set"
   echo
   echo "Targets:"
   target "bulk: extension time / plpgsql time" "$bulk_pl" "<=" 0.50
