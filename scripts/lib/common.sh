@@ -134,13 +134,17 @@ cluster_start() {
   } | as_server_user tee -a "$dir/data/postgresql.conf" >/dev/null
   # Under valgrind (scripts/test.sh --valgrind sets VALGRIND_LOG_DIR) the server runs through a
   # wrapper that execs postgres under memcheck, one log per process; it starts much more slowly.
-  local exec_opt=() timeout=120
+  # A server built from source also brings PostgreSQL's own suppressions (its frames have names).
+  local exec_opt=() timeout=120 supp=()
   if [ -n "${VALGRIND_LOG_DIR:-}" ]; then
+    supp=("$REPO_ROOT/test/valgrind.supp")
+    [ ! -f "$("$PGBIN/pg_config" --sharedir)/valgrind.supp" ] || supp+=("$("$PGBIN/pg_config" --sharedir)/valgrind.supp")
     {
       echo '#!/bin/bash'
       printf 'exec valgrind --quiet --tool=memcheck --trace-children=yes --track-origins=no --leak-check=no --vgdb=no'
-      printf ' --error-exitcode=0 --log-file=%q --suppressions=%q %q "$@"\n' \
-        "$VALGRIND_LOG_DIR/vg.%p.log" "$REPO_ROOT/test/valgrind.supp" "$PGBIN/postgres"
+      printf ' --error-exitcode=0 --log-file=%q' "$VALGRIND_LOG_DIR/vg.%p.log"
+      printf ' --suppressions=%q' "${supp[@]}"
+      printf ' %q "$@"\n' "$PGBIN/postgres"
     } >"$dir/postgres-valgrind"
     chmod 755 "$dir/postgres-valgrind"
     exec_opt=(-p "$dir/postgres-valgrind"); timeout=600

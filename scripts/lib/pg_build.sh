@@ -5,7 +5,7 @@
 # when its source package can be fetched (pg_has_cron tells; a missing one is retried daily).
 
 # Bump when the build below changes: caches made by another recipe are rebuilt.
-PG_BUILD_RECIPE=2
+PG_BUILD_RECIPE=3
 # The suite whose source packages are built (the only one carrying postgresql-18 today).
 PG_SOURCE_SUITE=${PG_SOURCE_SUITE:-sid}
 
@@ -230,6 +230,9 @@ _pg_build_into_cache() (
   for dir in . src/test/isolation contrib/postgres_fdw contrib/file_fdw; do
     make -C "$pgsrc/$dir" install DESTDIR="$stage" >>"$buildlog" 2>&1 || fail "make -C $dir install"
   done
+  # PostgreSQL's own valgrind suppressions (padding bytes written to files and sockets...), for
+  # scripts/test.sh --valgrind: cluster_start passes them on when the server has them.
+  cp "$pgsrc/src/tools/valgrind.supp" "$staged/share/postgresql/valgrind.supp" || fail "valgrind.supp"
 
   # pg_cron (a test uses it): Debian packages it for 15 only, so it is built here too. Without
   # its source the server is still cached, and pg_source_build tries pg_cron again later.
