@@ -192,7 +192,7 @@ if [ "$VALGRIND" -eq 1 ]; then
     count 1 0
   else
     count 0 1
-    ours=$(grep -l 'deleted_record' $bad)
+    ours=$(grep -lE 'deleted_record\.so|deleted_record::' $bad)  # not the cache path /var/cache/deleted_record
     echo "[$TAG] valgrind: errors in $(wc -l <<<"$bad") server process(es), $(grep -c . <<<"$ours") of them in deleted_record.so"
     fail_named "valgrind: memcheck errors in $(wc -l <<<"$bad") server process(es)"
     { [ -z "$ours" ] || cat $ours; cat $bad; } | head -300
