@@ -183,7 +183,7 @@ GRANT EXECUTE ON PROCEDURE deleted_record_purge(interval, integer, bigint) TO re
 SET ROLE regress_dr_janitor;
 CALL deleted_record_purge();
 RESET ROLE;
-GRANT EXECUTE ON FUNCTION deleted_record_purge_step(interval, integer) TO regress_dr_janitor;
+GRANT EXECUTE ON FUNCTION deleted_record_purge_step(interval, integer, regclass[]) TO regress_dr_janitor;
 SET ROLE regress_dr_janitor;
 CALL deleted_record_purge();
 RESET ROLE;

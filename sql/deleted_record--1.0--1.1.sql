@@ -188,6 +188,7 @@ CREATE FUNCTION deleted_record_prepare_partitions(ahead integer DEFAULT 3) RETUR
     LANGUAGE plpgsql
     SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
+    SET lock_timeout = '2s'
     AS $$
 DECLARE
     ext_schema name;
@@ -216,6 +217,16 @@ BEGIN
         EXECUTE format('SELECT %I.deleted_record_uuid7_floor($1), %I.deleted_record_uuid7_floor($2)', ext_schema, ext_schema)
            INTO lower_bound, upper_bound USING period_start AT TIME ZONE 'UTC', period_end AT TIME ZONE 'UTC';
         partition_name := format('deleted_record_%s_%s', to_char(period_start, 'YYYYMMDD'), to_char(period_end, 'YYYYMMDD'));
+        -- Creating a partition locks the archive against its readers: only for periods that no
+        -- partition covers yet, and only if the lock comes within lock_timeout (else the rows
+        -- wait in the DEFAULT partition and a later call tries again).
+        IF NOT EXISTS (SELECT FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
+                              LATERAL (SELECT (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \(''([0-9a-f-]+)''\)'))[1]::uuid AS lower_id,
+                                              (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([0-9a-f-]+)''\)'))[1]::uuid AS upper_id) b
+                        WHERE i.inhparent = format('%I.deleted_record', ext_schema)::regclass
+                          AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
+                          AND (b.lower_id IS NULL OR b.lower_id < upper_bound)
+                          AND (b.upper_id IS NULL OR b.upper_id > lower_bound)) THEN
         BEGIN
             EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.deleted_record FOR VALUES FROM (%L) TO (%L)',
                            ext_schema, partition_name, ext_schema, lower_bound, upper_bound);
@@ -227,9 +238,10 @@ BEGIN
                            format('Archive rows with ids from %s to %s (UTC)', period_start, period_end));
             created := created + 1;
         EXCEPTION
-            WHEN duplicate_table OR invalid_object_definition OR check_violation THEN
-                NULL;  -- exists already, overlaps another partition, or its rows are in the DEFAULT partition
+            WHEN duplicate_table OR invalid_object_definition OR check_violation OR lock_not_available THEN
+                NULL;  -- made meanwhile, its rows are in the DEFAULT partition, or the archive is busy
         END;
+        END IF;
         period_start := period_end;
     END LOOP;
     RETURN created;
@@ -588,11 +600,13 @@ COMMENT ON FUNCTION deleted_record_can_commit() IS 'Internal: whether the callin
 
 -- deleted_record_purge_step does one bounded piece of a purge, as the archive's owner: drops one
 -- partition whose rows are all expired, or deletes up to batch_size expired rows of one
--- partition. It returns how many rows it removed, or NULL when nothing is left to purge. A row
+-- partition. It returns how many rows it removed (NULL when nothing is left to purge) and the
+-- partition it could not drop for a lock (tried lists those of earlier steps). A row
 -- expires when its deleted_at and its id's time are both older than the cutoff (now minus its
 -- table's retention, or minus older_than for every table); the two differ only by how long the
 -- deleting transaction ran.
-CREATE FUNCTION deleted_record_purge_step(older_than interval, batch_size integer) RETURNS bigint
+CREATE FUNCTION deleted_record_purge_step(older_than interval, batch_size integer, tried regclass[],
+                                          OUT removed bigint, OUT busy regclass)
     LANGUAGE plpgsql
     SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -609,7 +623,6 @@ DECLARE
     cut_tables text[];
     cut_times timestamptz[];
     part record;
-    removed bigint;
     droppable boolean;
 BEGIN
     IF batch_size IS NULL OR batch_size < 1 THEN
@@ -641,7 +654,8 @@ BEGIN
                    AND convert_from(substring(t.tgargs, 1, length(t.tgargs) - 1), current_setting('server_encoding'))::jsonb ? 'retention'
                  GROUP BY 1, 2) r;
         IF cut_tables IS NULL THEN
-            RETURN NULL;
+            removed := NULL;
+            RETURN;
         END IF;
     END IF;
 
@@ -679,14 +693,15 @@ BEGIN
         IF droppable THEN
             BEGIN
                 -- A reader holding the archive's lock must not stall the purge: wait a little,
-                -- then fall back to deleting the partition's rows in batches.
-                PERFORM set_config('lock_timeout', '5s', true);
+                -- then fall back to deleting the partition's rows in batches. A partition tried
+                -- before in this purge is only tried in passing, so that steps do not each wait.
+                PERFORM set_config('lock_timeout', CASE WHEN part.relation = ANY (tried) THEN '20ms' ELSE '5s' END, true);
                 EXECUTE format('SELECT count(*) FROM ONLY %s', part.relation) INTO removed;
                 EXECUTE format('DROP TABLE %s', part.relation);
                 EXECUTE format('DELETE FROM %I.deleted_record_partition_tables WHERE partition_name = $1', ext_schema) USING part.relname;
-                RETURN removed;
+                RETURN;
             EXCEPTION WHEN lock_not_available THEN
-                NULL;
+                busy := part.relation;
             END;
         END IF;
         IF older_than IS NOT NULL THEN
@@ -697,7 +712,7 @@ BEGIN
                    USING now_utc - older_than, batch_size;
                 GET DIAGNOSTICS removed = ROW_COUNT;
                 IF removed > 0 THEN
-                    RETURN removed;
+                    RETURN;
                 END IF;
             END IF;
         ELSE
@@ -710,16 +725,17 @@ BEGIN
                    USING cut_tables[i], cut_schemas[i], cut_times[i], batch_size;
                 GET DIAGNOSTICS removed = ROW_COUNT;
                 IF removed > 0 THEN
-                    RETURN removed;
+                    RETURN;
                 END IF;
             END LOOP;
         END IF;
     END LOOP;
-    RETURN NULL;
+    removed := NULL;
+    RETURN;
 END
 $$;
-REVOKE ALL ON FUNCTION deleted_record_purge_step(interval, integer) FROM PUBLIC;
-COMMENT ON FUNCTION deleted_record_purge_step(interval, integer) IS 'Internal: one bounded step of deleted_record_purge (drops one expired partition or deletes one batch)';
+REVOKE ALL ON FUNCTION deleted_record_purge_step(interval, integer, regclass[]) FROM PUBLIC;
+COMMENT ON FUNCTION deleted_record_purge_step(interval, integer, regclass[]) IS 'Internal: one bounded step of deleted_record_purge (drops one expired partition or deletes one batch)';
 
 -- deleted_record_purge removes archive rows past their table's retention (or older than
 -- older_than, for every table), in batches that each commit, so locks, WAL and undo stay
@@ -732,6 +748,8 @@ CREATE PROCEDURE deleted_record_purge(older_than interval DEFAULT NULL, batch_si
 DECLARE
     ext_schema name;
     step bigint;
+    busy regclass;
+    tried regclass[] := '{}';
     step_fn text;
     may_commit boolean;
 BEGIN
@@ -740,7 +758,7 @@ BEGIN
     SELECT n.nspname INTO ext_schema
       FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
      WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
-    step_fn := pg_catalog.format('%I.deleted_record_purge_step(interval, integer)', ext_schema);
+    step_fn := pg_catalog.format('%I.deleted_record_purge_step(interval, integer, regclass[])', ext_schema);
     IF NOT pg_catalog.has_function_privilege(step_fn, 'EXECUTE') THEN
         RAISE EXCEPTION 'permission denied to purge the archive'
             USING ERRCODE = 'insufficient_privilege',
@@ -751,7 +769,11 @@ BEGIN
     removed := 0;
     EXECUTE pg_catalog.format('SELECT %I.deleted_record_prepare_partitions()', ext_schema);
     LOOP
-        EXECUTE pg_catalog.format('SELECT %I.deleted_record_purge_step($1, $2)', ext_schema) INTO step USING older_than, batch_size;
+        EXECUTE pg_catalog.format('SELECT s.removed, s.busy FROM %I.deleted_record_purge_step($1, $2, $3) s', ext_schema)
+           INTO step, busy USING older_than, batch_size, tried;
+        IF busy IS NOT NULL AND NOT busy OPERATOR(pg_catalog.=) ANY (tried) THEN
+            tried := tried OPERATOR(pg_catalog.||) busy;
+        END IF;
         EXIT WHEN step IS NULL;
         removed := removed OPERATOR(pg_catalog.+) step;
         COMMIT;

@@ -272,6 +272,11 @@ const ArchiveTable* ResolveArchiveTable() {
   MemoryContextReset(archive_context);
   MemoryContext old = MemoryContextSwitchTo(archive_context);
   resolved.descriptor = CreateTupleDescCopy(RelationGetDescr(archive));
+  // Rows are formed as anonymous records, not as values of the archive's row type: stored in a
+  // partition's slot, a row typed as its parent makes servers that check composite types
+  // (Debian's 15.20) look the parent's type up, locking the parent on every session's first write.
+  resolved.descriptor->tdtypeid = RECORDOID;
+  resolved.descriptor->tdtypmod = -1;
   ReadDefaults(archive, &resolved);
   resolved.needs_checks = !resolved.partitioned && NeedsChecks(RelationGetDescr(archive));
   if (resolved.partitioned) ReadPartitions(&resolved);

@@ -87,7 +87,7 @@ SQL
 for db in postgres app2 app3; do make_archive "$db" || die "setup of $db failed"; done
 q app2 >/dev/null <<'SQL' || die "grants failed"
 GRANT EXECUTE ON PROCEDURE deleted_record_purge(interval, integer, bigint) TO purger;
-GRANT EXECUTE ON FUNCTION deleted_record_purge_step(interval, integer) TO purger;
+GRANT EXECUTE ON FUNCTION deleted_record_purge_step(interval, integer, regclass[]) TO purger;
 SQL
 q app3 >/dev/null <<'SQL' || die "grants failed"
 GRANT EXECUTE ON PROCEDURE deleted_record_purge(interval, integer, bigint) TO halfgrant;  -- not the step
