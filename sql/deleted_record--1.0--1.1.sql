@@ -31,6 +31,20 @@ ALTER TABLE deleted_record_before_1_1
     ADD COLUMN masked_columns text[],
     ADD COLUMN xact_key text COLLATE "C";
 ALTER EXTENSION deleted_record DROP TABLE deleted_record_before_1_1;
+-- PostgreSQL 18 names NOT NULL constraints after their table: free the names the new archive's
+-- constraints get (the loop finds nothing before 18).
+DO $rename$
+DECLARE
+    item record;
+BEGIN
+    FOR item IN SELECT c.conname FROM pg_catalog.pg_constraint c
+                 WHERE c.conrelid = 'deleted_record_before_1_1'::regclass AND c.contype = 'n'
+                   AND c.conname LIKE 'deleted\_record\_%' LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE deleted_record_before_1_1 RENAME CONSTRAINT %I TO %I', item.conname,
+                                  'deleted_record_before_1_1_' || pg_catalog.substr(item.conname, pg_catalog.length('deleted_record_') + 1));
+    END LOOP;
+END
+$rename$;
 COMMENT ON TABLE deleted_record_before_1_1 IS 'Archive rows of deleted_record 1.0, a partition of deleted_record since the update to 1.1';
 
 -- The archive: one row per deleted row. Written only by the extension's trigger functions,

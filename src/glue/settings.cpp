@@ -197,6 +197,7 @@ void DefineMisspeltSettings() {
     if ((variable->flags & GUC_CUSTOM_PLACEHOLDER) != 0 && strncmp(variable->name, kPrefix, strlen(kPrefix)) == 0)
       names[found++] = MemoryContextStrdup(TopMemoryContext, variable->name);
   }
+  compat::FreeGucVariables(variables);
   if (found > 0) {
     misspelt_settings =
         static_cast<MisspeltSetting*>(MemoryContextAllocZero(TopMemoryContext, sizeof(MisspeltSetting) * found));

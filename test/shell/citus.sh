@@ -6,7 +6,8 @@
 # (or an error), TRUNCATE policies, an archive Citus cannot distribute, later shards, reading,
 # restoring and purging the cluster's archive from the coordinator, and a randomised run of
 # transactions checked against what the tables lost. CITUS_SEED=n replays the random part.
-# Citus 13.2 supports PostgreSQL 15 to 17; scripts/test.sh runs this on 15.
+# Citus 13.2 supports PostgreSQL 15 to 17 (Citus 14, for 16 to 18, is not available here):
+# Runs on PostgreSQL: 15
 set -uo pipefail
 source "$(dirname "$0")/../lib/citus_cluster.sh"
 

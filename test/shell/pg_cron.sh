@@ -6,6 +6,9 @@
 # on deleted_record_purge and deleted_record_purge_step works too; roles without those grants get
 # failed runs with the permission error. One cluster of its own with pg_cron preloaded; every job
 # runs at the same minute boundary, so the test waits about a minute.
+# pg_cron comes from Debian's postgresql-15-cron; for 18 no pg_cron source can be fetched here
+# (the archive lists pg-cron but serves none of its files), so:
+# Runs on PostgreSQL: 15
 set -uo pipefail
 source "$(dirname "$0")/../lib/own_cluster.sh"
 
