@@ -257,7 +257,7 @@ bool IsDistributedPlan(const PlannedStmt* statement) {
   return methods != nullptr && methods->CustomName != nullptr && strncmp(methods->CustomName, "Citus", 5) == 0;
 }
 
-void DeletedRecordExecutorStart(QueryDesc* query, int eflags) {
+extern "C" void DeletedRecordExecutorStart(QueryDesc* query, int eflags) {
   const PlannedStmt* statement = query->plannedstmt;
   bool deletes = statement->commandType == CMD_DELETE || statement->commandType == CMD_MERGE ||
                  statement->hasModifyingCTE;
@@ -309,7 +309,7 @@ bool IsDistributingFunction(Oid function) {
   return matches;
 }
 
-bool DeletedRecordNeedsFmgrHook(Oid function) {
+extern "C" bool DeletedRecordNeedsFmgrHook(Oid function) {
   if (previous_needs_fmgr_hook != nullptr && previous_needs_fmgr_hook(function)) return true;
   return IsDistributingFunction(function);
 }
@@ -362,7 +362,7 @@ constexpr int kMaxOpenCalls = 8;
 OpenCall open_calls[kMaxOpenCalls];
 int open_call_count = 0;
 
-void DeletedRecordFmgrHook(FmgrHookEventType event, FmgrInfo* flinfo, Datum* private_data) {
+extern "C" void DeletedRecordFmgrHook(FmgrHookEventType event, FmgrInfo* flinfo, Datum* private_data) {
   if (previous_fmgr_hook != nullptr) previous_fmgr_hook(event, flinfo, private_data);
   if (!IsKnownDistributingFunction(flinfo->fn_oid)) return;
   if (event == FHET_START) {
@@ -386,7 +386,7 @@ void DeletedRecordFmgrHook(FmgrHookEventType event, FmgrInfo* flinfo, Datum* pri
   }
 }
 
-void CitusOnTransactionEnd(XactEvent event, void* arg) {
+extern "C" void DeletedRecordCitusOnTransactionEnd(XactEvent event, void* arg) {
   switch (event) {
     case XACT_EVENT_COMMIT:
     case XACT_EVENT_ABORT:
@@ -402,7 +402,7 @@ void CitusOnTransactionEnd(XactEvent event, void* arg) {
   }
 }
 
-void CitusOnSubtransactionEnd(SubXactEvent event, SubTransactionId subtransaction,
+extern "C" void DeletedRecordCitusOnSubtransactionEnd(SubXactEvent event, SubTransactionId subtransaction,
                                           SubTransactionId parent, void* arg) {
   if (event == SUBXACT_EVENT_ABORT_SUB) ForgetSentSince(subtransaction);
 }
@@ -468,11 +468,11 @@ void CheckCitusAttachPrerequisites() {
 }
 
 void RegisterCitus() {
-  RegisterXactCallback(CitusOnTransactionEnd, nullptr);
-  RegisterSubXactCallback(CitusOnSubtransactionEnd, nullptr);
+  RegisterXactCallback(DeletedRecordCitusOnTransactionEnd, nullptr);
+  RegisterSubXactCallback(DeletedRecordCitusOnSubtransactionEnd, nullptr);
   // Citus defines its settings in its own _PG_init: seeing one means it was loaded before us.
-  // (The hooks have C++ linkage: extern "C" names would be looked up globally, and Citus's
-  // library, loaded first, has functions of its own named like these.)
+  // (The hooks' C names start with DeletedRecord: a preloaded library's exported names are
+  // global, and Citus, loaded first, exports functions such as CitusExecutorStart.)
   if (!process_shared_preload_libraries_in_progress ||
       GetConfigOption("citus.enable_unsafe_triggers", true, false) == nullptr)
     return;
