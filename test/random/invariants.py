@@ -42,7 +42,10 @@ ORACLE_SQL = open(os.path.join(HERE, "oracle.sql")).read()
 # ---------------------------------------------------------------------------------------------
 # The workload's tables. Attached: acct (plain, bigserial key), note (no key: object_id NULL),
 # meas (range-partitioned, composite key, default partition), gp and gch (top and bottom of a
-# cascade chain). Not attached: ch (the middle of the chain) and side.
+# cascade chain). Not attached: ch (the middle of the chain), memo (a second cascaded child of gp,
+# without children of its own) and side. memo is created before ch: its foreign-key trigger on gp
+# fires first, so memo's triggers run before ch's foreign-key trigger on gch runs a statement (which
+# would write out the buffered gp rows first and hide a subtransaction losing them).
 TABLES_SQL = r"""
 SET TimeZone = 'UTC';
 CREATE SEQUENCE inv_tok;
@@ -59,19 +62,21 @@ CREATE TABLE meas_p1 PARTITION OF meas FOR VALUES FROM (100) TO (200);
 CREATE TABLE meas_p2 PARTITION OF meas FOR VALUES FROM (200) TO (300);
 CREATE TABLE meas_pd PARTITION OF meas DEFAULT;
 CREATE TABLE gp (id bigserial PRIMARY KEY, tok bigint NOT NULL DEFAULT nextval('inv_tok'), tag text, name text, pad text);
+CREATE TABLE memo (id bigserial PRIMARY KEY, gp_id bigint NOT NULL REFERENCES gp ON DELETE CASCADE,
+    tok bigint NOT NULL DEFAULT nextval('inv_tok'), tag text, body text);
 CREATE TABLE ch (id bigserial PRIMARY KEY, gp_id bigint NOT NULL REFERENCES gp ON DELETE CASCADE,
     tok bigint NOT NULL DEFAULT nextval('inv_tok'), tag text, note text);
 CREATE TABLE gch (id bigserial PRIMARY KEY, ch_id bigint NOT NULL REFERENCES ch ON DELETE CASCADE,
     tok bigint NOT NULL DEFAULT nextval('inv_tok'), tag text, v numeric, pad text);
 CREATE TABLE side (id bigserial PRIMARY KEY, tok bigint NOT NULL DEFAULT nextval('inv_tok'), tag text, pad text);
 CREATE INDEX ON acct (tok); CREATE INDEX ON note (tok); CREATE INDEX ON meas (tok); CREATE INDEX ON gp (tok);
-CREATE INDEX ON ch (tok); CREATE INDEX ON ch (gp_id); CREATE INDEX ON gch (tok); CREATE INDEX ON gch (ch_id);
+CREATE INDEX ON memo (tok); CREATE INDEX ON memo (gp_id); CREATE INDEX ON ch (tok); CREATE INDEX ON ch (gp_id); CREATE INDEX ON gch (tok); CREATE INDEX ON gch (ch_id);
 CREATE INDEX ON side (tok);
 SELECT deleted_record_attach('acct'), deleted_record_attach('note'), deleted_record_attach('meas'),
        deleted_record_attach('gp'), deleted_record_attach('gch');
 SELECT inv_watch('acct', 'id'), inv_watch('note', 'none'), inv_watch('meas', 'id,k'),
        inv_watch('gp', 'id'), inv_watch('gch', 'id');
-SELECT inv_register('ch', false), inv_register('side', false);
+SELECT inv_register('ch', false), inv_register('memo', false), inv_register('side', false);
 
 -- inv_xt: the random extra triggers. TG_ARGV: mode, modulus and remainder selecting the rows
 -- ("hit") on which the mode's error happens (statement level: always), and for BEFORE triggers the
@@ -190,9 +195,9 @@ KINDS = [
 EXC_MODES = ["exc_noerr", "exc_raise", "exc_raise", "exc_expr", "exc_check1", "exc_check2", "exc_check2",
              "exc_select", "exc_delete"]
 PLAIN_MODES = ["noop", "dml", "delete"]
-ROW_TARGETS = ["acct", "note", "meas", "meas_p1", "gp", "ch", "gch", "side"]
+ROW_TARGETS = ["acct", "note", "meas", "meas_p1", "gp", "ch", "memo", "gch", "side"]
 DELETE_TARGETS = ["acct", "acct", "note", "meas", "meas", "meas_p0", "meas_p1", "meas_p2", "meas_pd",
-                  "gp", "gp", "ch", "gch", "side"]
+                  "gp", "gp", "ch", "memo", "gch", "side"]
 ATTACHED = {"acct", "note", "meas", "gp", "gch"}
 
 
@@ -470,9 +475,11 @@ SELECT '{tag}', 'name ' || g, round((g + {b}) * 1.37, 2), timestamptz '2024-01-0
        timestamptz '2025-01-01 00:00:00+00' + g * interval '1 minute', md5(g::text) FROM generate_series(1, {n}) g"""]
         if table == "side":
             return [f"INSERT INTO side (tag, pad) SELECT '{tag}', 'side ' || g FROM generate_series(1, {n}) g"]
-        if table == "gp":  # a family: n parents, 1-3 children each, 1-3 grandchildren per child
-            c, gc = self.rng.randint(1, 3), self.rng.randint(1, 3)
+        if table == "gp":  # a family: n parents, 1-3 children each, 1-3 grandchildren per child, memos
+            c, gc, mm = self.rng.randint(1, 3), self.rng.randint(1, 3), self.rng.randint(1, 3)
             return [f"INSERT INTO gp (tag, name, pad) SELECT '{tag}', 'gp ' || g, repeat('g', g % 20) FROM generate_series(1, {n}) g",
+                    f"INSERT INTO memo (tag, gp_id, body) SELECT '{tag}', gp.id, 'memo ' || i FROM gp, generate_series(1, {mm}) i "
+                    f"WHERE gp.tag = '{tag}' AND gp.id % 3 <> 0 ORDER BY gp.id, i",
                     f"INSERT INTO ch (tag, gp_id, note) SELECT '{tag}', gp.id, 'ch ' || i FROM gp, generate_series(1, {c}) i WHERE gp.tag = '{tag}' ORDER BY gp.id, i",
                     f"INSERT INTO gch (tag, ch_id, v, pad) SELECT '{tag}', ch.id, ch.id * 1.5 + i, md5(i::text) FROM ch, generate_series(1, {gc}) i WHERE ch.tag = '{tag}' ORDER BY ch.id, i"]
         raise ValueError(table)
@@ -648,7 +655,7 @@ SELECT '{tag}', 'name ' || g, round((g + {b}) * 1.37, 2), timestamptz '2024-01-0
         sql, expect = self.rng.choice([
             ("TRUNCATE note", None), ("TRUNCATE acct, note", None), ("TRUNCATE meas_p0", None),
             ("TRUNCATE meas_p2", None), ("TRUNCATE meas", None), ("TRUNCATE gch", None),
-            ("TRUNCATE gp CASCADE", None), ("TRUNCATE ch CASCADE", None), ("TRUNCATE side", None),
+            ("TRUNCATE gp CASCADE", None), ("TRUNCATE ch CASCADE", None), ("TRUNCATE side", None), ("TRUNCATE memo", None),
             ("TRUNCATE gp", "cannot truncate a table referenced in a foreign key constraint")])
         self.stmt(sql, expect)
 
