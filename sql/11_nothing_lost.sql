@@ -184,7 +184,8 @@ EXCEPTION WHEN invalid_parameter_value THEN
   GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
   RETURN detail;
 END $$;
-SELECT try_metadata(E'\ufeff{"bom": true}') AS byte_order_mark,
+-- (the byte-order mark is shown as <U+FEFF>: psql versions differ in how wide they print it)
+SELECT replace(try_metadata(E'\ufeff{"bom": true}'), E'\ufeff', '<U+FEFF>') AS byte_order_mark,
        try_metadata('{"n": 0.' || repeat('1', 16384) || '}') AS fraction_16384_digits,
        try_metadata('{"n": 0.' || repeat('1', 16383) || '}') AS fraction_16383_digits,
        try_metadata('{"n": 1e-100000}') AS tiny_exponent,
@@ -207,7 +208,18 @@ CREATE TABLE l (id int PRIMARY KEY);
 SELECT deleted_record_attach('l');
 INSERT INTO l VALUES (1), (2);
 SET deleted_record.metadata = '{"café": "Ünïcödé", "escaped": "\u00e9"}';
-SET deleted_record.metadata = '{"cjk": "\u4e2d"}';
+-- (only the start of the refusal's detail: the reason is worded differently from 16 on)
+DO $$
+BEGIN
+  PERFORM set_config('deleted_record.metadata', '{"cjk": "\u4e2d"}', false);
+  RAISE NOTICE 'accepted';
+EXCEPTION WHEN invalid_parameter_value THEN
+  DECLARE detail text;
+  BEGIN
+    GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+    RAISE NOTICE 'refused: %', split_part(detail, ':', 1);
+  END;
+END $$;
 DELETE FROM l WHERE id = 1;
 SELECT object_id, metadata FROM deleted_record;
 \c :regress_db

@@ -182,8 +182,12 @@ echo "# purge 1 (reader on $OLD for $HOLD s) took $took1 s"
 check "purge 1 finished: NOTICE and removed count of all $((DEFAULT_EXPIRED + PARTITION_EXPIRED)) expired rows" \
   "0|NOTICE:  deleted_record_purge: removed $((DEFAULT_EXPIRED + PARTITION_EXPIRED)) archive rows|$((DEFAULT_EXPIRED + PARTITION_EXPIRED))" \
   "$(cat "$tmp/purge1.rc" 2>/dev/null)|$(grep NOTICE "$tmp/purge1.out")|$(grep -v NOTICE "$tmp/purge1.out")"
-check "after purge 1: no expired history row left, the recent ones stay, $OLD was dropped" \
-  "0 expired, $RECENT recent, partition dropped" "$(history_state)"
+# A purge tries the DROP of a locked partition once with its lock_timeout, then only in passing:
+# whether it got to drop it before it finished depends on when the reader let go. Its rows are
+# gone either way, and the next purge drops it (checked at the end).
+emptied() { sed 's/partition with 0 rows$/partition dropped or emptied/; s/partition dropped$/partition dropped or emptied/'; }
+check "after purge 1: no expired history row left, the recent ones stay, $OLD was dropped or emptied" \
+  "0 expired, $RECENT recent, partition dropped or emptied" "$(history_state | emptied)"
 r1_before=$(sed -n 's/^before //p' "$tmp/reader1.out"); r1_after=$(sed -n 's/^after //p' "$tmp/reader1.out")
 echo "# reader 1 counted $r1_before rows in $OLD when it took its lock and $r1_after when it released it"
 if [ "$r1_before" = "$PARTITION_EXPIRED" ] && [ -n "$r1_after" ] && [ "$r1_after" -lt "$r1_before" ]; then
@@ -215,8 +219,8 @@ wait "$reader2"
 p2s=$(cat "$tmp/purge2.start"); p2e=$(cat "$tmp/purge2.end" 2>/dev/null || date +%s.%N)
 echo "# purge 2 (reader on deleted_record for $HOLD s) took $took2 s"
 check "purge 2 finished and removed the $SECOND_EXPIRED new expired rows" \
-  "0|NOTICE:  deleted_record_purge: removed $SECOND_EXPIRED archive rows|$SECOND_EXPIRED|0 expired, $RECENT recent, partition dropped" \
-  "$(cat "$tmp/purge2.rc" 2>/dev/null)|$(grep NOTICE "$tmp/purge2.out")|$(grep -v NOTICE "$tmp/purge2.out")|$(history_state)"
+  "0|NOTICE:  deleted_record_purge: removed $SECOND_EXPIRED archive rows|$SECOND_EXPIRED|0 expired, $RECENT recent, partition dropped or emptied" \
+  "$(cat "$tmp/purge2.rc" 2>/dev/null)|$(grep NOTICE "$tmp/purge2.out")|$(grep -v NOTICE "$tmp/purge2.out")|$(history_state | emptied)"
 r2_before=$(sed -n 's/^before //p' "$tmp/reader2.out"); r2_after=$(sed -n 's/^after //p' "$tmp/reader2.out")
 echo "# reader 2 counted $r2_before old rows when it took its lock and $r2_after when it released it"
 if [ "$r2_before" = "$SECOND_EXPIRED" ] && [ -n "$r2_after" ] && [ "$r2_after" -lt "$r2_before" ]; then
@@ -295,5 +299,10 @@ check_no_waits() {
 check_no_waits "no delete waited on a lock during purge 1 (reader on $OLD)" "t >= p1s && t <= p1e"
 check_no_waits "no delete waited on a lock during purge 2 (reader on deleted_record)" "t >= p2s && t <= p2e"
 check_no_waits "no delete waited on a lock at any other time" "!(t >= p1s && t <= p1e) && !(t >= p2s && t <= p2e)"
+
+# 3. With no reader left, the next purge drops what the busy ones could only empty.
+q -c "CALL deleted_record_purge()" >/dev/null 2>&1
+check "a purge without readers drops the expired partition the busy purges emptied" \
+  "0 expired, $RECENT recent, partition dropped" "$(history_state)"
 
 tap_done
