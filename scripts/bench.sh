@@ -15,7 +15,7 @@
 #            into their emptied table: deleted_record_restore(ids), the hand-written set-based
 #            statement (UPDATE ... RETURNING data -> INSERT ... jsonb_populate_record), and a
 #            row-by-row plpgsql loop doing the same per id (server wall time).
-#   Scale  - (only with --only scale; 15-25 minutes, see test/bench/scale.sh) archiving and purge
+#   Scale  - (only with --only scale; 12-25 minutes, see test/bench/scale.sh) archiving and purge
 #            cost with an archive of 1,000,000 vs 8,000,000 rows, on a cluster confined to a
 #            256 MB memory cgroup: the archive is many times larger than memory.
 # Runs alternate (round 1: every contender, round 2: every contender, ...); each figure is the

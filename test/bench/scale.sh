@@ -27,9 +27,15 @@
 # Measurements, in alternating rounds:
 #   deletes - pgbench, 2 clients, -M prepared, synchronous_commit = off, single-row DELETEs of
 #             random invoices from an attached table of SCALE_OLTP_ROWS rows (TPS), 1M vs 8M;
+#             every run starts from the same memory state, whatever ran before it (the first
+#             trial runs inherited the cache of the run before, which favoured the contender that
+#             followed a run in its own database): the server restarts (empty shared buffers),
+#             the cgroup's page cache is dropped (memory.force_empty), then the attached table and
+#             its indexes are read in (pg_prewarm); the order of the contenders also rotates;
 #   purge   - CALL deleted_record_purge(older_than => <age of the second-oldest month's start>):
 #             removes the oldest month (1M rows) from the 1M and from the 8M archive; time per
-#             row removed. The purged month is rebuilt (copied) before every purge run.
+#             row removed. The purged month is rebuilt (copied) before every purge run, and each
+#             run starts from the same cold state (server restarted, page cache dropped).
 # For reference, the 1.0 design: one unpartitioned archive with its primary key and
 # (table_name, object_id) index holding every row. It is simulated with the extension itself in a
 # second database whose archive has a DEFAULT partition only (no period partitions): every row
@@ -39,8 +45,9 @@
 # deleted_at < ..." retention job) runs once per size at the end, after which the data is gone.
 #
 # Running time, on a 2-CPU machine: building the archives takes most of it (about 9M rows
-# generated or copied, indexed and vacuumed), about 25 minutes in all with 5 rounds of deletes
-# and 3 of purges. Disk: about 15 GB under /tmp (checked before starting).
+# generated or copied, indexed and vacuumed: 7.5 minutes on a quiet machine), about 12 minutes
+# in all with 5 rounds of deletes and 3 of purges; 25 minutes or more when other work loads the
+# machine. Disk: about 12 GB under /tmp (checked before starting).
 #
 # --quick (smoke run): 20,000 rows per month, 1 round, 2-second pgbench runs: the archive then
 # fits in memory, so its figures say nothing about scale; it checks that the benchmark works.
@@ -99,6 +106,13 @@ scale_server_restart() {
     || { cat "$CLUSTER_DIR/server.log" >&2; die "scale: the server did not start in the memory cgroup"; }
   pid=$(head -1 "$CLUSTER_DIR/data/postmaster.pid")
   grep -qx "$pid" "$SCALE_CGROUP/cgroup.procs" || die "scale: the postmaster ($pid) is not in $SCALE_CGROUP"
+}
+
+# scale_cold_start restarts the server and drops the page cache charged to the cgroup, so that a
+# run finds nothing cached (shared buffers or page cache) by the runs before it.
+scale_cold_start() {
+  scale_server_restart
+  echo 0 | as_root tee "$SCALE_CGROUP/memory.force_empty" >/dev/null || die "scale: cannot empty the cgroup's page cache"
 }
 
 # scale_sql DB ARGS...: sql against one of the two databases.
@@ -191,23 +205,22 @@ scale_sizes() {
 }
 
 # scale_delete_run CONTENDER: gives the database the contender's archive, refills bench.oltp,
-# vacuums it, reads it and its indexes into the cache (pg_prewarm: whatever ran before in the
-# other database, every run starts with the live table cached), checkpoints, runs pgbench
-# (single-row DELETEs, the same sequence of invoices for every contender), checks that every
-# transaction deleted its row and the archive got exactly those rows, then removes the rows the
-# run archived (1.1: truncates the current partition; 1.0: deletes them from its table and
-# vacuums it).
+# vacuums it, checkpoints, starts cold (scale_cold_start), reads bench.oltp and its indexes in
+# (pg_prewarm), runs pgbench (single-row DELETEs, the same sequence of invoices for every
+# contender), checks that every transaction deleted its row and the archive got exactly those
+# rows, then removes the rows the run archived (1.1: truncates the current partition; 1.0:
+# deletes them from its table and vacuums it).
 scale_delete_run() {
   local c=$1 db out tps xacts since deleted archived parts t0=$SECONDS t1 t2
   db=$(scale_db "$c")
   scale_use "$c"
   scale_sql "$db" -c "INSERT INTO bench.oltp SELECT s.* FROM bench.invoice_src s
                        WHERE s.invoice_no <= $SCALE_OLTP_ROWS AND NOT EXISTS (SELECT FROM bench.oltp t WHERE t.invoice_no = s.invoice_no)"
-  scale_sql "$db" -c "VACUUM (ANALYZE) bench.oltp"
+  scale_sql "$db" -c "VACUUM (ANALYZE) bench.oltp" -c "CHECKPOINT"
+  scale_cold_start
   scale_sql "$db" -c "SELECT pg_prewarm(c.oid, 'read') FROM pg_class c
                        WHERE c.oid = 'bench.oltp'::regclass OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = 'bench.oltp'::regclass)" >/dev/null
   scale_sql "$db" -c "SELECT pg_prewarm(indexrelid) FROM pg_index WHERE indrelid = 'bench.oltp'::regclass" >/dev/null
-  scale_sql "$db" -c "CHECKPOINT"
   since=$(scale_sql "$db" -c "SELECT public.deleted_record_uuid7_floor(clock_timestamp())")
   t1=$SECONDS
   out=$(PGDATABASE=$db PGOPTIONS="-c synchronous_commit=off" pgbench -n -M prepared -c 2 -j 2 -T "$DURATION" \
@@ -231,19 +244,23 @@ scale_delete_run() {
   log "scale deletes round $round: ${LABEL[$c]}: $tps TPS ($xacts rows; prepared in $((t1 - t0)) s, cleaned up in $((SECONDS - t2)) s)"
 }
 
-# scale_purge_run CONTENDER: rebuilds the oldest month if the last purge dropped it, gives the
-# archive the contender's months, checkpoints, times the purge of everything older than the
-# second-oldest month, and checks that it removed exactly the oldest month (its partition is
-# gone, the others are still there). Records microseconds per row removed.
+# scale_purge_run CONTENDER: rebuilds the oldest month (dropped by the last purge; before the first
+# purge the one built with the archive is replaced too, so that every run purges a month built
+# the same way), gives the archive the contender's months, checkpoints, starts cold, times the
+# purge of everything older than the second-oldest month, and checks that it removed exactly the
+# oldest month (its partition is gone, the others are still there). Records microseconds per
+# row removed.
 scale_purge_run() {
   local c=$1 name out ms removed left want_left t0=$SECONDS
   name=$(scale_sql scale_ext -c "SELECT scale.partition_name($SCALE_MONTHS)")
-  if [ -z "$(scale_sql scale_ext -c "SELECT to_regclass('public.$name')")" ]; then
-    scale_sql scale_ext -c "SELECT scale.create_month($SCALE_MONTHS, $SCALE_MONTHS, $SCALE_MONTH_ROWS, '$name')" >/dev/null
-    scale_sql scale_ext -c "VACUUM (ANALYZE) public.$name"
+  if [ -n "$(scale_sql scale_ext -c "SELECT to_regclass('public.$name')")" ]; then
+    scale_sql scale_ext -c "SELECT scale.detach_month($SCALE_MONTHS)" -c "DROP TABLE public.$name" >/dev/null
   fi
+  scale_sql scale_ext -c "SELECT scale.create_month($SCALE_MONTHS, $SCALE_MONTHS, $SCALE_MONTH_ROWS, '$name')" >/dev/null
+  scale_sql scale_ext -c "VACUUM (ANALYZE) public.$name"
   scale_use "$c"
   scale_sql scale_ext -c "CHECKPOINT"
+  scale_cold_start
   out=$(scale_sql scale_ext <<EOF
 \timing on
 CALL public.deleted_record_purge(older_than => now() - scale.month_start($((SCALE_MONTHS - 1))));
@@ -270,6 +287,7 @@ scale_v10_purge_run() {
   local c=$1 out ms removed
   scale_use "$c"
   scale_sql scale_v10 -c "CHECKPOINT"
+  scale_cold_start
   out=$(scale_sql scale_v10 <<EOF
 \timing on
 WITH d AS (DELETE FROM public.deleted_record WHERE deleted_at < scale.month_start($((SCALE_MONTHS - 1))) RETURNING 1)
