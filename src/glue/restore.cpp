@@ -214,22 +214,55 @@ void ResolveTarget(Restore* restore, Target* target) {
   table_close(rel, AccessShareLock);
 }
 
-// LoadKeys reads which keys the archived rows' data holds, and which were masked.
+// LoadKeys reads which keys the archived rows' data holds, and which were masked. One pass
+// checks each of the table's columns with jsonb's key test and whether anything else is there;
+// only then (a column dropped since, or masked values) are the keys listed one by one.
 void LoadKeys(Restore* restore, Target* target) {
+  Oid types[2] = {UUIDARRAYOID, TEXTARRAYOID};
+  Datum* names = static_cast<Datum*>(palloc(sizeof(Datum) * Max(target->column_count, 1)));
+  StringInfoData checks;
+  initStringInfo(&checks);
+  for (int c = 0; c < target->column_count; ++c) {
+    names[c] = CStringGetTextDatum(target->columns[c].name);
+    appendStringInfo(&checks, "pg_catalog.bool_or(a.data OPERATOR(pg_catalog.?) %s), ",
+                     quote_literal_cstr(target->columns[c].name));
+  }
   char* query = psprintf(
-      "SELECT (SELECT pg_catalog.array_agg(DISTINCT k) FROM %s a, pg_catalog.jsonb_object_keys(a.data) k"
-      "         WHERE a.id = ANY ($1)),"
-      "       (SELECT pg_catalog.array_agg(DISTINCT m) FROM %s a, pg_catalog.unnest(a.masked_columns) m"
-      "         WHERE a.id = ANY ($1) AND a.data ? m)",
-      restore->archive_name, restore->archive_name);
-  Oid types[1] = {UUIDARRAYOID};
-  Datum values[1] = {UuidArray(target->pending, target->pending_count)};
-  RunQuery(query, 1, types, values, true, SPI_OK_SELECT);
+      "SELECT %s pg_catalog.bool_or((a.data OPERATOR(pg_catalog.-) $2) OPERATOR(pg_catalog.<>) '{}'::pg_catalog.jsonb),"
+      "       pg_catalog.bool_or(a.masked_columns IS NOT NULL)"
+      "  FROM pg_catalog.unnest($1) AS selected(id) JOIN %s a ON a.id OPERATOR(pg_catalog.=) selected.id",
+      checks.data, restore->archive_name);
+  Datum values[2] = {UuidArray(target->pending, target->pending_count),
+                     PointerGetDatum(construct_array(names, target->column_count, TEXTOID, -1, false, TYPALIGN_INT))};
+  RunQuery(query, 2, types, values, true, SPI_OK_SELECT);
+  HeapTuple row = SPI_tuptable->vals[0];
+  TupleDesc descriptor = SPI_tuptable->tupdesc;
   bool isnull = false;
+  bool other_keys = DatumGetBool(SPI_getbinval(row, descriptor, target->column_count + 1, &isnull)) && !isnull;
+  bool masked = DatumGetBool(SPI_getbinval(row, descriptor, target->column_count + 2, &isnull)) && !isnull;
+  if (!other_keys && !masked) {
+    target->data_keys = static_cast<char**>(palloc(sizeof(char*) * Max(target->column_count, 1)));
+    target->data_key_count = 0;
+    for (int c = 0; c < target->column_count; ++c) {
+      bool present = DatumGetBool(SPI_getbinval(row, descriptor, c + 1, &isnull)) && !isnull;
+      if (present) target->data_keys[target->data_key_count++] = target->columns[c].name;
+    }
+    target->masked_key_count = 0;
+    target->masked_keys = nullptr;
+    return;
+  }
+  query = psprintf(
+      "SELECT (SELECT pg_catalog.array_agg(k.k) FROM (SELECT DISTINCT k FROM pg_catalog.unnest($1) AS selected(id)"
+      "          JOIN %s a ON a.id OPERATOR(pg_catalog.=) selected.id, pg_catalog.jsonb_object_keys(a.data) k) k),"
+      "       (SELECT pg_catalog.array_agg(DISTINCT m) FROM pg_catalog.unnest($1) AS selected(id)"
+      "          JOIN %s a ON a.id OPERATOR(pg_catalog.=) selected.id, pg_catalog.unnest(a.masked_columns) m"
+      "         WHERE a.data OPERATOR(pg_catalog.?) m)",
+      restore->archive_name, restore->archive_name);
+  RunQuery(query, 1, types, values, true, SPI_OK_SELECT);
   Datum keys = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
   target->data_keys = TextArrayStrings(keys, isnull, &target->data_key_count);
-  Datum masked = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-  target->masked_keys = TextArrayStrings(masked, isnull, &target->masked_key_count);
+  Datum masked_keys = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+  target->masked_keys = TextArrayStrings(masked_keys, isnull, &target->masked_key_count);
 }
 
 // ---- planning -----------------------------------------------------------------------------
@@ -289,8 +322,9 @@ char* InsertStatement(Restore* restore, Target* target, const boundary::RestoreS
   }
   const char* overriding = step->overriding_system_value ? " OVERRIDING SYSTEM VALUE" : "";
   if (!skip)
-    return psprintf("INSERT INTO %s (%s)%s SELECT %s FROM %s a, pg_catalog.jsonb_populate_record(NULL::%s, a.data) r"
-                    " WHERE a.id = ANY ($1)",
+    return psprintf("INSERT INTO %s (%s)%s SELECT %s FROM pg_catalog.unnest($1) AS selected(id)"
+                    " JOIN %s a ON a.id OPERATOR(pg_catalog.=) selected.id,"
+                    " pg_catalog.jsonb_populate_record(NULL::%s, a.data) r",
                     target->qualified, columns.data, overriding, selected.data, restore->archive_name, target->rowtype);
   // One archive row per key value: rows with the same key in one call would conflict with each
   // other (the earliest archive row is kept). Rows whose key has a NULL never conflict.
@@ -307,8 +341,9 @@ char* InsertStatement(Restore* restore, Target* target, const boundary::RestoreS
     appendStringInfo(&match, "%sc.%s IS NOT DISTINCT FROM i.%s", i > 0 ? " AND " : "", name, name);
   }
   return psprintf(
-      "WITH src AS MATERIALIZED (SELECT a.id AS \"deleted_record archive id\", r.* FROM %s a,"
-      "                                 pg_catalog.jsonb_populate_record(NULL::%s, a.data) r WHERE a.id = ANY ($1)),"
+      "WITH src AS MATERIALIZED (SELECT a.id AS \"deleted_record archive id\", r.*"
+      "                            FROM pg_catalog.unnest($1) AS selected(id) JOIN %s a ON a.id OPERATOR(pg_catalog.=) selected.id,"
+      "                                 pg_catalog.jsonb_populate_record(NULL::%s, a.data) r),"
       " chosen AS MATERIALIZED (SELECT s.* FROM src s WHERE %s"
       "                         UNION ALL"
       "                         (SELECT DISTINCT ON (%s) s.* FROM src s WHERE NOT (%s)"
@@ -485,7 +520,8 @@ void MarkRestored(Restore* restore) {
   for (int i = 0; i < restore->candidate_count; ++i)
     if (restore->candidates[i].outcome == Outcome::kRestored) ids[count++] = restore->candidates[i].id;
   if (count == 0) return;
-  char* query = psprintf("UPDATE %s SET restored_at = pg_catalog.now(), restored_by = $2 WHERE id = ANY ($1)",
+  char* query = psprintf("UPDATE %s a SET restored_at = pg_catalog.now(), restored_by = $2"
+                         "  FROM pg_catalog.unnest($1) AS selected(id) WHERE a.id OPERATOR(pg_catalog.=) selected.id",
                          restore->archive_name);
   Oid types[2] = {UUIDARRAYOID, TEXTOID};
   Datum values[2] = {UuidArray(ids, count), CStringGetTextDatum(restore->role)};
