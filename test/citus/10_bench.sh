@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Per-delete overhead of the archive trigger on a distributed table: pgbench, 2 clients,
 # single-row DELETE by distribution key through the coordinator, on a table without any
-# trigger and on the same table with deleted_record's trigger on its shards (attached with
-# citus.enable_unsafe_triggers), in alternating rounds; medians and the median of per-round ratios.
+# trigger and on the same table attached with deleted_record_attach (the archive trigger on
+# every shard), in alternating rounds; medians and the median of per-round ratios.
 # Besides TPS (which a shared, busy machine makes noisy) it reports the CPU time the servers
 # used per delete: all processes of the coordinator and of the workers, from /proc (exited
 # backends count through their postmaster's cutime/cstime).
@@ -32,7 +32,6 @@ CREATE TABLE bench_none (LIKE invoice_src INCLUDING ALL);
 CREATE TABLE bench_archived (LIKE invoice_src INCLUDING ALL);
 SELECT create_distributed_table('bench_none', 'invoice_no', colocate_with => 'invoice_src');
 SELECT create_distributed_table('bench_archived', 'invoice_no', colocate_with => 'invoice_src');
-SET citus.enable_unsafe_triggers = on;
 SELECT deleted_record_attach('bench_archived', on_truncate => 'ignore');
 SQL
 [ $? -eq 0 ] || die "setup failed"
