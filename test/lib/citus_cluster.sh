@@ -19,7 +19,8 @@
 # are made at each start, the run sees the deleted_record build that is installed right now.
 #
 # Environment:
-#   CITUS_TARBALL          the Citus source (default: $REPO_ROOT/../shared/vendor/citus-13.2.2.tar.gz)
+#   CITUS_TARBALL          the Citus source (default: shared/vendor/citus-13.2.2.tar.gz next to the
+#                          checkout, next to the repository it was cloned from, or above it)
 #   DELETED_RECORD_CACHE   cache root (default /var/cache/deleted_record)
 #   CITUS_DB               database created on every node (default citus_test)
 #   CITUS_KEEP=1           leave the nodes running and the directory in place on exit (debugging)
@@ -36,7 +37,23 @@
 source "$(dirname "${BASH_SOURCE[0]}")/own_cluster.sh"
 
 CITUS_VERSION=13.2.2
-CITUS_TARBALL=${CITUS_TARBALL:-$REPO_ROOT/../shared/vendor/citus-$CITUS_VERSION.tar.gz}
+# citus_find_tarball prints where the vendored Citus source is: the workplace keeps it in
+# shared/vendor next to the checkout; a clone made elsewhere (a CI work directory) finds it next
+# to the repository it was cloned from, or next to any directory above it.
+citus_find_tarball() {
+  local name=shared/vendor/citus-$CITUS_VERSION.tar.gz dir origin
+  origin=$(git -C "$REPO_ROOT" config --get remote.origin.url 2>/dev/null || true)
+  for dir in "$REPO_ROOT/.." "$origin/.."; do
+    [ -n "$dir" ] && [ -f "$dir/$name" ] && { echo "$dir/$name"; return; }
+  done
+  dir=$REPO_ROOT
+  while [ "$dir" != / ] && [ -n "$dir" ]; do
+    [ -f "$dir/$name" ] && { echo "$dir/$name"; return; }
+    dir=$(dirname "$dir")
+  done
+  echo "$REPO_ROOT/../$name"   # not found: the error names where it was expected
+}
+CITUS_TARBALL=${CITUS_TARBALL:-$(citus_find_tarball)}
 CITUS_CACHE_ROOT=${DELETED_RECORD_CACHE:-/var/cache/deleted_record}
 CITUS_PREFIX=$CITUS_CACHE_ROOT/citus-$CITUS_VERSION-pg$PG_MAJOR
 CITUS_DB=${CITUS_DB:-citus_test}
