@@ -938,7 +938,9 @@ COMMENT ON FUNCTION deleted_record_cluster_purge(interval, integer) IS 'Citus: r
 -- ordinary or partitioned member of a touched tree gets the policy of its nearest attached
 -- ancestor; guards on tables whose deletes are no longer archived go (for tables the current
 -- user owns; a guard left elsewhere sees at TRUNCATE time that it is stale and does nothing).
--- Foreign partitions get no guard (PostgreSQL allows none on them).
+-- Foreign partitions get no guard (PostgreSQL allows none on them). Citus shards are left alone:
+-- Citus copies the table's triggers onto them itself, over several connections at once (a split
+-- or move creates sibling shards in parallel), so touching a sibling from here would deadlock.
 CREATE FUNCTION deleted_record_guard_partitions() RETURNS event_trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -948,6 +950,7 @@ DECLARE
     insert_fn regprocedure;
     guard_fn regprocedure;
     roots oid[];
+    shards oid[] := '{}';
     member record;
     desired text;
 BEGIN
@@ -959,10 +962,20 @@ BEGIN
      WHERE e.extname = 'deleted_record';
     insert_fn := format('%I.deleted_record_insert()', ext_schema)::regprocedure;
     guard_fn := format('%I.deleted_record_truncate_guard()', ext_schema)::regprocedure;
+    IF EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+        -- A shard's name ends in _<shard id>, and so do the names of the triggers Citus copied
+        -- onto it; the test needs no Citus metadata, which a split records only after it has
+        -- created the new shards and their triggers.
+        SELECT coalesce(array_agg(c.oid), '{}') INTO shards
+          FROM pg_class c, substring(c.relname FROM '_[0-9]{6,}$') AS suffix
+         WHERE c.relkind IN ('r', 'p', 'f') AND suffix IS NOT NULL
+           AND EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname LIKE '%' || suffix);
+    END IF;
 
     FOR member IN SELECT g.tgrelid::regclass AS relation, g.tgname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
                    WHERE g.tgfoid = guard_fn
                      AND NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = g.tgrelid AND t.tgfoid = insert_fn)
+                     AND g.tgrelid <> ALL (shards)
                      AND pg_has_role(current_user, c.relowner, 'MEMBER') LOOP
         EXECUTE format('DROP TRIGGER %I ON %s', member.tgname, member.relation);
     END LOOP;
@@ -993,7 +1006,7 @@ BEGIN
                   FROM pg_trigger g WHERE g.tgrelid = t.relid AND g.tgfoid = guard_fn) AS guard_policy
           FROM unnest(roots) r(root), pg_partition_tree(r.root) t
           JOIN pg_class c ON c.oid = t.relid
-         WHERE c.relkind IN ('r', 'p')
+         WHERE c.relkind IN ('r', 'p') AND t.relid <> ALL (shards)
     LOOP
         desired := CASE WHEN member.archived THEN member.policy END;
         CONTINUE WHEN desired IS NOT DISTINCT FROM member.guard_policy AND coalesce(array_length(member.guards, 1), 0) <= 1;
