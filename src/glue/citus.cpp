@@ -115,6 +115,32 @@ bool IsDesignatedPlacement(int64 shard_id) {
   return lowest == PG_INT32_MAX || lowest == LocalGroupId();
 }
 
+// HasTableMetadata: this node knows Citus's tables (the coordinator, and since Citus 11 every
+// worker with metadata sync), so a shard it does not know is not one of Citus's live shards.
+bool HasTableMetadata() {
+  bool found = false;
+  ScanCatalog("pg_dist_partition", nullptr, nullptr, InvalidOid, (Datum) 0, [&](HeapTuple, TupleDesc, Oid) {
+    found = true;
+    return false;
+  });
+  return found;
+}
+
+// CarriesCopiedTriggers: rel has a trigger Citus copied onto it as onto a shard, renamed with the
+// shard id as suffix ("deleted_record_insert_102008"). Users' own tables carry ours unrenamed.
+bool CarriesCopiedTriggers(Relation rel, int64 shard_id) {
+  if (rel->trigdesc == nullptr) return false;
+  char suffix[32];
+  snprintf(suffix, sizeof(suffix), "_" INT64_FORMAT, shard_id);
+  size_t suffix_length = strlen(suffix);
+  for (int i = 0; i < rel->trigdesc->numtriggers; ++i) {
+    const char* name = rel->trigdesc->triggers[i].tgname;
+    size_t length = strlen(name);
+    if (length > suffix_length && strcmp(name + length - suffix_length, suffix) == 0) return true;
+  }
+  return false;
+}
+
 bool IsCitusTable(Oid relid) {
   bool found = false;
   ScanCatalog("pg_dist_partition", "pg_dist_partition_logical_relid_index", "logicalrelid", F_OIDEQ,
@@ -419,7 +445,14 @@ void DescribeCitusRelation(Relation rel, CitusRelation* facts) {
   int64 shard_id = 0;
   if (!ShardIdFromName(RelationGetRelationName(rel), &shard_id)) return;
   Oid logical = LogicalRelationOfShard(shard_id);
-  if (!OidIsValid(logical) || logical == relid || !ConfirmedShard(relid)) return;
+  if (!OidIsValid(logical)) {
+    // A shard copy Citus no longer knows: the old placement a shard move or split left behind
+    // until Citus drops it (deferred). Its rows live on in the new shards; a cascade from a
+    // reference table still deletes them here, and archiving that would archive rows twice.
+    if (CarriesCopiedTriggers(rel, shard_id) && HasTableMetadata()) facts->archive_here = false;
+    return;
+  }
+  if (logical == relid || !ConfirmedShard(relid)) return;
   facts->is_shard = true;
   facts->logical_relid = logical;
   facts->archive_here = IsDesignatedPlacement(shard_id);

@@ -11,7 +11,8 @@ struct CitusRelation {
   bool is_shard;        // a shard placement: its deleted rows are rows of logical_relid
   Oid logical_relid;    // for a shard, the Citus table (whose shell exists on every node)
   bool archive_here;    // false on every placement of a replicated shard (a reference table's)
-                        // but the designated one, so that a row is archived exactly once
+                        // but the designated one, so that a row is archived exactly once, and
+                        // on an old shard copy a move or split left behind for deferred drop
   bool is_citus_table;  // the shell of a Citus table (distributed, reference or Citus local)
 };
 

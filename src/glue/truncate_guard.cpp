@@ -141,7 +141,8 @@ void ApplyTruncatePolicy(Relation rel, const Trigger* guard, TruncatePolicy poli
     DescribeCitusRelation(rel, &citus);
     // Citus truncates shards only after the TRUNCATE of their Citus table, whose guard decided
     // (guards on shards may be missing or stale: Citus copies them only to later shards).
-    if (citus.is_shard) return;
+    // An orphaned old shard copy (archive_here false, not a shard) holds only stale rows.
+    if (citus.is_shard || !citus.archive_here) return;
     if (citus.is_citus_table) {
       // With DDL propagation off Citus truncates only the shell's own heap, which holds at most
       // the copy left behind by create_distributed_table (truncate_local_data_after_distributing_table):

@@ -208,6 +208,37 @@ check "after the rebalance every deleted row is archived once, on the nodes now 
 check "  w3 among them" "t" \
   "$(cq coord -c "SELECT count(*) > 0 FROM deleted_record_cluster(for_table => 'item') c JOIN pg_dist_node n ON n.nodeid = c.node_id WHERE c.reason = 'after rebalance' AND n.nodeport = ${CITUS_PORT[w3]}")"
 
+# A split makes new shards out of one (Citus creates them from the table's definition, triggers
+# included): rows the new shards hold are archived like any other, once, under the logical name.
+cq coord -c "INSERT INTO item SELECT g, 'c' || (1 + g % 30), 'item ' || g FROM generate_series(2001, 2400) g" >/dev/null 2>&1
+max_shard=$(cq coord -c "SELECT max(shardid) FROM pg_dist_shard")
+# Citus's maintenance daemon drops old shards 15 s after a split; hold that off while we look.
+cq coord -c "ALTER SYSTEM SET citus.defer_shard_delete_interval = -1" -c "SELECT pg_reload_conf()" >/dev/null
+IFS='|' read -r split_shard split_point split_node <<<"$(cq coord -c "
+  SELECT s.shardid, ((s.shardminvalue::bigint + s.shardmaxvalue::bigint) / 2)::text, n.nodeid
+    FROM pg_dist_shard s JOIN pg_dist_placement p USING (shardid) JOIN pg_dist_node n USING (groupid)
+   WHERE s.logicalrelid = 'item'::regclass ORDER BY s.shardid LIMIT 1")"
+err=$(cq coord -c "SELECT citus_split_shard_by_split_points($split_shard, ARRAY['$split_point'], ARRAY[$split_node, $split_node], shard_transfer_mode => 'block_writes')" 2>&1)
+[ -z "$err" ] || grep ERROR <<<"$err" | sed 's/^/#   /'
+in_new_shards="SELECT count(*) FROM item WHERE id BETWEEN 2001 AND 2400 AND get_shard_id_for_distribution_column('item', id) > $max_shard"
+moved=$(cq coord -c "$in_new_shards")
+check "a shard split makes two new shards of item, holding some of its rows" "2|t" \
+  "$(cq coord -c "SELECT count(*), $moved > 0 FROM pg_dist_shard WHERE logicalrelid = 'item'::regclass AND shardid > $max_shard")"
+# The split's old shard stays on its worker until Citus drops it (deferred), its foreign key to
+# the reference table too: a cascade from country also deletes the stale copies there.
+check "  the old shard is still there, left for Citus's deferred drop" "t" \
+  "$(cq coord -c "SELECT count(*) > 0 FROM pg_dist_cleanup WHERE object_name LIKE '%item%$split_shard'")"
+cascaded=$(cq coord -c "SELECT count(*) FROM item WHERE country = 'c7'")
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'cascade after split')" -c "DELETE FROM country WHERE code = 'c7'" -c "COMMIT" >/dev/null 2>&1
+check "a cascade reaching the old shard's stale copies archives each row once, under the table's name" "$cascaded|$cascaded|item" \
+  "$(cq coord -c "SELECT count(*), count(DISTINCT object_id), string_agg(DISTINCT table_name, ',') FROM deleted_record_cluster() WHERE reason = 'cascade after split' AND table_name <> 'country'")"
+moved=$(cq coord -c "$in_new_shards")
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'after split')" -c "DELETE FROM item WHERE id BETWEEN 2001 AND 2400" -c "COMMIT" >/dev/null 2>&1
+check "after the split every deleted row is archived once, under the table's name, with one key" "$((400 - cascaded))|$((400 - cascaded))|1|item" \
+  "$(cq coord -c "SELECT count(*), count(DISTINCT object_id), count(DISTINCT xact_key), string_agg(DISTINCT table_name, ',') FROM deleted_record_cluster(for_table => 'item') WHERE reason = 'after split'")"
+check "  the new shards' rows among them" "$moved" \
+  "$(cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_table => 'item') WHERE reason = 'after split' AND get_shard_id_for_distribution_column('item', object_id::bigint) > $max_shard")"
+
 # ---- Reading, restoring, purging from the coordinator -----------------------------------------
 SQL="SELECT count(*) FROM deleted_record"
 per_node=$(on_nodes w3)
@@ -281,6 +312,8 @@ check "each committed transaction's rows share one key, and no two transactions 
                    FROM (SELECT reason, count(DISTINCT xact_key) AS keys, min(xact_key) AS key FROM deleted_record_cluster() WHERE actor = 'rnd' GROUP BY reason) k")"
 
 # ---- Detach -----------------------------------------------------------------------------------
+# Old shard copies (move, split) keep their triggers until Citus drops them; drop them now.
+cq coord -c "CALL citus_cleanup_orphaned_resources()" -c "ALTER SYSTEM RESET citus.defer_shard_delete_interval" -c "SELECT pg_reload_conf()" >/dev/null 2>&1
 cq coord -c "SELECT deleted_record_detach('item')" >/dev/null 2>&1
 SQL="SET citus.override_table_visibility = off; SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relname ~ '^item(_[0-9]+)?$' AND t.tgname LIKE 'deleted_record_insert%'"
 check "detach removes the trigger from the table and every shard" "0 0 0 0" "$(on_nodes w3)"
