@@ -17,21 +17,7 @@ for rev in "$@"; do
   saved=$PGBIN
   PGBIN=$(citus_stage "$dir/pg")
   cluster_start "$dir/cluster" >/dev/null
-  psql -X -q -v ON_ERROR_STOP=1 -v rows="$rows" <<'SQL' || die "setup failed at $rev"
-CREATE EXTENSION deleted_record;
-CREATE TABLE invoice (
-    id uuid PRIMARY KEY, customer_id bigint, number text, amount numeric(12,2), currency char(3),
-    status text, issued_at timestamptz, due_on date, tags text[], lines jsonb, notes text);
-INSERT INTO invoice
-SELECT gen_random_uuid(), g, 'INV-' || lpad(g::text, 8, '0'), (g % 100000) / 100.0, 'EUR', 'open',
-       '2024-01-01'::timestamptz + g * interval '1 minute', '2024-02-01'::date + g % 30,
-       ARRAY['b2b', 'q' || (g % 4 + 1)], jsonb_build_object('sku', 'SKU-' || g % 1000, 'qty', g % 7 + 1),
-       'customer asked for paper copy ' || md5(g::text)
-  FROM generate_series(1, :rows) g;
-SELECT FROM deleted_record_attach('invoice');
-VACUUM ANALYZE invoice;
-CHECKPOINT;
-SQL
+  psql -X -q -v ON_ERROR_STOP=1 -v rows="$rows" -f "$REPO_ROOT/test/bench/profile_setup.sql" || die "setup failed at $rev"
   as_server_user "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -w stop >/dev/null
   out="$dir/profile"; mkdir -p "$out"; chown "$(server_user)" "$out"
   # LOAD first: the statement that loads the library cannot batch (its end hook is not installed yet).
