@@ -3,22 +3,26 @@
 # "N passed, N failed" totalling them all. Per version, against its own throwaway cluster that
 # never runs as root: unit tests of the C++ core (GoogleTest via ctest), the build with -Werror,
 # the pg_regress suite, the isolation specs, and the shell tests under test/shell/.
-# Usage: scripts/test.sh [--all-versions | --pg N] [--valgrind]
+# Usage: scripts/test.sh [--all-versions | --pg N] [--valgrind] [--only PART]...
 #   --all-versions  every supported version (15 18), one after the other; the default
 #   --pg N          version N only (15: Debian's packages; 18: built from Debian's source once, cached)
 #   --valgrind      runs the server under valgrind memcheck
+#   --only PART     runs only that part (repeatable): unit, regress, isolation, or a shell test's
+#                   name (test/shell/NAME.sh); for developers, CI runs everything
 set -uo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
 VALGRIND=0
 VERSIONS=()
+ONLY=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --valgrind) VALGRIND=1 ;;
+    --only) [ $# -ge 2 ] || die "--only needs a part"; ONLY+=("$2"); shift ;;
     --all-versions) VERSIONS+=($PG_VERSIONS) ;;
     --pg) [ $# -ge 2 ] || die "--pg needs a version, one of: $PG_VERSIONS"; VERSIONS+=("$2"); shift ;;
     --pg=*) VERSIONS+=("${1#--pg=}") ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
   shift
@@ -45,6 +49,7 @@ if [ ${#VERSIONS[@]} -gt 1 ]; then
     log "PostgreSQL $v: the whole suite"
     started=$SECONDS
     child_opts=(--pg "$v"); [ "$VALGRIND" -eq 0 ] || child_opts+=(--valgrind)
+    for part in "${ONLY[@]}"; do child_opts+=(--only "$part"); done
     PG_MAJOR=$v DELETED_RECORD_TEST_RESULT="$results/$v" bash "$0" "${child_opts[@]}"
     rc=$?
     if [ -s "$results/$v" ]; then
@@ -66,6 +71,13 @@ if [ ${#VERSIONS[@]} -gt 1 ]; then
   [ "$total_failed" -eq 0 ]
   exit
 fi
+
+# wanted PART is true when PART is to run (every part runs without --only).
+wanted() {
+  [ ${#ONLY[@]} -eq 0 ] && return 0
+  local part; for part in "${ONLY[@]}"; do [ "$part" = "$1" ] && return 0; done
+  return 1
+}
 
 # One version: the whole suite in this process.
 export PG_MAJOR=${VERSIONS[0]}
@@ -108,8 +120,9 @@ chmod 755 "$work"
 trap 'cluster_stop; rm -rf "$work"' EXIT
 
 # 1. Unit tests of the PostgreSQL-free core.
-log "[$TAG] unit tests (GoogleTest)"
-if cmake -S . -B build/core -DWERROR=ON >"$work/cmake.log" 2>&1 && cmake --build build/core -j2 >>"$work/cmake.log" 2>&1; then
+if ! wanted unit; then
+  :
+elif log "[$TAG] unit tests (GoogleTest)"; cmake -S . -B build/core -DWERROR=ON >"$work/cmake.log" 2>&1 && cmake --build build/core -j2 >>"$work/cmake.log" 2>&1; then
   ctest --test-dir build/core --output-on-failure >"$work/ctest.log" 2>&1
   summary=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$work/ctest.log" | tail -1)
   total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$summary")
@@ -156,11 +169,17 @@ regress_results() {
 }
 log "[$TAG] pg_regress suite and isolation specs"
 # Run separately: PGXS stops after a failing pg_regress run and would skip the specs.
-make -s installcheck ISOLATION= PG_CONFIG="$PGBIN/pg_config" >"$work/regress.log" 2>&1
-make -s installcheck REGRESS= PG_CONFIG="$PGBIN/pg_config" >"$work/isolation.log" 2>&1
-cat "$work/regress.log" "$work/isolation.log" | tagged >&2
-regress_results pg_regress "$work/regress.log"
-regress_results isolation "$work/isolation.log"
+rm -f regression.diffs output_iso/regression.diffs
+if wanted regress; then
+  make -s installcheck ISOLATION= PG_CONFIG="$PGBIN/pg_config" >"$work/regress.log" 2>&1
+  tagged <"$work/regress.log" >&2
+  regress_results pg_regress "$work/regress.log"
+fi
+if wanted isolation; then
+  make -s installcheck REGRESS= PG_CONFIG="$PGBIN/pg_config" >"$work/isolation.log" 2>&1
+  tagged <"$work/isolation.log" >&2
+  regress_results isolation "$work/isolation.log"
+fi
 for diffs in regression.diffs output_iso/regression.diffs; do
   if [ -s "$diffs" ]; then echo "---- [$TAG] $diffs"; cat "$diffs"; fi
 done
@@ -170,6 +189,7 @@ done
 # and Debian's packages exist for 15 only): on others it is not run, and says so.
 for t in test/shell/*.sh; do
   [ -e "$t" ] || continue
+  wanted "$(basename "$t" .sh)" || continue
   versions=$(sed -n 's/^# Runs on PostgreSQL: *//p' "$t" | head -1)
   if [ -n "$versions" ] && [[ " $versions " != *" $PG_MAJOR "* ]]; then
     log "[$TAG] shell test $t: not applicable (runs on PostgreSQL $versions)"

@@ -59,12 +59,41 @@ ensure_prereqs() {
     bindir=$PG_PREFIX/bin
   fi
   [ -x "$bindir/pg_config" ] || die "no pg_config in $bindir"
+  [ -z "${DELETED_RECORD_SERVER_COPY:-}" ] || bindir=$(server_copy "$bindir" "$DELETED_RECORD_SERVER_COPY")
   case ":$PATH:" in
     ":$bindir:"*) ;;
     *) export PATH="$bindir:$PATH" ;;
   esac
   PGBIN=$("$bindir/pg_config" --bindir)
   export PG_CONFIG="$PGBIN/pg_config"
+}
+
+# server_copy BINDIR DIR copies the server whose programs are in BINDIR into DIR (once) and
+# prints the copy's bin directory. PostgreSQL finds its files relative to its programs, so the
+# copy is a server of its own: `make install` into it touches no other checkout's tests (for
+# developers running several checkouts at once: DELETED_RECORD_SERVER_COPY=/tmp/mine).
+server_copy() {
+  local bindir=$1 dir=$2/pg-$PG_MAJOR prefix rel
+  if pg_is_packaged "$PG_MAJOR"; then
+    prefix=/usr
+    rel=lib/postgresql/$PG_MAJOR/bin
+  else
+    prefix=$(cd "$bindir/.." && pwd)
+    rel=bin
+  fi
+  if [ ! -x "$dir/$rel/pg_config" ]; then
+    mkdir -p "$dir.tmp" || die "cannot create $dir.tmp"
+    if pg_is_packaged "$PG_MAJOR"; then
+      local d; for d in lib/postgresql/$PG_MAJOR share/postgresql/$PG_MAJOR include/postgresql; do
+        mkdir -p "$dir.tmp/$(dirname "$d")" && cp -a "$prefix/$d" "$dir.tmp/$d" || die "copying $prefix/$d failed"
+      done
+    else
+      cp -a "$prefix/." "$dir.tmp/" || die "copying $prefix failed"
+    fi
+    chmod -R a+rX "$dir.tmp"
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  fi
+  echo "$dir/$rel"
 }
 
 # pg_version prints the selected server's version, e.g. "18.6" (after ensure_prereqs).

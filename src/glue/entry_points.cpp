@@ -14,7 +14,7 @@
 #include "glue/truncate_guard.hpp"
 
 extern "C" {
-PG_COMPAT_MODULE_MAGIC("deleted_record", "1.1");
+PG_COMPAT_MODULE_MAGIC("deleted_record", "1.2");
 void _PG_init(void);
 PG_FUNCTION_INFO_V1(deleted_record_insert);
 PG_FUNCTION_INFO_V1(deleted_record_truncate_guard);

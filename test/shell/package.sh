@@ -55,7 +55,7 @@ if ! grep -qE '^(PASS|FAIL) \[spec\]' <<<"$meta_out"; then
   not_ok "META.json validator ran"; details <<<"$meta_out"
 fi
 # Spec and self-test checks one by one; the consistency checks with the repository as one check,
-# which fails until deleted_record.control says default_version = '1.1' and sql/deleted_record--1.1.sql exists.
+# which fails unless META.json's version is deleted_record.control's default_version and its script is there.
 while IFS= read -r line; do
   case "$line" in
     "PASS [spec] "*|"PASS [self-test] "*) ok "META: ${line#PASS \[*\] }" ;;
@@ -126,8 +126,10 @@ extdir=/usr/share/postgresql/$PG_MAJOR/extension
 docdir=/usr/share/doc/postgresql-$PG_MAJOR-deleted-record
 expected_files="$libdir/deleted_record.so
 $extdir/deleted_record.control"
-for f in "$src"/sql/deleted_record--*.sql; do
-  [ -e "$f" ] && expected_files+=$'\n'"$extdir/$(basename "$f")"
+# The scripts make installs: those of released versions as they are, and the ones it assembles.
+printf 'print-scripts:\n\t@echo $(DATA) $(DATA_built)\n' >"$tmp/scripts.mk"
+for f in $(make -s -C "$src" -f Makefile -f "$tmp/scripts.mk" print-scripts PG_CONFIG="${PG_CONFIG:-pg_config}"); do
+  expected_files+=$'\n'"$extdir/$(basename "$f")"
 done
 missing=$(comm -23 <(sort <<<"$expected_files") <(sort <<<"$contents"))
 check "the .deb holds deleted_record.so, deleted_record.control and all $(grep -c 'sql$' <<<"$expected_files") sql/deleted_record--*.sql" "" "$missing"
@@ -203,8 +205,8 @@ printf 'print-tests:\n\t@echo $(REGRESS)\n\t@echo $(ISOLATION)\n' >"$tmp/print.m
 lists=$(make -s -C "$src" -f Makefile -f "$tmp/print.mk" print-tests PG_CONFIG="$PGBIN/pg_config")
 regress_tests=$(sed -n 1p <<<"$lists")
 isolation_tests=$(sed -n 2p <<<"$lists")
-expected_tests=$(cd "$src/sql" && LC_ALL=C ls *.sql | grep -v '^deleted_record--' | sed 's/\.sql$//' | paste -sd' ')
-check "the Makefile's REGRESS is every sql/*.sql but the install scripts" "$expected_tests" "$regress_tests"
+expected_tests=$(cd "$src/test/sql" && LC_ALL=C ls *.sql | sed 's/\.sql$//' | paste -sd' ')
+check "the Makefile's REGRESS is every test/sql/*.sql" "$expected_tests" "$regress_tests"
 expected_specs=$(cd "$src/test/isolation/specs" 2>/dev/null && LC_ALL=C ls *.spec 2>/dev/null | sed 's/\.spec$//' | paste -sd' ')
 check "the Makefile's ISOLATION is every test/isolation/specs/*.spec" "$expected_specs" "$isolation_tests"
 

@@ -1,0 +1,12 @@
+-- deleted_record_attach archives every row deleted from target from now on (partitions included)
+-- and applies the TRUNCATE policy: 'archive' (archive the rows, then truncate), 'deny' or
+-- 'ignore'; retention (NULL: forever) is how long deleted_record_purge keeps its rows;
+-- exclude_columns never reach the archive, mask_columns are stored as a keyed hash.
+-- BEGIN ATOMIC bodies are bound to deleted_record_manage by OID when the extension is created.
+CREATE FUNCTION deleted_record_attach(target regclass, on_truncate text DEFAULT 'archive', retention interval DEFAULT NULL,
+                                      exclude_columns text[] DEFAULT NULL, mask_columns text[] DEFAULT NULL) RETURNS void
+    LANGUAGE sql
+BEGIN ATOMIC
+    SELECT deleted_record_manage(target, 'attach', on_truncate, retention, exclude_columns, mask_columns);
+END;
+COMMENT ON FUNCTION deleted_record_attach(regclass, text, interval, text[], text[]) IS 'Archives every row deleted from the table (and its partitions) from now on; on_truncate: archive, deny or ignore; retention; columns to exclude or mask';

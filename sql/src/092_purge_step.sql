@@ -1,0 +1,138 @@
+-- deleted_record_purge_step does one bounded piece of a purge, as the archive's owner: drops one
+-- partition whose rows are all expired, or deletes up to batch_size expired rows of one
+-- partition. It returns how many rows it removed (NULL when nothing is left to purge) and the
+-- partition it could not drop for a lock (tried lists those of earlier steps). A row
+-- expires when its deleted_at and its id's time are both older than the cutoff (now minus its
+-- table's retention, or minus older_than for every table); the two differ only by how long the
+-- deleting transaction ran.
+CREATE FUNCTION deleted_record_purge_step(older_than interval, batch_size integer, tried regclass[],
+                                          OUT removed bigint, OUT busy regclass)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    SET intervalstyle = postgres
+    AS $$
+DECLARE
+    ext_schema name;
+    insert_fn regprocedure;
+    archive regclass;
+    now_utc timestamptz := clock_timestamp();
+    -- Per-table cutoffs (retention mode), as parallel arrays: nothing here is a table a caller
+    -- could have prepared.
+    cut_schemas text[];
+    cut_tables text[];
+    cut_times timestamptz[];
+    part record;
+    droppable boolean;
+BEGIN
+    IF batch_size IS NULL OR batch_size < 1 THEN
+        RAISE EXCEPTION 'deleted_record_purge: batch_size must be a positive number, not %', coalesce(batch_size::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF older_than IS NOT NULL AND older_than < interval '0' THEN
+        RAISE EXCEPTION 'deleted_record_purge: older_than must not be negative, not %', older_than
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    insert_fn := format('%I.deleted_record_insert()', ext_schema)::regprocedure;
+    archive := format('%I.deleted_record', ext_schema)::regclass;
+    -- One purge at a time; deletes on attached tables never wait for it.
+    PERFORM pg_advisory_xact_lock(archive::oid::bigint);
+
+    IF older_than IS NULL THEN
+        -- The retention of attached tables, under the names the archive records (a partition's
+        -- rows are archived under its root's name).
+        SELECT array_agg(r.schema_name ORDER BY r.schema_name, r.table_name), array_agg(r.table_name ORDER BY r.schema_name, r.table_name),
+               array_agg(now_utc - r.retention ORDER BY r.schema_name, r.table_name)
+          INTO cut_schemas, cut_tables, cut_times
+          FROM (SELECT n.nspname::text AS schema_name, c.relname::text AS table_name,
+                       min((convert_from(substring(t.tgargs, 1, length(t.tgargs) - 1), current_setting('server_encoding'))::jsonb->>'retention')::interval) AS retention
+                  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE t.tgfoid = insert_fn AND t.tgparentid = 0 AND t.tgnargs = 1 AND NOT c.relispartition
+                   AND convert_from(substring(t.tgargs, 1, length(t.tgargs) - 1), current_setting('server_encoding'))::jsonb ? 'retention'
+                 GROUP BY 1, 2) r;
+        IF cut_tables IS NULL THEN
+            removed := NULL;
+            RETURN;
+        END IF;
+    END IF;
+
+    FOR part IN EXECUTE format($q$
+        SELECT c.oid::regclass AS relation, c.relname::text AS relname, b.is_default,
+               %1$I.deleted_record_uuid7_time(b.lower_id) AS lower_time, %1$I.deleted_record_uuid7_time(b.upper_id) AS upper_time
+          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
+               LATERAL (SELECT pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT' AS is_default,
+                               (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \(''([0-9a-f-]+)''\)'))[1]::uuid AS lower_id,
+                               (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([0-9a-f-]+)''\)'))[1]::uuid AS upper_id) b
+         WHERE i.inhparent = $1
+         ORDER BY b.is_default, b.upper_id NULLS LAST$q$, ext_schema) USING archive
+    LOOP
+        droppable := false;
+        IF older_than IS NOT NULL THEN
+            droppable := NOT part.is_default AND part.upper_time IS NOT NULL AND part.upper_time <= now_utc - older_than;
+        ELSIF NOT part.is_default AND part.upper_time IS NOT NULL AND part.upper_time <= now_utc - interval '1 minute' THEN
+            -- A closed partition (its period is over: no new rows) records once which tables its
+            -- rows came from; it is dropped when the rows of every one of them are expired.
+            EXECUTE format($q$
+                INSERT INTO %1$I.deleted_record_partition_tables
+                SELECT $1, '', '' WHERE NOT EXISTS (SELECT FROM %1$I.deleted_record_partition_tables WHERE partition_name = $1)
+                UNION ALL
+                SELECT DISTINCT $1, schema_name, table_name FROM ONLY %2$s
+                 WHERE NOT EXISTS (SELECT FROM %1$I.deleted_record_partition_tables WHERE partition_name = $1)$q$,
+                ext_schema, part.relation) USING part.relname;
+            EXECUTE format($q$
+                SELECT coalesce(bool_and(c.cutoff IS NOT NULL AND $2 <= c.cutoff), true)
+                  FROM %I.deleted_record_partition_tables pt
+                  LEFT JOIN unnest($3, $4, $5) c(schema_name, table_name, cutoff)
+                         ON c.schema_name = pt.schema_name AND c.table_name = pt.table_name
+                 WHERE pt.partition_name = $1 AND pt.table_name <> ''$q$, ext_schema)
+               INTO droppable USING part.relname, part.upper_time, cut_schemas, cut_tables, cut_times;
+        END IF;
+        IF droppable THEN
+            BEGIN
+                -- A reader holding the archive's lock must not stall the purge: wait a little,
+                -- then fall back to deleting the partition's rows in batches. A partition tried
+                -- before in this purge is only tried in passing, so that steps do not each wait.
+                PERFORM set_config('lock_timeout', CASE WHEN part.relation = ANY (tried) THEN '20ms' ELSE '5s' END, true);
+                EXECUTE format('SELECT count(*) FROM ONLY %s', part.relation) INTO removed;
+                EXECUTE format('DROP TABLE %s', part.relation);
+                EXECUTE format('DELETE FROM %I.deleted_record_partition_tables WHERE partition_name = $1', ext_schema) USING part.relname;
+                RETURN;
+            EXCEPTION WHEN lock_not_available THEN
+                busy := part.relation;
+            END;
+        END IF;
+        IF older_than IS NOT NULL THEN
+            IF part.is_default OR part.lower_time IS NULL OR part.lower_time < now_utc - older_than THEN
+                EXECUTE format($q$
+                    DELETE FROM ONLY %2$s WHERE id IN (SELECT id FROM ONLY %2$s WHERE id < %1$I.deleted_record_uuid7_floor($1)
+                                                          AND deleted_at < $1 ORDER BY id LIMIT $2)$q$, ext_schema, part.relation)
+                   USING now_utc - older_than, batch_size;
+                GET DIAGNOSTICS removed = ROW_COUNT;
+                IF removed > 0 THEN
+                    RETURN;
+                END IF;
+            END IF;
+        ELSE
+            FOR i IN 1 .. array_length(cut_tables, 1) LOOP
+                CONTINUE WHEN NOT (part.is_default OR part.lower_time IS NULL OR part.lower_time < cut_times[i]);
+                EXECUTE format($q$
+                    DELETE FROM ONLY %2$s WHERE id IN (SELECT id FROM ONLY %2$s WHERE table_name = $1 AND schema_name = $2
+                                                          AND id < %1$I.deleted_record_uuid7_floor($3) AND deleted_at < $3
+                                                        ORDER BY id LIMIT $4)$q$, ext_schema, part.relation)
+                   USING cut_tables[i], cut_schemas[i], cut_times[i], batch_size;
+                GET DIAGNOSTICS removed = ROW_COUNT;
+                IF removed > 0 THEN
+                    RETURN;
+                END IF;
+            END LOOP;
+        END IF;
+    END LOOP;
+    removed := NULL;
+    RETURN;
+END
+$$;
+REVOKE ALL ON FUNCTION deleted_record_purge_step(interval, integer, regclass[]) FROM PUBLIC;
+COMMENT ON FUNCTION deleted_record_purge_step(interval, integer, regclass[]) IS 'Internal: one bounded step of deleted_record_purge (drops one expired partition or deletes one batch)';

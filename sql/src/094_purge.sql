@@ -1,0 +1,47 @@
+-- deleted_record_purge removes archive rows past their table's retention (or older than
+-- older_than, for every table), in batches that each commit, so locks, WAL and undo stay
+-- bounded and deletes on attached tables go on meanwhile. CALL it outside a transaction block
+-- (pg_cron does). removed reports how many rows went.
+CREATE PROCEDURE deleted_record_purge(older_than interval DEFAULT NULL, batch_size integer DEFAULT 10000,
+                                      INOUT removed bigint DEFAULT NULL)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    ext_schema name;
+    step bigint;
+    busy regclass;
+    tried regclass[] := '{}';
+    step_fn text;
+    may_commit boolean;
+BEGIN
+    -- A procedure that commits cannot pin search_path with SET: pin it in each transaction.
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    SELECT n.nspname INTO ext_schema
+      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+     WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
+    step_fn := pg_catalog.format('%I.deleted_record_purge_step(interval, integer, regclass[])', ext_schema);
+    IF NOT pg_catalog.has_function_privilege(step_fn, 'EXECUTE') THEN
+        RAISE EXCEPTION 'permission denied to purge the archive'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = pg_catalog.format('A superuser can grant it: GRANT EXECUTE ON PROCEDURE %I.deleted_record_purge(interval, integer, bigint), FUNCTION %s TO <role>;',
+                                           ext_schema, step_fn);
+    END IF;
+    EXECUTE pg_catalog.format('SELECT %I.deleted_record_can_commit()', ext_schema) INTO may_commit;
+    removed := 0;
+    EXECUTE pg_catalog.format('SELECT %I.deleted_record_prepare_partitions()', ext_schema);
+    LOOP
+        EXECUTE pg_catalog.format('SELECT s.removed, s.busy FROM %I.deleted_record_purge_step($1, $2, $3) s', ext_schema)
+           INTO step, busy USING older_than, batch_size, tried;
+        IF busy IS NOT NULL AND NOT busy OPERATOR(pg_catalog.=) ANY (tried) THEN
+            tried := tried OPERATOR(pg_catalog.||) busy;
+        END IF;
+        EXIT WHEN step IS NULL;
+        removed := removed OPERATOR(pg_catalog.+) step;
+        COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    END LOOP;
+    RAISE NOTICE 'deleted_record_purge: removed % archive rows', removed;
+END
+$$;
+REVOKE ALL ON PROCEDURE deleted_record_purge(interval, integer, bigint) FROM PUBLIC;
+COMMENT ON PROCEDURE deleted_record_purge(interval, integer, bigint) IS 'Removes archive rows past their table''s retention (or older than older_than), in batches that commit separately';

@@ -1,0 +1,93 @@
+-- deleted_record_guard_partitions keeps TRUNCATE guards in step with partition trees, however
+-- partitions are created (also inside CREATE SCHEMA), attached or detached: every archived
+-- ordinary or partitioned member of a touched tree gets the policy of its nearest attached
+-- ancestor; guards on tables whose deletes are no longer archived go (for tables the current
+-- user owns; a guard left elsewhere sees at TRUNCATE time that it is stale and does nothing).
+-- Foreign partitions get no guard (PostgreSQL allows none on them). Citus shards are left alone:
+-- Citus copies the table's triggers onto them itself, over several connections at once (a split
+-- or move creates sibling shards in parallel), so touching a sibling from here would deadlock.
+CREATE FUNCTION deleted_record_guard_partitions() RETURNS event_trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ext_schema name;
+    insert_fn regprocedure;
+    guard_fn regprocedure;
+    roots oid[];
+    citus boolean;
+    member record;
+    desired text;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_event_trigger_ddl_commands() WHERE NOT in_extension) THEN
+        RETURN;
+    END IF;
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    insert_fn := format('%I.deleted_record_insert()', ext_schema)::regprocedure;
+    guard_fn := format('%I.deleted_record_truncate_guard()', ext_schema)::regprocedure;
+    -- A Citus shard's name ends in _<shard id>, and so do the names of the triggers Citus copied
+    -- onto it. The test needs no Citus metadata (a split records its new shards only after it
+    -- has created them and their triggers) and looks at each trigger in the same snapshot as the
+    -- decision about it: siblings commit while we look.
+    citus := EXISTS (SELECT FROM pg_extension WHERE extname = 'citus');
+
+    FOR member IN SELECT g.tgrelid::regclass AS relation, g.tgname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+                   WHERE g.tgfoid = guard_fn
+                     AND NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = g.tgrelid AND t.tgfoid = insert_fn)
+                     AND NOT (citus AND coalesce(g.tgname LIKE '%' || substring(c.relname FROM '_[0-9]{6,}$'), false))
+                     AND pg_has_role(current_user, c.relowner, 'MEMBER') LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', member.tgname, member.relation);
+    END LOOP;
+
+    SELECT array_agg(DISTINCT coalesce(
+               (SELECT a.relid FROM pg_partition_ancestors(touched.relid) a
+                 WHERE NOT EXISTS (SELECT FROM pg_inherits i WHERE i.inhrelid = a.relid)), touched.relid))
+      INTO roots
+      FROM (SELECT d.objid AS relid FROM pg_event_trigger_ddl_commands() d
+             WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0 AND NOT d.in_extension
+            UNION
+            SELECT c.oid FROM pg_event_trigger_ddl_commands() d JOIN pg_class c ON c.relnamespace = d.objid
+             WHERE d.object_type = 'schema' AND NOT d.in_extension AND c.relkind IN ('r', 'p')) touched
+     WHERE EXISTS (SELECT FROM pg_class c WHERE c.oid = touched.relid AND c.relkind IN ('r', 'p', 'f'));
+    IF roots IS NULL THEN
+        RETURN;
+    END IF;
+    FOR member IN
+        SELECT t.relid::regclass AS relation, c.relkind,
+               EXISTS (SELECT FROM pg_trigger x WHERE x.tgrelid = t.relid AND x.tgfoid = insert_fn) AS archived,
+               (SELECT convert_from(substring(g.tgargs, 1, length(g.tgargs) - 1), 'UTF8')
+                  FROM pg_partition_ancestors(t.relid) WITH ORDINALITY a(relid, depth)
+                  JOIN pg_trigger own ON own.tgrelid = a.relid AND own.tgfoid = insert_fn AND own.tgparentid = 0
+                  JOIN pg_trigger g ON g.tgrelid = a.relid AND g.tgfoid = guard_fn
+                 ORDER BY a.depth LIMIT 1) AS policy,
+               (SELECT array_agg(g.tgname) FROM pg_trigger g WHERE g.tgrelid = t.relid AND g.tgfoid = guard_fn) AS guards,
+               (SELECT min(convert_from(substring(g.tgargs, 1, length(g.tgargs) - 1), 'UTF8'))
+                  FROM pg_trigger g WHERE g.tgrelid = t.relid AND g.tgfoid = guard_fn) AS guard_policy,
+               citus AND EXISTS (SELECT FROM pg_trigger x WHERE x.tgrelid = t.relid
+                                    AND x.tgname LIKE '%' || substring(c.relname FROM '_[0-9]{6,}$')) AS shard_copy
+          FROM unnest(roots) r(root), pg_partition_tree(r.root) t
+          JOIN pg_class c ON c.oid = t.relid
+         WHERE c.relkind IN ('r', 'p')
+    LOOP
+        CONTINUE WHEN member.shard_copy;
+        desired := CASE WHEN member.archived THEN member.policy END;
+        CONTINUE WHEN desired IS NOT DISTINCT FROM member.guard_policy AND coalesce(array_length(member.guards, 1), 0) <= 1;
+        IF member.guards IS NOT NULL THEN
+            FOR i IN 1 .. array_length(member.guards, 1) LOOP
+                EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', member.guards[i], member.relation);
+            END LOOP;
+        END IF;
+        IF desired IS NOT NULL THEN
+            EXECUTE format('CREATE TRIGGER deleted_record_truncate_guard BEFORE TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %I.deleted_record_truncate_guard(%L)',
+                           member.relation, ext_schema, desired);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION deleted_record_guard_partitions() IS 'Event trigger: keeps TRUNCATE guards in step with partition trees';
+CREATE EVENT TRIGGER deleted_record_guard_partitions ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE SCHEMA', 'CREATE FOREIGN TABLE')
+    EXECUTE FUNCTION deleted_record_guard_partitions();
+COMMENT ON EVENT TRIGGER deleted_record_guard_partitions IS 'Keeps TRUNCATE guards in step with partition trees of attached tables';
