@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/attachment_options.hpp"
-#include "core/setting_names.hpp"
+#include "core/closest_name.hpp"
 #include "core/uuid7.hpp"
 
 namespace deleted_record::boundary {

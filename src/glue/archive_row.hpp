@@ -2,9 +2,9 @@
 // the roles, placed at the archive's column positions.
 #pragma once
 #include "glue/archive_table.hpp"
+#include "glue/deletion_context.hpp"
 #include "glue/relation_cache.hpp"
 #include "glue/row_converter.hpp"
-#include "glue/settings.hpp"
 
 namespace deleted_record::glue {
 

@@ -6,6 +6,7 @@
 #include "glue/attachment.hpp"
 #include "glue/capture.hpp"
 #include "glue/citus.hpp"
+#include "glue/deletion_context.hpp"
 #include "glue/erasure.hpp"
 #include "glue/masking.hpp"
 #include "glue/restore.hpp"

@@ -1,5 +1,6 @@
-// deleted_record.actor / .reason / .metadata / .require_context: definitions, checks and the
-// per-delete read.
+// deleted_record.actor / .reason / .metadata / .require_context / .partition_period: their
+// definitions, their checks, and what they hold now. What a delete makes of them (the deletion
+// context) lives in deletion_context.cpp.
 //
 // Checks happen where PostgreSQL can report them: a bad value in SET, set_config or ALTER ROLE
 // is an error right there. Values PostgreSQL hands over without a chance to refuse them (set
@@ -10,9 +11,20 @@
 // settings that make deletes fail while they hold a value.
 #include "glue/settings.hpp"
 
-#include "glue/citus.hpp"
-
 namespace deleted_record::glue {
+
+const char* JsonbKindName(Jsonb* document) {
+  if (JB_ROOT_IS_ARRAY(document) && !JB_ROOT_IS_SCALAR(document)) return "an array";
+  JsonbValue scalar;
+  if (!JsonbExtractScalar(&document->root, &scalar)) return "not an object";
+  switch (scalar.type) {
+    case jbvNull: return "null";
+    case jbvString: return "a string";
+    case jbvNumeric: return "a number";
+    case jbvBool: return "a boolean";
+    default: return "a scalar";
+  }
+}
 
 namespace {
 
@@ -87,19 +99,6 @@ void SetProblem(CheckedSetting* checked, const char* problem) {
   strlcpy(checked->problem, problem, sizeof(checked->problem));
 }
 
-const char* ScalarTypeName(Jsonb* document) {
-  if (JB_ROOT_IS_ARRAY(document) && !JB_ROOT_IS_SCALAR(document)) return "an array";
-  JsonbValue scalar;
-  if (!JsonbExtractScalar(&document->root, &scalar)) return "not an object";
-  switch (scalar.type) {
-    case jbvNull: return "null";
-    case jbvString: return "a string";
-    case jbvNumeric: return "a number";
-    case jbvBool: return "a boolean";
-    default: return "a scalar";
-  }
-}
-
 // CheckMetadataText parses text exactly as jsonb_in does (in the database's encoding) and
 // keeps the result, so what is accepted is what is stored.
 CheckedSetting* CheckMetadataText(const char* text, GucSource source) {
@@ -112,7 +111,7 @@ CheckedSetting* CheckMetadataText(const char* text, GucSource source) {
   if (!compat::JsonbInputSafe(text, &document, problem, sizeof(problem))) {
     // problem holds jsonb_in's own message
   } else if (!JB_ROOT_IS_OBJECT(document)) {
-    snprintf(problem, sizeof(problem), "must be a JSON object, not %s", ScalarTypeName(document));
+    snprintf(problem, sizeof(problem), "must be a JSON object, not %s", JsonbKindName(document));
     document = nullptr;
   }
   MemoryContextSwitchTo(old);
@@ -228,8 +227,8 @@ const char* SuggestedName(const char* misspelt) {
   return kSettingNames[index];
 }
 
-// RefuseUnhonourableSettings raises the error for the first setting whose value cannot be honoured.
-void RefuseUnhonourableSettings(const char* relation) {
+// RefuseSettings raises the error for the first setting whose value cannot be honoured.
+void RefuseSettings(const char* relation) {
   static const char* const kWhy =
       "The value was never checked: it was set before the extension's library was loaded in this session, "
       "or comes from a role or database setting.";
@@ -257,20 +256,6 @@ void RefuseUnhonourableSettings(const char* relation) {
                            metadata_checked->problem),
                     errdetail("It is set to \"%s\". %s", Shortened(metadata_setting), kWhy),
                     errhint("Set it to a JSON object, or RESET deleted_record.metadata.")));
-}
-
-// MissingContextHint says how to set what require_context found missing.
-const char* MissingContextHint(RequiredContext policy, bool has_actor, bool has_reason) {
-  bool need_actor = (policy == RequiredContext::kActor || policy == RequiredContext::kActorAndReason) && !has_actor;
-  bool need_reason = (policy == RequiredContext::kReason || policy == RequiredContext::kActorAndReason) && !has_reason;
-  if (need_actor && need_reason) return "Set both first: SELECT deleted_record_set_context('<actor>', '<reason>').";
-  if (need_actor) return "Set it first: SET LOCAL deleted_record.actor = '<who>'.";
-  return "Set it first: SET LOCAL deleted_record.reason = '<why>'.";
-}
-
-void SetLocally(const char* name, const char* value) {
-  (void) set_config_option(name, value, superuser() ? PGC_SUSET : PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true,
-                           0, false);
 }
 
 }  // namespace
@@ -302,25 +287,16 @@ void DefineSettings() {
   defining_settings = false;
 }
 
-void ReadDeletionContext(const char* qualified_relation_name, DeletionContext* context) {
-  RefuseUnhonourableSettings(qualified_relation_name);
-  bool has_actor = IsSet(actor_setting);
-  bool has_reason = IsSet(reason_setting);
-  RequiredContext policy = require_context_checked != nullptr ? require_context_checked->required : RequiredContext::kNone;
-  if (policy != RequiredContext::kNone) {
-    boundary::Verdict verdict = boundary::CheckRequiredContext(policy, has_actor, has_reason);
-    if (!verdict.ok)
-      ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                      errmsg("deleting from %s requires %s", qualified_relation_name, verdict.message),
-                      errdetail("deleted_record.require_context is \"%s\".", boundary::RequiredContextName(policy)),
-                      errhint("%s", MissingContextHint(policy, has_actor, has_reason))));
-  }
-  context->actor_is_null = !has_actor;
-  context->actor = has_actor ? CStringGetTextDatum(actor_setting) : (Datum) 0;
-  context->reason_is_null = !has_reason;
-  context->reason = has_reason ? CStringGetTextDatum(reason_setting) : (Datum) 0;
-  context->metadata_is_null = metadata_checked == nullptr || metadata_checked->jsonb_size == 0;
-  context->metadata = context->metadata_is_null ? (Datum) 0 : JsonbPGetDatum(CheckedJsonb(metadata_checked));
+void RefuseUnhonourableSettings(const char* qualified_relation_name) { RefuseSettings(qualified_relation_name); }
+
+ContextValues CurrentContextValues() {
+  ContextValues values;
+  values.actor = IsSet(actor_setting) ? actor_setting : nullptr;
+  values.reason = IsSet(reason_setting) ? reason_setting : nullptr;
+  values.metadata =
+      metadata_checked == nullptr || metadata_checked->jsonb_size == 0 ? nullptr : CheckedJsonb(metadata_checked);
+  values.required = require_context_checked != nullptr ? require_context_checked->required : RequiredContext::kNone;
+  return values;
 }
 
 void ReadContextSettings(ContextSetting* settings) {
@@ -337,26 +313,12 @@ void ReadContextSettings(ContextSetting* settings) {
                  in_session(require_context_checked)};
 }
 
-void SetContextForTransaction(text* actor, text* reason, Jsonb* metadata) {
-  // No error context callback means no PL/pgSQL, SQL function or SPI frame is running us: the
-  // call is the top-level statement itself, so outside a transaction block its transaction-local
-  // settings end right after it.
-  if (!IsTransactionBlock() && error_context_stack == nullptr)
-    ereport(ERROR, (errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
-                    errmsg("deleted_record_set_context() must be called inside a transaction block"),
-                    errdetail("Outside BEGIN … COMMIT its settings last only until the end of this statement, so "
-                              "they would never reach a later DELETE."),
-                    errhint("Run it in the same transaction as the delete: BEGIN; SELECT deleted_record_set_context(…); "
-                            "DELETE …; COMMIT;")));
-  if (metadata != nullptr && !JB_ROOT_IS_OBJECT(metadata))
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("deleted_record_set_context: metadata must be a JSON object, not %s", ScalarTypeName(metadata))));
-  SetLocally("deleted_record.actor", actor != nullptr ? text_to_cstring(actor) : "");
-  SetLocally("deleted_record.reason", reason != nullptr ? text_to_cstring(reason) : "");
-  SetLocally("deleted_record.metadata",
-             metadata != nullptr ? JsonbToCString(nullptr, &metadata->root, VARSIZE(metadata)) : "");
-  // On Citus the workers archive the rows of their shards: they get the context too.
-  if (CitusPresent()) (void) PropagateContextSettings(true);
+void SetContextSettingsLocally(const char* actor, const char* reason, const char* metadata) {
+  const char* const names[3] = {"deleted_record.actor", "deleted_record.reason", "deleted_record.metadata"};
+  const char* const values[3] = {actor, reason, metadata};
+  for (int i = 0; i < 3; ++i)
+    (void) set_config_option(names[i], values[i], superuser() ? PGC_SUSET : PGC_USERSET, PGC_S_SESSION,
+                             GUC_ACTION_LOCAL, true, 0, false);
 }
 
 }  // namespace deleted_record::glue

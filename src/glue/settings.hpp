@@ -1,7 +1,8 @@
-// The deleted_record.* settings (GUCs): their definitions, their checks, and how a delete reads
-// them. A value that could not be checked when it was set (set before the library was loaded,
-// or in a role or database setting) is kept as it is and makes every delete fail with an error
-// naming it, instead of being dropped with a WARNING nobody sees.
+// The deleted_record.* settings (GUCs): their definitions, their checks, and what they hold now.
+// A value that could not be checked when it was set (set before the library was loaded, or in a
+// role or database setting) is kept as it is and makes every delete fail with an error naming
+// it, instead of being dropped with a WARNING nobody sees. What a delete makes of the values is
+// the deletion context (deletion_context.hpp).
 #pragma once
 #include "glue/postgres_api.hpp"
 
@@ -10,20 +11,19 @@ namespace deleted_record::glue {
 // DefineSettings registers the settings; called once from _PG_init.
 void DefineSettings();
 
-// DeletionContext is the who-and-why of one delete, as archive column values.
-struct DeletionContext {
-  Datum actor;
-  Datum reason;
-  Datum metadata;
-  bool actor_is_null;
-  bool reason_is_null;
-  bool metadata_is_null;
-};
-
-// ReadDeletionContext reads the settings as they are at this moment, refuses settings that
-// could not be honoured, and enforces deleted_record.require_context for a delete from the
+// RefuseUnhonourableSettings raises an error naming the first setting whose value cannot be
+// honoured (an unchecked bad value, a misspelt name under the prefix) for a delete from the
 // named relation.
-void ReadDeletionContext(const char* qualified_relation_name, DeletionContext* context);
+void RefuseUnhonourableSettings(const char* qualified_relation_name);
+
+// ContextValues is what the context settings hold at this moment (null: unset).
+struct ContextValues {
+  const char* actor;
+  const char* reason;
+  Jsonb* metadata;            // as checked by jsonb's own parser when it was set
+  RequiredContext required;   // deleted_record.require_context
+};
+ContextValues CurrentContextValues();
 
 // ContextSetting is one of the settings a delete reads, as it stands in this session.
 struct ContextSetting {
@@ -37,10 +37,10 @@ constexpr int kContextSettingCount = 4;
 // ReadContextSettings fills kContextSettingCount entries: actor, reason, metadata, require_context.
 void ReadContextSettings(ContextSetting* settings);
 
-// SetContextForTransaction implements deleted_record_set_context(): the three settings for the
-// current transaction only. metadata is NULL or a jsonb object. Outside a transaction block,
-// called directly by the top-level statement, it raises an error: the settings would end with
-// that statement and never reach a delete.
-void SetContextForTransaction(text* actor, text* reason, Jsonb* metadata);
+// SetContextSettingsLocally sets actor, reason and metadata ("" = unset) like SET LOCAL.
+void SetContextSettingsLocally(const char* actor, const char* reason, const char* metadata);
+
+// JsonbKindName names what a jsonb document is ("an array", "a string", ...), for messages.
+const char* JsonbKindName(Jsonb* document);
 
 }  // namespace deleted_record::glue

@@ -6,7 +6,7 @@
 
 #include "core/boundary.hpp"
 #include "core/policies.hpp"
-#include "core/setting_names.hpp"
+#include "core/closest_name.hpp"
 
 using namespace deleted_record;
 

@@ -1,4 +1,4 @@
-// Suggesting the setting a user probably meant when they misspelt one.
+// The closest known name to a misspelt one (edit distance), for "did you mean" hints.
 #pragma once
 #include "core/no_postgres.hpp"
 

@@ -1,5 +1,5 @@
 // Levenshtein distance and the closest-name rule behind "did you mean".
-#include "core/setting_names.hpp"
+#include "core/closest_name.hpp"
 
 #include <algorithm>
 #include <cctype>
