@@ -30,7 +30,6 @@ extern "C" {
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
-#include "common/jsonapi.h"
 #include "executor/executor.h"
 #include "executor/nodeModifyTable.h"
 #include "fmgr.h"
@@ -62,26 +61,6 @@ extern "C" {
 #define PG_COMPAT_MODULE_MAGIC(module_name, module_version) PG_MODULE_MAGIC
 #endif
 
-// ---- Executor hooks ------------------------------------------------------------------------
-
-// 18: ExecutorRun(), standard_ExecutorRun() and ExecutorRun_hook lost the execute_once argument.
-// A hook is written as
-//   void OnExecutorRun(PG_COMPAT_EXECUTOR_RUN_PARAMS) { ... previous(PG_COMPAT_EXECUTOR_RUN_ARGS); }
-#if PG_VERSION_NUM >= 180000
-#define PG_COMPAT_EXECUTOR_RUN_PARAMS QueryDesc *query_desc, ScanDirection direction, uint64 count
-#define PG_COMPAT_EXECUTOR_RUN_ARGS query_desc, direction, count
-#else
-#define PG_COMPAT_EXECUTOR_RUN_PARAMS \
-  QueryDesc *query_desc, ScanDirection direction, uint64 count, bool execute_once
-#define PG_COMPAT_EXECUTOR_RUN_ARGS query_desc, direction, count, execute_once
-#endif
-
-// ---- Soft errors ---------------------------------------------------------------------------
-
-// 16: input functions can report bad input softly through an ErrorSaveContext
-// (InputFunctionCallSafe, DirectInputFunctionCallSafe, SOFT_ERROR_OCCURRED); 15 can only throw.
-#define PG_COMPAT_HAVE_SOFT_ERRORS (PG_VERSION_NUM >= 160000)
-
 // ---- Ownership and privileges --------------------------------------------------------------
 
 // 16: the per-class pg_<class>_ownercheck()/pg_<class>_aclcheck() became object_ownercheck() and
@@ -110,29 +89,6 @@ static inline AclResult object_aclcheck(Oid classid, Oid objectid, Oid roleid, A
   }
   return ACLCHECK_NO_PRIV;
 }
-#endif
-
-// ---- Memory --------------------------------------------------------------------------------
-
-// 16: palloc_object/palloc_array and their 0 variants; back-filled for 15.
-#ifndef palloc_object
-#define palloc_object(type) ((type*) palloc(sizeof(type)))
-#define palloc0_object(type) ((type*) palloc0(sizeof(type)))
-#define palloc_array(type, count) ((type*) palloc(sizeof(type) * (count)))
-#define palloc0_array(type, count) ((type*) palloc0(sizeof(type) * (count)))
-#endif
-
-// ---- JSON semantic actions -----------------------------------------------------------------
-
-// 16: JSON semantic actions return JsonParseErrorType (JSON_SUCCESS continues,
-// JSON_SEM_ACTION_FAILED stops the parse) instead of void, so 15 can stop only by throwing.
-//   PG_COMPAT_JSON_ACTION_RESULT OnObjectStart(void* state) { ...; PG_COMPAT_JSON_ACTION_OK; }
-#if PG_VERSION_NUM >= 160000
-#define PG_COMPAT_JSON_ACTION_RESULT JsonParseErrorType
-#define PG_COMPAT_JSON_ACTION_OK return JSON_SUCCESS
-#else
-#define PG_COMPAT_JSON_ACTION_RESULT void
-#define PG_COMPAT_JSON_ACTION_OK return
 #endif
 
 namespace deleted_record::compat {
@@ -236,54 +192,6 @@ inline bool JsonbInputSafe(const char* text, Jsonb** result, char* problem, size
 #endif
 }
 
-#if PG_VERSION_NUM >= 160000
-// InputSafe converts text with a type's input function; false on bad input (16 and later only:
-// on 15 use JsonbInputSafe for JSON, or JsonValidate, which never needs to catch anything).
-inline bool InputSafe(FmgrInfo* input, char* text, Oid type_io_param, int32 typmod, Datum* result) {
-  ErrorSaveContext escontext = {};
-  escontext.type = T_ErrorSaveContext;
-  return InputFunctionCallSafe(input, text, type_io_param, typmod, reinterpret_cast<Node*>(&escontext), result);
-}
-#endif
-
-// ---- JSON lexer ----------------------------------------------------------------------------
-
-// JsonLexer makes a lexer for pg_parse_json. 17: makeJsonLexContextCstringLen() takes a caller's
-// JsonLexContext (or NULL), a const string and a size_t length, and freeJsonLexContext() frees
-// it; 15 and 16 take (char *, int). 17 also made pg_parse_json's actions argument const.
-inline JsonLexContext* JsonLexer(const char* json, size_t length, bool need_escapes) {
-#if PG_VERSION_NUM >= 170000
-  return makeJsonLexContextCstringLen(nullptr, json, length, GetDatabaseEncoding(), need_escapes);
-#else
-  return makeJsonLexContextCstringLen(const_cast<char*>(json), static_cast<int>(length), GetDatabaseEncoding(),
-                                      need_escapes);
-#endif
-}
-
-inline void FreeJsonLexer(JsonLexContext* lexer) {
-#if PG_VERSION_NUM >= 170000
-  freeJsonLexContext(lexer);
-#else
-  if (lexer->strval != nullptr) {
-    pfree(lexer->strval->data);
-    pfree(lexer->strval);
-  }
-  pfree(lexer);
-#endif
-}
-
-// JsonValidate checks json against PostgreSQL's own JSON grammar and never throws for bad JSON:
-// true when valid, else false and *detail (palloc'd, when detail is not null) says what is
-// wrong. 17 ties json_errdetail()'s text to the lexer, hence the copy.
-inline bool JsonValidate(const char* json, size_t length, char** detail) {
-  JsonLexContext* lexer = JsonLexer(json, length, false);
-  JsonParseErrorType result = pg_parse_json(lexer, &nullSemAction);
-  bool valid = result == JSON_SUCCESS;
-  if (detail != nullptr) *detail = valid ? nullptr : pstrdup(json_errdetail(result, lexer));
-  FreeJsonLexer(lexer);
-  return valid;
-}
-
 // ---- Executor ------------------------------------------------------------------------------
 
 // InsertIndexTuples inserts the index entries of a freshly inserted row. 16 added the last
@@ -313,28 +221,6 @@ inline Oid PrimaryKeyIndex(Relation relation) {
   return RelationGetPrimaryKeyIndex(relation, false);
 #else
   return RelationGetPrimaryKeyIndex(relation);
-#endif
-}
-
-// AttributeIsDropped reads attisdropped. 18: a TupleDesc also holds a CompactAttribute per
-// column (TupleDescCompactAttr()), which hot loops should read instead of the pg_attribute row.
-inline bool AttributeIsDropped(TupleDesc descriptor, int index) {
-#if PG_VERSION_NUM >= 180000
-  return TupleDescCompactAttr(descriptor, index)->attisdropped;
-#else
-  return TupleDescAttr(descriptor, index)->attisdropped;
-#endif
-}
-
-// AttributeChanged must follow a hand-made change to a TupleDescAttr() row. 18:
-// populate_compact_attribute() copies it into the compact array (TupleDescInitEntry and
-// CreateTupleDescCopy do that themselves); nothing to do before 18.
-inline void AttributeChanged(TupleDesc descriptor, int index) {
-#if PG_VERSION_NUM >= 180000
-  populate_compact_attribute(descriptor, index);
-#else
-  (void) descriptor;
-  (void) index;
 #endif
 }
 
