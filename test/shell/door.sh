@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The C++/PostgreSQL door, checked in the source (no server): the glue reaches the core only
+# through src/core/boundary.hpp, whose functions are all noexcept, and holds no C++ standard-library
+# object (one that an ereport's longjmp could skip the destructor of) anywhere; the core includes no
+# PostgreSQL header. A rule broken here is a crash or a leak waiting for the first error.
+source "$(dirname "$0")/../lib/tap.sh"
+REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$REPO_ROOT" || exit 1
+
+# 1. Glue files include no core header but the door.
+bad=$(grep -n '#include "core/' src/glue/* | grep -v '#include "core/boundary.hpp"')
+check "the glue includes no core header but core/boundary.hpp" "" "$bad"
+
+# 2. Glue files name no standard-library type that owns memory or resources.
+bad=$(grep -nE 'std::(string|wstring|vector|map|multimap|unordered_map|unordered_set|set|multiset|list|deque|array|unique_ptr|shared_ptr|weak_ptr|optional|function|pair|tuple|variant|any|[io]?stringstream|ostream|istream|regex|thread|mutex|lock_guard|unique_lock)\b' src/glue/*)
+check "the glue holds no std:: object (string, vector, smart pointer, ...) that a longjmp could skip" "" "$bad"
+bad=$(grep -nE '^\s*#include <(string|vector|map|unordered_map|set|list|deque|memory|optional|functional|sstream|regex|thread|mutex)>' src/glue/*)
+check "the glue includes no standard-library container or resource header" "" "$bad"
+
+# 3. Every function the door declares is noexcept.
+bad=$(python3 - src/core/boundary.hpp <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+text = re.sub(r'//[^\n]*', '', text)
+bad = []
+for statement in re.split(r';', text):
+    s = ' '.join(statement.split())
+    if '(' not in s or s.startswith(('struct', 'enum', 'using', 'typedef', '#')) or '{' in s:
+        s = s.split('{')[-1].strip() if '{' in s else s
+        if '(' not in s or s.startswith(('struct', 'enum', 'using', 'typedef')):
+            continue
+    if re.search(r'\)\s*(const\s*)?noexcept\s*$', s) is None:
+        bad.append(s[:120])
+print('\n'.join(bad))
+PY
+)
+check "every function of src/core/boundary.hpp is noexcept" "" "$bad"
+
+# 4. The core includes no PostgreSQL header (no_postgres.hpp also stops such a build).
+bad=$(grep -nE '#include [<"](postgres|fmgr|executor/|utils/|catalog/|access/|nodes/|commands/)' src/core/*)
+check "the core includes no PostgreSQL header" "" "$bad"
+bad=$(grep -L '#include "core/no_postgres.hpp"' src/core/*.hpp | grep -v no_postgres.hpp)
+check "every core header includes core/no_postgres.hpp (the compile-time check)" "" "$bad"
+
+# 5. Every C callback handed to PostgreSQL is extern "C" (hooks, cache and transaction callbacks).
+bad=$(grep -nE '(Register(Xact|SubXact)Callback|CacheRegister(Relcache|Syscache)Callback)\(' src/glue/*.cpp | while IFS=: read -r file line text; do
+  fn=$(sed -nE -e 's/.*SyscacheCallback\([A-Z_]+, *([A-Za-z_]+).*/\1/p' -e 't' -e 's/.*Callback\(([A-Za-z_]+).*/\1/p' <<<"$text")
+  [ -n "$fn" ] && ! grep -qE "extern \"C\" [^(]*\b$fn\(" src/glue/*.cpp && echo "$file:$line $fn"
+done)
+check "every transaction and cache callback is extern \"C\"" "" "$bad"
+tap_done
