@@ -14,7 +14,7 @@ DATA_built = $(CURRENT_SCRIPT) $(UPDATE_SCRIPTS)
 DATA       = $(filter-out $(DATA_built),$(wildcard sql/deleted_record--*.sql))
 
 CORE_SRCS = $(wildcard src/core/*.cpp)
-GLUE_SRCS = $(wildcard src/glue/*.cpp)
+GLUE_SRCS = $(wildcard src/glue/*.cpp src/glue/*/*.cpp)
 OBJS      = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 
 REGRESS      = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
@@ -35,7 +35,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # Every object is rebuilt when any header changes (simple and safe: the project is small).
-$(OBJS): $(wildcard src/core/*.hpp src/glue/*.hpp)
+$(OBJS): $(wildcard src/core/*.hpp src/glue/*.hpp src/glue/*/*.hpp)
 
 # The pure core must never see PostgreSQL headers: build it without the server include path.
 src/core/%.o: src/core/%.cpp

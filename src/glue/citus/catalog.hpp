@@ -1,0 +1,40 @@
+// What a relation is to Citus, read from Citus's own catalogs (pg_dist_shard, pg_dist_placement,
+// pg_dist_partition, pg_dist_local_group), found by name in pg_catalog and read by index, and
+// from Citus's SQL functions called through fmgr: the library does not link to Citus, and a
+// server without Citus pays one catalog lookup per relation-cache build and nothing per row.
+#pragma once
+#include "glue/postgres_api.hpp"
+
+namespace deleted_record::glue {
+
+// CitusRelation is what a relation is to Citus (all false/invalid without Citus).
+struct CitusRelation {
+  bool is_shard;        // a shard placement: its deleted rows are rows of logical_relid
+  Oid logical_relid;    // for a shard, the Citus table (whose shell exists on every node)
+  bool archive_here;    // false on every placement of a replicated shard (a reference table's)
+                        // but the designated one, so that a row is archived exactly once, and
+                        // on an old shard copy a move or split left behind for deferred drop
+  bool is_citus_table;  // the shell of a Citus table (distributed, reference or Citus local)
+};
+
+// CitusPresent is true when the current database has Citus's metadata (one syscache lookup).
+bool CitusPresent();
+
+// DescribeCitusRelation fills facts for rel from Citus's catalogs.
+void DescribeCitusRelation(Relation rel, CitusRelation* facts);
+
+// CitusShardOf returns the Citus table relid is a shard of, or InvalidOid.
+Oid CitusShardOf(Oid relid);
+
+// For the other rooms of glue/citus/:
+
+// CitusFunction is the OID of a function of Citus's in pg_catalog, or InvalidOid.
+Oid CitusFunction(const char* name, int argument_count, const Oid* argument_types);
+
+// LocalGroupId is this node's group in pg_dist_local_group (0: the coordinator, or no Citus).
+int32 LocalGroupId();
+
+// IsCitusInternalBackend: this backend is one of Citus's own connections to this node.
+bool IsCitusInternalBackend();
+
+}  // namespace deleted_record::glue

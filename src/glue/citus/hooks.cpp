@@ -1,0 +1,197 @@
+// The executor and fmgr hooks of Citus support, and the transaction callbacks (see hooks.hpp).
+#include "glue/citus/hooks.hpp"
+
+#include "glue/archive_table.hpp"
+#include "glue/citus/catalog.hpp"
+#include "glue/citus/context_propagation.hpp"
+#include "glue/citus/transaction_key.hpp"
+#include "glue/transaction_end.hpp"
+
+namespace deleted_record::glue {
+
+namespace {
+
+bool hooks_installed = false;
+ExecutorStart_hook_type previous_executor_start = nullptr;
+needs_fmgr_hook_type previous_needs_fmgr_hook = nullptr;
+fmgr_hook_type previous_fmgr_hook = nullptr;
+
+// IsDistributedPlan: Citus replaces the plan of a statement it distributes by its custom scan.
+bool IsDistributedPlan(const PlannedStmt* statement) {
+  const Plan* plan = statement->planTree;
+  if (plan == nullptr || !IsA(plan, CustomScan)) return false;
+  const CustomScanMethods* methods = reinterpret_cast<const CustomScan*>(plan)->methods;
+  return methods != nullptr && methods->CustomName != nullptr && strncmp(methods->CustomName, "Citus", 5) == 0;
+}
+
+extern "C" void DeletedRecordExecutorStart(QueryDesc* query, int eflags) {
+  const PlannedStmt* statement = query->plannedstmt;
+  bool deletes = statement->commandType == CMD_DELETE || statement->commandType == CMD_MERGE ||
+                 statement->hasModifyingCTE;
+  if (deletes && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 && !IsCitusInternalBackend() && IsDistributedPlan(statement) &&
+      !PropagateContextSettings(false))
+    ereport(ERROR,
+            (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+             errmsg("deleted_record: the deletion context set in this session cannot reach the Citus nodes that archive "
+                    "this statement's rows"),
+             errdetail("deleted_record.* values set with SET, set_config or connection options stay on this node; Citus "
+                       "passes settings to other nodes only as SET LOCAL inside a transaction block."),
+             errhint("Run the statement in a transaction block: BEGIN; SELECT deleted_record_set_context('<actor>', "
+                     "'<reason>'); DELETE ...; COMMIT; (or SET LOCAL inside BEGIN ... COMMIT).")));
+  if (previous_executor_start != nullptr)
+    previous_executor_start(query, eflags);
+  else
+    standard_ExecutorStart(query, eflags);
+}
+
+// The Citus functions that turn a table (their first argument) into a Citus table or back, and
+// refuse tables with triggers (a local Citus table allows them, but not on the archive).
+const char* const kDistributingFunctions[] = {"create_distributed_table", "create_distributed_table_concurrently",
+                                              "create_reference_table", "alter_distributed_table", "undistribute_table",
+                                              "citus_add_local_table_to_metadata"};
+
+// Function OIDs known to be one of kDistributingFunctions (a backend sees a handful).
+constexpr int kKnownFunctionSlots = 16;
+Oid known_distributing_functions[kKnownFunctionSlots];
+int known_distributing_count = 0;
+
+bool IsKnownDistributingFunction(Oid function) {
+  for (int i = 0; i < known_distributing_count; ++i)
+    if (known_distributing_functions[i] == function) return true;
+  return false;
+}
+
+bool IsDistributingFunction(Oid function) {
+  if (IsKnownDistributingFunction(function)) return true;
+  HeapTuple tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(function));
+  if (!HeapTupleIsValid(tuple)) return false;
+  auto* proc = reinterpret_cast<Form_pg_proc>(GETSTRUCT(tuple));
+  bool matches = false;
+  if (proc->prolang == ClanguageId && proc->pronamespace == PG_CATALOG_NAMESPACE)
+    for (const char* name : kDistributingFunctions)
+      if (strcmp(NameStr(proc->proname), name) == 0) matches = true;
+  ReleaseSysCache(tuple);
+  if (matches && known_distributing_count < kKnownFunctionSlots)
+    known_distributing_functions[known_distributing_count++] = function;
+  return matches;
+}
+
+extern "C" bool DeletedRecordNeedsFmgrHook(Oid function) {
+  if (previous_needs_fmgr_hook != nullptr && previous_needs_fmgr_hook(function)) return true;
+  return IsDistributingFunction(function);
+}
+
+// ConstantRelation is the call's first argument when it is a regclass constant (plans of
+// literal calls, and PL/pgSQL's custom plans, have one).
+Oid ConstantRelation(const FmgrInfo* flinfo) {
+  if (flinfo->fn_expr == nullptr || !IsA(flinfo->fn_expr, FuncExpr)) return InvalidOid;
+  List* arguments = reinterpret_cast<FuncExpr*>(flinfo->fn_expr)->args;
+  if (arguments == NIL) return InvalidOid;
+  Node* first = static_cast<Node*>(linitial(arguments));
+  while (first != nullptr && IsA(first, RelabelType)) first = reinterpret_cast<Node*>(castNode(RelabelType, first)->arg);
+  if (first == nullptr || !IsA(first, Const)) return InvalidOid;
+  const Const* constant = castNode(Const, first);
+  if (constant->constisnull || (constant->consttype != REGCLASSOID && constant->consttype != OIDOID)) return InvalidOid;
+  return DatumGetObjectId(constant->constvalue);
+}
+
+// OnlyOurTriggers is true when relid has triggers and every one a user created calls a
+// function of this extension: Citus may then copy them to shards (they only write the local
+// archive); a table with anyone else's trigger keeps Citus's refusal.
+bool OnlyOurTriggers(Oid relid) {
+  Oid extension = get_extension_oid("deleted_record", true);
+  if (!OidIsValid(extension)) return false;
+  Relation triggers = table_open(TriggerRelationId, AccessShareLock);
+  ScanKeyData key;
+  ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+  SysScanDesc scan = systable_beginscan(triggers, TriggerRelidNameIndexId, true, nullptr, 1, &key);
+  bool ours = false, foreign = false;
+  HeapTuple tuple;
+  while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
+    auto* trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
+    if (trigger->tgisinternal) continue;
+    if (getExtensionOfObject(ProcedureRelationId, trigger->tgfoid) == extension)
+      ours = true;
+    else
+      foreign = true;
+  }
+  systable_endscan(scan);
+  table_close(triggers, AccessShareLock);
+  return ours && !foreign;
+}
+
+// The GUC nest levels opened at FHET_START, closed at FHET_END of the same call.
+struct OpenCall {
+  const FmgrInfo* flinfo;
+  int nest_level;
+};
+constexpr int kMaxOpenCalls = 8;
+OpenCall open_calls[kMaxOpenCalls];
+int open_call_count = 0;
+
+extern "C" void DeletedRecordFmgrHook(FmgrHookEventType event, FmgrInfo* flinfo, Datum* private_data) {
+  if (previous_fmgr_hook != nullptr) previous_fmgr_hook(event, flinfo, private_data);
+  if (!IsKnownDistributingFunction(flinfo->fn_oid)) return;
+  if (event == FHET_START) {
+    Oid relid = ConstantRelation(flinfo);
+    if (!OidIsValid(relid)) return;
+    if (IsArchiveRelation(relid))
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("the archive table \"%s\" cannot be made a Citus table", get_rel_name(relid)),
+                      errdetail("Each node archives the rows deleted from its own shards into its own archive table; "
+                                "a distributed archive would hide every row archived afterwards."),
+                      errhint("Read the whole cluster's archive with deleted_record_cluster().")));
+    if (!OnlyOurTriggers(relid) || open_call_count == kMaxOpenCalls) return;
+    int nest_level = NewGUCNestLevel();
+    (void) set_config_option("citus.enable_unsafe_triggers", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
+                             0, false);
+    open_calls[open_call_count++] = {flinfo, nest_level};
+  } else if (open_call_count > 0 && open_calls[open_call_count - 1].flinfo == flinfo) {
+    // FHET_END restores the setting; on FHET_ABORT the aborting (sub)transaction does.
+    if (event == FHET_END) AtEOXact_GUC(true, open_calls[open_call_count - 1].nest_level);
+    open_call_count--;
+  }
+}
+
+extern "C" void DeletedRecordCitusOnTransactionEnd(XactEvent event, void* arg) {
+  if (!EndsTransaction(event)) return;
+  ForgetTransactionKey();
+  ForgetSentSettings();
+  open_call_count = 0;
+}
+
+extern "C" void DeletedRecordCitusOnSubtransactionEnd(SubXactEvent event, SubTransactionId subtransaction,
+                                                      SubTransactionId parent, void* arg) {
+  if (event == SUBXACT_EVENT_ABORT_SUB) ForgetSentSince(subtransaction);
+}
+
+}  // namespace
+
+void CheckCitusAttachPrerequisites() {
+  if (hooks_installed || !CitusPresent()) return;
+  ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                  errmsg("deleted_record must be preloaded after citus to attach tables in a Citus database"),
+                  errdetail("Without its hooks, context set with SET would not reach the workers that archive deletes, "
+                            "and attached tables could not be distributed."),
+                  errhint("Set shared_preload_libraries = 'citus,deleted_record' on every node and restart them.")));
+}
+
+void RegisterCitus() {
+  RegisterXactCallback(DeletedRecordCitusOnTransactionEnd, nullptr);
+  RegisterSubXactCallback(DeletedRecordCitusOnSubtransactionEnd, nullptr);
+  // Citus defines its settings in its own _PG_init: seeing one means it was loaded before us.
+  // (The hooks' C names start with DeletedRecord: a preloaded library's exported names are
+  // global, and Citus, loaded first, exports functions such as CitusExecutorStart.)
+  if (!process_shared_preload_libraries_in_progress ||
+      GetConfigOption("citus.enable_unsafe_triggers", true, false) == nullptr)
+    return;
+  previous_executor_start = ExecutorStart_hook;
+  ExecutorStart_hook = DeletedRecordExecutorStart;
+  previous_needs_fmgr_hook = needs_fmgr_hook;
+  needs_fmgr_hook = DeletedRecordNeedsFmgrHook;
+  previous_fmgr_hook = fmgr_hook;
+  fmgr_hook = DeletedRecordFmgrHook;
+  hooks_installed = true;
+}
+
+}  // namespace deleted_record::glue
