@@ -14,6 +14,11 @@ Run by test/shell/invariants.sh against a throwaway cluster (PG* environment var
    in every way, COMMIT / ROLLBACK / PREPARE TRANSACTION and intentional errors. After every
    transaction test/random/oracle.sql's inv_check() verifies the invariants against a reference log.
 3. A self-test: violations planted in a rolled-back transaction must all be reported.
+4. The lifecycle phase (database inv_lifecycle): three sessions delete, restore (the same archive rows
+   at once too, keyless tables included), restore by transaction, dry-run, erase and purge; checked
+   by token against what the functions report (lc_check), plus retention that must follow a renamed,
+   dropped or detached table's identity and dry runs that must leave the transaction as they found
+   it. Then its own self-test.
 
 Everything random comes from one seed (--seed / INVARIANTS_SEED). On a failure the program prints the
 failing transaction's statements, writes a self-contained psql script that reproduces it (verified and
@@ -21,7 +26,8 @@ shrunk on a fresh database when possible) and the whole statement history, and s
 
 Environment (each also an option, see --help): INVARIANTS_SEED, INVARIANTS_TRANSACTIONS (default 450,
 about 4,700 statements), INVARIANTS_EXCEPTION_BLOCKS (all | no-triggers | none), INVARIANTS_ONLY
-(all | scenarios | random), INVARIANTS_ARTIFACTS (default /tmp), INVARIANTS_SHRINK_SECONDS,
+(all | scenarios | random | lifecycle), INVARIANTS_LIFECYCLE (1 | 0: leave the lifecycle phase out),
+INVARIANTS_LIFECYCLE_ROUNDS (100), INVARIANTS_LIFECYCLE_SESSIONS (3), INVARIANTS_ARTIFACTS (default /tmp), INVARIANTS_SHRINK_SECONDS,
 INVARIANTS_MAX_SECONDS; INVARIANTS_PROFILE=1 prints each check's time and a digest of the tables'
 contents after each transaction to stderr (two runs of a seed must print the same digests).
 See test/random/README.md.
@@ -1368,6 +1374,8 @@ class LifecycleSession:
             return
         oc = self.rng.choice(["error", "skip"])
         sql = f"SELECT archive_id, outcome FROM deleted_record_restore('{{{','.join(ids)}}}'::uuid[], on_conflict => '{oc}', dry_run => true)"
+        if self.rng.random() < 0.3:
+            return self.dry_run_in_block(rnd, ids, sql)
         try:
             self.cur.execute(sql)
             rows = self.cur.fetchall()
@@ -1384,6 +1392,43 @@ class LifecycleSession:
         if problem:
             self.lc.dry_problems.append(f"session {self.n} ({self.role}), round {rnd}: after a dry run of archive rows "
                                         f"{', '.join(ids)} ({outcome}) the session is {problem}")
+            self.reconnect()
+
+    def dry_run_in_block(self, rnd, ids, sql):
+        """The dry run inside a transaction block, after work of its own, behind a savepoint that is
+        rolled back to when it fails: the xact id stays, and the work before and after commits."""
+        label = f"session {self.n} round {rnd} dry run in a block"
+        where = f"session {self.n} ({self.role}), round {rnd}: a dry run of archive rows {', '.join(ids)} in a transaction block"
+        xids = []
+        outcome = "ok"
+        try:
+            self.cur.execute("BEGIN")
+            self.cur.execute("INSERT INTO lc_marker VALUES (%s)", (label + " before",))
+            self.cur.execute("SELECT pg_current_xact_id_if_assigned()::text")
+            xids.append(self.cur.fetchone()[0])
+            self.cur.execute("SAVEPOINT lc_dry")
+            try:
+                self.cur.execute(sql)
+                self.cur.fetchall()
+                self.cur.execute("RELEASE SAVEPOINT lc_dry")
+            except psycopg2.Error as e:
+                outcome = (e.pgerror or str(e)).strip().splitlines()[0]
+                self.cur.execute("ROLLBACK TO SAVEPOINT lc_dry")
+            self.cur.execute("SELECT pg_current_xact_id_if_assigned()::text")
+            xids.append(self.cur.fetchone()[0])
+            self.cur.execute("INSERT INTO lc_marker VALUES (%s)", (label + " after",))
+            self.cur.execute("COMMIT")
+            self.lc.expected_markers += [(where, label + " before"), (where, label + " after")]
+        except psycopg2.Error as e:
+            self.lc.dry_problems.append(f"{where} ({outcome}): {(e.pgerror or str(e)).strip().splitlines()[0]}")
+        self.log.append((rnd, "dry_run in a block", sql[:300], outcome))
+        self.counts["dry_run_failed" if outcome != "ok" else "dry_run_ok"] = \
+            self.counts.get("dry_run_failed" if outcome != "ok" else "dry_run_ok", 0) + 1
+        if len(set(xids)) > 1:
+            self.lc.dry_problems.append(f"{where} ({outcome}): pg_current_xact_id_if_assigned() changed from {xids[0]} to {xids[1]}")
+        problem = self.state_problem()
+        if problem:
+            self.lc.dry_problems.append(f"{where} ({outcome}): after its COMMIT the session is {problem}")
             self.reconnect()
 
     def act_erase(self, rnd, hot):
@@ -1429,6 +1474,7 @@ class Lifecycle:
         self.db = f"{args.db_prefix}_lifecycle"
         self.rng = random.Random(args.seed + 7)
         self.dry_problems = []     # dry runs in the concurrent mix that left their session changed
+        self.expected_markers = []  # (where, label): work committed around dry runs in the mix
         self.live_twice = []       # found during the rounds
         self.violations = []       # (checkpoint, kind, tok, detail)
 
@@ -1449,7 +1495,7 @@ SELECT lc_table('lc_acct', true, NULL, false, true), lc_table('lc_note', false, 
        lc_table('lc_short', true, '1 second', true, true), lc_table('lc_shortnote', false, '1 second', true, true);
 GRANT SELECT, INSERT, DELETE ON lc_acct, lc_note, lc_short, lc_shortnote TO {roles};
 GRANT USAGE ON SEQUENCE lc_tok, lc_acct_id_seq, lc_short_id_seq TO {roles};
-GRANT SELECT, INSERT ON lc_ledger, lc_deleted, lc_restored, lc_erased, lc_erase_call, lc_purge_call TO {roles};
+GRANT SELECT, INSERT ON lc_ledger, lc_deleted, lc_restored, lc_erased, lc_erase_call, lc_purge_call, lc_marker TO {roles};
 -- the privacy officer's grants (README) and the janitor's: every function and procedure of the purge
 GRANT SELECT ON deleted_record TO {roles};
 GRANT EXECUTE ON FUNCTION deleted_record_erase(uuid[], text) TO {roles};
@@ -1723,6 +1769,10 @@ END $lc$""", "INSERT INTO lc_marker VALUES ('c4')"], ["c1", "c2", "c3", "c4"], [
         sessions = [LifecycleSession(self, i) for i in range(1, self.args.lifecycle_sessions + 1)]
         self.rounds(sessions)
         errors = [(s, e) for s in sessions for e in s.errors]
+        self.cur.execute("SELECT coalesce(array_agg(label), '{}') FROM lc_marker")
+        committed = set(self.cur.fetchone()[0])
+        self.dry_problems += [f"{where}: the work around it did not commit ({label!r})"
+                              for where, label in self.expected_markers if label not in committed]
         for s in sessions:
             s.conn.close()
         self.checkpoint("after the concurrent rounds")
