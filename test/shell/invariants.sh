@@ -3,9 +3,13 @@
 # Runs test/random/invariants.py against a throwaway cluster: three deterministic scenarios (exception
 # blocks whose subtransactions used to take archive rows with them), then a seeded random mix of
 # deletes, cascades, partitions, TRUNCATE, savepoints, exception blocks, extra triggers and context
-# settings, checked against a reference log after every transaction, then a self-test of the checks.
+# settings, checked against a reference log after every transaction, then a self-test of the checks;
+# then the lifecycle phase: three sessions restoring, dry-running, erasing and purging at once, checked
+# by token against what the functions report (and its own self-test).
 # Knobs (environment): INVARIANTS_SEED, INVARIANTS_TRANSACTIONS, INVARIANTS_EXCEPTION_BLOCKS=no-triggers|none,
-# INVARIANTS_ONLY=scenarios|random, INVARIANTS_ARTIFACTS (where reproduction scripts go, default /tmp).
+# INVARIANTS_ONLY=scenarios|random|lifecycle, INVARIANTS_LIFECYCLE=0 (leaves the lifecycle phase out),
+# INVARIANTS_LIFECYCLE_ROUNDS, INVARIANTS_LIFECYCLE_SESSIONS, INVARIANTS_ARTIFACTS (where reproduction
+# scripts and logs go, default /tmp).
 # Arguments are passed to invariants.py (--help lists them).
 set -uo pipefail
 source "$(dirname "$0")/../lib/own_cluster.sh"
