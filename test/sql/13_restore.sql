@@ -246,6 +246,21 @@ SELECT * FROM outcomes(restore_json(ids_of('audited', '{3}')));
 RESET ROLE;
 SELECT object_id, restored_by FROM deleted_record WHERE schema_name = 't13' AND table_name = 'audited' AND object_id = '3';
 SELECT has_table_privilege('regress_dr_restorer', 'deleted_record', 'UPDATE') AS restorer_may_update_archive;
+-- A hostile search_path: an operator uuid = uuid listed before pg_catalog is never used by a
+-- restore, neither as the caller nor as the owner (locking and marking the archive rows).
+CREATE SCHEMA t13_evil;
+GRANT USAGE ON SCHEMA t13_evil TO regress_dr_restorer;
+CREATE FUNCTION t13_evil.uuid_eq(uuid, uuid) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN RAISE NOTICE 'hostile = ran as %', current_user; RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+CREATE OPERATOR t13_evil.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = t13_evil.uuid_eq);
+INSERT INTO audited VALUES (5);
+DELETE FROM audited WHERE id = 5;
+SET ROLE regress_dr_restorer;
+SET search_path = t13_evil, pg_catalog, t13, public;
+SELECT object_id, outcome FROM deleted_record_restore(ids_of('audited', '{5}'), dry_run => true);
+SELECT object_id, outcome FROM deleted_record_restore(ids_of('audited', '{5}'));
+SET search_path = t13, public;
+RESET ROLE;
 
 -- A failing dry run leaves the caller's transaction exactly as it found it (1.1 left a
 -- subtransaction open: the session stayed in a transaction nobody opened, and ROLLBACK ended it
@@ -424,5 +439,6 @@ SELECT pg_get_function_identity_arguments(p.oid) AS signature FROM pg_proc p
 DELETE FROM deleted_record WHERE schema_name = 't13';
 SET client_min_messages = warning;
 DROP SCHEMA t13 CASCADE;
+DROP SCHEMA t13_evil CASCADE;
 REVOKE ALL ON deleted_record FROM regress_dr_restorer;
 DROP ROLE regress_dr_restorer;
