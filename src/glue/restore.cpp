@@ -554,14 +554,25 @@ void FailRestoreRow(Restore* restore, Target* target, const boundary::RestoreSte
                          candidate->object_id != nullptr ? candidate->object_id : "NULL", target->qualified,
                          failure->message),
                   failure->detail != nullptr ? errdetail("%s", failure->detail) : 0,
-                  failure->constraint_name != nullptr && (failure->sqlerrcode == ERRCODE_UNIQUE_VIOLATION ||
-                                                          failure->sqlerrcode == ERRCODE_EXCLUSION_VIOLATION)
+                  failure->constraint_name != nullptr && restore->policy == ConflictPolicy::kError &&
+                          (failure->sqlerrcode == ERRCODE_UNIQUE_VIOLATION || failure->sqlerrcode == ERRCODE_EXCLUSION_VIOLATION)
                       ? errhint("It conflicts with constraint \"%s\"; on_conflict => 'skip' leaves such rows in the "
                                 "archive. Nothing was restored.",
                                 failure->constraint_name)
                   : failure->constraint_name != nullptr
                       ? errhint("It breaks constraint \"%s\". Nothing was restored.", failure->constraint_name)
                       : errhint("Nothing was restored.")));
+}
+
+// ViolationOnTarget tells a conflict with the target table's own key (or a partition's) from one
+// raised elsewhere, say by a trigger writing to another table: only the first means skipped.
+bool ViolationOnTarget(const Target* target, const ErrorData* failure) {
+  if (failure->schema_name == nullptr || failure->table_name == nullptr) return true;
+  Oid namespace_oid = get_namespace_oid(failure->schema_name, true);
+  Oid relid = OidIsValid(namespace_oid) ? get_relname_relid(failure->table_name, namespace_oid) : InvalidOid;
+  if (!OidIsValid(relid)) return false;
+  if (relid == target->relid) return true;
+  return list_member_oid(find_all_inheritors(target->relid, NoLock, nullptr), relid);
 }
 
 // RunStepRowByRow is skip mode for tables where inserted rows cannot be matched back to archive
@@ -583,7 +594,8 @@ void RunStepRowByRow(Restore* restore, Target* target, const boundary::RestoreSt
           processed == 1 ? nullptr : psprintf("a BEFORE INSERT trigger or rule of %s kept it out", target->qualified);
       continue;
     }
-    if (failure->sqlerrcode == ERRCODE_UNIQUE_VIOLATION || failure->sqlerrcode == ERRCODE_EXCLUSION_VIOLATION) {
+    if ((failure->sqlerrcode == ERRCODE_UNIQUE_VIOLATION || failure->sqlerrcode == ERRCODE_EXCLUSION_VIOLATION) &&
+        ViolationOnTarget(target, failure)) {
       candidate->outcome = Outcome::kSkipped;
       candidate->detail = psprintf("a live row of %s, or another selected archive row, has the same key (%s)",
                                    target->qualified, failure->detail != nullptr ? failure->detail : failure->message);
