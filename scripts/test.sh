@@ -155,7 +155,7 @@ fi
 cluster_start "$work/cluster"
 
 # 4. pg_regress suite and isolation specs.
-# regress_results KIND LOG counts the tests of one pg_regress run and names the failing ones. It
+# regress_results KIND LOG COUNT counts the tests of one pg_regress run and names the failing ones. It
 # reads both output formats: "test x ... ok" (15) and TAP "ok 1 - x" / "not ok 2 - x" (16 and later).
 regress_results() {
   local kind=$1 log=$2 ok_lines bad_lines names
@@ -166,6 +166,10 @@ regress_results() {
                               -e 's/^not ok [0-9]+ +[-+] +([^ ]+).*/\1/p' "$log" | sed "s/^/$kind /")
   fail_named "${names[@]}"
   if [ "$ok_lines" -eq 0 ] && [ "$bad_lines" -eq 0 ]; then count 0 1; fail_named "$kind: no test ran"; fi
+  # Every test must have run and been judged (a spec without an expected file is not "passed").
+  if [ "$((ok_lines + bad_lines))" -ne "$3" ]; then
+    count 0 1; fail_named "$kind: $((ok_lines + bad_lines)) of $3 tests were judged"
+  fi
 }
 log "[$TAG] pg_regress suite and isolation specs"
 # Run separately: PGXS stops after a failing pg_regress run and would skip the specs.
@@ -173,12 +177,12 @@ rm -f regression.diffs output_iso/regression.diffs
 if wanted regress; then
   make -s installcheck ISOLATION= PG_CONFIG="$PGBIN/pg_config" >"$work/regress.log" 2>&1
   tagged <"$work/regress.log" >&2
-  regress_results pg_regress "$work/regress.log"
+  regress_results pg_regress "$work/regress.log" "$(ls test/sql/*.sql | wc -l)"
 fi
 if wanted isolation; then
   make -s installcheck REGRESS= PG_CONFIG="$PGBIN/pg_config" >"$work/isolation.log" 2>&1
   tagged <"$work/isolation.log" >&2
-  regress_results isolation "$work/isolation.log"
+  regress_results isolation "$work/isolation.log" "$(ls test/isolation/specs/*.spec | wc -l)"
 fi
 for diffs in regression.diffs output_iso/regression.diffs; do
   if [ -s "$diffs" ]; then echo "---- [$TAG] $diffs"; cat "$diffs"; fi
