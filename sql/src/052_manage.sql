@@ -16,7 +16,8 @@ DECLARE
     archive regclass;
     policy text;
     options text;
-    current_options jsonb;
+    contract record;
+    attachment uuid;
     rel record;
     found_trigger record;
     attached_through regclass;
@@ -36,7 +37,7 @@ BEGIN
         RAISE EXCEPTION 'deleted_record_%: table must not be NULL', action
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF action = 'attach' THEN
+    IF action = 'attach' AND on_truncate IS NOT NULL THEN
         EXECUTE format('SELECT %I.deleted_record_truncate_policy($1)', ext_schema) INTO policy USING on_truncate;
     END IF;
     -- Before any catalog query: Citus hides shards from pg_class for clients other than its own.
@@ -137,11 +138,39 @@ BEGIN
         RETURN;
     END IF;
 
+    -- The table's contract as it stands (attachment_contract.cpp decides it). What the call
+    -- leaves out is kept: on_truncate, retention (retention => '0' clears it: kept forever) and
+    -- column policies, whose omission is an error so that privacy settings change only when the
+    -- call says so ('{}' clears them). The attachment id stays the table's identity.
+    EXECUTE format('SELECT a.* FROM %I.deleted_record_attachments() a WHERE a.relation = $1', ext_schema)
+       INTO contract USING target;
+    IF exclude_columns IS NULL AND contract.exclude_columns IS NOT NULL THEN
+        RAISE EXCEPTION 'deleted_record_attach: % keeps columns % out of the archive', target, contract.exclude_columns
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('Pass exclude_columns => %L to keep that, or ''{}'' to archive them again.', contract.exclude_columns);
+    END IF;
+    IF mask_columns IS NULL AND contract.mask_columns IS NOT NULL THEN
+        RAISE EXCEPTION 'deleted_record_attach: % masks columns %', target, contract.mask_columns
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('Pass mask_columns => %L to keep that, or ''{}'' to archive them in clear again.', contract.mask_columns);
+    END IF;
+    IF policy IS NULL THEN
+        EXECUTE format('SELECT %I.deleted_record_truncate_guard_policy($1)', ext_schema) INTO policy USING target;
+        policy := coalesce(policy, 'archive');
+    END IF;
+    IF retention IS NULL THEN
+        retention := contract.retention;
+    ELSIF retention = interval '0' THEN
+        retention := NULL;
+    END IF;
+    attachment := coalesce(contract.attachment_id, gen_random_uuid());
+    EXECUTE format('SELECT %I.deleted_record_attachment_options($1, $2, $3, $4, $5)', ext_schema)
+       INTO options USING target, attachment, retention, exclude_columns, mask_columns;
+
     -- The table may already have an archive trigger under any name (created by hand, say).
     -- A disabled one is enabled; one with a WHEN condition archives only some rows, so ours is
     -- added and the conditional one then leaves the archiving to it.
-    SELECT t.oid, t.tgname, t.tgfoid, t.tgenabled, t.tgqual IS NOT NULL AS conditional,
-           CASE WHEN t.tgnargs = 1 THEN convert_from(substring(t.tgargs, 1, length(t.tgargs) - 1), current_setting('server_encoding'))::jsonb END AS options
+    SELECT t.oid, t.tgname, t.tgfoid, t.tgenabled, t.tgqual IS NOT NULL AS conditional
       INTO found_trigger
       FROM pg_trigger t
      WHERE t.tgrelid = target AND t.tgparentid = 0
@@ -153,27 +182,11 @@ BEGIN
                         target, found_trigger.tgfoid::regprocedure
             USING ERRCODE = 'duplicate_object';
     END IF;
-    -- Column policies are never dropped by leaving them out: privacy settings change only when
-    -- the call says so ('{}' clears them).
-    current_options := CASE WHEN found_trigger.tgfoid = insert_fn AND NOT found_trigger.conditional THEN found_trigger.options END;
-    IF exclude_columns IS NULL AND current_options ? 'exclude' THEN
-        RAISE EXCEPTION 'deleted_record_attach: % keeps columns % out of the archive', target,
-                        (SELECT array_agg(x) FROM jsonb_array_elements_text(current_options->'exclude') x)
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = format('Pass exclude_columns => %L to keep that, or ''{}'' to archive them again.',
-                                (SELECT array_agg(x) FROM jsonb_array_elements_text(current_options->'exclude') x));
-    END IF;
-    IF mask_columns IS NULL AND current_options ? 'mask' THEN
-        RAISE EXCEPTION 'deleted_record_attach: % masks columns %', target,
-                        (SELECT array_agg(x) FROM jsonb_array_elements_text(current_options->'mask') x)
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = format('Pass mask_columns => %L to keep that, or ''{}'' to archive them in clear again.',
-                                (SELECT array_agg(x) FROM jsonb_array_elements_text(current_options->'mask') x));
-    END IF;
-    EXECUTE format('SELECT %I.deleted_record_attachment_options($1, $2, $3, $4)', ext_schema)
-       INTO options USING target, retention, exclude_columns, mask_columns;
     IF found_trigger.tgname IS NOT NULL AND NOT found_trigger.conditional
-       AND found_trigger.options IS NOT DISTINCT FROM options::jsonb THEN
+       AND contract.attachment_id IS NOT NULL
+       AND contract.retention IS NOT DISTINCT FROM retention
+       AND coalesce(contract.exclude_columns, '{}') = coalesce(nullif(exclude_columns, '{}'), '{}')
+       AND coalesce(contract.mask_columns, '{}') = coalesce(nullif(mask_columns, '{}'), '{}') THEN
         IF found_trigger.tgenabled = 'D' THEN
             EXECUTE format('ALTER TABLE %s ENABLE TRIGGER %I', target, found_trigger.tgname);
         END IF;
@@ -186,7 +199,7 @@ BEGIN
                        CASE WHEN found_trigger.conditional OR found_trigger.tgname IS NULL THEN 'deleted_record_insert' ELSE found_trigger.tgname END,
                        target, ext_schema, coalesce(quote_literal(options), ''));
     END IF;
-    EXECUTE format('SELECT %I.deleted_record_prepare_partitions()', ext_schema);
+    EXECUTE format('SELECT %I.deleted_record_prepare_coming_partitions()', ext_schema);
 
     -- Statement-level TRUNCATE triggers are not cloned to partitions, so the guard goes on the
     -- table and on each partition (foreign partitions cannot have one); it is recreated so that
