@@ -111,6 +111,18 @@ void RecreateTrigger(Oid trigger_oid, const char* table, const char* name, char 
   SPI_finish();
 }
 
+// IsCitusShardCopy is true, with Citus installed, when the relation's name and the trigger's
+// end in the same _<shard id> (the rule of deleted_record_guard_partitions).
+bool IsCitusShardCopy(const char* relation, const char* trigger) {
+  if (!CitusPresent()) return false;
+  const char* suffix = strrchr(relation, '_');
+  if (suffix == nullptr || strlen(suffix + 1) < 6) return false;
+  for (const char* c = suffix + 1; *c != '\0'; ++c)
+    if (*c < '0' || *c > '9') return false;
+  size_t length = strlen(suffix), trigger_length = strlen(trigger);
+  return trigger_length >= length && strcmp(trigger + trigger_length - length, suffix) == 0;
+}
+
 // FirstArgument is the first argument of a trigger's pg_trigger row, or null.
 char* FirstArgument(HeapTuple tuple, TupleDesc descriptor) {
   Form_pg_trigger trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
@@ -325,6 +337,23 @@ void ListAttachments(FunctionCallInfo fcinfo) {
         if (archiving < 0 && !found[i].conditional && !found[i].disabled) archiving = i;
       }
       if (archiving < 0) archiving = first;
+      // An argument that does not parse (a trigger made by hand before 1.2 checked them) must
+      // not make this list, and with it every DDL that consults it, fail: it is left out here
+      // with a warning (deletes from the table fail until it is fixed, as they always did).
+      for (int i = 0; i < end - first; ++i) {
+        if (arguments[i] == nullptr) continue;
+        boundary::OptionLists one;
+        int bad = -1;
+        boundary::Verdict verdict = boundary::MergeAttachmentArguments(&arguments[i], 1, &one, &bad);
+        boundary::FreeOptionLists(&one);
+        if (!verdict.ok) {
+          ereport(WARNING, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("archive trigger \"%s\" of table \"%s\" has an invalid argument: %s",
+                                   NameStr(found[first + i].name), get_rel_name(relid), verdict.message),
+                            errhint("Attach the table again: SELECT deleted_record_attach(...).")));
+          arguments[i] = nullptr;
+        }
+      }
       boundary::OptionLists options;
       ContractOf(arguments, end - first, get_rel_name(relid), &options);
       Datum values[7];
@@ -364,8 +393,9 @@ void CheckNewArchiveTrigger(EventTriggerData* event) {
   char* table = pstrdup(RelationGetRelationName(rel));
   const char* argument = pstrdup(created->tgargs[0]);
   table_close(rel, NoLock);
-  // Citus copies the table's triggers onto its shards itself.
-  if (OidIsValid(CitusShardOf(relid))) return;
+  // Citus copies the table's triggers onto its shards itself, also before its metadata knows
+  // the shard (a split): a shard's name and its copied triggers' names end in the shard id.
+  if (OidIsValid(CitusShardOf(relid)) || IsCitusShardCopy(table, statement->trigname)) return;
   boundary::OptionLists options;
   ContractOf(&argument, 1, table, &options);
   if (options.retention != nullptr) {

@@ -144,6 +144,19 @@ SELECT deleted_record_attach('contact', mask_columns => '{phone}');
 RESET ROLE;
 SELECT table_name, mask_columns FROM deleted_record_attached WHERE table_name = 't15.contact'::regclass;
 
+-- An archive trigger with an argument that does not parse is refused; one made before 1.2
+-- checked arguments (made here with the check disabled) is listed with a warning and does not
+-- stop other DDL.
+CREATE TABLE legacy (id int PRIMARY KEY, v text);
+CREATE TRIGGER legacy_archive AFTER DELETE ON legacy FOR EACH ROW EXECUTE FUNCTION deleted_record_insert('{"colour":"red"}');
+CREATE TRIGGER legacy_archive AFTER DELETE ON legacy FOR EACH ROW EXECUTE FUNCTION deleted_record_insert('{"retention":"soon"}');
+ALTER EVENT TRIGGER deleted_record_check_trigger DISABLE;
+CREATE TRIGGER legacy_archive AFTER DELETE ON legacy FOR EACH ROW EXECUTE FUNCTION deleted_record_insert('{"colour":"red"}');
+ALTER EVENT TRIGGER deleted_record_check_trigger ENABLE;
+ALTER TABLE legacy RENAME TO legacy_renamed;
+SELECT table_name, retention, mask_columns FROM deleted_record_attached WHERE table_name = 'legacy_renamed'::regclass;
+DROP TABLE legacy_renamed;
+
 -- Clean up.
 DROP SCHEMA t15 CASCADE;
 DELETE FROM public.deleted_record WHERE schema_name = 't15';
