@@ -21,6 +21,8 @@ DECLARE
     rel record;
     found_trigger record;
     attached_through regclass;
+    attached oid[];
+    attached_query text;
     dropped int := 0;
     member record;
     unsafe_triggers text;
@@ -96,12 +98,15 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Try again.';
     END IF;
 
+    -- Which tables are attached on their own is the attachment contract's to say.
+    attached_query := format('SELECT coalesce(array_agg(a.relation::oid), ''{}'') FROM %I.deleted_record_attachments() a', ext_schema);
+    EXECUTE attached_query INTO attached;
+
     -- A partition whose parent is attached carries a clone of the parent's archive trigger,
     -- which PostgreSQL does not let anyone drop on its own.
     SELECT a.relid::regclass INTO attached_through
       FROM pg_partition_ancestors(target) WITH ORDINALITY a(relid, depth)
-      JOIN pg_trigger t ON t.tgrelid = a.relid AND t.tgfoid = insert_fn AND t.tgparentid = 0
-     WHERE a.relid <> target
+     WHERE a.relid <> target AND a.relid::oid = ANY (attached)
      ORDER BY a.depth LIMIT 1;
     IF attached_through IS NOT NULL THEN
         RAISE EXCEPTION 'deleted_record_%: % is a partition of attached table %', action, target, attached_through
@@ -121,11 +126,11 @@ BEGIN
         END LOOP;
         -- TRUNCATE guards live on the table and on each of its partitions (but a partition
         -- attached on its own keeps its own).
+        EXECUTE attached_query INTO attached;
         FOR member IN SELECT t.tgrelid::regclass AS relation, t.tgname FROM pg_trigger t
                        WHERE t.tgfoid = guard_fn
                          AND t.tgrelid IN (SELECT relid FROM pg_partition_tree(target) UNION SELECT target)
-                         AND NOT EXISTS (SELECT FROM pg_trigger own WHERE own.tgrelid = t.tgrelid
-                                            AND own.tgfoid = insert_fn AND own.tgparentid = 0) LOOP
+                         AND NOT t.tgrelid = ANY (attached) LOOP
             EXECUTE format('DROP TRIGGER %I ON %s', member.tgname, member.relation);
             dropped := dropped + 1;
         END LOOP;
@@ -204,11 +209,11 @@ BEGIN
     -- Statement-level TRUNCATE triggers are not cloned to partitions, so the guard goes on the
     -- table and on each partition (foreign partitions cannot have one); it is recreated so that
     -- a second attach can change the policy.
+    EXECUTE attached_query INTO attached;
     FOR member IN SELECT t.relid::regclass AS relation FROM pg_partition_tree(target) t
                     JOIN pg_class c ON c.oid = t.relid
                    WHERE c.relkind IN ('r', 'p')
-                     AND (t.relid = target OR NOT EXISTS (SELECT FROM pg_trigger own WHERE own.tgrelid = t.relid
-                                                            AND own.tgfoid = insert_fn AND own.tgparentid = 0))
+                     AND (t.relid = target OR NOT t.relid::oid = ANY (attached))
                   UNION SELECT target LOOP
         FOR found_trigger IN SELECT g.tgname FROM pg_trigger g
                               WHERE g.tgrelid = member.relation AND (g.tgfoid = guard_fn OR g.tgname = 'deleted_record_truncate_guard') LOOP
