@@ -97,6 +97,37 @@ SELECT schema_name, table_name, relid <> 0 AS table_known, until_id IS NULL AS o
   FROM deleted_record_attachment WHERE schema_name = 't15' AND table_name IN ('orders', 'invoices', 'invoices_2023')
  ORDER BY from_id;
 
+-- A schema rename moves the window; detach ends the attachment: its rows are kept, and a later
+-- attach (a new identity) with a retention does not reach them.
+CREATE SCHEMA t15_old;
+CREATE TABLE t15_old.notes (id int PRIMARY KEY);
+SELECT deleted_record_attach('t15_old.notes');
+INSERT INTO t15_old.notes VALUES (1), (2);
+DELETE FROM t15_old.notes WHERE id = 1;
+ALTER SCHEMA t15_old RENAME TO t15_new;
+SELECT schema_name, table_name, until_id IS NULL AS open FROM deleted_record_attachment
+ WHERE table_name = 'notes' ORDER BY from_id;
+SELECT deleted_record_detach('t15_new.notes');
+SELECT deleted_record_attach('t15_new.notes', retention => '1 microsecond');
+DELETE FROM t15_new.notes WHERE id = 2;
+SELECT pg_sleep(0.01);
+CALL deleted_record_purge();
+SELECT schema_name, object_id FROM public.deleted_record WHERE table_name = 'notes' ORDER BY 1, 2;
+DROP SCHEMA t15_new CASCADE;
+DELETE FROM public.deleted_record WHERE schema_name IN ('t15_old', 't15_new');
+
+-- A hand-made archive trigger on a partitioned table: every partition gets the guard too.
+CREATE TABLE events (id int, region text) PARTITION BY LIST (region);
+CREATE TABLE events_eu PARTITION OF events FOR VALUES IN ('eu');
+CREATE TRIGGER keep_events AFTER DELETE ON events FOR EACH ROW EXECUTE FUNCTION deleted_record_insert();
+CREATE TABLE events_us PARTITION OF events FOR VALUES IN ('us');
+SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE c.relname LIKE 'events%' AND c.relnamespace = 't15'::regnamespace
+   AND t.tgfoid = 'public.deleted_record_truncate_guard()'::regprocedure ORDER BY 1;
+INSERT INTO events VALUES (1, 'eu'), (2, 'us');
+TRUNCATE events;
+SELECT object_id, data->>'region' AS region FROM archived('events');
+
 -- (6) A retention or older_than far beyond the timestamp range does not stop the purge; the
 -- other tables' retention still applies.
 CREATE TABLE forever (id int PRIMARY KEY);
