@@ -16,10 +16,13 @@ DECLARE
     archive regclass;
     policy text;
     options text;
-    current_options jsonb;
+    contract record;
+    attachment uuid;
     rel record;
     found_trigger record;
     attached_through regclass;
+    attached oid[];
+    attached_query text;
     dropped int := 0;
     member record;
     unsafe_triggers text;
@@ -36,7 +39,7 @@ BEGIN
         RAISE EXCEPTION 'deleted_record_%: table must not be NULL', action
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF action = 'attach' THEN
+    IF action = 'attach' AND on_truncate IS NOT NULL THEN
         EXECUTE format('SELECT %I.deleted_record_truncate_policy($1)', ext_schema) INTO policy USING on_truncate;
     END IF;
     -- Before any catalog query: Citus hides shards from pg_class for clients other than its own.
@@ -95,12 +98,15 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Try again.';
     END IF;
 
+    -- Which tables are attached on their own is the attachment contract's to say.
+    attached_query := format('SELECT coalesce(array_agg(a.relation::oid), ''{}'') FROM %I.deleted_record_attachments() a', ext_schema);
+    EXECUTE attached_query INTO attached;
+
     -- A partition whose parent is attached carries a clone of the parent's archive trigger,
     -- which PostgreSQL does not let anyone drop on its own.
     SELECT a.relid::regclass INTO attached_through
       FROM pg_partition_ancestors(target) WITH ORDINALITY a(relid, depth)
-      JOIN pg_trigger t ON t.tgrelid = a.relid AND t.tgfoid = insert_fn AND t.tgparentid = 0
-     WHERE a.relid <> target
+     WHERE a.relid <> target AND a.relid::oid = ANY (attached)
      ORDER BY a.depth LIMIT 1;
     IF attached_through IS NOT NULL THEN
         RAISE EXCEPTION 'deleted_record_%: % is a partition of attached table %', action, target, attached_through
@@ -120,11 +126,11 @@ BEGIN
         END LOOP;
         -- TRUNCATE guards live on the table and on each of its partitions (but a partition
         -- attached on its own keeps its own).
+        EXECUTE attached_query INTO attached;
         FOR member IN SELECT t.tgrelid::regclass AS relation, t.tgname FROM pg_trigger t
                        WHERE t.tgfoid = guard_fn
                          AND t.tgrelid IN (SELECT relid FROM pg_partition_tree(target) UNION SELECT target)
-                         AND NOT EXISTS (SELECT FROM pg_trigger own WHERE own.tgrelid = t.tgrelid
-                                            AND own.tgfoid = insert_fn AND own.tgparentid = 0) LOOP
+                         AND NOT t.tgrelid = ANY (attached) LOOP
             EXECUTE format('DROP TRIGGER %I ON %s', member.tgname, member.relation);
             dropped := dropped + 1;
         END LOOP;
@@ -137,11 +143,39 @@ BEGIN
         RETURN;
     END IF;
 
+    -- The table's contract as it stands (attachment_contract.cpp decides it). What the call
+    -- leaves out is kept: on_truncate, retention (retention => '0' clears it: kept forever) and
+    -- column policies, whose omission is an error so that privacy settings change only when the
+    -- call says so ('{}' clears them). The attachment id stays the table's identity.
+    EXECUTE format('SELECT a.* FROM %I.deleted_record_attachments() a WHERE a.relation = $1', ext_schema)
+       INTO contract USING target;
+    IF exclude_columns IS NULL AND contract.exclude_columns IS NOT NULL THEN
+        RAISE EXCEPTION 'deleted_record_attach: % keeps columns % out of the archive', target, contract.exclude_columns
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('Pass exclude_columns => %L to keep that, or ''{}'' to archive them again.', contract.exclude_columns);
+    END IF;
+    IF mask_columns IS NULL AND contract.mask_columns IS NOT NULL THEN
+        RAISE EXCEPTION 'deleted_record_attach: % masks columns %', target, contract.mask_columns
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('Pass mask_columns => %L to keep that, or ''{}'' to archive them in clear again.', contract.mask_columns);
+    END IF;
+    IF policy IS NULL THEN
+        EXECUTE format('SELECT %I.deleted_record_truncate_guard_policy($1)', ext_schema) INTO policy USING target;
+        policy := coalesce(policy, 'archive');
+    END IF;
+    IF retention IS NULL THEN
+        retention := contract.retention;
+    ELSIF retention = interval '0' THEN
+        retention := NULL;
+    END IF;
+    attachment := coalesce(contract.attachment_id, gen_random_uuid());
+    EXECUTE format('SELECT %I.deleted_record_attachment_options($1, $2, $3, $4, $5)', ext_schema)
+       INTO options USING target, attachment, retention, exclude_columns, mask_columns;
+
     -- The table may already have an archive trigger under any name (created by hand, say).
     -- A disabled one is enabled; one with a WHEN condition archives only some rows, so ours is
     -- added and the conditional one then leaves the archiving to it.
-    SELECT t.oid, t.tgname, t.tgfoid, t.tgenabled, t.tgqual IS NOT NULL AS conditional,
-           CASE WHEN t.tgnargs = 1 THEN convert_from(substring(t.tgargs, 1, length(t.tgargs) - 1), current_setting('server_encoding'))::jsonb END AS options
+    SELECT t.oid, t.tgname, t.tgfoid, t.tgenabled, t.tgqual IS NOT NULL AS conditional
       INTO found_trigger
       FROM pg_trigger t
      WHERE t.tgrelid = target AND t.tgparentid = 0
@@ -153,27 +187,11 @@ BEGIN
                         target, found_trigger.tgfoid::regprocedure
             USING ERRCODE = 'duplicate_object';
     END IF;
-    -- Column policies are never dropped by leaving them out: privacy settings change only when
-    -- the call says so ('{}' clears them).
-    current_options := CASE WHEN found_trigger.tgfoid = insert_fn AND NOT found_trigger.conditional THEN found_trigger.options END;
-    IF exclude_columns IS NULL AND current_options ? 'exclude' THEN
-        RAISE EXCEPTION 'deleted_record_attach: % keeps columns % out of the archive', target,
-                        (SELECT array_agg(x) FROM jsonb_array_elements_text(current_options->'exclude') x)
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = format('Pass exclude_columns => %L to keep that, or ''{}'' to archive them again.',
-                                (SELECT array_agg(x) FROM jsonb_array_elements_text(current_options->'exclude') x));
-    END IF;
-    IF mask_columns IS NULL AND current_options ? 'mask' THEN
-        RAISE EXCEPTION 'deleted_record_attach: % masks columns %', target,
-                        (SELECT array_agg(x) FROM jsonb_array_elements_text(current_options->'mask') x)
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = format('Pass mask_columns => %L to keep that, or ''{}'' to archive them in clear again.',
-                                (SELECT array_agg(x) FROM jsonb_array_elements_text(current_options->'mask') x));
-    END IF;
-    EXECUTE format('SELECT %I.deleted_record_attachment_options($1, $2, $3, $4)', ext_schema)
-       INTO options USING target, retention, exclude_columns, mask_columns;
     IF found_trigger.tgname IS NOT NULL AND NOT found_trigger.conditional
-       AND found_trigger.options IS NOT DISTINCT FROM options::jsonb THEN
+       AND contract.attachment_id IS NOT NULL
+       AND contract.retention IS NOT DISTINCT FROM retention
+       AND coalesce(contract.exclude_columns, '{}') = coalesce(nullif(exclude_columns, '{}'), '{}')
+       AND coalesce(contract.mask_columns, '{}') = coalesce(nullif(mask_columns, '{}'), '{}') THEN
         IF found_trigger.tgenabled = 'D' THEN
             EXECUTE format('ALTER TABLE %s ENABLE TRIGGER %I', target, found_trigger.tgname);
         END IF;
@@ -186,16 +204,16 @@ BEGIN
                        CASE WHEN found_trigger.conditional OR found_trigger.tgname IS NULL THEN 'deleted_record_insert' ELSE found_trigger.tgname END,
                        target, ext_schema, coalesce(quote_literal(options), ''));
     END IF;
-    EXECUTE format('SELECT %I.deleted_record_prepare_partitions()', ext_schema);
+    EXECUTE format('SELECT %I.deleted_record_prepare_coming_partitions()', ext_schema);
 
     -- Statement-level TRUNCATE triggers are not cloned to partitions, so the guard goes on the
     -- table and on each partition (foreign partitions cannot have one); it is recreated so that
     -- a second attach can change the policy.
+    EXECUTE attached_query INTO attached;
     FOR member IN SELECT t.relid::regclass AS relation FROM pg_partition_tree(target) t
                     JOIN pg_class c ON c.oid = t.relid
                    WHERE c.relkind IN ('r', 'p')
-                     AND (t.relid = target OR NOT EXISTS (SELECT FROM pg_trigger own WHERE own.tgrelid = t.relid
-                                                            AND own.tgfoid = insert_fn AND own.tgparentid = 0))
+                     AND (t.relid = target OR NOT t.relid::oid = ANY (attached))
                   UNION SELECT target LOOP
         FOR found_trigger IN SELECT g.tgname FROM pg_trigger g
                               WHERE g.tgrelid = member.relation AND (g.tgfoid = guard_fn OR g.tgname = 'deleted_record_truncate_guard') LOOP

@@ -4,7 +4,10 @@
 -- partition it could not drop for a lock (tried lists those of earlier steps). A row
 -- expires when its deleted_at and its id's time are both older than the cutoff (now minus its
 -- table's retention, or minus older_than for every table); the two differ only by how long the
--- deleting transaction ran.
+-- deleting transaction ran. A table's retention applies only to the rows its attachment
+-- archived (the windows of deleted_record_attachment: its identity, not its name), and only
+-- while it is attached; a cutoff before the beginning of time expires nothing, so one table's
+-- setting never stops the purge of the others.
 CREATE FUNCTION deleted_record_purge_step(older_than interval, batch_size integer, tried regclass[],
                                           OUT removed bigint, OUT busy regclass)
     LANGUAGE plpgsql
@@ -14,14 +17,17 @@ CREATE FUNCTION deleted_record_purge_step(older_than interval, batch_size intege
     AS $$
 DECLARE
     ext_schema name;
-    insert_fn regprocedure;
     archive regclass;
     now_utc timestamptz := clock_timestamp();
-    -- Per-table cutoffs (retention mode), as parallel arrays: nothing here is a table a caller
+    -- Per-window cutoffs (retention mode), as parallel arrays: nothing here is a table a caller
     -- could have prepared.
     cut_schemas text[];
     cut_tables text[];
-    cut_times timestamptz[];
+    cut_from uuid[];
+    cut_until uuid[];
+    cut_retentions interval[];
+    cut_times timestamptz[] := '{}';
+    older_cutoff timestamptz;
     part record;
     droppable boolean;
 BEGIN
@@ -36,31 +42,47 @@ BEGIN
     SELECT n.nspname INTO ext_schema
       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'deleted_record';
-    insert_fn := format('%I.deleted_record_insert()', ext_schema)::regprocedure;
     archive := format('%I.deleted_record', ext_schema)::regclass;
     -- One purge at a time; deletes on attached tables never wait for it.
     PERFORM pg_advisory_xact_lock(archive::oid::bigint);
 
     IF older_than IS NULL THEN
-        -- The retention of attached tables, under the names the archive records (a partition's
-        -- rows are archived under its root's name).
-        SELECT array_agg(r.schema_name ORDER BY r.schema_name, r.table_name), array_agg(r.table_name ORDER BY r.schema_name, r.table_name),
-               array_agg(now_utc - r.retention ORDER BY r.schema_name, r.table_name)
-          INTO cut_schemas, cut_tables, cut_times
-          FROM (SELECT n.nspname::text AS schema_name, c.relname::text AS table_name,
-                       min((convert_from(substring(t.tgargs, 1, length(t.tgargs) - 1), current_setting('server_encoding'))::jsonb->>'retention')::interval) AS retention
-                  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-                 WHERE t.tgfoid = insert_fn AND t.tgparentid = 0 AND t.tgnargs = 1 AND NOT c.relispartition
-                   AND convert_from(substring(t.tgargs, 1, length(t.tgargs) - 1), current_setting('server_encoding'))::jsonb ? 'retention'
-                 GROUP BY 1, 2) r;
+        -- The windows of attached tables with a retention (a partition's rows are archived
+        -- under its root's name, so only roots have windows), while the attachment's open
+        -- window is still its table's.
+        EXECUTE format($q$
+            SELECT array_agg(w.schema_name ORDER BY w.attachment_id, w.from_id), array_agg(w.table_name ORDER BY w.attachment_id, w.from_id),
+                   array_agg(w.from_id ORDER BY w.attachment_id, w.from_id), array_agg(w.until_id ORDER BY w.attachment_id, w.from_id),
+                   array_agg(a.retention ORDER BY w.attachment_id, w.from_id)
+              FROM %1$I.deleted_record_attachments() a
+              JOIN %1$I.deleted_record_attachment w ON w.attachment_id = a.attachment_id
+             WHERE a.retention IS NOT NULL
+               AND EXISTS (SELECT FROM %1$I.deleted_record_attachment o
+                            WHERE o.attachment_id = a.attachment_id AND o.until_id IS NULL AND o.relid = a.relation::oid)$q$, ext_schema)
+          INTO cut_schemas, cut_tables, cut_from, cut_until, cut_retentions;
         IF cut_tables IS NULL THEN
             removed := NULL;
             RETURN;
         END IF;
+        FOR i IN 1 .. array_length(cut_retentions, 1) LOOP
+            BEGIN
+                cut_times := cut_times || least(now_utc - cut_retentions[i], now_utc);
+            EXCEPTION WHEN datetime_field_overflow THEN
+                cut_times := cut_times || '-infinity'::timestamptz;
+            END;
+        END LOOP;
+    ELSE
+        BEGIN
+            older_cutoff := now_utc - older_than;
+        EXCEPTION WHEN datetime_field_overflow THEN
+            removed := NULL;  -- before the beginning of time: nothing is that old
+            RETURN;
+        END;
     END IF;
 
     FOR part IN EXECUTE format($q$
         SELECT c.oid::regclass AS relation, c.relname::text AS relname, b.is_default,
+               b.lower_id, b.upper_id,
                %1$I.deleted_record_uuid7_time(b.lower_id) AS lower_time, %1$I.deleted_record_uuid7_time(b.upper_id) AS upper_time
           FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
                LATERAL (SELECT pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT' AS is_default,
@@ -71,7 +93,7 @@ BEGIN
     LOOP
         droppable := false;
         IF older_than IS NOT NULL THEN
-            droppable := NOT part.is_default AND part.upper_time IS NOT NULL AND part.upper_time <= now_utc - older_than;
+            droppable := NOT part.is_default AND part.upper_time IS NOT NULL AND part.upper_time <= older_cutoff;
         ELSIF NOT part.is_default AND part.upper_time IS NOT NULL AND part.upper_time <= now_utc - interval '1 minute' THEN
             -- A closed partition (its period is over: no new rows) records once which tables its
             -- rows came from; it is dropped when the rows of every one of them are expired.
@@ -82,13 +104,17 @@ BEGIN
                 SELECT DISTINCT $1, schema_name, table_name FROM ONLY %2$s
                  WHERE NOT EXISTS (SELECT FROM %1$I.deleted_record_partition_tables WHERE partition_name = $1)$q$,
                 ext_schema, part.relation) USING part.relname;
+            -- Each of its tables needs one window of an attachment whose rows expired that
+            -- covers the whole partition.
             EXECUTE format($q$
-                SELECT coalesce(bool_and(c.cutoff IS NOT NULL AND $2 <= c.cutoff), true)
+                SELECT coalesce(bool_and(EXISTS (
+                           SELECT FROM unnest($3, $4, $5, $6, $7) c(schema_name, table_name, from_id, until_id, cutoff)
+                            WHERE c.schema_name = pt.schema_name AND c.table_name = pt.table_name
+                              AND c.from_id <= $8 AND (c.until_id IS NULL OR c.until_id >= $9) AND $2 <= c.cutoff)), true)
                   FROM %I.deleted_record_partition_tables pt
-                  LEFT JOIN unnest($3, $4, $5) c(schema_name, table_name, cutoff)
-                         ON c.schema_name = pt.schema_name AND c.table_name = pt.table_name
                  WHERE pt.partition_name = $1 AND pt.table_name <> ''$q$, ext_schema)
-               INTO droppable USING part.relname, part.upper_time, cut_schemas, cut_tables, cut_times;
+               INTO droppable USING part.relname, part.upper_time, cut_schemas, cut_tables, cut_from, cut_until, cut_times,
+                                    part.lower_id, part.upper_id;
         END IF;
         IF droppable THEN
             BEGIN
@@ -105,11 +131,11 @@ BEGIN
             END;
         END IF;
         IF older_than IS NOT NULL THEN
-            IF part.is_default OR part.lower_time IS NULL OR part.lower_time < now_utc - older_than THEN
+            IF part.is_default OR part.lower_time IS NULL OR part.lower_time < older_cutoff THEN
                 EXECUTE format($q$
                     DELETE FROM ONLY %2$s WHERE id IN (SELECT id FROM ONLY %2$s WHERE id < %1$I.deleted_record_uuid7_floor($1)
                                                           AND deleted_at < $1 ORDER BY id LIMIT $2)$q$, ext_schema, part.relation)
-                   USING now_utc - older_than, batch_size;
+                   USING older_cutoff, batch_size;
                 GET DIAGNOSTICS removed = ROW_COUNT;
                 IF removed > 0 THEN
                     RETURN;
@@ -117,12 +143,16 @@ BEGIN
             END IF;
         ELSE
             FOR i IN 1 .. array_length(cut_tables, 1) LOOP
-                CONTINUE WHEN NOT (part.is_default OR part.lower_time IS NULL OR part.lower_time < cut_times[i]);
+                CONTINUE WHEN cut_times[i] = '-infinity'
+                           OR NOT (part.is_default OR part.lower_time IS NULL OR part.lower_time < cut_times[i])
+                           OR (part.upper_id IS NOT NULL AND part.upper_id <= cut_from[i])
+                           OR (part.lower_id IS NOT NULL AND part.lower_id >= cut_until[i]);
                 EXECUTE format($q$
                     DELETE FROM ONLY %2$s WHERE id IN (SELECT id FROM ONLY %2$s WHERE table_name = $1 AND schema_name = $2
                                                           AND id < %1$I.deleted_record_uuid7_floor($3) AND deleted_at < $3
+                                                          AND id >= $5 AND ($6::uuid IS NULL OR id < $6)
                                                         ORDER BY id LIMIT $4)$q$, ext_schema, part.relation)
-                   USING cut_tables[i], cut_schemas[i], cut_times[i], batch_size;
+                   USING cut_tables[i], cut_schemas[i], cut_times[i], batch_size, cut_from[i], cut_until[i];
                 GET DIAGNOSTICS removed = ROW_COUNT;
                 IF removed > 0 THEN
                     RETURN;

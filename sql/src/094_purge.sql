@@ -28,7 +28,7 @@ BEGIN
     END IF;
     EXECUTE pg_catalog.format('SELECT %I.deleted_record_can_commit()', ext_schema) INTO may_commit;
     removed := 0;
-    EXECUTE pg_catalog.format('SELECT %I.deleted_record_prepare_partitions()', ext_schema);
+    EXECUTE pg_catalog.format('SELECT %I.deleted_record_prepare_coming_partitions()', ext_schema);
     LOOP
         EXECUTE pg_catalog.format('SELECT s.removed, s.busy FROM %I.deleted_record_purge_step($1, $2, $3) s', ext_schema)
            INTO step, busy USING older_than, batch_size, tried;

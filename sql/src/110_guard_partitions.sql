@@ -1,7 +1,10 @@
 -- deleted_record_guard_partitions keeps TRUNCATE guards in step with partition trees, however
 -- partitions are created (also inside CREATE SCHEMA), attached or detached: every archived
 -- ordinary or partitioned member of a touched tree gets the policy of its nearest attached
--- ancestor; guards on tables whose deletes are no longer archived go (for tables the current
+-- ancestor (the attachment contract, deleted_record_attachments(); 'archive' for a table whose
+-- archive trigger was made by hand with CREATE TRIGGER, which this adopts, except while
+-- check_function_bodies is off as in pg_dump's scripts, which bring their own); guards on tables
+-- whose deletes are no longer archived go (for tables the current
 -- user owns; a guard left elsewhere sees at TRUNCATE time that it is stale and does nothing).
 -- Foreign partitions get no guard (PostgreSQL allows none on them). Citus shards are left alone:
 -- Citus copies the table's triggers onto them itself, over several connections at once (a split
@@ -12,8 +15,8 @@ CREATE FUNCTION deleted_record_guard_partitions() RETURNS event_trigger
     AS $$
 DECLARE
     ext_schema name;
-    insert_fn regprocedure;
     guard_fn regprocedure;
+    attached oid[];
     roots oid[];
     citus boolean;
     member record;
@@ -25,7 +28,8 @@ BEGIN
     SELECT n.nspname INTO ext_schema
       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'deleted_record';
-    insert_fn := format('%I.deleted_record_insert()', ext_schema)::regprocedure;
+    EXECUTE format('SELECT array_agg(a.relation::oid) FROM %I.deleted_record_attachments() a', ext_schema) INTO attached;
+    attached := coalesce(attached, '{}');
     guard_fn := format('%I.deleted_record_truncate_guard()', ext_schema)::regprocedure;
     -- A Citus shard's name ends in _<shard id>, and so do the names of the triggers Citus copied
     -- onto it. The test needs no Citus metadata (a split records its new shards only after it
@@ -34,8 +38,9 @@ BEGIN
     citus := EXISTS (SELECT FROM pg_extension WHERE extname = 'citus');
 
     FOR member IN SELECT g.tgrelid::regclass AS relation, g.tgname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
-                   WHERE g.tgfoid = guard_fn
-                     AND NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = g.tgrelid AND t.tgfoid = insert_fn)
+                   WHERE g.tgfoid = guard_fn AND (g.tgtype::int & 32) <> 0
+                     AND NOT g.tgrelid = ANY (attached)
+                     AND NOT EXISTS (SELECT FROM pg_partition_ancestors(g.tgrelid) a WHERE a.relid::oid = ANY (attached))
                      AND NOT (citus AND coalesce(g.tgname LIKE '%' || substring(c.relname FROM '_[0-9]{6,}$'), false))
                      AND pg_has_role(current_user, c.relowner, 'MEMBER') LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', member.tgname, member.relation);
@@ -49,37 +54,45 @@ BEGIN
              WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0 AND NOT d.in_extension
             UNION
             SELECT c.oid FROM pg_event_trigger_ddl_commands() d JOIN pg_class c ON c.relnamespace = d.objid
-             WHERE d.object_type = 'schema' AND NOT d.in_extension AND c.relkind IN ('r', 'p')) touched
+             WHERE d.object_type = 'schema' AND NOT d.in_extension AND c.relkind IN ('r', 'p')
+            UNION
+            SELECT t.tgrelid FROM pg_event_trigger_ddl_commands() d JOIN pg_trigger t ON t.oid = d.objid
+             WHERE d.classid = 'pg_trigger'::regclass AND NOT d.in_extension AND t.tgfoid <> guard_fn
+               -- pg_dump's scripts turn check_function_bodies off: a restore brings its own guards.
+               AND current_setting('check_function_bodies') <> 'off') touched
      WHERE EXISTS (SELECT FROM pg_class c WHERE c.oid = touched.relid AND c.relkind IN ('r', 'p', 'f'));
     IF roots IS NULL THEN
         RETURN;
     END IF;
-    FOR member IN
+    FOR member IN EXECUTE format($q$
         SELECT t.relid::regclass AS relation, c.relkind,
-               EXISTS (SELECT FROM pg_trigger x WHERE x.tgrelid = t.relid AND x.tgfoid = insert_fn) AS archived,
-               (SELECT convert_from(substring(g.tgargs, 1, length(g.tgargs) - 1), 'UTF8')
-                  FROM pg_partition_ancestors(t.relid) WITH ORDINALITY a(relid, depth)
-                  JOIN pg_trigger own ON own.tgrelid = a.relid AND own.tgfoid = insert_fn AND own.tgparentid = 0
-                  JOIN pg_trigger g ON g.tgrelid = a.relid AND g.tgfoid = guard_fn
+               (SELECT coalesce(%1$I.deleted_record_truncate_guard_policy(a.relid), 'archive')
+                  FROM (SELECT t.relid::oid, 0::bigint
+                        UNION ALL SELECT x.relid::oid, x.depth FROM pg_partition_ancestors(t.relid) WITH ORDINALITY x(relid, depth)) a(relid, depth)
+                 WHERE a.relid = ANY ($2)
                  ORDER BY a.depth LIMIT 1) AS policy,
-               (SELECT array_agg(g.tgname) FROM pg_trigger g WHERE g.tgrelid = t.relid AND g.tgfoid = guard_fn) AS guards,
-               (SELECT min(convert_from(substring(g.tgargs, 1, length(g.tgargs) - 1), 'UTF8'))
-                  FROM pg_trigger g WHERE g.tgrelid = t.relid AND g.tgfoid = guard_fn) AS guard_policy,
-               citus AND EXISTS (SELECT FROM pg_trigger x WHERE x.tgrelid = t.relid
-                                    AND x.tgname LIKE '%' || substring(c.relname FROM '_[0-9]{6,}$')) AS shard_copy
-          FROM unnest(roots) r(root), pg_partition_tree(r.root) t
+               (SELECT array_agg(g.tgname) FROM pg_trigger g WHERE g.tgrelid = t.relid AND g.tgfoid = $3
+                   AND (g.tgtype::int & 32) <> 0) AS guards,
+               %1$I.deleted_record_truncate_guard_policy(t.relid) AS guard_policy,
+               $4 AND EXISTS (SELECT FROM pg_trigger x WHERE x.tgrelid = t.relid
+                                    AND x.tgname LIKE '%%' || substring(c.relname FROM '_[0-9]{6,}$')) AS shard_copy
+          FROM unnest($1) r(root),
+               LATERAL (SELECT r.root::regclass AS relid UNION SELECT p.relid FROM pg_partition_tree(r.root) p) t
           JOIN pg_class c ON c.oid = t.relid
-         WHERE c.relkind IN ('r', 'p')
+         WHERE c.relkind IN ('r', 'p')$q$, ext_schema) USING roots, attached, guard_fn, citus
     LOOP
         CONTINUE WHEN member.shard_copy;
-        desired := CASE WHEN member.archived THEN member.policy END;
+        desired := member.policy;
         CONTINUE WHEN desired IS NOT DISTINCT FROM member.guard_policy AND coalesce(array_length(member.guards, 1), 0) <= 1;
         IF member.guards IS NOT NULL THEN
             FOR i IN 1 .. array_length(member.guards, 1) LOOP
                 EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', member.guards[i], member.relation);
             END LOOP;
         END IF;
-        IF desired IS NOT NULL THEN
+        -- (A nested run of this trigger, for the guard created on another member, may have
+        -- created this one meanwhile.)
+        IF desired IS NOT NULL AND NOT EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = member.relation
+                                                  AND g.tgname = 'deleted_record_truncate_guard') THEN
             EXECUTE format('CREATE TRIGGER deleted_record_truncate_guard BEFORE TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %I.deleted_record_truncate_guard(%L)',
                            member.relation, ext_schema, desired);
         END IF;
@@ -88,6 +101,6 @@ END
 $$;
 COMMENT ON FUNCTION deleted_record_guard_partitions() IS 'Event trigger: keeps TRUNCATE guards in step with partition trees';
 CREATE EVENT TRIGGER deleted_record_guard_partitions ON ddl_command_end
-    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE SCHEMA', 'CREATE FOREIGN TABLE')
+    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE SCHEMA', 'CREATE FOREIGN TABLE', 'CREATE TRIGGER')
     EXECUTE FUNCTION deleted_record_guard_partitions();
 COMMENT ON EVENT TRIGGER deleted_record_guard_partitions IS 'Keeps TRUNCATE guards in step with partition trees of attached tables';

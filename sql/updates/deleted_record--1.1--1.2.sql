@@ -41,3 +41,70 @@ DROP FUNCTION deleted_record_restore(uuid[], text, boolean);
 DROP FUNCTION deleted_record_restore_transaction(bigint, text, boolean);
 DROP FUNCTION deleted_record_restore_transaction(xid8, text, boolean);
 DROP FUNCTION deleted_record_cluster_restore(uuid[], text, boolean);
+
+-- H3: one owner of the attachment contract (src/glue/attachment_contract.cpp, read from SQL
+-- through deleted_record_attachments()); retention follows the table's identity (attachment
+-- ids and the registry of their name windows); hand-made archive triggers are checked and get
+-- a TRUNCATE guard; attach keeps what a call leaves out; the purge clamps its cutoffs.
+CREATE TABLE deleted_record_attachment (
+    attachment_id uuid NOT NULL,
+    relid         oid  NOT NULL,
+    schema_name   text COLLATE "C" NOT NULL,
+    table_name    text COLLATE "C" NOT NULL,
+    from_id       uuid NOT NULL,
+    until_id      uuid,
+    PRIMARY KEY (attachment_id, from_id)
+);
+REVOKE ALL ON TABLE deleted_record_attachment FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('deleted_record_attachment', '');
+COMMENT ON TABLE deleted_record_attachment IS 'Internal: under which names, over which archive id ranges, each attachment archived rows (retention follows it)';
+COMMENT ON COLUMN deleted_record_attachment.relid IS 'The attached table while it exists (0 once dropped, or after a restore until its trigger is recreated)';
+--@include 031_prepare_coming_partitions
+--@include 048_attachments
+DROP FUNCTION deleted_record_attachment_options(regclass, interval, text[], text[]);
+--@include 050_attachment_options
+--@include 052_manage
+--@include 054_attach
+--@include 060_attached_view
+--@include 092_purge_step
+--@include 094_purge
+DROP EVENT TRIGGER deleted_record_guard_partitions;
+--@include 110_guard_partitions
+-- Tables attached under 1.1 get their attachment id: the table's contract (its archive
+-- triggers' options merged) is written into the trigger that archives its rows, with a new id.
+-- Their rows carry no identity, so the registry gives each a window from the beginning of time
+-- under its current names: rows a dropped table of the same name left before the update count
+-- as this table's (the one limit of the update).
+DO $$
+DECLARE
+    ext_schema name;
+    contract record;
+    argument text;
+    definition text;
+BEGIN
+    SELECT n.nspname INTO ext_schema
+      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+     WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
+    FOR contract IN EXECUTE pg_catalog.format(
+        'SELECT a.*, t.oid AS trigger_oid, t.tgenabled FROM %I.deleted_record_attachments() a
+           JOIN pg_catalog.pg_trigger t ON t.tgrelid OPERATOR(pg_catalog.=) a.relation::oid
+                                        AND t.tgname OPERATOR(pg_catalog.=) a.archiving_trigger
+          WHERE a.attachment_id IS NULL', ext_schema) LOOP
+        EXECUTE pg_catalog.format('SELECT %I.deleted_record_attachment_options($1, $2, $3, $4, $5)', ext_schema)
+           INTO argument USING contract.relation, pg_catalog.gen_random_uuid(), contract.retention,
+                               contract.exclude_columns, contract.mask_columns;
+        definition := pg_catalog.regexp_replace(pg_catalog.pg_get_triggerdef(contract.trigger_oid),
+                                                'deleted_record_insert\(.*\)$',
+                                                'deleted_record_insert(' OPERATOR(pg_catalog.||) pg_catalog.quote_literal(argument) OPERATOR(pg_catalog.||) ')');
+        EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', contract.archiving_trigger, contract.relation);
+        EXECUTE definition;
+        IF contract.tgenabled OPERATOR(pg_catalog.<>) 'O' THEN
+            EXECUTE pg_catalog.format('ALTER TABLE %s %s TRIGGER %I', contract.relation,
+                                      CASE contract.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'A' THEN 'ENABLE ALWAYS' ELSE 'ENABLE REPLICA' END,
+                                      contract.archiving_trigger);
+        END IF;
+    END LOOP;
+    -- The event trigger opened each one a window from now on: from the beginning of time instead.
+    EXECUTE pg_catalog.format('UPDATE %I.deleted_record_attachment SET from_id = ''00000000-0000-0000-0000-000000000000''', ext_schema);
+END
+$$;

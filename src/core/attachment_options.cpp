@@ -41,10 +41,17 @@ std::optional<AttachmentOptions> ParseAttachmentOptions(std::string_view argumen
   }
   AttachmentOptions options;
   for (const auto& item : document.items()) {
-    if (item.key() != "retention" && item.key() != "exclude" && item.key() != "mask") {
+    if (item.key() != "attachment" && item.key() != "retention" && item.key() != "exclude" && item.key() != "mask") {
       *problem = "unknown option \"" + item.key() + "\" in the archive trigger's argument";
       return std::nullopt;
     }
+  }
+  if (auto attachment = document.find("attachment"); attachment != document.end()) {
+    if (!attachment->is_string() || !IsAttachmentId(attachment->get<std::string>())) {
+      *problem = "\"attachment\" must be a UUID as text";
+      return std::nullopt;
+    }
+    options.attachment = attachment->get<std::string>();
   }
   if (auto retention = document.find("retention"); retention != document.end()) {
     if (!retention->is_string()) {
@@ -60,6 +67,7 @@ std::optional<AttachmentOptions> ParseAttachmentOptions(std::string_view argumen
 
 std::string SerializeAttachmentOptions(const AttachmentOptions& options) {
   nlohmann::ordered_json document = nlohmann::ordered_json::object();
+  if (options.attachment) document["attachment"] = *options.attachment;
   if (options.retention) document["retention"] = *options.retention;
   if (!options.exclude.empty()) document["exclude"] = options.exclude;
   if (!options.mask.empty()) document["mask"] = options.mask;
@@ -85,6 +93,42 @@ std::optional<std::string> ColumnPolicyProblem(const std::vector<std::string>& e
     }
   }
   return std::nullopt;
+}
+
+AttachmentOptions MergeAttachmentOptions(const std::vector<AttachmentOptions>& triggers) {
+  AttachmentOptions merged;
+  for (const auto& options : triggers) {
+    if (options.attachment && !merged.attachment) {
+      merged.attachment = options.attachment;
+      merged.retention = options.retention;
+    }
+  }
+  if (!merged.attachment)
+    for (const auto& options : triggers)
+      if (options.retention) {
+        merged.retention = options.retention;
+        break;
+      }
+  for (const auto& options : triggers)
+    for (const auto& name : options.exclude)
+      if (!Contains(merged.exclude, name)) merged.exclude.push_back(name);
+  for (const auto& options : triggers)
+    for (const auto& name : options.mask)
+      if (!Contains(merged.exclude, name) && !Contains(merged.mask, name)) merged.mask.push_back(name);
+  return merged;
+}
+
+bool IsAttachmentId(std::string_view text) {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool FollowRename(AttachmentOptions* options, std::string_view old_name, std::string_view new_name) {

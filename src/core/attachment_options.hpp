@@ -1,6 +1,7 @@
 // The options of an attached table, kept as the archive trigger's single argument (a JSON
 // object), so they follow the table through dump and restore and onto every partition:
-// {"retention": "30 days", "exclude": ["password_hash"], "mask": ["email"]}.
+// {"attachment": "<uuid>", "retention": "30 days", "exclude": ["password_hash"], "mask": ["email"]}.
+// The attachment id is the table's identity for retention (see sql/src/050_attachment_registry.sql).
 #pragma once
 #include "core/no_postgres.hpp"
 
@@ -12,6 +13,7 @@
 namespace deleted_record {
 
 struct AttachmentOptions {
+  std::optional<std::string> attachment; // the attachment id (a UUID as text), made by attach
   std::optional<std::string> retention;  // interval text, as PostgreSQL printed it
   std::vector<std::string> exclude;      // columns never archived
   std::vector<std::string> mask;         // columns archived as a keyed hash
@@ -29,6 +31,16 @@ std::string SerializeAttachmentOptions(const AttachmentOptions& options);
 std::optional<std::string> ColumnPolicyProblem(const std::vector<std::string>& exclude, const std::vector<std::string>& mask,
                                                const std::vector<std::string>& columns,
                                                const std::vector<std::string>& key_columns);
+
+// MergeAttachmentOptions is the table's contract from the options of all its archive triggers,
+// in firing order: column policies belong to the table, so a column excluded or masked by any
+// trigger is excluded or masked whichever trigger archives the row (exclusion wins over
+// masking); the attachment id and retention come from the first trigger carrying an id (else
+// the retention from the first carrying one).
+AttachmentOptions MergeAttachmentOptions(const std::vector<AttachmentOptions>& triggers);
+
+// IsAttachmentId is true for a UUID in its canonical text form (lower-case hex, with dashes).
+bool IsAttachmentId(std::string_view text);
 
 // FollowRename renames a column in the options; true when something changed.
 bool FollowRename(AttachmentOptions* options, std::string_view old_name, std::string_view new_name);

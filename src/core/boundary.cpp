@@ -114,6 +114,15 @@ std::vector<std::string> Names(NameList list) {
   return names;
 }
 
+void FillOptionLists(const AttachmentOptions& options, OptionLists* lists) {
+  lists->attachment = options.attachment ? CopyText(*options.attachment) : nullptr;
+  lists->retention = options.retention ? CopyText(*options.retention) : nullptr;
+  lists->exclude = CopyNames(options.exclude);
+  lists->exclude_count = static_cast<int>(options.exclude.size());
+  lists->mask = CopyNames(options.mask);
+  lists->mask_count = static_cast<int>(options.mask.size());
+}
+
 }  // namespace
 
 Verdict ParseAttachmentArgument(const char* argument, OptionLists* lists) noexcept {
@@ -122,11 +131,27 @@ Verdict ParseAttachmentArgument(const char* argument, OptionLists* lists) noexce
     std::string problem;
     auto options = ParseAttachmentOptions(argument ? argument : "", &problem);
     if (!options) return Fail(problem.c_str());
-    lists->retention = options->retention ? CopyText(*options->retention) : nullptr;
-    lists->exclude = CopyNames(options->exclude);
-    lists->exclude_count = static_cast<int>(options->exclude.size());
-    lists->mask = CopyNames(options->mask);
-    lists->mask_count = static_cast<int>(options->mask.size());
+    FillOptionLists(*options, lists);
+    return Ok();
+  });
+}
+
+Verdict MergeAttachmentArguments(const char* const* arguments, int count, OptionLists* lists, int* bad) noexcept {
+  *lists = OptionLists{};
+  *bad = -1;
+  return Guarded([&] {
+    std::vector<AttachmentOptions> triggers;
+    for (int i = 0; i < count; ++i) {
+      if (arguments[i] == nullptr) continue;
+      std::string problem;
+      auto options = ParseAttachmentOptions(arguments[i], &problem);
+      if (!options) {
+        *bad = i;
+        return Fail(problem.c_str());
+      }
+      triggers.push_back(std::move(*options));
+    }
+    FillOptionLists(MergeAttachmentOptions(triggers), lists);
     return Ok();
   });
 }
@@ -138,14 +163,19 @@ void FreeOptionLists(OptionLists* lists) noexcept {
     std::free(list);
   }
   std::free(lists->retention);
+  std::free(lists->attachment);
   *lists = OptionLists{};
 }
 
-Verdict BuildAttachmentArgument(const char* retention, NameList exclude, NameList mask, NameList columns,
-                                NameList key_columns, char** argument) noexcept {
+Verdict BuildAttachmentArgument(const char* attachment, const char* retention, NameList exclude, NameList mask,
+                                NameList columns, NameList key_columns, char** argument) noexcept {
   *argument = nullptr;
   return Guarded([&] {
     AttachmentOptions options;
+    if (attachment != nullptr) {
+      if (!IsAttachmentId(attachment)) return Fail("the attachment id must be a UUID");
+      options.attachment = attachment;
+    }
     if (retention != nullptr) options.retention = retention;
     options.exclude = Names(exclude);
     options.mask = Names(mask);

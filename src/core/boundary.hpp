@@ -42,6 +42,7 @@ bool ClosestName(const char* unknown, const char* const* known, int count, int* 
 // OptionLists is an attached table's options as plain data; the strings are malloc'd by the
 // core and released with FreeOptionLists.
 struct OptionLists {
+  char* attachment; // the attachment id, or null
   char* retention;  // or null
   int exclude_count;
   char** exclude;
@@ -52,6 +53,11 @@ struct OptionLists {
 // ParseAttachmentArgument reads the archive trigger's argument into *lists.
 Verdict ParseAttachmentArgument(const char* argument, OptionLists* lists) noexcept;
 
+// MergeAttachmentArguments reads the arguments of all of a table's archive triggers (in firing
+// order; a null entry is a trigger without argument) into the table's contract *lists
+// (MergeAttachmentOptions); *bad is the index of an argument that does not parse, else -1.
+Verdict MergeAttachmentArguments(const char* const* arguments, int count, OptionLists* lists, int* bad) noexcept;
+
 // FreeOptionLists releases what ParseAttachmentArgument filled in.
 void FreeOptionLists(OptionLists* lists) noexcept;
 
@@ -61,9 +67,9 @@ struct NameList {
   const char* const* names;
 };
 
-// BuildAttachmentArgument checks column policies against the table's columns and key columns
+// BuildAttachmentArgument (attachment: the table's attachment id, or null) checks column policies against the table's columns and key columns
 // and writes the trigger argument into *argument (malloc'd; null when there are no options).
-Verdict BuildAttachmentArgument(const char* retention, NameList exclude, NameList mask, NameList columns,
+Verdict BuildAttachmentArgument(const char* attachment, const char* retention, NameList exclude, NameList mask, NameList columns,
                                 NameList key_columns, char** argument) noexcept;
 
 // UpdateAttachmentArgument follows a column rename (old_name may be null) and forgets columns

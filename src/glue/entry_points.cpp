@@ -3,7 +3,7 @@
 // through boundary.hpp.
 #include "glue/archive_buffer.hpp"
 #include "glue/archive_row.hpp"
-#include "glue/attachment.hpp"
+#include "glue/attachment_contract.hpp"
 #include "glue/capture.hpp"
 #include "glue/citus.hpp"
 #include "glue/deletion_context.hpp"
@@ -24,6 +24,9 @@ PG_FUNCTION_INFO_V1(deleted_record_set_context);
 PG_FUNCTION_INFO_V1(deleted_record_truncate_policy);
 PG_FUNCTION_INFO_V1(deleted_record_attachment_options);
 PG_FUNCTION_INFO_V1(deleted_record_follow_columns);
+PG_FUNCTION_INFO_V1(deleted_record_attachments);
+PG_FUNCTION_INFO_V1(deleted_record_truncate_guard_policy);
+PG_FUNCTION_INFO_V1(deleted_record_check_trigger);
 PG_FUNCTION_INFO_V1(deleted_record_mask);
 PG_FUNCTION_INFO_V1(deleted_record_erase);
 PG_FUNCTION_INFO_V1(deleted_record_can_commit);
@@ -67,33 +70,6 @@ void MisfiredTrigger(TriggerData* trigger, const char* function, const char* exp
                   errhint("%s", usage)));
 }
 
-// FiresInThisSession is true when the trigger fires under the current session_replication_role.
-bool FiresInThisSession(const Trigger* trigger) {
-  if (trigger->tgenabled == TRIGGER_DISABLED) return false;
-  if (trigger->tgenabled == TRIGGER_FIRES_ALWAYS) return true;
-  bool replica = SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA;
-  return replica ? trigger->tgenabled == TRIGGER_FIRES_ON_REPLICA : trigger->tgenabled == TRIGGER_FIRES_ON_ORIGIN;
-}
-
-// ArchivedByAnotherTrigger is true when the table has a second archive trigger (created by hand
-// under another name, or kept when the table became a partition of an attached table) and that
-// one archives this row: the first, in firing order, without a WHEN condition. Without such a
-// trigger every conditional one archives the rows its condition lets through.
-bool ArchivedByAnotherTrigger(const TriggerData* data) {
-  const Trigger* self = data->tg_trigger;
-  const TriggerDesc* triggers = data->tg_relation->trigdesc;
-  if (triggers == nullptr || triggers->numtriggers < 2) return false;
-  for (int i = 0; i < triggers->numtriggers; ++i) {
-    const Trigger* trigger = &triggers->triggers[i];
-    if (trigger->tgfoid != self->tgfoid || trigger->tgqual != nullptr || !FiresInThisSession(trigger) ||
-        !TRIGGER_FOR_ROW(trigger->tgtype) || !TRIGGER_FOR_AFTER(trigger->tgtype) ||
-        !TRIGGER_FOR_DELETE(trigger->tgtype))
-      continue;
-    return trigger->tgoid != self->tgoid;
-  }
-  return false;
-}
-
 }  // namespace
 }  // namespace deleted_record::glue
 
@@ -130,7 +106,7 @@ extern "C" Datum deleted_record_insert(PG_FUNCTION_ARGS) {
                     errmsg("deleted_record_insert() cannot archive the archive table itself"),
                     errhint("DROP TRIGGER %s ON %s.", quote_identifier(trigger->tg_trigger->tgname),
                             RelationGetRelationName(rel))));
-  if (ArchivedByAnotherTrigger(trigger)) return PointerGetDatum(nullptr);
+  if (!IsArchivingTrigger(trigger)) return PointerGetDatum(nullptr);
   CaptureDeletedRow(rel, old_row);
   return PointerGetDatum(nullptr);
 }
@@ -182,13 +158,21 @@ extern "C" Datum deleted_record_truncate_policy(PG_FUNCTION_ARGS) {
   PG_RETURN_TEXT_P(cstring_to_text(boundary::TruncatePolicyName(policy)));
 }
 
-// deleted_record_attachment_options(target, retention, exclude_columns, mask_columns): the
-// archive trigger's argument for an attach call, after checking it against the table.
+// deleted_record_attachment_options(target, attachment, retention, exclude_columns,
+// mask_columns): the archive trigger's argument for an attach call, after checking it against
+// the table.
 extern "C" Datum deleted_record_attachment_options(PG_FUNCTION_ARGS) {
   if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-  char* argument = BuildAttachmentArgument(PG_GETARG_OID(0), PG_ARGISNULL(1) ? nullptr : PG_GETARG_INTERVAL_P(1),
-                                           PG_ARGISNULL(2) ? nullptr : PG_GETARG_ARRAYTYPE_P(2),
-                                           PG_ARGISNULL(3) ? nullptr : PG_GETARG_ARRAYTYPE_P(3));
+  // Version 1.1 declared it without the attachment id; until ALTER EXTENSION UPDATE it is
+  // called that way.
+  int first = PG_NARGS() == 4 ? 1 : 2;
+  char* attachment = first == 1 || PG_ARGISNULL(1)
+                         ? nullptr
+                         : DatumGetCString(DirectFunctionCall1(uuid_out, PG_GETARG_DATUM(1)));
+  char* argument = BuildAttachmentArgument(PG_GETARG_OID(0), attachment,
+                                           PG_ARGISNULL(first) ? nullptr : PG_GETARG_INTERVAL_P(first),
+                                           PG_ARGISNULL(first + 1) ? nullptr : PG_GETARG_ARRAYTYPE_P(first + 1),
+                                           PG_ARGISNULL(first + 2) ? nullptr : PG_GETARG_ARRAYTYPE_P(first + 2));
   if (argument == nullptr) PG_RETURN_NULL();
   PG_RETURN_TEXT_P(cstring_to_text(argument));
 }
@@ -200,6 +184,29 @@ extern "C" Datum deleted_record_follow_columns(PG_FUNCTION_ARGS) {
     ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
                     errmsg("deleted_record_follow_columns() must be called as an event trigger")));
   FollowColumnChanges(reinterpret_cast<EventTriggerData*>(fcinfo->context));
+  PG_RETURN_VOID();
+}
+
+// deleted_record_attachments(): the attachment contract of every attached table.
+extern "C" Datum deleted_record_attachments(PG_FUNCTION_ARGS) {
+  ListAttachments(fcinfo);
+  return (Datum) 0;
+}
+
+// deleted_record_truncate_guard_policy(relation): the policy of its own TRUNCATE guard, or NULL.
+extern "C" Datum deleted_record_truncate_guard_policy(PG_FUNCTION_ARGS) {
+  const char* policy = TruncateGuardPolicy(PG_GETARG_OID(0));
+  if (policy == nullptr) PG_RETURN_NULL();
+  PG_RETURN_TEXT_P(cstring_to_text(policy));
+}
+
+// deleted_record_check_trigger: ddl_command_end event trigger on CREATE TRIGGER; refuses archive
+// triggers that break the attachment contract.
+extern "C" Datum deleted_record_check_trigger(PG_FUNCTION_ARGS) {
+  if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                    errmsg("deleted_record_check_trigger() must be called as an event trigger")));
+  CheckNewArchiveTrigger(reinterpret_cast<EventTriggerData*>(fcinfo->context));
   PG_RETURN_VOID();
 }
 

@@ -11,7 +11,7 @@ CREATE TRIGGER deleted_record_insert AFTER DELETE ON credit
 INSERT INTO credit VALUES ('0190a5c4-0000-7000-8000-000000000001', 10);
 DELETE FROM credit;
 SELECT object_id, table_name, schema_name, data FROM deleted_record WHERE schema_name = 't02';
--- It is listed as attached (no TRUNCATE guard: on_truncate 'ignore').
+-- It is listed as attached, and gets the TRUNCATE guard of an attached table (on_truncate 'archive').
 SELECT table_name, on_truncate FROM deleted_record_attached WHERE table_name = 't02.credit'::regclass;
 
 CREATE TABLE wrong (id int PRIMARY KEY);

@@ -40,7 +40,6 @@ SELECT count(*) AS triggers FROM pg_trigger WHERE tgname LIKE 'deleted_record%' 
 
 -- Invalid on_truncate: error listing the allowed values; nothing attached.
 SELECT deleted_record_attach('credit', 'bogus');
-SELECT deleted_record_attach('credit', NULL);
 SELECT deleted_record_attach('credit', 'ARCHIVE');
 SELECT count(*) AS triggers FROM pg_trigger WHERE tgrelid = 'credit'::regclass;
 

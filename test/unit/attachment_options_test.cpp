@@ -68,7 +68,7 @@ TEST(Boundary, AttachmentArgumentsCrossAsPlainData) {
   const char* keys[] = {"id"};
   const char* mask[] = {"email"};
   char* argument = nullptr;
-  auto verdict = boundary::BuildAttachmentArgument("7 days", {0, nullptr}, {1, mask}, {3, columns}, {1, keys}, &argument);
+  auto verdict = boundary::BuildAttachmentArgument(nullptr, "7 days", {0, nullptr}, {1, mask}, {3, columns}, {1, keys}, &argument);
   ASSERT_TRUE(verdict.ok) << verdict.message;
   EXPECT_STREQ(argument, R"({"retention":"7 days","mask":["email"]})");
 
@@ -89,10 +89,60 @@ TEST(Boundary, AttachmentArgumentsCrossAsPlainData) {
   EXPECT_EQ(updated, nullptr);
   boundary::FreeText(argument);
 
-  verdict = boundary::BuildAttachmentArgument(nullptr, {1, keys}, {0, nullptr}, {3, columns}, {1, keys}, &argument);
+  verdict = boundary::BuildAttachmentArgument(nullptr, nullptr, {1, keys}, {0, nullptr}, {3, columns}, {1, keys}, &argument);
   EXPECT_FALSE(verdict.ok);
   EXPECT_EQ(argument, nullptr);
-  verdict = boundary::BuildAttachmentArgument(nullptr, {0, nullptr}, {0, nullptr}, {3, columns}, {1, keys}, &argument);
+  verdict = boundary::BuildAttachmentArgument(nullptr, nullptr, {0, nullptr}, {0, nullptr}, {3, columns}, {1, keys}, &argument);
   EXPECT_TRUE(verdict.ok);
   EXPECT_EQ(argument, nullptr) << "no options: no argument";
+}
+
+// Policies belong to the table: a second archive trigger without options still archives the
+// masked column masked, and retention follows the trigger that carries the attachment id.
+TEST(AttachmentContract, MergesTheOptionsOfEveryArchiveTrigger) {
+  AttachmentOptions plain;
+  AttachmentOptions attached;
+  attached.attachment = "0190f1c2-7d3e-7000-8000-000000000001";
+  attached.retention = "30 days";
+  attached.mask = {"email", "phone"};
+  AttachmentOptions other;
+  other.retention = "1 day";
+  other.exclude = {"phone", "notes"};
+  AttachmentOptions merged = MergeAttachmentOptions({plain, other, attached});
+  EXPECT_EQ(merged.attachment, attached.attachment);
+  EXPECT_EQ(merged.retention, "30 days");
+  EXPECT_EQ(merged.exclude, (std::vector<std::string>{"phone", "notes"}));
+  EXPECT_EQ(merged.mask, (std::vector<std::string>{"email"}));
+  AttachmentOptions without_id = MergeAttachmentOptions({plain, other});
+  EXPECT_FALSE(without_id.attachment);
+  EXPECT_EQ(without_id.retention, "1 day");
+  EXPECT_TRUE(MergeAttachmentOptions({plain}).mask.empty());
+}
+
+TEST(AttachmentContract, ReadsAndChecksTheAttachmentId) {
+  std::string problem;
+  auto parsed = ParseAttachmentOptions(R"({"attachment":"0190f1c2-7d3e-7000-8000-00000000000a","mask":["email"]})", &problem);
+  ASSERT_TRUE(parsed) << problem;
+  EXPECT_EQ(parsed->attachment, "0190f1c2-7d3e-7000-8000-00000000000a");
+  EXPECT_EQ(SerializeAttachmentOptions(*parsed), R"({"attachment":"0190f1c2-7d3e-7000-8000-00000000000a","mask":["email"]})");
+  EXPECT_FALSE(ParseAttachmentOptions(R"({"attachment":"not-a-uuid"})", &problem));
+  EXPECT_FALSE(ParseAttachmentOptions(R"({"attachment":"0190F1C2-7D3E-7000-8000-00000000000A"})", &problem));
+  EXPECT_FALSE(IsAttachmentId("0190f1c2x7d3e-7000-8000-00000000000a"));
+
+  const char* arguments[] = {nullptr, R"({"mask":["email"]})", R"({"attachment":"0190f1c2-7d3e-7000-8000-00000000000a","retention":"2 days"})"};
+  boundary::OptionLists lists;
+  int bad = 0;
+  auto verdict = boundary::MergeAttachmentArguments(arguments, 3, &lists, &bad);
+  ASSERT_TRUE(verdict.ok);
+  EXPECT_EQ(bad, -1);
+  EXPECT_STREQ(lists.attachment, "0190f1c2-7d3e-7000-8000-00000000000a");
+  EXPECT_STREQ(lists.retention, "2 days");
+  ASSERT_EQ(lists.mask_count, 1);
+  EXPECT_STREQ(lists.mask[0], "email");
+  boundary::FreeOptionLists(&lists);
+  const char* broken[] = {R"({"mask":["email"]})", "{"};
+  verdict = boundary::MergeAttachmentArguments(broken, 2, &lists, &bad);
+  EXPECT_FALSE(verdict.ok);
+  EXPECT_EQ(bad, 1);
+  boundary::FreeOptionLists(&lists);
 }
