@@ -5,7 +5,7 @@
 // may still be using it.
 #include "glue/relation_cache.hpp"
 
-#include "glue/attachment.hpp"
+#include "glue/attachment_contract.hpp"
 
 namespace deleted_record::glue {
 
