@@ -182,6 +182,15 @@ Verdict ParseConflictPolicy(const char* text, ConflictPolicy* policy) noexcept {
   });
 }
 
+Verdict ParseMaskedPolicy(const char* text, MaskedPolicy* policy) noexcept {
+  return Guarded([&] {
+    auto parsed = deleted_record::ParseMaskedPolicy(text ? text : "");
+    if (!parsed) return Fail((std::string("allowed values are ") + kMaskedPolicyValues).c_str());
+    *policy = *parsed;
+    return Ok();
+  });
+}
+
 Verdict PlanRestore(const RestoreTableFacts* tables, int table_count, const RestoreKeyFacts* keys, int key_count,
                     RestorePlanResult* result) noexcept {
   *result = RestorePlanResult{};

@@ -77,6 +77,9 @@ void FreeText(char* text) noexcept;
 // ParseConflictPolicy reads a restore's on_conflict ('error' or 'skip'); the message lists them.
 Verdict ParseConflictPolicy(const char* text, ConflictPolicy* policy) noexcept;
 
+// ParseMaskedPolicy reads a restore's masked ('error' or 'null'); the message lists them.
+Verdict ParseMaskedPolicy(const char* text, MaskedPolicy* policy) noexcept;
+
 // The catalog facts of a restore, as the glue read them (names are the glue's strings).
 struct RestoreColumnFacts {
   const char* name;

@@ -61,6 +61,12 @@ std::optional<ConflictPolicy> ParseConflictPolicy(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<MaskedPolicy> ParseMaskedPolicy(std::string_view text) {
+  if (text == "error") return MaskedPolicy::kError;
+  if (text == "null") return MaskedPolicy::kNull;
+  return std::nullopt;
+}
+
 std::variant<RestorePlan, RestoreProblem> PlanRestore(const std::vector<RestoreTable>& tables,
                                                       const std::vector<RestoreForeignKey>& foreign_keys) {
   RestorePlan plan;

@@ -21,6 +21,15 @@ std::optional<ConflictPolicy> ParseConflictPolicy(std::string_view text);
 
 inline constexpr const char* kConflictPolicyValues = "'error', 'skip'";
 
+// MaskedPolicy is what a restore does with columns whose archived value is a mask (a keyed
+// hash): refuse the restore (the default), or restore those columns as NULL.
+enum class MaskedPolicy { kError, kNull };
+
+// ParseMaskedPolicy reads 'error' or 'null'.
+std::optional<MaskedPolicy> ParseMaskedPolicy(std::string_view text);
+
+inline constexpr const char* kMaskedPolicyValues = "'error', 'null'";
+
 struct RestoreColumn {
   std::string name;
   bool generated = false;  // computed by the table: never inserted

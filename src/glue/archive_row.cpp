@@ -29,6 +29,28 @@ extern "C" void ArchiveRowOnRoleChange(Datum arg, int cache_id, uint32 hash_valu
   current_user_cache.role = InvalidOid;
 }
 
+// The transaction key of archive rows written without Citus: a UUIDv7 made when the top-level
+// transaction archives its first row, the same for all its rows (cascades and subtransactions
+// included). Unique across clusters and time, unlike xact_id, which repeats once the archive
+// moves to a server with another transaction history.
+struct CachedTransactionKey {
+  FullTransactionId xact;
+  bool valid;
+  char text[37];
+};
+CachedTransactionKey transaction_key = {InvalidFullTransactionId, false, {}};
+
+Datum LocalTransactionKey(FullTransactionId xact) {
+  if (!transaction_key.valid || !FullTransactionIdEquals(transaction_key.xact, xact)) {
+    transaction_key.valid = false;
+    Datum uuid = NextUuid7Datum();
+    boundary::FormatUuid(DatumGetUUIDP(uuid)->data, transaction_key.text);
+    transaction_key.xact = xact;
+    transaction_key.valid = true;
+  }
+  return CStringGetTextDatum(transaction_key.text);
+}
+
 }  // namespace
 
 Datum NextUuid7Datum() {
@@ -73,7 +95,8 @@ void AssembleArchiveRow(const ArchiveTable* target, const RelationArchiveInfo* i
   set(kUpdatedAt, TimestampTzGetDatum(now), false);
   set(kExcludedColumns, info->columns.excluded_columns, !info->columns.has_excluded);
   set(kMaskedColumns, info->columns.masked_columns, !info->columns.has_masked);
-  if (info->on_citus && target->attnums[kXactKey] != InvalidAttrNumber) set(kXactKey, CitusTransactionKey(), false);
+  if (target->attnums[kXactKey] != InvalidAttrNumber)
+    set(kXactKey, info->on_citus ? CitusTransactionKey() : LocalTransactionKey(xact), false);
 }
 
 void RegisterArchiveRow() { CacheRegisterSyscacheCallback(AUTHOID, ArchiveRowOnRoleChange, (Datum) 0); }

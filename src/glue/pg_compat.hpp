@@ -42,6 +42,7 @@ extern "C" {
 #include "utils/jsonb.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/syscache.h"
 #if PG_VERSION_NUM >= 160000
 #include "nodes/miscnodes.h"
 #endif
@@ -305,15 +306,22 @@ inline void ComputeStoredGenerated(ResultRelInfo* result_relation, EState* estat
 
 // ---- Relations and tuple descriptors -------------------------------------------------------
 
-// PrimaryKeyIndex returns the primary key's index, InvalidOid without one. 18:
-// RelationGetPrimaryKeyIndex(rel, deferrable_ok) also knows DEFERRABLE primary keys, which 15-17
-// never report; deferrable_ok = false keeps one answer on every version.
+// PrimaryKeyIndex returns the primary key's index, InvalidOid without one. A DEFERRABLE
+// primary key is the table's key too, which RelationGetPrimaryKeyIndex never reports on 15-17
+// (18 only with deferrable_ok), so the index list is read on every version.
 inline Oid PrimaryKeyIndex(Relation relation) {
-#if PG_VERSION_NUM >= 180000
-  return RelationGetPrimaryKeyIndex(relation, false);
-#else
-  return RelationGetPrimaryKeyIndex(relation);
-#endif
+  List* indexes = RelationGetIndexList(relation);
+  Oid primary = InvalidOid;
+  ListCell* cell;
+  foreach (cell, indexes) {
+    HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(cell)));
+    if (!HeapTupleIsValid(tuple)) continue;
+    if (reinterpret_cast<Form_pg_index>(GETSTRUCT(tuple))->indisprimary) primary = lfirst_oid(cell);
+    ReleaseSysCache(tuple);
+    if (OidIsValid(primary)) break;
+  }
+  list_free(indexes);
+  return primary;
 }
 
 // AttributeIsDropped reads attisdropped. 18: a TupleDesc also holds a CompactAttribute per

@@ -46,6 +46,7 @@ struct Target {
   int masked_key_count;
   char** masked_keys;
   bool has_unique;     // a unique or exclusion index: conflicts are possible
+  bool per_row;        // skip mode inserts row by row (see RunStep)
   int match_count;     // skip mode: the columns identifying a row (a plain unique index)
   char** match_columns;
 };
@@ -54,7 +55,11 @@ struct Restore {
   const ArchiveTable* archive;
   char* archive_name;
   ConflictPolicy policy;
+  MaskedPolicy masked;
   bool dry_run;
+  bool immediate;             // deferrable constraints of the targets are checked at each INSERT
+  char* deferrable;           // those constraints, for SET CONSTRAINTS; null when none
+  const char* data;           // the archived data as inserted (masked values removed for 'null')
   char* role;  // the caller, for restored_by
   int candidate_count;
   Candidate* candidates;
@@ -84,6 +89,56 @@ char** TextArrayStrings(Datum array, bool isnull, int* count) {
 void RunQuery(const char* query, int nargs, Oid* types, Datum* values, bool read_only, int expected) {
   int result = SPI_execute_with_args(query, nargs, types, values, nullptr, read_only, 0);
   if (result != expected) elog(ERROR, "deleted_record: restore query failed (%s): %s", SPI_result_code_string(result), query);
+}
+
+// RunQueryAsOwner runs a query as the archive's owner with search_path pinned to pg_catalog,
+// pg_temp (the query must still qualify every operator and function). The one place restore
+// switches identity: an error on the way restores both with the (sub)transaction it aborts.
+void RunQueryAsOwner(const Restore* restore, const char* query, int nargs, Oid* types, Datum* values, int expected) {
+  Oid saved_user;
+  int saved_security_context;
+  GetUserIdAndSecContext(&saved_user, &saved_security_context);
+  int nest_level = NewGUCNestLevel();
+  (void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                           false);
+  SetUserIdAndSecContext(restore->archive->owner,
+                         saved_security_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+  RunQuery(query, nargs, types, values, false, expected);
+  SetUserIdAndSecContext(saved_user, saved_security_context);
+  AtEOXact_GUC(true, nest_level);
+}
+
+// InSubtransaction runs work(arg) in a subtransaction, which it releases (keep) or rolls back
+// on success. On error it rolls the subtransaction back, puts memory context and resource owner
+// back as they were (like plpgsql's exception blocks) and returns the error, copied; else
+// null. Every BeginInternalSubTransaction of restore is paired here, on every path.
+ErrorData* InSubtransaction(void (*work)(void*), void* arg, bool keep) {
+  MemoryContext context = CurrentMemoryContext;
+  ResourceOwner owner = CurrentResourceOwner;
+  ErrorData* volatile failure = nullptr;
+  BeginInternalSubTransaction(nullptr);
+  MemoryContextSwitchTo(context);
+  PG_TRY();
+  {
+    work(arg);
+    if (keep)
+      ReleaseCurrentSubTransaction();
+    else
+      RollbackAndReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(context);
+    CurrentResourceOwner = owner;
+  }
+  PG_CATCH();
+  {
+    MemoryContextSwitchTo(context);
+    failure = CopyErrorData();
+    FlushErrorState();
+    RollbackAndReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(context);
+    CurrentResourceOwner = owner;
+  }
+  PG_END_TRY();
+  return failure;
 }
 
 // ---- reading the selection ----------------------------------------------------------------
@@ -178,6 +233,10 @@ void ResolveTarget(Restore* restore, Target* target) {
   target->rowtype = format_type_be_qualified(get_rel_type_id(relid));
   Relation rel = table_open(relid, AccessShareLock);
   TupleDesc descriptor = RelationGetDescr(rel);
+  target->column_count = 0;  // a restore that is run again to name a culprit reads it again
+  target->match_count = 0;
+  target->has_unique = false;
+  target->per_row = false;
   target->columns = static_cast<TargetColumn*>(palloc0(sizeof(TargetColumn) * Max(descriptor->natts, 1)));
   for (int i = 0; i < descriptor->natts; ++i) {
     Form_pg_attribute attribute = TupleDescAttr(descriptor, i);
@@ -197,6 +256,7 @@ void ResolveTarget(Restore* restore, Target* target) {
     Relation index = index_open(lfirst_oid(cell), AccessShareLock);
     Form_pg_index form = index->rd_index;
     if (form->indisunique || form->indisexclusion) target->has_unique = true;
+    if ((form->indisunique || form->indisexclusion) && !form->indimmediate) target->per_row = true;  // no arbiter
     if (!OidIsValid(matching) && form->indisunique && form->indimmediate && heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, nullptr) &&
         heap_attisnull(index->rd_indextuple, Anum_pg_index_indexprs, nullptr))
       matching = RelationGetRelid(index);
@@ -212,6 +272,19 @@ void ResolveTarget(Restore* restore, Target* target) {
     index_close(index, AccessShareLock);
   }
   table_close(rel, AccessShareLock);
+  if (target->match_count == 0) target->per_row = true;
+  // A BEFORE INSERT row trigger (of the table or any partition) may change the key.
+  Oid types[1] = {OIDOID};
+  Datum values[1] = {ObjectIdGetDatum(relid)};
+  RunQuery("SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger t"
+           " WHERE (t.tgrelid OPERATOR(pg_catalog.=) $1"
+           "        OR t.tgrelid OPERATOR(pg_catalog.=) ANY (SELECT p.relid FROM pg_catalog.pg_partition_tree($1) p))"
+           "   AND (t.tgtype OPERATOR(pg_catalog.&) 7::pg_catalog.int2) OPERATOR(pg_catalog.=) 7::pg_catalog.int2"
+           "   AND t.tgenabled OPERATOR(pg_catalog.<>) 'D')",
+           1, types, values, true, SPI_OK_SELECT);
+  bool isnull = false;
+  if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) && !isnull)
+    target->per_row = true;
 }
 
 // LoadKeys reads which keys the archived rows' data holds, and which were masked. One pass
@@ -324,8 +397,9 @@ char* InsertStatement(Restore* restore, Target* target, const boundary::RestoreS
   if (!skip)
     return psprintf("INSERT INTO %s (%s)%s SELECT %s FROM pg_catalog.unnest($1) AS selected(id)"
                     " JOIN %s a ON a.id OPERATOR(pg_catalog.=) selected.id,"
-                    " pg_catalog.jsonb_populate_record(NULL::%s, a.data) r",
-                    target->qualified, columns.data, overriding, selected.data, restore->archive_name, target->rowtype);
+                    " pg_catalog.jsonb_populate_record(NULL::%s, %s) r",
+                    target->qualified, columns.data, overriding, selected.data, restore->archive_name, target->rowtype,
+                    restore->data);
   // One archive row per key value: rows with the same key in one call would conflict with each
   // other (the earliest archive row is kept). Rows whose key has a NULL never conflict.
   StringInfoData any_null, keys, returning, match;
@@ -343,50 +417,63 @@ char* InsertStatement(Restore* restore, Target* target, const boundary::RestoreS
   return psprintf(
       "WITH src AS MATERIALIZED (SELECT a.id AS \"deleted_record archive id\", r.*"
       "                            FROM pg_catalog.unnest($1) AS selected(id) JOIN %s a ON a.id OPERATOR(pg_catalog.=) selected.id,"
-      "                                 pg_catalog.jsonb_populate_record(NULL::%s, a.data) r),"
+      "                                 pg_catalog.jsonb_populate_record(NULL::%s, %s) r),"
       " chosen AS MATERIALIZED (SELECT s.* FROM src s WHERE %s"
       "                         UNION ALL"
       "                         (SELECT DISTINCT ON (%s) s.* FROM src s WHERE NOT (%s)"
       "                           ORDER BY %s, s.\"deleted_record archive id\")),"
       " ins AS (INSERT INTO %s (%s)%s SELECT %s FROM chosen r ON CONFLICT DO NOTHING RETURNING %s)"
       " SELECT c.\"deleted_record archive id\" FROM chosen c JOIN ins i ON %s",
-      restore->archive_name, target->rowtype, any_null.data, keys.data, any_null.data, keys.data, target->qualified,
+      restore->archive_name, target->rowtype, restore->data, any_null.data, keys.data, any_null.data, keys.data, target->qualified,
       columns.data, overriding, selected.data, returning.data, match.data);
+}
+
+// CheckDeferred checks the pending events of the deferrable constraints named (SET
+// CONSTRAINTS ... IMMEDIATE) in a subtransaction that is always rolled back: the events then
+// count as not fired again and the constraints keep the mode the caller gave them, so nothing
+// of the caller's transaction changes. A failing check is raised.
+void SetImmediate(void* names) {
+  char* command = psprintf("SET CONSTRAINTS %s IMMEDIATE", static_cast<const char*>(names));
+  if (SPI_execute(command, false, 0) != SPI_OK_UTILITY) elog(ERROR, "deleted_record: %s failed", command);
+}
+
+void CheckDeferred(const char* names) {
+  if (names == nullptr) return;
+  ErrorData* failure = InSubtransaction(SetImmediate, const_cast<char*>(names), false);
+  if (failure != nullptr) ReThrowError(failure);
+}
+
+struct InsertWork {
+  const char* statement;
+  Datum* ids;
+  int count;
+  const char* check;  // deferrable constraints to check after the INSERT, or null
+  uint64 processed;
+  SPITupleTable* rows;
+};
+
+void RunInsert(void* arg) {
+  InsertWork* work = static_cast<InsertWork*>(arg);
+  Oid types[1] = {UUIDARRAYOID};
+  Datum values[1] = {UuidArray(work->ids, work->count)};
+  int result = SPI_execute_with_args(work->statement, 1, types, values, nullptr, false, 0);
+  if (result < 0) elog(ERROR, "deleted_record: restore statement failed (%s)", SPI_result_code_string(result));
+  work->processed = SPI_processed;
+  work->rows = SPI_tuptable;
+  CheckDeferred(work->check);
 }
 
 // TryInsert runs statement over ids in a subtransaction; on failure it rolls back and returns
 // the error (copied), else null. When keep is false the subtransaction is rolled back anyway.
-ErrorData* TryInsert(const char* statement, Datum* ids, int count, bool keep, uint64* processed, SPITupleTable** rows) {
-  MemoryContext context = CurrentMemoryContext;
-  ResourceOwner owner = CurrentResourceOwner;
-  ErrorData* volatile failure = nullptr;
-  BeginInternalSubTransaction(nullptr);
-  MemoryContextSwitchTo(context);
-  PG_TRY();
-  {
-    Oid types[1] = {UUIDARRAYOID};
-    Datum values[1] = {UuidArray(ids, count)};
-    int result = SPI_execute_with_args(statement, 1, types, values, nullptr, false, 0);
-    if (result < 0) elog(ERROR, "deleted_record: restore statement failed (%s)", SPI_result_code_string(result));
-    if (processed != nullptr) *processed = SPI_processed;
-    if (rows != nullptr) *rows = SPI_tuptable;
-    if (keep)
-      ReleaseCurrentSubTransaction();
-    else
-      RollbackAndReleaseCurrentSubTransaction();
-    MemoryContextSwitchTo(context);
-    CurrentResourceOwner = owner;
+// check names deferrable constraints whose events are checked before the INSERT counts.
+ErrorData* TryInsert(const char* statement, Datum* ids, int count, bool keep, uint64* processed, SPITupleTable** rows,
+                     const char* check = nullptr) {
+  InsertWork work = {statement, ids, count, check, 0, nullptr};
+  ErrorData* failure = InSubtransaction(RunInsert, &work, keep);
+  if (failure == nullptr) {
+    if (processed != nullptr) *processed = work.processed;
+    if (rows != nullptr) *rows = work.rows;
   }
-  PG_CATCH();
-  {
-    MemoryContextSwitchTo(context);
-    failure = CopyErrorData();
-    FlushErrorState();
-    RollbackAndReleaseCurrentSubTransaction();
-    MemoryContextSwitchTo(context);
-    CurrentResourceOwner = owner;
-  }
-  PG_END_TRY();
   return failure;
 }
 
@@ -427,6 +514,9 @@ char* ArchivedValue(Restore* restore, Datum id, const char* column) {
   return value != nullptr ? value : pstrdup("NULL");
 }
 
+void FailRestoreRow(Restore* restore, Target* target, const boundary::RestoreStepPlan* step, int culprit,
+                    ErrorData* failure);
+
 // FailRestore raises the error of a failed INSERT, naming the archive row (and for a value that
 // no longer converts, the column and value) that causes it.
 void FailRestore(Restore* restore, Target* target, const boundary::RestoreStepPlan* step, const char* statement,
@@ -438,6 +528,12 @@ void FailRestore(Restore* restore, Target* target, const boundary::RestoreStepPl
                     failure->detail != nullptr ? errdetail("%s", failure->detail) : 0,
                     errhint("Two of the selected archive rows conflict with each other, or only together break a "
                             "constraint. Nothing was restored.")));
+  FailRestoreRow(restore, target, step, culprit, failure);
+}
+
+// FailRestoreRow raises the error of archive row target->pending[culprit].
+void FailRestoreRow(Restore* restore, Target* target, const boundary::RestoreStepPlan* step, int culprit,
+                    ErrorData* failure) {
   Datum id = target->pending[culprit];
   Candidate* candidate = &restore->candidates[target->pending_candidates[culprit]];
   const char* column = ERRCODE_TO_CATEGORY(failure->sqlerrcode) == ERRCODE_DATA_EXCEPTION
@@ -453,24 +549,53 @@ void FailRestore(Restore* restore, Target* target, const boundary::RestoreStepPl
                          candidate->object_id != nullptr ? candidate->object_id : "NULL", target->qualified,
                          failure->message),
                   failure->detail != nullptr ? errdetail("%s", failure->detail) : 0,
-                  failure->constraint_name != nullptr
+                  failure->constraint_name != nullptr && (failure->sqlerrcode == ERRCODE_UNIQUE_VIOLATION ||
+                                                          failure->sqlerrcode == ERRCODE_EXCLUSION_VIOLATION)
                       ? errhint("It conflicts with constraint \"%s\"; on_conflict => 'skip' leaves such rows in the "
                                 "archive. Nothing was restored.",
                                 failure->constraint_name)
+                  : failure->constraint_name != nullptr
+                      ? errhint("It breaks constraint \"%s\". Nothing was restored.", failure->constraint_name)
                       : errhint("Nothing was restored.")));
+}
+
+// RunStepRowByRow is skip mode for tables where inserted rows cannot be matched back to archive
+// rows by their key: a BEFORE INSERT trigger may change the key, the unique indexes have
+// expressions or predicates, or one is deferrable (no arbiter of ON CONFLICT). Each archive row
+// is inserted on its own, in a subtransaction: inserted means restored, a unique or exclusion
+// violation (checked at once, deferred ones too) means skipped, any other error fails the
+// restore naming the row.
+void RunStepRowByRow(Restore* restore, Target* target, const boundary::RestoreStepPlan* step) {
+  char* statement = InsertStatement(restore, target, step, false);
+  for (int i = 0; i < target->pending_count; ++i) {
+    Candidate* candidate = &restore->candidates[target->pending_candidates[i]];
+    uint64 processed = 0;
+    ErrorData* failure = TryInsert(statement, &target->pending[i], 1, true, &processed, nullptr,
+                                   restore->immediate ? nullptr : restore->deferrable);
+    if (failure == nullptr) {
+      candidate->outcome = processed == 1 ? Outcome::kRestored : Outcome::kSkipped;
+      candidate->detail =
+          processed == 1 ? nullptr : psprintf("a BEFORE INSERT trigger or rule of %s kept it out", target->qualified);
+      continue;
+    }
+    if (failure->sqlerrcode == ERRCODE_UNIQUE_VIOLATION || failure->sqlerrcode == ERRCODE_EXCLUSION_VIOLATION) {
+      candidate->outcome = Outcome::kSkipped;
+      candidate->detail = psprintf("a live row of %s, or another selected archive row, has the same key (%s)",
+                                   target->qualified, failure->detail != nullptr ? failure->detail : failure->message);
+      continue;
+    }
+    FailRestoreRow(restore, target, step, i, failure);
+  }
 }
 
 void RunStep(Restore* restore, const boundary::RestoreStepPlan* step) {
   Target* target = &restore->targets[step->table];
   if (target->pending_count == 0) return;
   bool skip = restore->policy == ConflictPolicy::kSkip && target->has_unique;
-  if (skip && target->match_count == 0)
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("on_conflict => 'skip' needs a primary key or a plain unique index on table %s",
-                           target->qualified),
-                    errdetail("Its unique indexes have expressions or predicates, so restored rows cannot be told "
-                              "from skipped ones."),
-                    errhint("Restore with on_conflict => 'error'. Nothing was restored.")));
+  if (skip && target->per_row) {
+    RunStepRowByRow(restore, target, step);
+    return;
+  }
   char* statement = InsertStatement(restore, target, step, skip);
   uint64 processed = 0;
   SPITupleTable* rows = nullptr;
@@ -525,13 +650,75 @@ void MarkRestored(Restore* restore) {
                          restore->archive_name);
   Oid types[2] = {UUIDARRAYOID, TEXTOID};
   Datum values[2] = {UuidArray(ids, count), CStringGetTextDatum(restore->role)};
-  Oid saved_user;
-  int saved_security_context;
-  GetUserIdAndSecContext(&saved_user, &saved_security_context);
-  SetUserIdAndSecContext(restore->archive->owner,
-                         saved_security_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-  RunQuery(query, 2, types, values, false, SPI_OK_UPDATE);
-  SetUserIdAndSecContext(saved_user, saved_security_context);
+  RunQueryAsOwner(restore, query, 2, types, values, SPI_OK_UPDATE);
+}
+
+// LockPending locks the archive rows about to be restored (as the owner: the caller needs no
+// UPDATE privilege on the archive), in id order so that restorers of overlapping selections do
+// not deadlock. A row another session is restoring is waited for; the locked rows are read
+// again, so one it marked restored meanwhile is reported already restored, not restored twice.
+void LockPending(Restore* restore) {
+  int count = 0;
+  Datum* ids = static_cast<Datum*>(palloc(sizeof(Datum) * Max(restore->candidate_count, 1)));
+  for (int i = 0; i < restore->candidate_count; ++i)
+    if (restore->candidates[i].outcome == Outcome::kRestored) ids[count++] = restore->candidates[i].id;
+  if (count == 0) return;
+  char* query = psprintf(
+      "SELECT a.id, pg_catalog.to_char(pg_catalog.timezone('UTC', a.restored_at), 'YYYY-MM-DD HH24:MI:SS'), a.restored_by"
+      "  FROM %s a WHERE a.id OPERATOR(pg_catalog.=) ANY ($1) ORDER BY a.id FOR UPDATE",
+      restore->archive_name);
+  Oid types[1] = {UUIDARRAYOID};
+  Datum values[1] = {UuidArray(ids, count)};
+  RunQueryAsOwner(restore, query, 1, types, values, SPI_OK_SELECT);
+  bool changed = false;
+  for (uint64 r = 0; r < SPI_processed; ++r) {
+    HeapTuple row = SPI_tuptable->vals[r];
+    char* restored_at = SPI_getvalue(row, SPI_tuptable->tupdesc, 2);
+    if (restored_at == nullptr) continue;
+    bool isnull = false;
+    Datum id = SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull);
+    char* restored_by = SPI_getvalue(row, SPI_tuptable->tupdesc, 3);
+    for (int i = 0; i < restore->candidate_count; ++i) {
+      Candidate* candidate = &restore->candidates[i];
+      if (memcmp(DatumGetUUIDP(id)->data, DatumGetUUIDP(candidate->id)->data, UUID_LEN) != 0) continue;
+      candidate->outcome = Outcome::kAlreadyRestored;
+      candidate->detail = psprintf("restored at %s UTC by %s", restored_at, restored_by != nullptr ? restored_by : "?");
+      changed = true;
+    }
+  }
+  if (!changed) return;
+  for (int t = 0; t < restore->target_count; ++t) restore->targets[t].pending_count = 0;
+  for (int i = 0; i < restore->candidate_count; ++i)
+    if (restore->candidates[i].outcome == Outcome::kRestored)
+      AddPending(&restore->targets[restore->candidates[i].target], restore->candidates[i].id, i);
+}
+
+// DeferrableConstraints lists the deferrable constraints of the tables restored into, for SET
+// CONSTRAINTS (schema-qualified), or null when there are none, or when the caller's transaction
+// already has checks pending on one of those tables (or its partitions): checking early would
+// check the caller's rows too, so then everything is checked at COMMIT, as the caller chose.
+char* DeferrableConstraints(Restore* restore) {
+  int count = 0;
+  Datum* relids = static_cast<Datum*>(palloc(sizeof(Datum) * Max(restore->target_count, 1)));
+  for (int t = 0; t < restore->target_count; ++t) {
+    if (restore->targets[t].pending_count == 0) continue;
+    relids[count++] = ObjectIdGetDatum(restore->targets[t].relid);
+    List* relations = find_all_inheritors(restore->targets[t].relid, NoLock, nullptr);
+    ListCell* cell;
+    foreach (cell, relations)
+      if (AfterTriggerPendingOnRel(lfirst_oid(cell))) return nullptr;
+  }
+  if (count == 0) return nullptr;
+  Oid types[1] = {OIDARRAYOID};
+  Datum values[1] = {PointerGetDatum(construct_array(relids, count, OIDOID, sizeof(Oid), true, TYPALIGN_INT))};
+  RunQuery("SELECT pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(n.nspname::pg_catalog.text)"
+           "         OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.conname::pg_catalog.text), ', ')"
+           "  FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.connamespace"
+           " WHERE c.condeferrable AND c.conrelid OPERATOR(pg_catalog.=) ANY ($1)",
+           1, types, values, true, SPI_OK_SELECT);
+  bool isnull = false;
+  SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+  return isnull ? nullptr : SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
 
 // Execute plans and runs the inserts (in a subtransaction rolled back at the end for a dry run).
@@ -548,6 +735,7 @@ void Execute(Restore* restore) {
     target_of_index[t] = planned++;
   }
   if (planned == 0) return;
+  restore->deferrable = DeferrableConstraints(restore);
   boundary::RestoreTableFacts* facts =
       static_cast<boundary::RestoreTableFacts*>(palloc0(sizeof(boundary::RestoreTableFacts) * planned));
   for (int p = 0; p < planned; ++p) {
@@ -555,8 +743,10 @@ void Execute(Restore* restore) {
     auto* columns = static_cast<boundary::RestoreColumnFacts*>(palloc(sizeof(boundary::RestoreColumnFacts) * Max(target->column_count, 1)));
     for (int c = 0; c < target->column_count; ++c)
       columns[c] = {target->columns[c].name, target->columns[c].generated, target->columns[c].identity};
+    // masked => 'null': masked keys are no problem; their columns get NULL (restore->data).
+    int masked_count = restore->masked == MaskedPolicy::kNull ? 0 : target->masked_key_count;
     facts[p] = {target->qualified, target->column_count, columns,
-                {target->data_key_count, target->data_keys}, {target->masked_key_count, target->masked_keys}};
+                {target->data_key_count, target->data_keys}, {masked_count, target->masked_keys}};
   }
   boundary::RestoreKeyFacts* keys = nullptr;
   char** key_names = nullptr;
@@ -608,21 +798,39 @@ void Execute(Restore* restore) {
   memcpy(deferred, plan.deferred_keys, sizeof(int) * deferred_count);
   boundary::FreeRestorePlan(&plan);
 
+  // Immediate mode (a dry run, or naming a culprit): deferrable constraints of the targets are
+  // checked at each INSERT, so a failing row is found like any other.
+  if (restore->immediate && restore->deferrable != nullptr) SetImmediate(restore->deferrable);
   SetConstraints(key_names, deferred, deferred_count, "DEFERRED");
   for (int s = 0; s < step_count; ++s) RunStep(restore, &steps[s]);
   SetConstraints(key_names, deferred, deferred_count, "IMMEDIATE");
+  // Otherwise what the restore inserted is checked against them now, not only at COMMIT.
+  if (!restore->immediate) CheckDeferred(restore->deferrable);
 }
 
-// DryRun runs Execute in a subtransaction that is always rolled back (errors still raised).
+void ExecuteWork(void* restore) { Execute(static_cast<Restore*>(restore)); }
+
+// DryRun runs Execute in a subtransaction that is always rolled back, also when it fails: its
+// error is raised after the rollback, so the caller's transaction is left as it was found.
 void DryRun(Restore* restore) {
-  MemoryContext context = CurrentMemoryContext;
-  ResourceOwner owner = CurrentResourceOwner;
-  BeginInternalSubTransaction(nullptr);
-  MemoryContextSwitchTo(context);
-  Execute(restore);
-  RollbackAndReleaseCurrentSubTransaction();
-  MemoryContextSwitchTo(context);
-  CurrentResourceOwner = owner;
+  restore->immediate = true;
+  ErrorData* failure = InSubtransaction(ExecuteWork, restore, false);
+  if (failure != nullptr) ReThrowError(failure);
+}
+
+// RealRun runs Execute in a subtransaction kept when it succeeds. When it fails and deferrable
+// constraints are involved, it runs again in immediate mode (rolled back) to name the archive
+// row at fault; the first error is raised if that finds nothing.
+void RealRun(Restore* restore) {
+  restore->immediate = false;
+  ErrorData* failure = InSubtransaction(ExecuteWork, restore, true);
+  if (failure == nullptr) return;
+  if (restore->deferrable != nullptr) {
+    restore->immediate = true;
+    ErrorData* named = InSubtransaction(ExecuteWork, restore, false);
+    if (named != nullptr) ReThrowError(named);
+  }
+  ReThrowError(failure);
 }
 
 // EmitResults writes one result row per selected archive row.
@@ -662,14 +870,26 @@ void Run(FunctionCallInfo fcinfo, Restore* restore, ArrayType* archive_ids) {
   if (restore->dry_run)
     DryRun(restore);
   else {
-    Execute(restore);
+    LockPending(restore);
+    RealRun(restore);
     MarkRestored(restore);
   }
   EmitResults(fcinfo, restore);
 }
 
-void StartRestore(Restore* restore, text* on_conflict, bool dry_run) {
+void StartRestore(Restore* restore, text* on_conflict, bool dry_run, text* masked) {
   memset(restore, 0, sizeof(Restore));
+  restore->masked = MaskedPolicy::kError;  // 1.1's entry points pass no masked
+  char* masked_name = masked != nullptr ? text_to_cstring(masked) : nullptr;
+  boundary::Verdict masked_verdict = {true, {}};
+  if (masked_name != nullptr) masked_verdict = boundary::ParseMaskedPolicy(masked_name, &restore->masked);
+  if (!masked_verdict.ok)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("deleted_record_restore: invalid masked value %s", quote_literal_cstr(masked_name)),
+                    errhint("Allowed values are %s: 'null' restores masked columns as NULL.", kMaskedPolicyValues)));
+  restore->data = restore->masked == MaskedPolicy::kNull
+                      ? "(a.data OPERATOR(pg_catalog.-) COALESCE(a.masked_columns, '{}'::pg_catalog.text[]))"
+                      : "a.data";
   char* policy_name = on_conflict != nullptr ? text_to_cstring(on_conflict) : nullptr;
   boundary::Verdict verdict = boundary::ParseConflictPolicy(policy_name, &restore->policy);
   if (!verdict.ok)
@@ -685,36 +905,158 @@ void StartRestore(Restore* restore, text* on_conflict, bool dry_run) {
 
 }  // namespace
 
-void RestoreArchiveRows(FunctionCallInfo fcinfo, ArrayType* archive_ids, text* on_conflict, bool dry_run) {
+void RestoreArchiveRows(FunctionCallInfo fcinfo, ArrayType* archive_ids, text* on_conflict, bool dry_run, text* masked) {
   if (archive_ids == nullptr)
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_restore: archive_ids must not be NULL")));
   if (array_contains_nulls(archive_ids))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                     errmsg("deleted_record_restore: archive_ids must not contain NULL")));
   Restore restore;
-  StartRestore(&restore, on_conflict, dry_run);
+  StartRestore(&restore, on_conflict, dry_run, masked);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
   Run(fcinfo, &restore, archive_ids);
   SPI_finish();
 }
 
-void RestoreTransaction(FunctionCallInfo fcinfo, int64 xact_id, text* on_conflict, bool dry_run) {
-  Restore restore;
-  StartRestore(&restore, on_conflict, dry_run);
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
-  char* query = psprintf("SELECT pg_catalog.array_agg(a.id ORDER BY a.id) FROM %s a WHERE a.xact_id = $1",
-                         restore.archive_name);
-  Oid types[1] = {INT8OID};
-  Datum values[1] = {Int64GetDatum(xact_id)};
+void RestoreArchiveRows(FunctionCallInfo fcinfo, ArrayType* archive_ids, text* on_conflict, bool dry_run) {
+  RestoreArchiveRows(fcinfo, archive_ids, on_conflict, dry_run, nullptr);
+}
+
+namespace {
+
+// TransactionRows selects the archive rows of one deleting transaction, named by its xact_key
+// (unique across clusters and time), or by a decimal xact_id, which repeats across clusters: an
+// xact_id whose rows carry more than one key is an error listing them. Returns the ids.
+Datum TransactionRows(Restore* restore, const char* xact) {
+  const char* p = xact;
+  while (*p == ' ') ++p;
+  bool decimal = *p != '\0';
+  for (const char* q = p; *q != '\0'; ++q)
+    if (*q < '0' || *q > '9') decimal = false;
+  char* query;
+  Oid types[1];
+  Datum values[1];
+  if (decimal) {
+    // xid8's text form and a bigint read the same; one beyond bigint names no archive row.
+    errno = 0;
+    char* end = nullptr;
+    unsigned long long parsed = strtoull(p, &end, 10);
+    if (errno != 0 || parsed > static_cast<unsigned long long>(PG_INT64_MAX))
+      ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
+                      errmsg("deleted_record_restore_transaction: no archive rows of transaction %s, or you cannot see them", p)));
+    types[0] = INT8OID;
+    values[0] = Int64GetDatum(static_cast<int64>(parsed));
+    query = psprintf("SELECT a.xact_key, pg_catalog.to_char(pg_catalog.timezone('UTC', pg_catalog.min(a.deleted_at)), 'YYYY-MM-DD HH24:MI:SS'),"
+                     "       pg_catalog.array_agg(a.id ORDER BY a.id)"
+                     "  FROM %s a WHERE a.xact_id OPERATOR(pg_catalog.=) $1 GROUP BY a.xact_key ORDER BY 2, 1",
+                     restore->archive_name);
+  } else {
+    types[0] = TEXTOID;
+    values[0] = CStringGetTextDatum(xact);
+    query = psprintf("SELECT a.xact_key, pg_catalog.to_char(pg_catalog.timezone('UTC', pg_catalog.min(a.deleted_at)), 'YYYY-MM-DD HH24:MI:SS'),"
+                     "       pg_catalog.array_agg(a.id ORDER BY a.id)"
+                     "  FROM %s a WHERE a.xact_key OPERATOR(pg_catalog.=) $1 GROUP BY a.xact_key",
+                     restore->archive_name);
+  }
   RunQuery(query, 1, types, values, true, SPI_OK_SELECT);
-  bool isnull = false;
-  Datum ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-  if (isnull)
+  if (SPI_processed == 0)
     ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
-                    errmsg("deleted_record_restore_transaction: no archive rows of transaction %lld, or you cannot see them",
-                           static_cast<long long>(xact_id))));
-  Run(fcinfo, &restore, DatumGetArrayTypePCopy(ids));
+                    errmsg("deleted_record_restore_transaction: no archive rows of transaction %s, or you cannot see them",
+                           quote_literal_cstr(xact))));
+  if (SPI_processed > 1) {
+    StringInfoData candidates;
+    initStringInfo(&candidates);
+    for (uint64 r = 0; r < SPI_processed; ++r) {
+      char* key = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
+      appendStringInfo(&candidates, "%sdeleted at %s UTC: xact_key %s", r > 0 ? "; " : "",
+                       SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2),
+                       key != nullptr ? quote_literal_cstr(key) : "NULL (archived by 1.1: restore its rows by id)");
+    }
+    ereport(ERROR, (errcode(ERRCODE_AMBIGUOUS_PARAMETER),
+                    errmsg("deleted_record_restore_transaction: xact_id %s names %llu deleting transactions", p,
+                           static_cast<unsigned long long>(SPI_processed)),
+                    errdetail("Candidates: %s.", candidates.data),
+                    errhint("xact_id repeats across clusters (a dump restored elsewhere); pass the xact_key of the one "
+                            "to restore. Nothing was restored.")));
+  }
+  bool isnull = false;
+  Datum ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+  return PointerGetDatum(DatumGetArrayTypePCopy(ids));
+}
+
+}  // namespace
+
+void RestoreTransactionByText(FunctionCallInfo fcinfo, const char* xact, text* on_conflict, bool dry_run, text* masked) {
+  Restore restore;
+  StartRestore(&restore, on_conflict, dry_run, masked);
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  Datum ids = TransactionRows(&restore, xact);
+  Run(fcinfo, &restore, DatumGetArrayTypeP(ids));
   SPI_finish();
 }
 
+void RestoreTransaction(FunctionCallInfo fcinfo, int64 xact_id, text* on_conflict, bool dry_run) {
+  RestoreTransactionByText(fcinfo, psprintf(INT64_FORMAT, xact_id), on_conflict, dry_run, nullptr);
+}
+
 }  // namespace deleted_record::glue
+
+// ---- entry points of 1.2 (1.1's, without masked, stay in entry_points.cpp) -----------------
+
+using deleted_record::glue::RestoreArchiveRows;
+using deleted_record::glue::RestoreTransactionByText;
+
+extern "C" {
+PG_FUNCTION_INFO_V1(deleted_record_restore_masked);
+PG_FUNCTION_INFO_V1(deleted_record_restore_transaction_masked);
+PG_FUNCTION_INFO_V1(deleted_record_restore_transaction_xid8_masked);
+PG_FUNCTION_INFO_V1(deleted_record_restore_transaction_text);
+}
+
+namespace {
+
+// NeedArgument raises the error for a NULL argument that must not be.
+void NeedArgument(FunctionCallInfo fcinfo, int argument, const char* function, const char* name) {
+  if (PG_ARGISNULL(argument))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s: %s must not be NULL", function, name)));
+}
+
+text* OptionalText(FunctionCallInfo fcinfo, int argument) {
+  return PG_NARGS() > argument && !PG_ARGISNULL(argument) ? PG_GETARG_TEXT_PP(argument) : nullptr;
+}
+
+Datum TransactionEntry(FunctionCallInfo fcinfo, const char* xact) {
+  NeedArgument(fcinfo, 2, "deleted_record_restore_transaction", "dry_run");
+  NeedArgument(fcinfo, 3, "deleted_record_restore_transaction", "masked");
+  RestoreTransactionByText(fcinfo, xact, OptionalText(fcinfo, 1), PG_GETARG_BOOL(2), OptionalText(fcinfo, 3));
+  return (Datum) 0;
+}
+
+}  // namespace
+
+// deleted_record_restore(archive_ids uuid[], on_conflict text, dry_run boolean, masked text).
+extern "C" Datum deleted_record_restore_masked(PG_FUNCTION_ARGS) {
+  NeedArgument(fcinfo, 2, "deleted_record_restore", "dry_run");
+  NeedArgument(fcinfo, 3, "deleted_record_restore", "masked");
+  RestoreArchiveRows(fcinfo, PG_ARGISNULL(0) ? nullptr : PG_GETARG_ARRAYTYPE_P(0), OptionalText(fcinfo, 1),
+                     PG_GETARG_BOOL(2), OptionalText(fcinfo, 3));
+  return (Datum) 0;
+}
+
+// deleted_record_restore_transaction(xact bigint, on_conflict, dry_run, masked).
+extern "C" Datum deleted_record_restore_transaction_masked(PG_FUNCTION_ARGS) {
+  NeedArgument(fcinfo, 0, "deleted_record_restore_transaction", "xact");
+  return TransactionEntry(fcinfo, psprintf(INT64_FORMAT, PG_GETARG_INT64(0)));
+}
+
+// deleted_record_restore_transaction(xact xid8, ...): pg_current_xact_id() values.
+extern "C" Datum deleted_record_restore_transaction_xid8_masked(PG_FUNCTION_ARGS) {
+  NeedArgument(fcinfo, 0, "deleted_record_restore_transaction", "xact");
+  return TransactionEntry(fcinfo, psprintf(UINT64_FORMAT, U64FromFullTransactionId(PG_GETARG_FULLTRANSACTIONID(0))));
+}
+
+// deleted_record_restore_transaction(xact text, ...): an xact_key, or a decimal xact_id.
+extern "C" Datum deleted_record_restore_transaction_text(PG_FUNCTION_ARGS) {
+  NeedArgument(fcinfo, 0, "deleted_record_restore_transaction", "xact");
+  return TransactionEntry(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)));
+}

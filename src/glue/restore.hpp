@@ -11,7 +11,14 @@ namespace deleted_record::glue {
 // changes nothing.
 void RestoreArchiveRows(FunctionCallInfo fcinfo, ArrayType* archive_ids, text* on_conflict, bool dry_run);
 
-// RestoreTransaction restores every row one deleting transaction archived.
+// The same, with masked ('error' or 'null'; null means 'error'): what to do with masked columns.
+void RestoreArchiveRows(FunctionCallInfo fcinfo, ArrayType* archive_ids, text* on_conflict, bool dry_run, text* masked);
+
+// RestoreTransactionByText restores every row one deleting transaction archived, named by its
+// xact_key or by a decimal xact_id (an error when that id names rows of several keys).
+void RestoreTransactionByText(FunctionCallInfo fcinfo, const char* xact, text* on_conflict, bool dry_run, text* masked);
+
+// RestoreTransaction restores every row one deleting transaction archived (1.1's entry points).
 void RestoreTransaction(FunctionCallInfo fcinfo, int64 xact_id, text* on_conflict, bool dry_run);
 
 }  // namespace deleted_record::glue

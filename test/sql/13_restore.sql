@@ -247,6 +247,179 @@ RESET ROLE;
 SELECT object_id, restored_by FROM deleted_record WHERE schema_name = 't13' AND table_name = 'audited' AND object_id = '3';
 SELECT has_table_privilege('regress_dr_restorer', 'deleted_record', 'UPDATE') AS restorer_may_update_archive;
 
+-- A failing dry run leaves the caller's transaction exactly as it found it (1.1 left a
+-- subtransaction open: the session stayed in a transaction nobody opened, and ROLLBACK ended it
+-- with FATAL). The row is found by a dry run; a DO block catches its error and goes on working.
+CREATE TABLE kept (id int PRIMARY KEY);
+CREATE TABLE work_log (what text);
+SELECT deleted_record_attach('kept');
+INSERT INTO kept VALUES (1), (2), (3), (4);
+DELETE FROM kept WHERE id = 1;
+INSERT INTO kept VALUES (1);
+CREATE FUNCTION dry_run_caught(what text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE caught text := 'no error';
+BEGIN
+  BEGIN
+    PERFORM deleted_record_restore(t13.ids_of('kept', '{1}'), dry_run => true);
+  EXCEPTION WHEN unique_violation THEN
+    caught := 'caught ' || SQLSTATE;
+  END;
+  INSERT INTO t13.work_log VALUES (what);
+  RETURN caught;
+END $$;
+-- Autocommit: the DO block commits, and the next statement runs in a transaction of its own.
+DO $$ BEGIN RAISE NOTICE '%', t13.dry_run_caught('autocommit'); DELETE FROM t13.kept WHERE id = 2; END $$;
+SELECT pg_current_xact_id_if_assigned() IS NULL AS new_transaction, now() = statement_timestamp() AS own_snapshot_time;
+ROLLBACK;
+SELECT what FROM work_log;
+SELECT count(*) AS archived_2 FROM deleted_record WHERE schema_name = 't13' AND table_name = 'kept' AND object_id = '2';
+-- An uncaught failing dry run in autocommit: the session is idle afterwards, ROLLBACK is harmless.
+SELECT failure(format('SELECT deleted_record_restore(%L, dry_run => true)', ids_of('kept', '{1}'))) AS uncaught_dry_run;
+\set VERBOSITY sqlstate
+SELECT * FROM deleted_record_restore(ids_of('kept', '{1}'), dry_run => true);
+\set VERBOSITY default
+ROLLBACK;
+SELECT 'the session goes on' AS after_rollback;
+-- A transaction block: the transaction and its savepoints are the same before and after.
+BEGIN;
+CREATE TEMP TABLE xact_before AS SELECT pg_current_xact_id() AS x;
+SAVEPOINT outer_point;
+SELECT dry_run_caught('in savepoint');
+DELETE FROM kept WHERE id = 3;
+ROLLBACK TO SAVEPOINT outer_point;
+SELECT dry_run_caught('after savepoint');
+SELECT x = pg_current_xact_id() AS same_transaction FROM xact_before;
+RELEASE SAVEPOINT outer_point;
+DELETE FROM kept WHERE id = 4;
+COMMIT;
+SELECT what FROM work_log ORDER BY what;
+SELECT id FROM kept ORDER BY id;
+SELECT object_id FROM deleted_record WHERE schema_name = 't13' AND table_name = 'kept' ORDER BY object_id;
+-- A procedure that commits after catching a dry run's error (1.1: "cannot commit while a
+-- subtransaction is active").
+CREATE PROCEDURE dry_run_then_commit() LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM t13.dry_run_caught('procedure');
+  COMMIT;
+  INSERT INTO t13.work_log VALUES ('after commit');
+END $$;
+CALL dry_run_then_commit();
+SELECT what FROM work_log WHERE what IN ('procedure', 'after commit') ORDER BY what;
+
+-- Deferrable keys: a DEFERRABLE primary key is the table's key (object_id is set), skip works
+-- on it, and deferred constraints are checked by a dry run and by the restore itself before it
+-- returns, naming the archive row (1.1: 'would restore', then a failure at COMMIT).
+CREATE TABLE deferred_key (id int PRIMARY KEY DEFERRABLE INITIALLY DEFERRED, v text);
+CREATE TABLE deferred_parent (id int PRIMARY KEY);
+CREATE TABLE deferred_child (id int PRIMARY KEY, parent_id int REFERENCES deferred_parent DEFERRABLE INITIALLY DEFERRED);
+SELECT deleted_record_attach('deferred_key'), deleted_record_attach('deferred_child');
+INSERT INTO deferred_key VALUES (1, 'one'), (2, 'two');
+INSERT INTO deferred_parent VALUES (1), (2);
+INSERT INTO deferred_child VALUES (10, 1), (20, 2);
+DELETE FROM deferred_child;
+DELETE FROM deferred_key WHERE id = 2;
+SELECT table_name, object_id FROM deleted_record WHERE schema_name = 't13' AND table_name LIKE 'deferred%' ORDER BY 1, 2;
+INSERT INTO deferred_key VALUES (2, 'live');
+SELECT * FROM outcomes(restore_json(ids_of('deferred_key'), 'skip', true));
+SELECT failure(format('SELECT deleted_record_restore(%L, dry_run => true)', ids_of('deferred_key'))) AS deferred_unique_dry_run;
+SELECT failure(format('SELECT deleted_record_restore(%L)', ids_of('deferred_key'))) AS deferred_unique;
+BEGIN;
+SELECT * FROM outcomes(restore_json(ids_of('deferred_key'), 'skip'));
+SELECT id, v FROM deferred_key ORDER BY id;
+COMMIT;
+-- A child whose parent is gone: the deferred foreign key refuses it now, naming the row.
+DELETE FROM deferred_parent WHERE id = 2;
+SELECT failure(format('SELECT deleted_record_restore(%L, dry_run => true)', ids_of('deferred_child', '{20}'))) AS deferred_fk_dry_run;
+BEGIN;
+SELECT failure(format('SELECT deleted_record_restore(%L)', ids_of('deferred_child', '{20}'))) AS deferred_fk;
+SELECT count(*) AS children FROM deferred_child;
+COMMIT;
+-- The caller's own deferral stays as it was: when the transaction already has deferred checks
+-- pending on a table, they (and the restored rows) are checked at COMMIT, not early.
+BEGIN;
+INSERT INTO deferred_child VALUES (30, 99);
+SELECT * FROM outcomes(restore_json(ids_of('deferred_child', '{10}')));
+DELETE FROM deferred_child WHERE id = 30;
+COMMIT;
+SELECT id, parent_id FROM deferred_child ORDER BY id;
+
+-- Skip mode with a BEFORE INSERT trigger that changes the key: every row inserted is reported
+-- restored and marked (1.1 reported it skipped and left it restorable again and again).
+CREATE TABLE member (email text PRIMARY KEY, name text);
+SELECT deleted_record_attach('member');
+INSERT INTO member VALUES ('Ann@Example.com', 'Ann'), ('Bob@Example.com', 'Bob');
+DELETE FROM member;
+CREATE FUNCTION lower_email() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.email := lower(NEW.email); RETURN NEW; END $$;
+CREATE TRIGGER lower_email BEFORE INSERT ON member FOR EACH ROW EXECUTE FUNCTION lower_email();
+INSERT INTO member VALUES ('bob@example.com', 'Bob again');
+SELECT * FROM outcomes(restore_json(ids_of('member'), 'skip')) ORDER BY object_id;
+SELECT email, name FROM member ORDER BY email;
+SELECT object_id, restored_at IS NOT NULL AS marked FROM deleted_record
+ WHERE schema_name = 't13' AND table_name = 'member' ORDER BY object_id;
+SELECT * FROM outcomes(restore_json(ARRAY(SELECT id FROM deleted_record WHERE schema_name = 't13' AND table_name = 'member'), 'skip'))
+ ORDER BY object_id;
+-- A unique index on an expression: skip mode works row by row instead of refusing.
+CREATE TABLE tagged (id int, tag text);
+CREATE UNIQUE INDEX tagged_lower ON tagged (lower(tag));
+SELECT deleted_record_attach('tagged');
+INSERT INTO tagged VALUES (1, 'A'), (2, 'B');
+DELETE FROM tagged;
+INSERT INTO tagged VALUES (3, 'a');
+SELECT * FROM outcomes(restore_json(ids_of('tagged'), 'skip')) ORDER BY outcome;
+SELECT id, tag FROM tagged ORDER BY id;
+
+-- masked => 'null': masked columns come back as NULL, excluded ones get their default; the
+-- default stays an error, and other values are refused.
+SELECT failure(format('SELECT deleted_record_restore(%L, masked => %L)', ids_of('private', '{1}'), 'error')) AS masked_error;
+SELECT failure(format('SELECT deleted_record_restore(%L, masked => %L)', ids_of('private', '{1}'), 'NULL')) AS masked_bad;
+SELECT failure(format('SELECT deleted_record_restore(%L, masked => NULL)', ids_of('private', '{1}'))) AS masked_null_value;
+SELECT object_id, outcome FROM deleted_record_restore(ids_of('private', '{1}'), masked => 'null');
+SELECT * FROM private ORDER BY id;
+UPDATE private SET email = 'new@example.com' WHERE email IS NULL;
+ALTER TABLE private ALTER COLUMN email SET NOT NULL;
+INSERT INTO private VALUES (3, 'c@example.com', 'x', 'C');
+SELECT deleted_record_attach('private', exclude_columns => '{password_hash}', mask_columns => '{email}');
+DELETE FROM private WHERE id = 3;
+SELECT failure(format('SELECT deleted_record_restore(%L, masked => %L)', ids_of('private', '{3}'), 'null')) AS masked_not_null;
+
+-- Transactions are named by xact_key, unique across clusters: every archive row of one
+-- deleting transaction has the same one, and an xact_id that names rows of two keys (here an
+-- archive row as another cluster's transaction with the same id would leave it) is an error
+-- listing them; the key restores exactly its rows. Untyped values resolve to the text overload.
+CREATE TABLE moved (id int PRIMARY KEY);
+SELECT deleted_record_attach('moved');
+INSERT INTO moved VALUES (1), (2), (3);
+BEGIN;
+DELETE FROM moved WHERE id = 1;
+SAVEPOINT s;
+DELETE FROM moved WHERE id = 2;
+RELEASE SAVEPOINT s;
+COMMIT;
+SELECT count(DISTINCT xact_key) AS keys, count(*) AS rows_, bool_and(xact_key ~ '^[0-9a-f]{8}-[0-9a-f]{4}-7') AS uuid7
+  FROM deleted_record WHERE schema_name = 't13' AND table_name = 'moved';
+SELECT xact_id AS moved_xact, xact_key AS moved_key FROM deleted_record WHERE schema_name = 't13' AND table_name = 'moved' LIMIT 1 \gset
+INSERT INTO deleted_record (id, data, deleted_at, object_id, table_name, schema_name, xact_id, xact_key)
+VALUES (deleted_record_uuid7(), '{"id": 3}', '2001-02-03 04:05:06+00', '3', 'moved', 't13', :moved_xact, 'key-of-another-cluster');
+DELETE FROM moved WHERE id = 3;
+CREATE FUNCTION ambiguity(statement text) RETURNS text LANGUAGE sql AS $$
+  SELECT regexp_replace(regexp_replace(t13.failure(statement), 'xact_id [0-9]+', 'xact_id <xact>'),
+                        'deleted at [0-9-]+ [0-9:]+ UTC: xact_key ''<id>''', 'deleted at <now>: xact_key ''<id>''')
+$$;
+SELECT ambiguity(format('SELECT deleted_record_restore_transaction(%s::bigint)', :moved_xact)) AS by_bigint;
+SELECT ambiguity(format('SELECT deleted_record_restore_transaction(%L::xid8)', :moved_xact)) AS by_xid8;
+SELECT ambiguity(format('SELECT deleted_record_restore_transaction(%L)', :moved_xact)) AS by_untyped;
+SELECT object_id, outcome FROM deleted_record_restore_transaction(:'moved_key', dry_run => true) ORDER BY object_id;
+PREPARE restore_by(unknown) AS SELECT object_id, outcome FROM deleted_record_restore_transaction($1) ORDER BY object_id;
+EXECUTE restore_by(:'moved_key');
+SELECT id FROM moved ORDER BY id;
+SELECT object_id, xact_key = 'key-of-another-cluster' AS other_cluster, restored_at IS NOT NULL AS marked
+  FROM deleted_record WHERE schema_name = 't13' AND table_name = 'moved' ORDER BY xact_key = 'key-of-another-cluster', object_id;
+SELECT failure($$SELECT deleted_record_restore_transaction('no-such-key')$$) AS unknown_key;
+SELECT failure($$SELECT deleted_record_restore_transaction('123456789012')$$) AS unknown_untyped_id;
+SELECT pg_get_function_identity_arguments(p.oid) AS signature FROM pg_proc p
+ WHERE p.proname IN ('deleted_record_restore', 'deleted_record_restore_transaction') ORDER BY 1;
+
 -- Clean up.
 DELETE FROM deleted_record WHERE schema_name = 't13';
 SET client_min_messages = warning;

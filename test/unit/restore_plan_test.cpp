@@ -113,6 +113,19 @@ TEST(RestorePlan, ConflictPolicies) {
   EXPECT_STREQ(verdict.message, "allowed values are 'error', 'skip'");
 }
 
+TEST(RestorePlan, MaskedPolicies) {
+  EXPECT_EQ(ParseMaskedPolicy("error"), MaskedPolicy::kError);
+  EXPECT_EQ(ParseMaskedPolicy("null"), MaskedPolicy::kNull);
+  EXPECT_FALSE(ParseMaskedPolicy("NULL"));
+  EXPECT_FALSE(ParseMaskedPolicy(""));
+  MaskedPolicy policy = MaskedPolicy::kError;
+  auto verdict = boundary::ParseMaskedPolicy("default", &policy);
+  EXPECT_FALSE(verdict.ok);
+  EXPECT_STREQ(verdict.message, "allowed values are 'error', 'null'");
+  EXPECT_TRUE(boundary::ParseMaskedPolicy("null", &policy).ok);
+  EXPECT_EQ(policy, MaskedPolicy::kNull);
+}
+
 TEST(Boundary, RestorePlansCrossAsPlainData) {
   boundary::RestoreColumnFacts parent_columns[] = {{"id", false, 0}};
   boundary::RestoreColumnFacts child_columns[] = {{"id", false, 'a'}, {"parent_id", false, 0}, {"total", true, 0}};
