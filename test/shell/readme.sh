@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# readme: README.md as a newcomer runs it. Every ```sql block of the README runs, in the README's
+# order, as written, in one fresh database of a cluster of its own (psql -X, ON_ERROR_STOP, each
+# block as one psql script, as the superuser who created the extension), and must succeed; after
+# the blocks that change state, the state they promise is checked (after the headline undo the
+# customer and its invoices are back, ...). A block that cannot run on one server is marked in the
+# README by the line "<!-- not run here: REASON -->" right above it; those are counted and named,
+# nothing is left out silently. Then the grants of *Security* are checked to be enough for the
+# examples they enable (the erasure example run verbatim as privacy_officer, the purge as janitor,
+# a masked lookup as auditor), and the README's claim about session_preload_libraries is checked
+# against what PostgreSQL does.
+set -uo pipefail
+source "$(dirname "$0")/../lib/own_cluster.sh"
+
+README=$REPO_ROOT/README.md
+start_own_cluster readme
+blocks=$tmp/blocks
+mkdir -p "$blocks"
+
+# Extract the ```sql blocks: $blocks/N.sql, and one index line per block:
+# N <TAB> README line of the opening fence <TAB> heading it is under <TAB> ordinal under that heading <TAB> not-run reason (or empty).
+python3 - "$README" "$blocks" >"$blocks/index" <<'PY' || die "could not read the README's blocks"
+import re, sys
+readme, out = sys.argv[1], sys.argv[2]
+lines = open(readme, encoding="utf-8").read().splitlines()
+heading, ordinal, n, i = "", {}, 0, 0
+while i < len(lines):
+    line = lines[i]
+    m = re.match(r"^#+\s+(.*)$", line)
+    if m:
+        heading = m.group(1).strip()
+    if line.startswith("```"):
+        end = next(j for j in range(i + 1, len(lines)) if lines[j].startswith("```"))
+        if line.strip() == "```sql":
+            n += 1
+            ordinal[heading] = ordinal.get(heading, 0) + 1
+            mark = re.match(r"^<!-- not run here: (.+?) -->$", lines[i - 1]) if i > 0 else None
+            with open(f"{out}/{n}.sql", "w", encoding="utf-8") as f:
+                f.write("\n".join(lines[i + 1:end]) + "\n")
+            print(f"{n}\t{i + 1}\t{heading}\t{ordinal[heading]}\t{mark.group(1) if mark else ''}")
+        i = end + 1
+        continue
+    if re.match(r"^<!-- not run here:", line) and not (i + 1 < len(lines) and lines[i + 1].strip() == "```sql"):
+        print(f"orphan\t{i + 1}\t\t\t{line}")
+    i += 1
+PY
+
+total=$(grep -c '^[0-9]' "$blocks/index")
+marked=$(awk -F'\t' '$1 ~ /^[0-9]+$/ && $5 != ""' "$blocks/index" | wc -l)
+check "every \"<!-- not run here: … -->\" marker of the README stands right above a \`\`\`sql block" "" \
+  "$(awk -F'\t' '$1 == "orphan" {print "line " $2}' "$blocks/index" | paste -sd' ')"
+echo "# the README has $total sql blocks: $((total - marked)) run here, $marked marked not run:"
+awk -F'\t' '$1 ~ /^[0-9]+$/ && $5 != "" {print "#   line " $2 " (" $3 "): " $5}' "$blocks/index"
+if [ "$total" -ge 8 ] && [ "$marked" -le 3 ]; then
+  ok "the README's sql blocks were found ($total) and at most 3 are marked not run ($marked: Citus and pg_cron)"
+else
+  not_ok "the README's sql blocks were found ($total) and at most 3 are marked not run ($marked)"
+fi
+
+createdb app || die "createdb failed"
+# run_block N: runs block N as a newcomer pastes it; its output goes to $blocks/N.out.
+run_block() {
+  psql -X -v ON_ERROR_STOP=1 -d app -f "$blocks/$1.sql" >"$blocks/$1.out" 2>&1
+}
+# state SQL: one value from the example database.
+state() { q app -c "$1" 2>&1; }
+# has N TEXT DESCRIPTION: block N's output contains TEXT.
+has() {
+  if grep -qF -- "$2" "$blocks/$1.out"; then ok "$3"; else not_ok "$3"; sed 's/^/#   /' "$blocks/$1.out" | head -40; fi
+}
+
+# after_block HEADING ORDINAL N: what the block promises, checked right after it ran.
+after_block() {
+  case "$1#$2" in
+    "Using it#1")
+      has "$3" 'hmac:' "Using it: the archived customer row is shown, email masked (hmac:…)"
+      check "Using it: after the undo the customer is back (email NULL: it was masked; password_hash NULL: excluded) with both invoices" \
+        "42|Alice||+41 79 555 01 02||tok_4711|42 43" \
+        "$(state "SELECT c.id || '|' || c.name || '|' || coalesce(c.email, '') || '|' || c.phone || '|' || coalesce(c.password_hash, '') || '|'
+                         || c.card_token || '|' || (SELECT string_agg(id::text, ' ' ORDER BY id) FROM invoice WHERE customer_id = 42)
+                    FROM customer c WHERE id = 42")"
+      check "Using it: the delete archived 3 rows in one transaction, with the context, all now marked restored; password_hash not archived" \
+        "3|1|support:alice|GDPR erasure #4711|4711|3|0" \
+        "$(state "SELECT count(*) || '|' || count(DISTINCT xact_key) || '|' || min(actor) || '|' || min(reason) || '|' || min(metadata->>'ticket')
+                         || '|' || count(restored_at) || '|' || count(*) FILTER (WHERE data ? 'password_hash') FROM deleted_record")" ;;
+    "Reading it back and undelete#1")
+      has "$3" '99.50' "Reading it back: the typed read shows the invoice's amount (99.50)" ;;
+    "Reading it back and undelete#2")
+      has "$3" 'would restore' "Restore: the dry run reports 'would restore'"
+      check "Restore: invoice 42 alone came back, then the customer and both invoices by transaction (dry run first, then for real)" \
+        "42 43|0" \
+        "$(state "SELECT (SELECT string_agg(id::text, ' ' ORDER BY id) FROM invoice WHERE customer_id = 42
+                            AND EXISTS (SELECT FROM customer WHERE id = 42)) || '|' ||
+                         (SELECT count(*) FROM deleted_record WHERE restored_at IS NULL)")" ;;
+    "Retention and purge#1")
+      check "Retention: the retentions are set (invoice 7 years, session_log 30 days)" "invoice 7 years,session_log 30 days" \
+        "$(state "SELECT string_agg(table_name::text || ' ' || retention, ',' ORDER BY table_name::text)
+                    FROM deleted_record_attached WHERE retention IS NOT NULL AND table_name::text <> 'customer'")" ;;
+    "Keeping columns out: exclusion and masking#1")
+      check "Masking: customer excludes {password_hash,card_token} and masks {email,phone}" "{password_hash,card_token}|{email,phone}" \
+        "$(state "SELECT exclude_columns::text || '|' || mask_columns::text FROM deleted_record_attached WHERE table_name = 'customer'::regclass")" ;;
+    "Erasure of a data subject#1")
+      check "Erasure: every archive row of customer 42, of its invoices and with its masked email is gone, a tombstone for each" \
+        "0|true" \
+        "$(state "SELECT (SELECT count(*) FROM deleted_record WHERE object_id = '42' OR data->>'customer_id' = '42') || '|' ||
+                         ((SELECT count(*) FROM deleted_record_erasure) = $(grep -oE '^ +[0-9]+$' "$blocks/$3.out" | tr -d ' ' | head -1 || echo -1)
+                          AND (SELECT count(*) FROM deleted_record_erasure) > 0)")" ;;
+    "Security#1")
+      check "Security: the three roles exist" "auditor janitor privacy_officer" \
+        "$(state "SELECT string_agg(rolname, ' ' ORDER BY rolname) FROM pg_roles WHERE rolname IN ('janitor', 'privacy_officer', 'auditor')")" ;;
+  esac
+}
+
+ran=0
+while IFS=$'\t' read -r n line heading ordinal reason; do
+  [[ "$n" =~ ^[0-9]+$ ]] || continue
+  [ -z "$reason" ] || continue
+  if run_block "$n"; then
+    ok "README line $line ($heading, block $ordinal) runs as written"
+    ran=$((ran + 1))
+    after_block "$heading" "$ordinal" "$n"
+  else
+    not_ok "README line $line ($heading, block $ordinal) runs as written"
+    sed 's/^/#   /' "$blocks/$n.out" | tail -20
+  fi
+done <"$blocks/index"
+check "every block not marked 'not run here' ran" "$((total - marked))" "$ran"
+
+# --- The grants of *Security* are enough for what they are for, and the erasure example needs all
+# of privacy_officer's (the 1.1 README granted only EXECUTE on deleted_record_erase).
+erase_block=$(awk -F'\t' '$3 == "Erasure of a data subject" && $4 == 1 {print $1}' "$blocks/index")
+if [ -z "$erase_block" ]; then
+  not_ok "the erasure example is in the README"
+else
+  q app >/dev/null <<'SQL' || die "setup for the grant checks failed"
+BEGIN;
+SELECT deleted_record_set_context('support:bob', 'account closed');
+DELETE FROM customer WHERE id = 42;
+COMMIT;
+CREATE ROLE erase_only;
+GRANT EXECUTE ON FUNCTION deleted_record_erase(uuid[], text) TO erase_only;
+SQL
+  out=$( { echo "SET ROLE erase_only;"; cat "$blocks/$erase_block.sql"; } | psql -X -v ON_ERROR_STOP=1 -d app 2>&1)
+  if [[ "$out" == *"permission denied"* ]]; then
+    ok "the erasure example fails for a role granted only EXECUTE on deleted_record_erase (permission denied)"
+  else
+    not_ok "the erasure example fails for a role granted only EXECUTE on deleted_record_erase (permission denied)"; echo "#   got: $out"
+  fi
+  out=$( { echo "SET ROLE privacy_officer;"; cat "$blocks/$erase_block.sql"; } | psql -X -v ON_ERROR_STOP=1 -qAt -d app 2>&1)
+  check "the erasure example, run verbatim as privacy_officer (the README's grants only), erases the customer and both invoices" "3" "$out"
+fi
+check "CALL deleted_record_purge() as janitor (the README's grants only) succeeds" "0" \
+  "$(printf 'SET ROLE janitor;\nCALL deleted_record_purge();\n' | psql -X -v ON_ERROR_STOP=1 -qAt -d app 2>&1 | grep -v '^NOTICE:  deleted_record_purge: removed')"
+check "a masked lookup as auditor (the README's grants only) succeeds" "0" \
+  "$(printf "SET ROLE auditor;\nSELECT count(*) FROM deleted_record WHERE data->>'email' = deleted_record_mask('alice@example.com');\n" |
+     psql -X -v ON_ERROR_STOP=1 -qAt -d app 2>&1)"
+
+# --- *Settings*: what session_preload_libraries checks. With the library preloaded, SET is checked
+# from the first statement and ALTER ROLE ... SET when made; values given as connection options
+# (PGOPTIONS, options in the connection string) are applied before the library loads: the
+# connection succeeds without error or warning, and deletes from attached tables fail.
+createdb preload || die "createdb preload failed"
+q preload >/dev/null <<'SQL' || die "preload setup failed"
+CREATE EXTENSION deleted_record;
+CREATE TABLE t (id int PRIMARY KEY);
+SELECT deleted_record_attach('t');
+INSERT INTO t SELECT generate_series(1, 10);
+ALTER DATABASE preload SET session_preload_libraries = 'deleted_record';
+CREATE ROLE preload_role LOGIN SUPERUSER;
+SQL
+grep -qF "session_preload_libraries = 'deleted_record'" "$README" && grep -qF 'It does not check values given at connection time' "$README" \
+  && ok "the README says what preloading checks and that it does not check connection options" \
+  || not_ok "the README says what preloading checks and that it does not check connection options"
+check "preloaded: the library is loaded before the session's first statement" "t" \
+  "$(q preload -c "SELECT pg_read_file('/proc/self/maps') LIKE '%deleted_record.so%'")"
+out=$(psql -X -v ON_ERROR_STOP=1 -d preload -c "SET deleted_record.metadata = 'not json'" 2>&1)
+[[ "$out" == *'invalid value for parameter "deleted_record.metadata"'* ]] \
+  && ok "preloaded: a bad SET is refused at its first statement" || { not_ok "preloaded: a bad SET is refused at its first statement"; echo "#   got: $out"; }
+out=$(psql -X -v ON_ERROR_STOP=1 -d preload -c "ALTER ROLE preload_role SET deleted_record.require_context = 'actr'" 2>&1)
+[[ "$out" == *'invalid value for parameter "deleted_record.require_context"'* ]] \
+  && ok "preloaded: ALTER ROLE ... SET of a bad value is refused" || { not_ok "preloaded: ALTER ROLE ... SET of a bad value is refused"; echo "#   got: $out"; }
+for how in PGOPTIONS conninfo; do
+  if [ "$how" = PGOPTIONS ]; then
+    out=$(PGOPTIONS="-c deleted_record.metadata=notjson" psql -X -v ON_ERROR_STOP=1 -d preload -c "SELECT 'connected'" 2>&1)
+    del=$(PGOPTIONS="-c deleted_record.metadata=notjson" psql -X -v ON_ERROR_STOP=1 -d preload -c "DELETE FROM t WHERE id = 1" 2>&1)
+  else
+    out=$(psql -X -v ON_ERROR_STOP=1 "dbname=preload options='-c deleted_record.metadata=notjson'" -c "SELECT 'connected'" 2>&1)
+    del=$(psql -X -v ON_ERROR_STOP=1 "dbname=preload options='-c deleted_record.metadata=notjson'" -c "DELETE FROM t WHERE id = 1" 2>&1)
+  fi
+  check "preloaded, bad metadata as a connection option ($how): the connection succeeds without error or warning" \
+    "connected" "$(grep -E 'connected|ERROR|WARNING|FATAL' <<<"$out" | sed 's/^ *//' | paste -sd' ')"
+  [[ "$del" == *'cannot archive deletes from public.t: deleted_record.metadata is not valid JSON'* ]] \
+    && ok "preloaded, bad metadata as a connection option ($how): the delete fails naming the setting" \
+    || { not_ok "preloaded, bad metadata as a connection option ($how): the delete fails naming the setting"; echo "#   got: $del"; }
+done
+check "preloaded: the row the failed deletes targeted is still there, nothing archived" "1|0" \
+  "$(q preload -c "SELECT count(*) || '|' || (SELECT count(*) FROM deleted_record) FROM t WHERE id = 1")"
+
+tap_done
