@@ -20,27 +20,32 @@ mkdir -p "$blocks"
 # Extract the ```sql blocks: $blocks/N.sql, and one index line per block:
 # N <TAB> README line of the opening fence <TAB> heading it is under <TAB> ordinal under that heading <TAB> not-run reason (or empty).
 python3 - "$README" "$blocks" >"$blocks/index" <<'PY' || die "could not read the README's blocks"
-import re, sys
+import re, sys, textwrap
 readme, out = sys.argv[1], sys.argv[2]
 lines = open(readme, encoding="utf-8").read().splitlines()
+fence = re.compile(r"^(\s*)```\s*(\S*)")
 heading, ordinal, n, i = "", {}, 0, 0
 while i < len(lines):
     line = lines[i]
     m = re.match(r"^#+\s+(.*)$", line)
     if m:
         heading = m.group(1).strip()
-    if line.startswith("```"):
-        end = next(j for j in range(i + 1, len(lines)) if lines[j].startswith("```"))
-        if line.strip() == "```sql":
+    f = fence.match(line)
+    if f:
+        end = next(j for j in range(i + 1, len(lines)) if lines[j].strip().startswith("```"))
+        info = f.group(2)
+        if info == "sql":
             n += 1
             ordinal[heading] = ordinal.get(heading, 0) + 1
-            mark = re.match(r"^<!-- not run here: (.+?) -->$", lines[i - 1]) if i > 0 else None
-            with open(f"{out}/{n}.sql", "w", encoding="utf-8") as f:
-                f.write("\n".join(lines[i + 1:end]) + "\n")
+            mark = re.match(r"^\s*<!-- not run here: (.+?) -->$", lines[i - 1]) if i > 0 else None
+            with open(f"{out}/{n}.sql", "w", encoding="utf-8") as g:
+                g.write(textwrap.dedent("\n".join(lines[i + 1:end])) + "\n")
             print(f"{n}\t{i + 1}\t{heading}\t{ordinal[heading]}\t{mark.group(1) if mark else ''}")
+        elif "sql" in info.lower():
+            print(f"odd\t{i + 1}\t\t\t{line.strip()}")   # ```SQL, ```psql...: not run, so named
         i = end + 1
         continue
-    if re.match(r"^<!-- not run here:", line) and not (i + 1 < len(lines) and lines[i + 1].strip() == "```sql"):
+    if re.match(r"^\s*<!-- not run here:", line) and not (i + 1 < len(lines) and lines[i + 1].strip() == "```sql"):
         print(f"orphan\t{i + 1}\t\t\t{line}")
     i += 1
 PY
@@ -49,6 +54,8 @@ total=$(grep -c '^[0-9]' "$blocks/index")
 marked=$(awk -F'\t' '$1 ~ /^[0-9]+$/ && $5 != ""' "$blocks/index" | wc -l)
 check "every \"<!-- not run here: … -->\" marker of the README stands right above a \`\`\`sql block" "" \
   "$(awk -F'\t' '$1 == "orphan" {print "line " $2}' "$blocks/index" | paste -sd' ')"
+check "every SQL code block of the README is fenced \`\`\`sql (others would not run here)" "" \
+  "$(awk -F'\t' '$1 == "odd" {print "line " $2 ": " $5}' "$blocks/index" | paste -sd' ')"
 echo "# the README has $total sql blocks: $((total - marked)) run here, $marked marked not run:"
 awk -F'\t' '$1 ~ /^[0-9]+$/ && $5 != "" {print "#   line " $2 " (" $3 "): " $5}' "$blocks/index"
 if [ "$total" -ge 8 ] && [ "$marked" -le 3 ]; then
