@@ -7,8 +7,10 @@
 # README by the line "<!-- not run here: REASON -->" right above it; those are counted and named,
 # nothing is left out silently. Then the grants of *Security* are checked to be enough for the
 # examples they enable (the erasure example run verbatim as privacy_officer, the purge as janitor,
-# a masked lookup as auditor), and the README's claim about session_preload_libraries is checked
-# against what PostgreSQL does.
+# a masked lookup as auditor); every signature of the *SQL API* table is checked against the
+# installed extension (modes, names, types, defaults), and every function that is not internal
+# must be in it; and the README's claim about session_preload_libraries is checked against what
+# PostgreSQL does.
 set -uo pipefail
 source "$(dirname "$0")/../lib/own_cluster.sh"
 
@@ -161,6 +163,84 @@ check "CALL deleted_record_purge() as janitor (the README's grants only) succeed
 check "a masked lookup as auditor (the README's grants only) succeeds" "0" \
   "$(printf "SET ROLE auditor;\nSELECT count(*) FROM deleted_record WHERE data->>'email' = deleted_record_mask('alice@example.com');\n" |
      psql -X -v ON_ERROR_STOP=1 -qAt -d app 2>&1)"
+
+# --- *SQL API*: every signature the table shows is a function or procedure of the installed
+# extension with those argument modes, names, types and defaults; every function that is not
+# internal (its comment says "Internal", or it is a trigger function) is in the table.
+q app -c "SELECT p.proname || '|' || pg_get_function_arguments(p.oid) || '|' ||
+                 (coalesce(obj_description(p.oid, 'pg_proc'), '') LIKE 'Internal%'
+                  OR p.prorettype IN ('trigger'::regtype, 'event_trigger'::regtype))
+            FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+            JOIN pg_extension e ON e.oid = d.refobjid WHERE e.extname = 'deleted_record' ORDER BY 1" >"$tmp/functions" \
+  || die "could not list the extension's functions"
+api_problems=$(python3 - "$README" "$tmp/functions" 2>&1 <<'PY'
+import re, sys
+readme, functions = sys.argv[1], sys.argv[2]
+TYPES = {"timestamp with time zone": "timestamptz", "character varying": "varchar"}
+
+def split_args(text):
+    args, depth, cur = [], 0, ""
+    for ch in text:
+        depth += ch in "(["
+        depth -= ch in ")]"
+        if ch == "," and depth == 0:
+            args.append(cur.strip()); cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        args.append(cur.strip())
+    return args
+
+def parse(text, all_default=False):
+    out = []
+    for a in split_args(text):
+        a, _, default = a.partition(" DEFAULT ")
+        default = re.sub(r"::[\w .\[\]]+$", "", default.strip()) or ("NULL" if all_default else None)
+        words = a.split()
+        mode = words.pop(0) if words[0] in ("IN", "OUT", "INOUT", "VARIADIC") else "IN"
+        name, typ = (None, " ".join(words)) if len(words) == 1 or " ".join(words) in TYPES else (words[0], " ".join(words[1:]))
+        out.append((mode, name, TYPES.get(typ, typ), default))
+    return out
+
+installed, public = {}, set()
+for line in open(functions, encoding="utf-8").read().splitlines():
+    name, rest = line.split("|", 1)
+    args, internal = rest.rsplit("|", 1)
+    installed.setdefault(name, []).append(parse(args))
+    if internal != "true":
+        public.add(name)
+
+lines = open(readme, encoding="utf-8").read().splitlines()
+start = lines.index("### SQL API")
+end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("#"))
+documented, problems = set(), []
+for row in lines[start:end]:
+    if not row.startswith("| `"):
+        continue
+    first = re.split(r"(?<!\\) \| ", row[2:], maxsplit=1)[0]
+    all_default = "all `DEFAULT NULL`" in first
+    for span in re.findall(r"`([^`]*)`", first):
+        m = re.match(r"^(?:CALL )?(deleted_record_\w+)\((.*)\)$", span.replace("\\|", "|"))
+        if not m:
+            documented.add(span)
+            continue
+        name, args = m.groups()
+        documented.add(name)
+        want = parse(args, all_default)
+        def same(have):
+            return len(have) == len(want) and all(
+                h[0] == w[0] and h[2] == w[2] and (w[1] is None or h[1] == w[1]) and (w[1] is None or h[3] == w[3])
+                for h, w in zip(have, want))
+        if not any(same(have) for have in installed.get(name, [])):
+            problems.append(f"{span}: installed as " + (" / ".join(
+                "(" + ", ".join(" ".join(x for x in (h[0] if h[0] != "IN" else "", h[1] or "", h[2], f"DEFAULT {h[3]}" if h[3] else "") if x) for h in have) + ")"
+                for have in installed.get(name, [])) or "nothing"))
+for name in sorted(public - documented):
+    problems.append(f"{name} is not internal but not in the SQL API table")
+print("\n".join(problems))
+PY
+) || api_problems="the check itself failed: $api_problems"
+check "every signature of the README's SQL API table is installed as shown, and every function that is not internal is in it" "" "$api_problems"
 
 # --- *Settings*: what session_preload_libraries checks. With the library preloaded, SET is checked
 # from the first statement and ALTER ROLE ... SET when made; values given as connection options
