@@ -242,6 +242,31 @@ PY
 ) || api_problems="the check itself failed: $api_problems"
 check "every signature of the README's SQL API table is installed as shown, and every function that is not internal is in it" "" "$api_problems"
 
+# --- *The archive table*: the columns it lists are the archive's columns, in its order, with
+# those types.
+check "the README's archive table lists the archive's columns, in order, with their types" \
+  "$(q app -c "SELECT string_agg(attname || ' ' || replace(format_type(atttypid, atttypmod), 'timestamp with time zone', 'timestamptz'),
+                                 ', ' ORDER BY attnum)
+                 FROM pg_attribute WHERE attrelid = 'deleted_record'::regclass AND attnum > 0 AND NOT attisdropped")" \
+  "$(python3 - "$README" 2>&1 <<'PY'
+import re, sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+start = lines.index("### The archive table")
+out = []
+for row in lines[start + 1:]:
+    if row.startswith("#") or (out and not row.startswith("|")):
+        break
+    if not row.startswith("| `"):
+        continue
+    cells = row.split(" | ")
+    names = re.findall(r"`([^`]*)`", cells[0])
+    types = re.findall(r"`([^`]*)`", cells[1])
+    types = types * len(names) if len(types) == 1 else types
+    out += [f"{n} {t}" for n, t in zip(names, types)]
+print(", ".join(out))
+PY
+)"
+
 # --- *Settings*: what session_preload_libraries checks. With the library preloaded, SET is checked
 # from the first statement and ALTER ROLE ... SET when made; values given as connection options
 # (PGOPTIONS, options in the connection string) are applied before the library loads: the
@@ -282,5 +307,11 @@ for how in PGOPTIONS conninfo; do
 done
 check "preloaded: the row the failed deletes targeted is still there, nothing archived" "1|0" \
   "$(q preload -c "SELECT count(*) || '|' || (SELECT count(*) FROM deleted_record) FROM t WHERE id = 1")"
+
+# --- *Settings*: the table lists exactly the settings the library defines.
+check "the README's settings table lists exactly the library's settings" \
+  "$(q preload -c "SELECT string_agg(name, ' ' ORDER BY name) FROM pg_settings WHERE name LIKE 'deleted_record.%'")" \
+  "$(awk '/^### Settings/ {f = 1; next} f && /^#/ {f = 0} f && /^\| `deleted_record\./' "$README" |
+     sed -E 's/^\| `([^`]*)`.*/\1/' | LC_ALL=C sort | paste -sd' ')"
 
 tap_done
