@@ -164,6 +164,49 @@ check "a masked lookup as auditor (the README's grants only) succeeds" "0" \
   "$(printf "SET ROLE auditor;\nSELECT count(*) FROM deleted_record WHERE data->>'email' = deleted_record_mask('alice@example.com');\n" |
      psql -X -v ON_ERROR_STOP=1 -qAt -d app 2>&1)"
 
+# --- *Granting read access*: the view and the row-level security rows, their statements as the
+# README writes them, expose what they say (billing is the README's role; an invoice of another
+# customer is deleted first, so that the archive holds rows of several tables).
+read_row() {  # read_row PREFIX: the code spans of the README's table row that starts with PREFIX, as statements
+  python3 - "$README" "$1" <<'PY'
+import re, sys
+row = next(l for l in open(sys.argv[1], encoding="utf-8") if l.startswith(sys.argv[2]))
+print("\n".join(re.findall(r"`([^`]*)`", row.split(" | ")[0])))
+PY
+}
+q app >/dev/null <<'SQL' || die "setup for the read-access checks failed"
+CREATE ROLE billing;
+INSERT INTO customer (id, name) VALUES (7, 'Bob');
+INSERT INTO invoice VALUES (70, 7, 5.00);
+BEGIN;
+SELECT deleted_record_set_context('billing:carol', 'duplicate invoice');
+DELETE FROM invoice WHERE id = 70;
+DELETE FROM customer WHERE id = 7;
+COMMIT;
+SQL
+view_sql=$(read_row "| A view per table:")
+if q app <<<"$view_sql" >/dev/null; then
+  ok "Granting read access: the view row's statements run as written"
+else
+  not_ok "Granting read access: the view row's statements run as written"; sed 's/^/#   /' <<<"$view_sql"
+fi
+check "... billing reads that table's archive rows through the view, and nothing of the archive itself" \
+  "1|70|ERROR:  permission denied for table deleted_record" \
+  "$(printf 'SET ROLE billing;\nSELECT count(*) || %s || min(data->>%s) FROM deleted_invoice;\nSELECT count(*) FROM deleted_record;\n' "'|'" "'id'" |
+     psql -X -qAt -d app 2>&1 | paste -sd'|')"
+rls_sql=$(read_row "| Row-level security:")
+if q app <<<"$rls_sql" >/dev/null; then
+  ok "Granting read access: the row-level security row's statements run as written"
+else
+  not_ok "Granting read access: the row-level security row's statements run as written"; sed 's/^/#   /' <<<"$rls_sql"
+fi
+check "... billing reads only invoice rows of the archive (the customer's row is there too)" "1|1|1" \
+  "$(q app -c "SELECT count(*) FILTER (WHERE table_name = 'customer' AND object_id = '7') FROM deleted_record")|$(
+     printf "SET ROLE billing;\nSELECT count(*) || '|' || count(*) FILTER (WHERE table_name = 'invoice') FROM deleted_record;\n" |
+     psql -X -qAt -d app 2>&1)"
+check "... and, as the README says, a reader without a policy (auditor) then reads no rows" "0" \
+  "$(printf "SET ROLE auditor;\nSELECT count(*) FROM deleted_record;\n" | psql -X -qAt -d app 2>&1)"
+
 # --- *SQL API*: every signature the table shows is a function or procedure of the installed
 # extension with those argument modes, names, types and defaults; every function that is not
 # internal (its comment says "Internal", or it is a trigger function) is in the table.
