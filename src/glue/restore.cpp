@@ -176,11 +176,12 @@ void AddPending(Target* target, Datum id, int candidate) {
 void LoadCandidates(Restore* restore, ArrayType* archive_ids) {
   char* query = psprintf(
       "SELECT s.id, a.schema_name, a.table_name, a.object_id,"
-      "       pg_catalog.to_char(a.restored_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC', a.restored_by,"
+      "       pg_catalog.to_char(pg_catalog.timezone('UTC', a.restored_at), 'YYYY-MM-DD HH24:MI:SS') OPERATOR(pg_catalog.||) ' UTC',"
+      "       a.restored_by,"
       "       a.id IS NOT NULL AS found"
       "  FROM (SELECT DISTINCT ON (u.id) u.id, u.n FROM pg_catalog.unnest($1) WITH ORDINALITY u(id, n)"
       "         ORDER BY u.id, u.n) s"
-      "  LEFT JOIN %s a ON a.id = s.id"
+      "  LEFT JOIN %s a ON a.id OPERATOR(pg_catalog.=) s.id"
       " ORDER BY s.n",
       restore->archive_name);
   Oid types[1] = {UUIDARRAYOID};
@@ -247,7 +248,9 @@ void ResolveTarget(Restore* restore, Target* target) {
     column->identity = attribute->attidentity;
   }
   // Conflicts are possible only with a unique or exclusion index; skip mode matches inserted
-  // rows back to archive rows by the primary key, else by a plain unique index.
+  // rows back to archive rows by the primary key, else by a plain unique index. Where that
+  // cannot work (no such index, a deferrable one, which ON CONFLICT cannot use, or a BEFORE
+  // INSERT trigger that may change the key), skip mode goes row by row (per_row).
   List* indexes = RelationGetIndexList(rel);
   Oid primary = compat::PrimaryKeyIndex(rel);
   Oid matching = OidIsValid(primary) ? primary : InvalidOid;
@@ -347,9 +350,11 @@ int ForeignKeys(Restore* restore, int* target_of_index, boundary::RestoreKeyFact
   Oid types[1] = {OIDARRAYOID};
   Datum values[1] = {PointerGetDatum(construct_array(relids, restore->target_count, OIDOID, sizeof(Oid), true, TYPALIGN_INT))};
   RunQuery("SELECT c.conrelid, c.confrelid, c.conname::text, c.condeferrable,"
-           "       pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.conname)"
-           "  FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace"
-           " WHERE c.contype = 'f' AND c.conparentid = 0 AND c.conrelid = ANY ($1) AND c.confrelid = ANY ($1)",
+           "       pg_catalog.quote_ident(n.nspname::pg_catalog.text) OPERATOR(pg_catalog.||) '.'"
+           "         OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.conname::pg_catalog.text)"
+           "  FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.connamespace"
+           " WHERE c.contype OPERATOR(pg_catalog.=) 'f' AND c.conparentid OPERATOR(pg_catalog.=) 0::pg_catalog.oid AND c.conrelid OPERATOR(pg_catalog.=) ANY ($1)"
+           "   AND c.confrelid OPERATOR(pg_catalog.=) ANY ($1)",
            1, types, values, true, SPI_OK_SELECT);
   int count = static_cast<int>(SPI_processed);
   *keys = static_cast<boundary::RestoreKeyFacts*>(palloc0(sizeof(boundary::RestoreKeyFacts) * Max(count, 1)));
@@ -372,7 +377,7 @@ int ForeignKeys(Restore* restore, int* target_of_index, boundary::RestoreKeyFact
 
 // FirstRowWithKey finds an archive row of target whose data has the key (for messages).
 char* FirstRowWithKey(Restore* restore, Target* target, const char* key) {
-  char* query = psprintf("SELECT a.id FROM %s a WHERE a.id = ANY ($1) AND a.data ? $2 ORDER BY a.id LIMIT 1",
+  char* query = psprintf("SELECT a.id FROM %s a WHERE a.id OPERATOR(pg_catalog.=) ANY ($1) AND a.data OPERATOR(pg_catalog.?) $2 ORDER BY a.id LIMIT 1",
                          restore->archive_name);
   Oid types[2] = {UUIDARRAYOID, TEXTOID};
   Datum values[2] = {UuidArray(target->pending, target->pending_count), CStringGetTextDatum(key)};
@@ -497,7 +502,7 @@ const char* CulpritColumn(Restore* restore, Target* target, const boundary::Rest
   for (int i = 0; i < step->column_count; ++i) {
     const char* name = target->columns[step->columns[i]].name;
     char* probe = psprintf("SELECT r.%s FROM %s a, pg_catalog.jsonb_populate_record(NULL::%s,"
-                           " pg_catalog.jsonb_build_object(%s, a.data -> %s)) r WHERE a.id = ANY ($1)",
+                           " pg_catalog.jsonb_build_object(%s, a.data OPERATOR(pg_catalog.->) %s)) r WHERE a.id OPERATOR(pg_catalog.=) ANY ($1)",
                            quote_identifier(name), restore->archive_name, target->rowtype, quote_literal_cstr(name),
                            quote_literal_cstr(name));
     if (TryInsert(probe, &id, 1, false, nullptr, nullptr) != nullptr) return name;
@@ -506,7 +511,7 @@ const char* CulpritColumn(Restore* restore, Target* target, const boundary::Rest
 }
 
 char* ArchivedValue(Restore* restore, Datum id, const char* column) {
-  char* query = psprintf("SELECT a.data ->> $2 FROM %s a WHERE a.id = $1", restore->archive_name);
+  char* query = psprintf("SELECT a.data OPERATOR(pg_catalog.->>) $2 FROM %s a WHERE a.id OPERATOR(pg_catalog.=) $1", restore->archive_name);
   Oid types[2] = {UUIDOID, TEXTOID};
   Datum values[2] = {id, CStringGetTextDatum(column)};
   RunQuery(query, 2, types, values, true, SPI_OK_SELECT);
@@ -549,14 +554,25 @@ void FailRestoreRow(Restore* restore, Target* target, const boundary::RestoreSte
                          candidate->object_id != nullptr ? candidate->object_id : "NULL", target->qualified,
                          failure->message),
                   failure->detail != nullptr ? errdetail("%s", failure->detail) : 0,
-                  failure->constraint_name != nullptr && (failure->sqlerrcode == ERRCODE_UNIQUE_VIOLATION ||
-                                                          failure->sqlerrcode == ERRCODE_EXCLUSION_VIOLATION)
+                  failure->constraint_name != nullptr && restore->policy == ConflictPolicy::kError &&
+                          (failure->sqlerrcode == ERRCODE_UNIQUE_VIOLATION || failure->sqlerrcode == ERRCODE_EXCLUSION_VIOLATION)
                       ? errhint("It conflicts with constraint \"%s\"; on_conflict => 'skip' leaves such rows in the "
                                 "archive. Nothing was restored.",
                                 failure->constraint_name)
                   : failure->constraint_name != nullptr
                       ? errhint("It breaks constraint \"%s\". Nothing was restored.", failure->constraint_name)
                       : errhint("Nothing was restored.")));
+}
+
+// ViolationOnTarget tells a conflict with the target table's own key (or a partition's) from one
+// raised elsewhere, say by a trigger writing to another table: only the first means skipped.
+bool ViolationOnTarget(const Target* target, const ErrorData* failure) {
+  if (failure->schema_name == nullptr || failure->table_name == nullptr) return true;
+  Oid namespace_oid = get_namespace_oid(failure->schema_name, true);
+  Oid relid = OidIsValid(namespace_oid) ? get_relname_relid(failure->table_name, namespace_oid) : InvalidOid;
+  if (!OidIsValid(relid)) return false;
+  if (relid == target->relid) return true;
+  return list_member_oid(find_all_inheritors(target->relid, NoLock, nullptr), relid);
 }
 
 // RunStepRowByRow is skip mode for tables where inserted rows cannot be matched back to archive
@@ -578,7 +594,8 @@ void RunStepRowByRow(Restore* restore, Target* target, const boundary::RestoreSt
           processed == 1 ? nullptr : psprintf("a BEFORE INSERT trigger or rule of %s kept it out", target->qualified);
       continue;
     }
-    if (failure->sqlerrcode == ERRCODE_UNIQUE_VIOLATION || failure->sqlerrcode == ERRCODE_EXCLUSION_VIOLATION) {
+    if ((failure->sqlerrcode == ERRCODE_UNIQUE_VIOLATION || failure->sqlerrcode == ERRCODE_EXCLUSION_VIOLATION) &&
+        ViolationOnTarget(target, failure)) {
       candidate->outcome = Outcome::kSkipped;
       candidate->detail = psprintf("a live row of %s, or another selected archive row, has the same key (%s)",
                                    target->qualified, failure->detail != nullptr ? failure->detail : failure->message);

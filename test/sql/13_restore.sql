@@ -246,6 +246,21 @@ SELECT * FROM outcomes(restore_json(ids_of('audited', '{3}')));
 RESET ROLE;
 SELECT object_id, restored_by FROM deleted_record WHERE schema_name = 't13' AND table_name = 'audited' AND object_id = '3';
 SELECT has_table_privilege('regress_dr_restorer', 'deleted_record', 'UPDATE') AS restorer_may_update_archive;
+-- A hostile search_path: an operator uuid = uuid listed before pg_catalog is never used by a
+-- restore, neither as the caller nor as the owner (locking and marking the archive rows).
+CREATE SCHEMA t13_evil;
+GRANT USAGE ON SCHEMA t13_evil TO regress_dr_restorer;
+CREATE FUNCTION t13_evil.uuid_eq(uuid, uuid) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN RAISE NOTICE 'hostile = ran as %', current_user; RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+CREATE OPERATOR t13_evil.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = t13_evil.uuid_eq);
+INSERT INTO audited VALUES (5);
+DELETE FROM audited WHERE id = 5;
+SET ROLE regress_dr_restorer;
+SET search_path = t13_evil, pg_catalog, t13, public;
+SELECT object_id, outcome FROM deleted_record_restore(ids_of('audited', '{5}'), dry_run => true);
+SELECT object_id, outcome FROM deleted_record_restore(ids_of('audited', '{5}'));
+SET search_path = t13, public;
+RESET ROLE;
 
 -- A failing dry run leaves the caller's transaction exactly as it found it (1.1 left a
 -- subtransaction open: the session stayed in a transaction nobody opened, and ROLLBACK ended it
@@ -256,11 +271,11 @@ SELECT deleted_record_attach('kept');
 INSERT INTO kept VALUES (1), (2), (3), (4);
 DELETE FROM kept WHERE id = 1;
 INSERT INTO kept VALUES (1);
-CREATE FUNCTION dry_run_caught(what text) RETURNS text LANGUAGE plpgsql AS $$
+CREATE FUNCTION dry_run_caught(what text, dry boolean DEFAULT true) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE caught text := 'no error';
 BEGIN
   BEGIN
-    PERFORM deleted_record_restore(t13.ids_of('kept', '{1}'), dry_run => true);
+    PERFORM deleted_record_restore(t13.ids_of('kept', '{1}'), dry_run => dry);
   EXCEPTION WHEN unique_violation THEN
     caught := 'caught ' || SQLSTATE;
   END;
@@ -288,6 +303,7 @@ SELECT dry_run_caught('in savepoint');
 DELETE FROM kept WHERE id = 3;
 ROLLBACK TO SAVEPOINT outer_point;
 SELECT dry_run_caught('after savepoint');
+SELECT dry_run_caught('real restore', false);
 SELECT x = pg_current_xact_id() AS same_transaction FROM xact_before;
 RELEASE SAVEPOINT outer_point;
 DELETE FROM kept WHERE id = 4;
@@ -359,6 +375,16 @@ SELECT object_id, restored_at IS NOT NULL AS marked FROM deleted_record
  WHERE schema_name = 't13' AND table_name = 'member' ORDER BY object_id;
 SELECT * FROM outcomes(restore_json(ARRAY(SELECT id FROM deleted_record WHERE schema_name = 't13' AND table_name = 'member'), 'skip'))
  ORDER BY object_id;
+-- A unique violation raised by a trigger writing to another table is an error, not a skip.
+CREATE TABLE member_log (email text PRIMARY KEY);
+INSERT INTO member_log VALUES ('carl@example.com');
+CREATE FUNCTION log_member() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO t13.member_log VALUES (NEW.email); RETURN NEW; END $$;
+INSERT INTO member VALUES ('Carl@Example.com', 'Carl');
+DELETE FROM member WHERE email = 'carl@example.com';
+CREATE TRIGGER log_member AFTER INSERT ON member FOR EACH ROW EXECUTE FUNCTION log_member();
+SELECT failure(format('SELECT deleted_record_restore(%L, %L)', ids_of('member', '{carl@example.com}'), 'skip')) AS trigger_conflict;
+DROP TRIGGER log_member ON member;
 -- A unique index on an expression: skip mode works row by row instead of refusing.
 CREATE TABLE tagged (id int, tag text);
 CREATE UNIQUE INDEX tagged_lower ON tagged (lower(tag));
@@ -424,5 +450,6 @@ SELECT pg_get_function_identity_arguments(p.oid) AS signature FROM pg_proc p
 DELETE FROM deleted_record WHERE schema_name = 't13';
 SET client_min_messages = warning;
 DROP SCHEMA t13 CASCADE;
+DROP SCHEMA t13_evil CASCADE;
 REVOKE ALL ON deleted_record FROM regress_dr_restorer;
 DROP ROLE regress_dr_restorer;
