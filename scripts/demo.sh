@@ -73,7 +73,13 @@ SELECT table_name, object_id, actor, reason, metadata, session_user_name,
 SELECT jsonb_pretty(data) AS data FROM deleted_record
  WHERE schema_name = 'deleted_record_demo' AND table_name = 'customer' AND object_id = '1';
 
-\echo '== TRUNCATE archives too (policy archive); the remaining invoice:'
+\echo '== Undo: that delete and its cascade back, by the transaction''s xact_key'
+SELECT target, object_id, outcome FROM deleted_record_restore_transaction(
+    (SELECT xact_key FROM deleted_record
+      WHERE schema_name = 'deleted_record_demo' AND table_name = 'customer' AND object_id = '1'));
+SELECT (SELECT count(*) FROM customer) AS customers, (SELECT count(*) FROM invoice) AS invoices;
+
+\echo '== TRUNCATE archives too (policy archive): every invoice, customer 2''s among them:'
 TRUNCATE invoice;
 SELECT table_name, data->>'currency' AS currency, data->>'amount' AS amount FROM deleted_record
  WHERE schema_name = 'deleted_record_demo' AND table_name = 'invoice' AND data->>'customer_id' = '2';

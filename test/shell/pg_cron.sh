@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# pg_cron: the purge scheduled exactly as the README shows it (one line, cron.schedule of
-# CALL deleted_record_purge()) runs under pg_cron and removes what is past its table's retention:
+# pg_cron: the purge scheduled exactly as the README shows it (its postgresql.conf lines, then
+# CREATE EXTENSION pg_cron and cron.schedule of CALL deleted_record_purge(), read from README.md;
+# only the daily schedule becomes every minute) runs under pg_cron and removes what is past its table's retention:
 # expired rows in a hand-made past partition (which is dropped) and in the DEFAULT partition go,
 # recent rows and other tables' rows stay. A job run by a non-superuser role granted only EXECUTE
 # on deleted_record_purge and deleted_record_purge_step works too; roles without those grants get
@@ -12,8 +13,29 @@
 set -uo pipefail
 source "$(dirname "$0")/../lib/own_cluster.sh"
 
-# The README's line, verbatim (with the every-minute schedule instead of a daily one).
-README_LINE="SELECT cron.schedule('deleted_record_purge', '* * * * *', 'CALL deleted_record_purge()')"
+# The README's setup: the fenced block of postgresql.conf lines and the sql block marked
+# "<!-- not run here: needs pg_cron ... test/shell/pg_cron.sh ... -->" right after it.
+readme_part() {
+  python3 - "$REPO_ROOT/README.md" "$1" <<'PY'
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+mark = next(i for i, l in enumerate(lines) if l.startswith("<!-- not run here:") and "test/shell/pg_cron.sh" in l)
+if sys.argv[2] == "sql":
+    end = next(j for j in range(mark + 2, len(lines)) if lines[j].startswith("```"))
+    print("\n".join(lines[mark + 2:end]))
+else:
+    close = max(j for j in range(mark) if lines[j] == "```")
+    opening = max(j for j in range(close) if lines[j].startswith("```"))
+    print("\n".join(lines[opening + 1:close]))
+PY
+}
+README_CONF=$(readme_part conf) || die "README: no postgresql.conf block before the pg_cron block"
+README_SQL=$(readme_part sql) || die "README: no pg_cron sql block"
+CRONDB=$(sed -n "s/^cron.database_name *= *'\([^']*\)'.*/\1/p" <<<"$README_CONF")
+[ -n "$CRONDB" ] || die "README: its postgresql.conf lines set no cron.database_name"
+# The daily schedule, once, becomes every minute; nothing else changes.
+[ "$(grep -o "'17 3 \* \* \*'" <<<"$README_SQL" | wc -l)" = 1 ] || die "README: the pg_cron block has no single '17 3 * * *' schedule"
+README_SQL=${README_SQL/"'17 3 * * *'"/"'* * * * *'"}
 WAIT=90                         # seconds the scheduled runs may take to appear and finish
 
 # pg_cron: Debian packages it for the packaged majors; other majors get it with the cached source
@@ -36,10 +58,13 @@ fi
 
 # pg_cron runs each job through a connection of its own: to 127.0.0.1, where the cluster listens
 # (its default, localhost, may resolve to ::1 first).
-start_own_cluster pg_cron "shared_preload_libraries = 'pg_cron'" "cron.database_name = 'postgres'" "cron.host = '127.0.0.1'"
+mapfile -t conf_lines < <(grep -v '^ *$' <<<"$README_CONF")
+start_own_cluster pg_cron "${conf_lines[@]}" "cron.host = '127.0.0.1'"
+check "the README's postgresql.conf lines are in effect (pg_cron preloaded, cron.database_name = '$CRONDB')" \
+  "pg_cron|$CRONDB" "$(q -c "SELECT current_setting('shared_preload_libraries') || '|' || current_setting('cron.database_name')")"
 
-q >/dev/null <<'SQL' || die "setup failed"
-CREATE EXTENSION pg_cron;
+q >/dev/null <<SQL || die "setup failed"
+CREATE DATABASE $CRONDB;  -- the README job's database
 CREATE DATABASE app2;   -- the non-superuser's job purges here
 CREATE DATABASE app3;   -- the jobs of roles without the grants point here: nothing may change
 CREATE ROLE purger LOGIN;
@@ -87,7 +112,8 @@ SELECT pg_temp.old_rows('audit_log', now() - interval '60 days', 30, 4000);   --
 SELECT pg_temp.old_rows('gone', now() - interval '60 days', 10, 5000);        -- not attached: kept
 SQL
 }
-for db in postgres app2 app3; do make_archive "$db" || die "setup of $db failed"; done
+export PGDATABASE=$CRONDB   # q without a database: the README's
+for db in "$CRONDB" app2 app3; do make_archive "$db" || die "setup of $db failed"; done
 q app2 >/dev/null <<'SQL' || die "grants failed"
 GRANT EXECUTE ON PROCEDURE deleted_record_purge(interval, integer, bigint) TO purger;
 GRANT EXECUTE ON FUNCTION deleted_record_purge_step(interval, integer, regclass[]) TO purger;
@@ -111,7 +137,7 @@ archive_state() {
     FROM deleted_record"
 }
 BEFORE="invoice_expired=600 invoice_recent=60 audit_log=30 gone=10 in_default=$(q -c "SELECT count(*) FROM deleted_record_default") old_partition=present, 300 rows bookkeeping=0"
-for db in postgres app2 app3; do
+for db in "$CRONDB" app2 app3; do
   check "$db: the archive holds 600 expired invoice rows (300 in $OLD), 60 recent ones and other tables' rows" \
     "$BEFORE" "$(archive_state "$db")"
 done
@@ -120,15 +146,15 @@ done
 sec=$(date +%S)
 if [ "$((10#$sec))" -ge 50 ]; then sleep $((61 - 10#$sec)); fi
 scheduled_at=$SECONDS
-echo "# tested line: $README_LINE"
-q -c "$README_LINE" >/dev/null || die "cron.schedule failed"
+echo "# the README's block, as run:"; sed 's/^/#   /' <<<"$README_SQL"
+q <<<"$README_SQL" >/dev/null || die "the README's pg_cron block failed"
 q -1 >/dev/null <<'SQL' || die "cron.schedule_in_database failed"
 SELECT cron.schedule_in_database('purge_as_purger', '* * * * *', 'CALL deleted_record_purge()', 'app2', 'purger');
 SELECT cron.schedule_in_database('purge_as_nogrant', '* * * * *', 'CALL deleted_record_purge()', 'app3', 'nogrant');
 SELECT cron.schedule_in_database('purge_as_halfgrant', '* * * * *', 'CALL deleted_record_purge()', 'app3', 'halfgrant');
 SQL
 check "four jobs are scheduled, as their roles, in their databases" \
-  "deleted_record_purge postgres postgres,purge_as_halfgrant app3 halfgrant,purge_as_nogrant app3 nogrant,purge_as_purger app2 purger" \
+  "deleted_record_purge $CRONDB postgres,purge_as_halfgrant app3 halfgrant,purge_as_nogrant app3 nogrant,purge_as_purger app2 purger" \
   "$(q -c "SELECT string_agg(concat_ws(' ', jobname, database, username), ',' ORDER BY jobname) FROM cron.job")"
 
 # first_run JOB: "status|return message" of the job's first finished run, if any.
@@ -153,12 +179,12 @@ q -c "SELECT concat_ws(' | ', j.jobname, d.username, d.database, d.status, repla
 # dropped, everything else kept.
 check "the README job's first run succeeded (as pg_cron reports a CALL: '1 row')" \
   "succeeded|1 row" "$(first_run deleted_record_purge)"
-check "postgres: expired invoice rows are gone; recent invoice rows and other tables' rows stay" \
-  "invoice_expired=0 invoice_recent=60 audit_log=30 gone=10" "$(archive_state postgres | sed 's/ in_default=.*//')"
-check "postgres: $OLD was dropped (and its bookkeeping row with it), the DEFAULT partition kept only other tables' and recent rows (at least 40)" \
+check "$CRONDB: expired invoice rows are gone; recent invoice rows and other tables' rows stay" \
+  "invoice_expired=0 invoice_recent=60 audit_log=30 gone=10" "$(archive_state "$CRONDB" | sed 's/ in_default=.*//')"
+check "$CRONDB: $OLD was dropped (and its bookkeeping row with it), the DEFAULT partition kept only other tables' and recent rows (at least 40)" \
   "old_partition=dropped bookkeeping=0 default_kept=t" \
-  "$(archive_state postgres | sed 's/.* old_partition=/old_partition=/') default_kept=$(q -c "SELECT count(*) = count(*) FILTER (WHERE table_name <> 'invoice' OR deleted_at >= now() - interval '30 days') AND count(*) >= 40 FROM deleted_record_default")"
-check "postgres: rows archived by real deletes stay where the writer put them (current month's partition)" \
+  "$(archive_state "$CRONDB" | sed 's/.* old_partition=/old_partition=/') default_kept=$(q -c "SELECT count(*) = count(*) FILTER (WHERE table_name <> 'invoice' OR deleted_at >= now() - interval '30 days') AND count(*) >= 40 FROM deleted_record_default")"
+check "$CRONDB: rows archived by real deletes stay where the writer put them (current month's partition)" \
   "20" "$(q -c "SELECT count(*) FROM deleted_record WHERE table_name = 'invoice' AND object_id::int <= 20
                    AND tableoid <> 'deleted_record_default'::regclass")"
 

@@ -120,20 +120,6 @@ SELECT object_id FROM deleted_record
  WHERE schema_name = 't07' AND table_name = 'item' AND object_id::int BETWEEN 30 AND 40 ORDER BY object_id::int;
 SELECT id FROM item WHERE id BETWEEN 30 AND 40 ORDER BY id;
 
--- A prepared (two-phase) transaction: archived when it commits, nothing when rolled back.
-INSERT INTO item VALUES (41, 'two-phase'), (42, 'two-phase rolled back');
-BEGIN;
-DELETE FROM item WHERE id = 41;
-PREPARE TRANSACTION 'regress_dr_t07_a';
-COMMIT PREPARED 'regress_dr_t07_a';
-BEGIN;
-DELETE FROM item WHERE id = 42;
-PREPARE TRANSACTION 'regress_dr_t07_b';
-ROLLBACK PREPARED 'regress_dr_t07_b';
-SELECT object_id FROM deleted_record
- WHERE schema_name = 't07' AND table_name = 'item' AND object_id::int IN (41, 42);
-SELECT id FROM item WHERE id IN (41, 42);
-
 -- A large DELETE: every row archived once.
 CREATE TABLE bulk (id int PRIMARY KEY, payload text);
 SELECT deleted_record_attach('bulk');

@@ -20,6 +20,7 @@ from django.db.models.fields.json import KeyTextTransform  # noqa: E402
 
 from shop.deletion_context import deletion_context  # noqa: E402
 from shop.models import Customer, DeletedRecord, Invoice, InvoiceLine  # noqa: E402
+from shop.undelete import undelete  # noqa: E402
 
 STACK = "django"
 WORKERS, TXNS, PER_TXN, ROWS = (int(os.environ[v]) for v in ("WORKERS", "TXNS", "PER_TXN", "ROWS"))
@@ -58,6 +59,7 @@ def main():
     for i in range(2):
         invoice = Invoice.objects.create(customer=customer)
         InvoiceLine.objects.bulk_create(InvoiceLine(invoice=invoice, text=f"line {j}") for j in range(2))
+    customer_pk = customer.pk  # delete() sets customer.pk to None
     # recipe: django-usage
     with deletion_context("cascade", "orm cascade"):
         deleted, per_model = customer.delete()  # its invoices and their lines too, in this transaction
@@ -66,6 +68,22 @@ def main():
     xacts = {r.xact_id for r in records}
     check("Django's Python-side CASCADE archives the customer, 2 invoices and 4 lines with one xact_id",
           deleted == 7 and records.count() == 7 and len(xacts) == 1, f"deleted {per_model}, archived {records.count()}, xact_ids {xacts}")
+
+    # Undelete (through the pooler): the customer, its invoices and their lines come back.
+    back, outcomes = undelete(Customer, customer_pk)
+    check("undelete by xact_key restores the customer, 2 invoices and 4 lines; Django loads them back",
+          outcomes == ["restored"] * 7 and back.name == "cascade" and back.invoice_set.count() == 2
+          and InvoiceLine.objects.filter(invoice__customer=back).count() == 4, outcomes)
+    # By xact_id as the model reads it (an int: psycopg2 sends it as an integer literal).
+    with deletion_context("again", "undelete by xact_id"):
+        back.delete()
+    xact_id = DeletedRecord.objects.filter(table_name="shop_customer", object_id=str(customer_pk),
+                                           restored_at__isnull=True).values_list("xact_id", flat=True).get()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT outcome FROM deleted_record_restore_transaction(%s)", [xact_id])
+        outcomes = [o for (o,) in cursor.fetchall()]
+    check("undelete by xact_id (an int) restores them again", outcomes == ["restored"] * 7
+          and Invoice.objects.filter(customer_id=customer_pk).count() == 2, outcomes)
 
     # require_context: Django's wrapped error, its __cause__ psycopg2's with pgcode 55000.
     victim = Invoice.objects.create(worker=0, amount=AMOUNT, big=BIG)

@@ -9,6 +9,20 @@ const { check, show, rejection, context, env, BIG, AMOUNT } = require('./tap');
 const STACK = 'knex';
 const connection = (port) => ({ host: '127.0.0.1', port, user: 'app', database: 'knex_app' });
 
+// recipe: node-knex-undelete
+// Undelete invoice `id`: restore everything the transaction that deleted it archived (cascades
+// included), named by that transaction's xact_key, a string: node-postgres sends it untyped, as
+// every parameter, and it finds the text version of deleted_record_restore_transaction. An
+// xact_id as the application holds it (a string, or a BigInt) works the same way.
+async function undeleteInvoice(knex, id) {
+  const { xact_key: xactKey } = await knex('deleted_record')
+    .where({ table_name: 'invoice', object_id: String(id) }).whereNull('restored_at')
+    .orderBy('id', 'desc').first('xact_key');
+  const { rows } = await knex.raw('select * from deleted_record_restore_transaction(?)', [xactKey]);
+  return { outcomes: rows.map((r) => r.outcome), invoice: await knex('invoice').where({ id }).first() };
+}
+// end recipe
+
 async function main() {
   const direct = Knex({ client: 'pg', connection: connection(env.direct) });
   // One client connection per worker; pgbouncer multiplexes them onto its few server connections.
@@ -68,6 +82,23 @@ async function main() {
     const xact = res.rows[0].xact_id;
     check('xact_id reads as an integer (int8, parsed as BigInt)', typeof xact === 'bigint',
       `typeof ${typeof xact} (${show(xact)}), type OID ${res.fields[0].dataTypeID}; int8 is OID 20`);
+
+    // Undelete by xact_key through the pooler, and the invoice loaded back through Knex, exact.
+    const undone = await undeleteInvoice(pooled, victim);
+    check('undelete by xact_key (an untyped string parameter) restores the invoice; Knex loads it back exact',
+      undone.outcomes.join() === 'restored' && undone.invoice !== undefined && undone.invoice.amount === AMOUNT &&
+      undone.invoice.big === BigInt(BIG), show(undone));
+    check('the archive row is marked restored',
+      (await archived().whereNotNull('restored_at')).length === 1 && (await archived()).length === 1);
+    // By xact_id as the application has it: a BigInt (with the int8 parser above), sent untyped.
+    await withDeletionContext(pooled, { actor: 'again', reason: 'undelete by xact_id' }, async (trx) => {
+      await trx('invoice').where({ id: victim }).del();
+    });
+    const [{ xact_id: again }] = await archived().whereNull('restored_at').select('xact_id');
+    const byId = await pooled.raw('select outcome from deleted_record_restore_transaction(?)', [again]);
+    check(`undelete by xact_id, a ${typeof again} parameter, restores the invoice again`,
+      byId.rows.map((r) => r.outcome).join() === 'restored' &&
+      (await pooled('invoice').where({ id: victim })).length === 1, show(byId.rows));
 
     // Outside a transaction (autocommit), the context would end with its own statement.
     const outside = await rejection(() => pooled.raw("select deleted_record_set_context('a', 'b')"));

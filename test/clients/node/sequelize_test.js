@@ -27,9 +27,26 @@ function define(sequelize) {
     object_id: DataTypes.TEXT,
     actor: DataTypes.TEXT,
     xact_id: DataTypes.BIGINT,
+    xact_key: DataTypes.TEXT,
+    restored_at: DataTypes.DATE,
   }, { tableName: 'deleted_record', timestamps: false });
   return { Customer, Invoice, TxLog, DeletedRecord };
 }
+
+// recipe: node-sequelize-undelete
+// Undelete a customer with everything its delete took (Sequelize's own cascade deleted its invoices
+// in the same transaction): restore that transaction by its xact_key, a string, bound untyped as
+// Sequelize binds every value (it finds the text version of deleted_record_restore_transaction);
+// then load the customer and its invoices back. An xact_id as the model reads it works the same.
+async function undeleteCustomer(sequelize, { Customer, Invoice, DeletedRecord }, id) {
+  const record = await DeletedRecord.findOne({
+    where: { table_name: 'customers', object_id: String(id), restored_at: null }, order: [['id', 'DESC']],
+  });
+  const [outcomes] = await sequelize.query('select * from deleted_record_restore_transaction($1)',
+                                           { bind: [record.xact_key] });
+  return { outcomes, customer: await Customer.findByPk(id, { include: Invoice }) };
+}
+// end recipe
 
 async function main() {
   const direct = connect(env.direct);
@@ -68,6 +85,23 @@ async function main() {
       "select count(*)::int as n, count(distinct xact_id::text)::int as xacts from deleted_record where actor = 'cascade'");
     check("Sequelize's cascade (hooks: true) archives the customer and its 3 invoices with one xact_id",
       groups[0].n === 4 && groups[0].xacts === 1, show(groups[0]));
+
+    // Undelete the customer and its invoices (through the pooler), loaded back with Sequelize.
+    const undone = await undeleteCustomer(pooled, P, customer.id);
+    check('undelete by xact_key restores the customer and its 3 invoices; Sequelize loads them back',
+      undone.outcomes.length === 4 && undone.outcomes.every((o) => o.outcome === 'restored') &&
+      undone.customer !== null && undone.customer.name === 'cascade' && undone.customer.invoices.length === 3,
+      show(undone.outcomes), show(undone.customer));
+    // By xact_id as the model reads it (BIGINT attribute: a BigInt or a string), bound untyped.
+    await withSequelizeDeletionContext(pooled, { actor: 'again', reason: 'undelete by xact_id' }, async (transaction) => {
+      const c = await P.Customer.findByPk(customer.id, { transaction });
+      await c.destroy({ transaction });
+    });
+    const again = await D.DeletedRecord.findOne({ where: { table_name: 'customers', object_id: String(customer.id), restored_at: null } });
+    const [byId] = await pooled.query('select outcome from deleted_record_restore_transaction($1)', { bind: [again.xact_id] });
+    check(`undelete by xact_id (a ${typeof again.xact_id} bound untyped) restores the customer and its invoices again`,
+      byId.length === 4 && byId.every((o) => o.outcome === 'restored') &&
+      (await P.Invoice.count({ where: { customerId: customer.id } })) === 3, show(byId));
 
     // require_context: a delete without context is Sequelize's DatabaseError around code 55000.
     const victim = await D.Invoice.create({ worker: 0, amount: AMOUNT, big: BIG });

@@ -9,6 +9,7 @@ require "tempfile"
 require "yaml"
 require_relative "deletion_context"
 require_relative "models"
+require_relative "undelete"
 
 STACK = "rails"
 WORKERS, TXNS, PER_TXN, ROWS = %w[WORKERS TXNS PER_TXN ROWS].map { |v| Integer(ENV.fetch(v)) }
@@ -88,6 +89,19 @@ archived = DeletedRecord.where(actor: "cascade")
 xacts = archived.distinct.pluck(Arel.sql("xact_id::text"))
 check "dependent: :destroy archives the customer, 2 invoices and 4 lines with one xact_id",
       archived.count == 7 && xacts.size == 1, "archived #{archived.count}, xact_ids #{xacts}"
+
+# Undelete (through the pooler): the customer, its invoices and their lines come back.
+outcomes, back = Undelete.restore(Customer, customer.id)
+check "undelete by xact_key restores the customer, 2 invoices and 4 lines; ActiveRecord loads them back",
+      outcomes == ["restored"] * 7 && back.name == "cascade" && back.invoices.count == 2 &&
+        InvoiceLine.where(invoice_id: back.invoices.select(:id)).count == 4, outcomes.inspect
+# By xact_id as the model reads it (an Integer), bound untyped as ActiveRecord binds it.
+DeletionContext.transaction(actor: "again", reason: "undelete by xact_id") { Customer.find(customer.id).destroy! }
+xact_id = DeletedRecord.where(table_name: "customers", object_id: customer.id.to_s, restored_at: nil).pick(:xact_id)
+outcomes = ActiveRecord::Base.connection.select_values(
+  "SELECT outcome FROM deleted_record_restore_transaction($1)", "Undelete", [xact_id])
+check "undelete by xact_id (an #{xact_id.class}, bound untyped) restores them again",
+      outcomes == ["restored"] * 7 && Customer.find(customer.id).invoices.count == 2, outcomes.inspect
 
 # require_context: ActiveRecord::StatementInvalid caused by PG::ObjectNotInPrerequisiteState (55000).
 victim = Invoice.create!(worker: 0, amount: AMOUNT, big: BIG)

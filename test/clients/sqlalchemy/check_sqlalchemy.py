@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from deletion_context import deletion_context, ignore_truncate
 from exact_json import exact_json_loads
 from models import Customer, Invoice, InvoiceLine, txlog
+from undelete import undelete
 
 STACK = "sqlalchemy"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -103,6 +104,27 @@ def main():
             "SELECT count(*), count(DISTINCT xact_id::text) FROM deleted_record WHERE actor = 'cascade'")).one()
     check("SQLAlchemy's relationship cascade archives the customer, 2 invoices and 4 lines with one xact_id",
           (n, xacts) == (7, 1), f"archived {n}, distinct xact_ids {xacts}")
+
+    # Undelete (through the pooler): the customer, its invoices and their lines come back.
+    with Session(pooled) as session, session.begin():
+        outcomes, back = undelete(session, Customer, customer.id)
+        loaded = back is not None and back.name == "cascade" and len(back.invoices) == 2 \
+            and sum(len(i.lines) for i in back.invoices) == 4
+    check("undelete by xact_key restores the customer, 2 invoices and 4 lines; SQLAlchemy loads them back",
+          outcomes == ["restored"] * 7 and loaded, outcomes)
+    # By xact_id as the application reads it (an int: psycopg2 sends an integer literal).
+    with deletion_context("again", "undelete by xact_id"), Session(pooled) as session, session.begin():
+        session.delete(session.get(Customer, customer.id))
+    with Session(pooled) as session, session.begin():
+        xact_id = session.execute(text(
+            "SELECT xact_id FROM deleted_record WHERE table_name = 'customer' AND object_id = :pk AND restored_at IS NULL"),
+            {"pk": str(customer.id)}).scalar_one()
+        outcomes = session.execute(text("SELECT outcome FROM deleted_record_restore_transaction(:xact)"),
+                                   {"xact": xact_id}).scalars().all()
+    with Session(direct) as session:
+        back = session.get(Customer, customer.id)
+        check("undelete by xact_id (an int) restores them again",
+              outcomes == ["restored"] * 7 and back is not None and len(back.invoices) == 2, outcomes)
 
     # require_context: SQLAlchemy's DBAPIError, .orig psycopg2's error with pgcode 55000.
     with Session(direct, expire_on_commit=False) as session, session.begin():

@@ -47,6 +47,9 @@ class DeletedRecord(models.Model):
     session_user_name = models.TextField(null=True)
     current_user_name = models.TextField(null=True)
     updated_at = models.DateTimeField()
+    restored_at = models.DateTimeField(null=True)
+    restored_by = models.TextField(null=True)
+    xact_key = models.TextField(null=True)
 
     class Meta:
         managed = False
