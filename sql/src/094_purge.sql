@@ -23,7 +23,7 @@ BEGIN
     IF NOT pg_catalog.has_function_privilege(step_fn, 'EXECUTE') THEN
         RAISE EXCEPTION 'permission denied to purge the archive'
             USING ERRCODE = 'insufficient_privilege',
-                  HINT = pg_catalog.format('A superuser can grant it: GRANT EXECUTE ON PROCEDURE %I.deleted_record_purge(interval, integer, bigint), FUNCTION %s TO <role>;',
+                  HINT = pg_catalog.format('A superuser can grant it: GRANT EXECUTE ON PROCEDURE %I.deleted_record_purge(interval, integer, bigint) TO <role>; GRANT EXECUTE ON FUNCTION %s TO <role>;',
                                            ext_schema, step_fn);
     END IF;
     EXECUTE pg_catalog.format('SELECT %I.deleted_record_can_commit()', ext_schema) INTO may_commit;
