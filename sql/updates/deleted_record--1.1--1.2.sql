@@ -3,8 +3,10 @@
 \echo Use "ALTER EXTENSION deleted_record UPDATE TO '1.2'" to load this file. \quit
 
 -- H1: partition upkeep for the DBA only, and for everyone through
--- deleted_record_prepare_coming_partitions (finding 11 of issue 15).
+-- deleted_record_prepare_coming_partitions (finding 11 of issue 15); cluster_erase names its
+-- operator and types with pg_catalog (finding 1).
 --@include 030_prepare_partitions
+--@include 104_cluster_erase
 REVOKE ALL ON FUNCTION deleted_record_prepare_partitions(integer) FROM PUBLIC;
 -- Installs that came from 1.0 have no partitions for the coming periods until something makes
 -- them: make them now. Tables created inside an extension script become its members; the
