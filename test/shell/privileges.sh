@@ -255,11 +255,23 @@ check "finding 11: the partitions attach made are monthly (the DBA's period), no
 check "finding 11: once the library is loaded, an ordinary role cannot set the period (42501)" "42501" \
   "$(q period -v VERBOSITY=sqlstate -c "SET SESSION AUTHORIZATION priv_owner" -c "SELECT deleted_record_uuid7()" \
        -c "SET deleted_record.partition_period = 'week'" 2>&1 | grep -o '[0-9A-Z]\{5\}$' | head -1)"
+check "finding 11: an ordinary role cannot make the period its login default (ALTER ROLE ... SET: 42501)" "42501" \
+  "$(q period -v VERBOSITY=sqlstate -c "SET SESSION AUTHORIZATION priv_owner" \
+       -c "ALTER ROLE priv_owner SET deleted_record.partition_period = 'week'" 2>&1 | grep -o '[0-9A-Z]\{5\}$' | head -1)"
 q period -c "SET SESSION AUTHORIZATION priv_owner" -c "SELECT deleted_record_uuid7()" \
   -c "SELECT set_config('deleted_record.partition_period', 'day', false)" \
   -c "SELECT deleted_record_attach('weekly_wanted_2')" >/dev/null 2>&1
 check "finding 11: after the library loaded, set_config by an ordinary role changes no period either" "month" \
   "$(q period -c "$PARTITION_SPANS")"
+
+# The control: the DBA's choice is obeyed (ALTER DATABASE ... SET, read by a table owner's attach).
+q postgres -c "CREATE DATABASE period_dba" -c "ALTER DATABASE period_dba SET deleted_record.partition_period = 'week'" >/dev/null \
+  || die "createdb period_dba failed"
+q period_dba -c "SET client_min_messages = warning" -c "CREATE EXTENSION deleted_record" \
+  -c "CREATE TABLE t (id int PRIMARY KEY)" -c "ALTER TABLE t OWNER TO priv_owner" >/dev/null || die "period_dba setup failed"
+q period_dba -c "SET SESSION AUTHORIZATION priv_owner" -c "SELECT deleted_record_attach('t')" >/dev/null 2>&1
+check "finding 11 (control): the DBA's period (ALTER DATABASE ... SET 'week') is obeyed by a table owner's attach" "week" \
+  "$(q period_dba -c "$PARTITION_SPANS")"
 
 # After ALTER EXTENSION UPDATE, the coming periods have partitions (installs from 1.0 had none),
 # and they are no members of the extension (pg_dump dumps them with their rows).
