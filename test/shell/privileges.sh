@@ -226,6 +226,24 @@ done <<<"$ENTRY_POINTS"
 check "after every entry point: the archive's look-alike temp tables were never written (trap silent)" "0" \
   "$(elevated)"
 
+# The writer runs a DBA's code as the owner when the archive has an expression index (or
+# defaults, checks): here a plpgsql function whose unqualified '=' a deleter's search_path could
+# capture. The writer pins search_path then, so a deleter's planted '=' never runs as the owner.
+q "$DB" >/dev/null <<'SQL' || die "expression index setup failed"
+CREATE FUNCTION public.dba_tag(d jsonb) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $f$
+BEGIN RETURN CASE WHEN d->>'label' = 'row 1' THEN 'first' ELSE 'other' END; END $f$;
+CREATE INDEX deleted_record_dba_tag ON deleted_record (public.dba_tag(data));
+SQL
+for role in priv_none priv_owner; do
+  for variant in schema temp; do
+    before=$(elevated)
+    check "with a DBA's expression index on the archive, a delete by $role ($variant first) archives" "ok" \
+      "$(outcome "$role" "$variant" "DELETE FROM public.t_owned WHERE id = (SELECT max(id) FROM public.t_owned)")"
+    check "with a DBA's expression index on the archive: nothing $role planted ran as the owner ($variant first)" \
+      "$before|none" "$(elevated)|$(superusers)"
+  done
+done
+
 # --- Finding 11: the partition period is the DBA's ---------------------------------------------
 q postgres -c "CREATE DATABASE period" >/dev/null || die "createdb period failed"
 q period >/dev/null <<'SQL' || die "period setup failed"
