@@ -1,8 +1,11 @@
 -- deleted_record_prepare_partitions makes sure the archive has a partition for the current
 -- period and the next `ahead` ones (deleted_record.partition_period: day, week or month, in
--- UTC). It runs as the extension's owner (the archive's owner) and is called by attach and
--- purge; a period whose rows already went to the DEFAULT partition, or that an existing
--- partition overlaps, is left as it is.
+-- UTC). It runs as the extension's owner (the archive's owner); a period whose rows already
+-- went to the DEFAULT partition, or that an existing partition overlaps, is left as it is.
+-- For the DBA (and roles granted it): the period is the DBA's setting, which only a superuser
+-- can set once the library is loaded, so the library is loaded before it is read (a value an
+-- ordinary session set before is then discarded). Attach and purge call
+-- deleted_record_prepare_coming_partitions() instead.
 CREATE FUNCTION deleted_record_prepare_partitions(ahead integer DEFAULT 3) RETURNS integer
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -11,7 +14,7 @@ CREATE FUNCTION deleted_record_prepare_partitions(ahead integer DEFAULT 3) RETUR
     AS $$
 DECLARE
     ext_schema name;
-    period text := coalesce(nullif(current_setting('deleted_record.partition_period', true), ''), 'month');
+    period text;
     period_start timestamp;
     period_end timestamp;
     lower_bound uuid;
@@ -23,13 +26,17 @@ BEGIN
         RAISE EXCEPTION 'deleted_record_prepare_partitions: ahead must be between 0 and 36, not %', coalesce(ahead::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    -- Loading the library defines deleted_record.partition_period as a superuser setting and
+    -- drops a placeholder value an unprivileged role set before (PostgreSQL 15 and later).
+    EXECUTE format('SELECT %I.deleted_record_uuid7()', ext_schema);
+    period := coalesce(nullif(current_setting('deleted_record.partition_period', true), ''), 'month');
     IF period NOT IN ('day', 'week', 'month') THEN
         RAISE EXCEPTION 'deleted_record.partition_period must be day, week or month, not %', quote_literal(period)
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
     period_start := date_trunc(period, clock_timestamp() AT TIME ZONE 'UTC');
     FOR i IN 0 .. ahead LOOP
         period_end := period_start + ('1 ' || period)::interval;
@@ -66,4 +73,26 @@ BEGIN
     RETURN created;
 END
 $$;
-COMMENT ON FUNCTION deleted_record_prepare_partitions(integer) IS 'Creates the archive partitions for the current period and the next ones (called by attach and purge)';
+REVOKE ALL ON FUNCTION deleted_record_prepare_partitions(integer) FROM PUBLIC;
+COMMENT ON FUNCTION deleted_record_prepare_partitions(integer) IS 'Creates the archive partitions for the current period and the next ones (for the DBA; attach and purge call deleted_record_prepare_coming_partitions)';
+
+-- deleted_record_prepare_coming_partitions is partition upkeep for everyone (attach and purge
+-- call it): the current period and the next three, in the DBA's period, with no knob a caller
+-- could turn. It runs as the extension's owner, which may call deleted_record_prepare_partitions.
+CREATE FUNCTION deleted_record_prepare_coming_partitions() RETURNS integer
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ext_schema name;
+    created integer;
+BEGIN
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    EXECUTE format('SELECT %I.deleted_record_prepare_partitions(3)', ext_schema) INTO created;
+    RETURN created;
+END
+$$;
+COMMENT ON FUNCTION deleted_record_prepare_coming_partitions() IS 'Internal: creates the archive partitions of the current period and the next three (called by attach and purge)';

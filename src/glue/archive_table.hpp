@@ -26,6 +26,7 @@ struct ArchiveLeaf {
   TupleConversionMap* map;      // the archive's row shape -> this partition's, when they differ
   TupleDesc descriptor;         // a copy of the partition's (copies are not reference-counted)
   bool needs_checks;            // CHECK, generated or NOT NULL columns beyond the extension's
+  bool evaluates_expressions;   // writing evaluates a DBA's defaults, checks or index expressions
 };
 
 struct ArchiveTable {

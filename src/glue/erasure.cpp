@@ -1,9 +1,11 @@
 // Erasure runs as the extension owner (the archive and its tombstones are the owner's) after
-// the checks, with SECURITY_RESTRICTED_OPERATION; the caller's right to erase is the EXECUTE
-// privilege a DBA granted on deleted_record_erase.
+// the checks, through AsExtensionOwner; the caller's right to erase is the EXECUTE privilege a
+// DBA granted on deleted_record_erase. Its statements name every function and operator with
+// pg_catalog, so nothing a caller defined can run with the owner's rights.
 #include "glue/erasure.hpp"
 
 #include "glue/archive_table.hpp"
+#include "glue/owner.hpp"
 
 namespace deleted_record::glue {
 
@@ -20,6 +22,65 @@ bool IsBlank(const char* text) {
   return true;
 }
 
+// Erasure is what the owner-side work needs, and what it found.
+struct Erasure {
+  const char* archive_name;
+  const char* erasure_name;
+  ArrayType* archive_ids;
+  Datum erased_by;
+  text* reason;
+  int64 erased;
+};
+
+// CheckAllArchived raises an error unless every id names an archive row: erasing is
+// deliberate, a typo must not pass silently.
+void CheckAllArchived(const Erasure* erasure) {
+  Oid types[1] = {UUIDARRAYOID};
+  Datum values[1] = {PointerGetDatum(erasure->archive_ids)};
+  char* query = psprintf(
+      "SELECT pg_catalog.count(*),"
+      "       pg_catalog.string_agg(CAST(m.id AS pg_catalog.text), ', ' ORDER BY m.id)"
+      "         FILTER (WHERE m.n OPERATOR(pg_catalog.<=) 5),"
+      "       pg_catalog.count(*) FILTER (WHERE EXISTS (SELECT FROM %s e WHERE e.archive_id OPERATOR(pg_catalog.=) m.id))"
+      "  FROM (SELECT DISTINCT u.id, pg_catalog.dense_rank() OVER (ORDER BY u.id) AS n"
+      "          FROM pg_catalog.unnest($1) AS u(id)"
+      "         WHERE NOT EXISTS (SELECT FROM %s d WHERE d.id OPERATOR(pg_catalog.=) u.id)) AS m",
+      erasure->erasure_name, erasure->archive_name);
+  if (SPI_execute_with_args(query, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
+    elog(ERROR, "deleted_record: could not check the archive rows to erase");
+  bool isnull = false;
+  int64 missing = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+  if (missing == 0) return;
+  char* examples = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+  int64 erased_before = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+  ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
+                  errmsg("deleted_record_erase: %lld of the given ids are not archive rows: %s%s",
+                         static_cast<long long>(missing), examples, missing > 5 ? ", …" : ""),
+                  erased_before > 0 ? errdetail("%lld of them were erased before (see deleted_record_erasure).",
+                                                static_cast<long long>(erased_before))
+                                    : 0,
+                  errhint("Nothing was erased.")));
+}
+
+// EraseAsOwner is the owner-side work: check the ids, then delete the rows and leave tombstones.
+void EraseAsOwner(void* argument) {
+  auto* erasure = static_cast<Erasure*>(argument);
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  CheckAllArchived(erasure);
+  Oid types[3] = {UUIDARRAYOID, TEXTOID, TEXTOID};
+  Datum values[3] = {PointerGetDatum(erasure->archive_ids), erasure->erased_by, PointerGetDatum(erasure->reason)};
+  char* query = psprintf(
+      "WITH gone AS (DELETE FROM %s AS d WHERE d.id OPERATOR(pg_catalog.=) ANY ($1)"
+      "              RETURNING d.id, d.table_name, d.schema_name, d.object_id, d.deleted_at)"
+      " INSERT INTO %s (archive_id, table_name, schema_name, object_id, deleted_at, erased_by, reason)"
+      " SELECT g.id, g.table_name, g.schema_name, g.object_id, g.deleted_at, $2, $3 FROM gone AS g",
+      erasure->archive_name, erasure->erasure_name);
+  if (SPI_execute_with_args(query, 3, types, values, nullptr, false, 0) != SPI_OK_INSERT)
+    elog(ERROR, "deleted_record: could not erase archive rows");
+  erasure->erased = static_cast<int64>(SPI_processed);
+  SPI_finish();
+}
+
 }  // namespace
 
 int64 EraseArchiveRows(ArrayType* archive_ids, text* reason) {
@@ -32,54 +93,14 @@ int64 EraseArchiveRows(ArrayType* archive_ids, text* reason) {
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_erase: a reason is required"),
                     errhint("Say why, for example the request it fulfils: deleted_record_erase(ids, 'GDPR request #4711').")));
   const ArchiveTable* archive = ResolveArchiveTable();
-  char* archive_name = QualifiedExtensionTable(archive, "deleted_record");
-  char* erasure_name = QualifiedExtensionTable(archive, "deleted_record_erasure");
-  Datum erased_by = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-
-  Oid saved_user;
-  int saved_security_context;
-  GetUserIdAndSecContext(&saved_user, &saved_security_context);
-  SetUserIdAndSecContext(archive->owner,
-                         saved_security_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
-  // Every id must name an archive row: erasing is deliberate, a typo must not pass silently.
-  Oid missing_types[1] = {UUIDARRAYOID};
-  Datum missing_values[1] = {PointerGetDatum(archive_ids)};
-  char* missing_query = psprintf(
-      "SELECT count(*), string_agg(m.id::text, ', ' ORDER BY m.id) FILTER (WHERE m.n <= 5),"
-      "       count(*) FILTER (WHERE EXISTS (SELECT FROM %s e WHERE e.archive_id = m.id))"
-      "  FROM (SELECT DISTINCT id, dense_rank() OVER (ORDER BY id) AS n FROM pg_catalog.unnest($1) u(id)"
-      "         WHERE NOT EXISTS (SELECT FROM %s d WHERE d.id = u.id)) m",
-      erasure_name, archive_name);
-  if (SPI_execute_with_args(missing_query, 1, missing_types, missing_values, nullptr, true, 1) != SPI_OK_SELECT)
-    elog(ERROR, "deleted_record: could not check the archive rows to erase");
-  bool isnull = false;
-  int64 missing = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-  if (missing > 0) {
-    char* examples = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-    int64 erased_before = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-    ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
-                    errmsg("deleted_record_erase: %lld of the given ids are not archive rows: %s%s",
-                           static_cast<long long>(missing), examples, missing > 5 ? ", …" : ""),
-                    erased_before > 0 ? errdetail("%lld of them were erased before (see deleted_record_erasure).",
-                                                  static_cast<long long>(erased_before))
-                                      : 0,
-                    errhint("Nothing was erased.")));
-  }
-  Oid types[3] = {UUIDARRAYOID, TEXTOID, TEXTOID};
-  Datum values[3] = {PointerGetDatum(archive_ids), erased_by, PointerGetDatum(reason)};
-  char* erase_query = psprintf(
-      "WITH gone AS (DELETE FROM %s WHERE id = ANY ($1)"
-      "              RETURNING id, table_name, schema_name, object_id, deleted_at)"
-      " INSERT INTO %s (archive_id, table_name, schema_name, object_id, deleted_at, erased_by, reason)"
-      " SELECT id, table_name, schema_name, object_id, deleted_at, $2, $3 FROM gone",
-      archive_name, erasure_name);
-  if (SPI_execute_with_args(erase_query, 3, types, values, nullptr, false, 0) != SPI_OK_INSERT)
-    elog(ERROR, "deleted_record: could not erase archive rows");
-  int64 erased = static_cast<int64>(SPI_processed);
-  SPI_finish();
-  SetUserIdAndSecContext(saved_user, saved_security_context);
-  return erased;
+  Erasure erasure = {QualifiedExtensionTable(archive, "deleted_record"),
+                     QualifiedExtensionTable(archive, "deleted_record_erasure"),
+                     archive_ids,
+                     CStringGetTextDatum(GetUserNameFromId(GetUserId(), false)),
+                     reason,
+                     0};
+  AsExtensionOwner(archive->owner, EraseAsOwner, &erasure);
+  return erasure.erased;
 }
 
 }  // namespace deleted_record::glue
