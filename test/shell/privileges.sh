@@ -175,7 +175,7 @@ check "the planted objects are live: the caller's own unqualified '=' runs them"
 # casts cannot capture owner-side statements; only a superuser could.
 check "an ordinary role cannot plant a cast from uuid to text (42501)" "42501" \
   "$(q "$DB" -v VERBOSITY=sqlstate -c "SET SESSION AUTHORIZATION priv_granted" \
-       -c "CREATE CAST (uuid AS text) WITH FUNCTION evil_priv_granted.uuid_text(uuid)" 2>&1 | grep -o '[0-9A-Z]\{5\}$' | head -1)"
+       -c "CREATE CAST (uuid AS text) WITH FUNCTION evil_priv_granted.uuid_text(uuid)" 2>&1 | grep -o '^ERROR: *[0-9A-Z]\{5\}$' | grep -o '[0-9A-Z]\{5\}$' | head -1)"
 
 # temp_prelude ROLE: temporary look-alikes of the extension's tables, with a trap, and an
 # operator in pg_temp (never searched for operators, which this proves for our statements).
@@ -262,7 +262,7 @@ check "finding 11: PUBLIC may not execute deleted_record_prepare_partitions" "f"
   "$(q period -c "SELECT has_function_privilege('public', 'deleted_record_prepare_partitions(integer)', 'EXECUTE')")"
 check "finding 11: a table owner calling deleted_record_prepare_partitions gets 42501" "42501" \
   "$(q period -v VERBOSITY=sqlstate -c "SET SESSION AUTHORIZATION priv_owner" \
-       -c "SELECT deleted_record_prepare_partitions(20)" 2>&1 | grep -o '[0-9A-Z]\{5\}$' | head -1)"
+       -c "SELECT deleted_record_prepare_partitions(20)" 2>&1 | grep -o '^ERROR: *[0-9A-Z]\{5\}$' | grep -o '[0-9A-Z]\{5\}$' | head -1)"
 out=$(q period -c "SET SESSION AUTHORIZATION priv_owner" -c "SET deleted_record.partition_period = 'week'" \
         -c "SELECT deleted_record_attach('weekly_wanted')" 2>&1)
 rc=$?
@@ -272,10 +272,10 @@ check "finding 11: the partitions attach made are monthly (the DBA's period), no
   "$(q period -c "$PARTITION_SPANS")"
 check "finding 11: once the library is loaded, an ordinary role cannot set the period (42501)" "42501" \
   "$(q period -v VERBOSITY=sqlstate -c "SET SESSION AUTHORIZATION priv_owner" -c "SELECT deleted_record_uuid7()" \
-       -c "SET deleted_record.partition_period = 'week'" 2>&1 | grep -o '[0-9A-Z]\{5\}$' | head -1)"
+       -c "SET deleted_record.partition_period = 'week'" 2>&1 | grep -o '^ERROR: *[0-9A-Z]\{5\}$' | grep -o '[0-9A-Z]\{5\}$' | head -1)"
 check "finding 11: an ordinary role cannot make the period its login default (ALTER ROLE ... SET: 42501)" "42501" \
   "$(q period -v VERBOSITY=sqlstate -c "SET SESSION AUTHORIZATION priv_owner" \
-       -c "ALTER ROLE priv_owner SET deleted_record.partition_period = 'week'" 2>&1 | grep -o '[0-9A-Z]\{5\}$' | head -1)"
+       -c "ALTER ROLE priv_owner SET deleted_record.partition_period = 'week'" 2>&1 | grep -o '^ERROR: *[0-9A-Z]\{5\}$' | grep -o '[0-9A-Z]\{5\}$' | head -1)"
 q period -c "SET SESSION AUTHORIZATION priv_owner" -c "SELECT deleted_record_uuid7()" \
   -c "SELECT set_config('deleted_record.partition_period', 'day', false)" \
   -c "SELECT deleted_record_attach('weekly_wanted_2')" >/dev/null 2>&1
