@@ -4,6 +4,7 @@
 #include "glue/attachment_contract.hpp"
 
 #include "glue/citus.hpp"
+#include "glue/table_key.hpp"
 
 namespace deleted_record::glue {
 
@@ -41,10 +42,9 @@ Strings ColumnNames(Relation rel) {
   return names;
 }
 
-// KeyColumnNames lists the columns of rel's primary key, else of its replica identity index.
+// KeyColumnNames lists the columns of rel's key (glue/table_key.hpp).
 Strings KeyColumnNames(Relation rel) {
-  Oid index_oid = compat::PrimaryKeyIndex(rel);
-  if (!OidIsValid(index_oid)) index_oid = RelationGetReplicaIndex(rel);
+  Oid index_oid = TableKeyIndex(rel);
   if (!OidIsValid(index_oid)) return NewStrings(0);
   Relation index = index_open(index_oid, AccessShareLock);
   int count = IndexRelationGetNumberOfKeyAttributes(index);
