@@ -85,11 +85,12 @@ $$;
 COMMENT ON FUNCTION deleted_record_follow_attachments() IS 'Event trigger: keeps the attachment registry (retention by identity) in step with renames, drops and detaches';
 CREATE EVENT TRIGGER deleted_record_follow_attachments ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER SCHEMA', 'DROP TABLE', 'DROP SCHEMA', 'DROP OWNED', 'DROP EXTENSION',
-                 'CREATE TRIGGER', 'DROP TRIGGER', 'ALTER TRIGGER')
+                 'CREATE TRIGGER', 'DROP TRIGGER', 'ALTER TRIGGER', 'CREATE SCHEMA')
     EXECUTE FUNCTION deleted_record_follow_attachments();
 COMMENT ON EVENT TRIGGER deleted_record_follow_attachments IS 'Keeps the attachment registry in step with renames, drops and detaches';
 
--- deleted_record_check_trigger refuses archive triggers that break the attachment contract: an
+-- deleted_record_check_trigger refuses archive triggers that break the attachment contract
+-- (made by CREATE TRIGGER, or as an element of CREATE SCHEMA): an
 -- argument that does not parse, masked columns without EXECUTE on deleted_record_mask, or an
 -- attachment id that belongs to another table.
 CREATE FUNCTION deleted_record_check_trigger() RETURNS event_trigger
@@ -97,6 +98,6 @@ CREATE FUNCTION deleted_record_check_trigger() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'deleted_record_check_trigger';
 COMMENT ON FUNCTION deleted_record_check_trigger() IS 'Event trigger: refuses archive triggers that break the attachment contract';
 CREATE EVENT TRIGGER deleted_record_check_trigger ON ddl_command_end
-    WHEN TAG IN ('CREATE TRIGGER')
+    WHEN TAG IN ('CREATE TRIGGER', 'CREATE SCHEMA')
     EXECUTE FUNCTION deleted_record_check_trigger();
 COMMENT ON EVENT TRIGGER deleted_record_check_trigger IS 'Refuses archive triggers that break the attachment contract';

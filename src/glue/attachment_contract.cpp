@@ -375,11 +375,18 @@ void ListAttachments(FunctionCallInfo fcinfo) {
   }
 }
 
-void CheckNewArchiveTrigger(EventTriggerData* event) {
-  if (!IsA(event->parsetree, CreateTrigStmt) || creating_extension) return;
-  if (get_extension_oid("deleted_record", true) == InvalidOid) return;
-  CreateTrigStmt* statement = castNode(CreateTrigStmt, event->parsetree);
-  Oid relid = RangeVarGetRelid(statement->relation, NoLock, true);
+namespace {
+
+// CheckCreatedTrigger checks one trigger a CREATE TRIGGER made (default_schema: the schema a
+// CREATE SCHEMA element's unqualified table is in).
+void CheckCreatedTrigger(CreateTrigStmt* statement, const char* default_schema) {
+  Oid relid = InvalidOid;
+  if (statement->relation->schemaname == nullptr && default_schema != nullptr) {
+    Oid schema = get_namespace_oid(default_schema, true);
+    if (OidIsValid(schema)) relid = get_relname_relid(statement->relation->relname, schema);
+  } else {
+    relid = RangeVarGetRelid(statement->relation, NoLock, true);
+  }
   if (!OidIsValid(relid)) return;
   const ArchiveTable* archive = ResolveArchiveTable();
   Relation rel = table_open(relid, NoLock);  // CREATE TRIGGER holds its lock
@@ -466,6 +473,25 @@ void CheckNewArchiveTrigger(EventTriggerData* event) {
   if (SPI_execute_with_args(command, 3, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
     elog(ERROR, "deleted_record: could not rebind attachment %s", options.attachment);
   SPI_finish();
+}
+
+}  // namespace
+
+void CheckNewArchiveTrigger(EventTriggerData* event) {
+  if (creating_extension || get_extension_oid("deleted_record", true) == InvalidOid) return;
+  Node* tree = event->parsetree;
+  if (IsA(tree, CreateTrigStmt)) {
+    CheckCreatedTrigger(castNode(CreateTrigStmt, tree), nullptr);
+  } else if (IsA(tree, CreateSchemaStmt)) {
+    // CREATE SCHEMA s CREATE TABLE t ... CREATE TRIGGER ... ON t: the same checks, every one.
+    CreateSchemaStmt* schema = castNode(CreateSchemaStmt, tree);
+    const char* name = schema->schemaname;
+    if (name == nullptr && schema->authrole != nullptr)
+      name = get_rolespec_name(schema->authrole);  // CREATE SCHEMA AUTHORIZATION role
+    ListCell* element;
+    foreach (element, schema->schemaElts)
+      if (IsA(lfirst(element), CreateTrigStmt)) CheckCreatedTrigger(castNode(CreateTrigStmt, lfirst(element)), name);
+  }
 }
 
 void FollowColumnChanges(EventTriggerData* event) {

@@ -32,7 +32,7 @@ void ListAttachments(FunctionCallInfo fcinfo);
 // TruncateGuardPolicy is the policy of relid's own TRUNCATE guard (the first by name), or null.
 const char* TruncateGuardPolicy(Oid relid);
 
-// CheckNewArchiveTrigger refuses, at CREATE TRIGGER, an archive trigger whose argument is not
+// CheckNewArchiveTrigger refuses, at CREATE TRIGGER (also inside CREATE SCHEMA), an archive trigger whose argument is not
 // a valid contract, masks columns while its creator may not execute deleted_record_mask, or
 // names an attachment id that belongs to another table (a superuser, as pg_restore, rebinds it).
 void CheckNewArchiveTrigger(EventTriggerData* event);

@@ -161,6 +161,17 @@ SELECT pg_catalog.convert_from(pg_catalog.substring(tgargs, 1, pg_catalog.length
 SET ROLE regress_h3_mallory;
 CREATE TABLE copycat (id int PRIMARY KEY, email text, note text);
 CREATE TRIGGER copied AFTER DELETE ON copycat FOR EACH ROW EXECUTE FUNCTION public.deleted_record_insert(:'patient_argument');
+-- ... nor as an element of CREATE SCHEMA (a role that may create schemas).
+RESET ROLE;
+DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO regress_h3_mallory', current_database()); END $$;
+SET ROLE regress_h3_mallory;
+CREATE SCHEMA regress_h3_guessing
+  CREATE TABLE g (id int PRIMARY KEY, phone text)
+  CREATE TRIGGER by_hand AFTER DELETE ON g FOR EACH ROW EXECUTE FUNCTION public.deleted_record_insert('{"mask":["phone"]}');
+SELECT count(*) AS guessing_schemas FROM pg_namespace WHERE nspname = 'regress_h3_guessing';
+RESET ROLE;
+DO $$ BEGIN EXECUTE format('REVOKE CREATE ON DATABASE %I FROM regress_h3_mallory', current_database()); END $$;
+SET ROLE regress_h3_mallory;
 SELECT count(*) AS mallory_archive_triggers FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
  WHERE c.relowner = 'regress_h3_mallory'::regrole AND t.tgfoid = 'public.deleted_record_insert()'::regprocedure
    AND t.tgrelid <> ALL (ARRAY['t15.orders'::regclass, 't15.invoices'::regclass]);
