@@ -432,6 +432,8 @@ void CheckCreatedTrigger(CreateTrigStmt* statement, const char* default_schema) 
   AttrNumber id_column = get_attnum(registry, "attachment_id");
   AttrNumber relid_column = get_attnum(registry, "relid");
   AttrNumber from_column = get_attnum(registry, "from_id");
+  AttrNumber schema_column = get_attnum(registry, "schema_name");
+  AttrNumber table_column = get_attnum(registry, "table_name");
   Datum wanted = DirectFunctionCall1(uuid_in, CStringGetDatum(options.attachment));
   Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
   TableScanDesc scan = table_beginscan(windows, snapshot, 0, nullptr);
@@ -439,6 +441,8 @@ void CheckCreatedTrigger(CreateTrigStmt* statement, const char* default_schema) 
   bool registered = false;
   Oid latest_relid = InvalidOid;
   Datum latest_from = (Datum) 0;
+  char* latest_schema = nullptr;
+  char* latest_table = nullptr;
   while (table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
     bool id_null = false, relid_null = false, from_null = false;
     Datum id = slot_getattr(slot, id_column, &id_null);
@@ -448,6 +452,11 @@ void CheckCreatedTrigger(CreateTrigStmt* statement, const char* default_schema) 
     if (!registered || DatumGetInt32(DirectFunctionCall2(uuid_cmp, from, latest_from)) > 0) {
       latest_from = datumCopy(from, false, UUID_LEN);
       latest_relid = relid_null ? InvalidOid : DatumGetObjectId(window_relid);
+      bool schema_null = false, table_null = false;
+      Datum schema_name = slot_getattr(slot, schema_column, &schema_null);
+      Datum table_name = slot_getattr(slot, table_column, &table_null);
+      latest_schema = schema_null ? nullptr : TextDatumGetCString(schema_name);
+      latest_table = table_null ? nullptr : TextDatumGetCString(table_name);
     }
     registered = true;
   }
@@ -456,7 +465,12 @@ void CheckCreatedTrigger(CreateTrigStmt* statement, const char* default_schema) 
   UnregisterSnapshot(snapshot);
   table_close(windows, AccessShareLock);
   if (!registered || latest_relid == relid) return;
-  if (!superuser())
+  // A superuser may hand an identity over only to the table it was last registered under by
+  // name: what pg_restore does (same names, new OIDs). Never to another table.
+  char* schema = get_namespace_name(get_rel_namespace(relid));
+  bool same_names = latest_schema != nullptr && latest_table != nullptr && schema != nullptr &&
+                    strcmp(latest_schema, schema) == 0 && strcmp(latest_table, table) == 0;
+  if (!superuser() || !same_names)
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                     errmsg("trigger \"%s\" names the attachment of another table than \"%s\"", statement->trigname, table),
                     errdetail("Attachment %s is the identity of another attached table, or of one that was dropped or "
@@ -464,7 +478,7 @@ void CheckCreatedTrigger(CreateTrigStmt* statement, const char* default_schema) 
                               options.attachment),
                     errhint("Attach the table with SELECT deleted_record_attach(...), which gives it an identity of its "
                             "own.")));
-  // A superuser (pg_restore, say) hands the identity to this table.
+  // A superuser (pg_restore, say) hands the identity to this table of the same names.
   char* command = psprintf("UPDATE %s.deleted_record_attachment SET relid = $1 WHERE attachment_id = $2 AND from_id = $3",
                            quote_identifier(get_namespace_name(archive->schema)));
   Oid types[3] = {OIDOID, UUIDOID, UUIDOID};

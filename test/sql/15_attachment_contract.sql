@@ -163,6 +163,13 @@ CREATE TABLE copycat (id int PRIMARY KEY, email text, note text);
 CREATE TRIGGER copied AFTER DELETE ON copycat FOR EACH ROW EXECUTE FUNCTION public.deleted_record_insert(:'patient_argument');
 -- ... nor as an element of CREATE SCHEMA (a role that may create schemas).
 RESET ROLE;
+-- Not even a superuser hands an attachment to a table of other names (pg_restore hands it over
+-- only to the table of the same names, with its new OID).
+CREATE TABLE t15.superuser_copy (id int PRIMARY KEY, email text, note text);
+\set VERBOSITY terse
+CREATE TRIGGER copied AFTER DELETE ON t15.superuser_copy FOR EACH ROW EXECUTE FUNCTION public.deleted_record_insert(:'patient_argument');
+\set VERBOSITY default
+DROP TABLE t15.superuser_copy;
 DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO regress_h3_mallory', current_database()); END $$;
 SET ROLE regress_h3_mallory;
 CREATE SCHEMA regress_h3_guessing
