@@ -135,3 +135,28 @@ BEGIN
     EXECUTE pg_catalog.format('UPDATE %I.deleted_record_attachment SET from_id = ''00000000-0000-0000-0000-000000000000''', ext_schema);
 END
 $$;
+-- Tables archived under 1.1 by a trigger made by hand had no TRUNCATE guard: they get the one
+-- a 1.2 CREATE TRIGGER gives ('archive'), on the table and on each of its partitions, so that
+-- TRUNCATE no longer removes their rows unarchived.
+DO $$
+DECLARE
+    ext_schema name;
+    member regclass;
+BEGIN
+    SELECT n.nspname INTO ext_schema
+      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+     WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
+    FOR member IN EXECUTE pg_catalog.format(
+        'SELECT DISTINCT t.relid::pg_catalog.regclass
+           FROM %1$I.deleted_record_attachments() a,
+                LATERAL (SELECT a.relation::pg_catalog.oid AS relid
+                         UNION SELECT p.relid FROM pg_catalog.pg_partition_tree(a.relation) p) t
+           JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
+          WHERE %1$I.deleted_record_truncate_guard_policy(a.relation) IS NULL
+            AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY[''r'', ''p'']::"char"[])
+            AND %1$I.deleted_record_truncate_guard_policy(t.relid::pg_catalog.regclass) IS NULL', ext_schema) LOOP
+        EXECUTE pg_catalog.format('CREATE TRIGGER deleted_record_truncate_guard BEFORE TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %I.deleted_record_truncate_guard(%L)',
+                                  member, ext_schema, 'archive');
+    END LOOP;
+END
+$$;
