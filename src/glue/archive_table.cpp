@@ -345,17 +345,22 @@ ArchiveLeaf* LockedLeaf(const ArchiveTable** archive, HeapTuple tuple) {
   }
 }
 
-// HasIndexExpressions is true when an index of the relation has expressions or a predicate:
-// evaluating them may run a DBA's SQL function, whose body is parsed under search_path.
-bool HasIndexExpressions(Relation relation) {
+// IndexesMayRunUserCode is true when maintaining an index of the relation may run code a user
+// wrote: index expressions or a predicate, or an operator class or access method that is not
+// built in (its support functions may be SQL functions, whose bodies are parsed under
+// search_path). Built-in operator classes call built-in C functions only.
+bool IndexesMayRunUserCode(Relation relation) {
   List* indexes = RelationGetIndexList(relation);
   bool found = false;
   ListCell* cell;
   foreach (cell, indexes) {
-    HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(cell)));
-    if (!HeapTupleIsValid(tuple)) continue;
-    found = !heap_attisnull(tuple, Anum_pg_index_indexprs, nullptr) || !heap_attisnull(tuple, Anum_pg_index_indpred, nullptr);
-    ReleaseSysCache(tuple);
+    Relation index = index_open(lfirst_oid(cell), AccessShareLock);
+    const Form_pg_index form = index->rd_index;
+    found = !heap_attisnull(index->rd_indextuple, Anum_pg_index_indexprs, nullptr) ||
+            !heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, nullptr) ||
+            index->rd_rel->relam >= FirstNormalObjectId;
+    for (int i = 0; !found && i < form->indnkeyatts; ++i) found = index->rd_opfamily[i] >= FirstNormalObjectId;
+    index_close(index, AccessShareLock);
     if (found) break;
   }
   list_free(indexes);
@@ -370,7 +375,7 @@ void KnowLeaf(const ArchiveTable* archive, ArchiveLeaf* leaf, Relation target) {
   leaf->map = convert_tuples_by_name(archive->descriptor, leaf->descriptor);
   leaf->needs_checks = NeedsChecks(RelationGetDescr(target));  // copies lack constraints
   MemoryContextSwitchTo(old);
-  leaf->evaluates_expressions = archive->default_count > 0 || leaf->needs_checks || HasIndexExpressions(target);
+  leaf->evaluates_expressions = archive->default_count > 0 || leaf->needs_checks || IndexesMayRunUserCode(target);
   leaf->map_known = true;
 }
 

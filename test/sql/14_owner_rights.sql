@@ -72,3 +72,44 @@ DROP SCHEMA regress_dr_officer_tools CASCADE;
 REVOKE ALL ON deleted_record FROM regress_dr_officer;
 REVOKE ALL ON FUNCTION deleted_record_erase(uuid[], text) FROM regress_dr_officer;
 DROP ROLE regress_dr_officer;
+
+-- An index on a plain archive column with a DBA's operator class (its support function written in
+-- plpgsql, run on every archive insert as the owner): a deleter's planted '<' must not run as the
+-- owner either.
+CREATE FUNCTION public.regress_ci_cmp(a text, b text) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF lower(a) < lower(b) THEN RETURN -1; ELSIF lower(a) > lower(b) THEN RETURN 1; END IF;
+  RETURN 0;
+END $$;
+CREATE OPERATOR CLASS public.regress_ci_text_ops FOR TYPE text USING btree AS
+  OPERATOR 1 pg_catalog.<, OPERATOR 3 pg_catalog.=, OPERATOR 5 pg_catalog.>, FUNCTION 1 public.regress_ci_cmp(text, text);
+CREATE INDEX regress_archive_ci ON public.deleted_record (table_name public.regress_ci_text_ops);
+CREATE ROLE regress_dr_deleter;
+CREATE SCHEMA regress_dr_deleter_tools AUTHORIZATION regress_dr_deleter;
+CREATE TABLE public.regress_notes (id int PRIMARY KEY);
+GRANT SELECT, INSERT, DELETE ON public.regress_notes TO regress_dr_deleter;
+SELECT deleted_record_attach('public.regress_notes');
+INSERT INTO public.regress_notes SELECT generate_series(1, 3);
+CREATE TABLE public.regress_ran_as (who name);
+GRANT INSERT ON public.regress_ran_as TO PUBLIC;
+SET SESSION AUTHORIZATION regress_dr_deleter;
+CREATE FUNCTION regress_dr_deleter_tools.lt(a text, b text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO public.regress_ran_as VALUES (current_user);
+  RETURN pg_catalog.text_lt(a, b);
+END $$;
+CREATE OPERATOR regress_dr_deleter_tools.< (LEFTARG = text, RIGHTARG = text, FUNCTION = regress_dr_deleter_tools.lt);
+SET search_path = regress_dr_deleter_tools, pg_catalog;
+DELETE FROM public.regress_notes WHERE id = 1;
+DELETE FROM public.regress_notes WHERE id = 2;
+RESET search_path;
+RESET SESSION AUTHORIZATION;
+SELECT count(*) FILTER (WHERE who <> 'regress_dr_deleter') AS planted_runs_as_another FROM public.regress_ran_as;
+SELECT count(*) AS archived_notes FROM deleted_record WHERE table_name = 'regress_notes';
+SELECT deleted_record_detach('public.regress_notes');
+DROP INDEX public.regress_archive_ci;
+DROP OPERATOR CLASS public.regress_ci_text_ops USING btree;
+DROP FUNCTION public.regress_ci_cmp(text, text);
+DROP TABLE public.regress_notes, public.regress_ran_as;
+DROP SCHEMA regress_dr_deleter_tools CASCADE;
+DROP ROLE regress_dr_deleter;
