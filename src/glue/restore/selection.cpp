@@ -153,7 +153,9 @@ Datum TransactionRows(Restore* restore, const char* xact) {
 // LockPending locks the archive rows about to be restored (as the owner: the caller needs no
 // UPDATE privilege on the archive), in id order so that restorers of overlapping selections do
 // not deadlock. A row another session is restoring is waited for; the locked rows are read
-// again, so one it marked restored meanwhile is reported already restored, not restored twice.
+// again, so one it marked restored meanwhile is reported already restored, not restored twice,
+// and one erased or purged meanwhile (the locking read skips it) is an error, as if it had never
+// existed: else its table's INSERT would find fewer rows than it was given.
 void LockPending(Restore* restore) {
   int count = 0;
   Datum* ids = static_cast<Datum*>(palloc(sizeof(Datum) * Max(restore->candidate_count, 1)));
@@ -167,6 +169,22 @@ void LockPending(Restore* restore) {
   Oid types[1] = {UUIDARRAYOID};
   Datum values[1] = {UuidArray(ids, count)};
   RunQueryAsOwner(restore, query, 1, types, values, SPI_OK_SELECT);
+  if (SPI_processed < static_cast<uint64>(count)) {
+    for (int i = 0; i < count; ++i) {
+      bool locked = false;
+      for (uint64 r = 0; r < SPI_processed && !locked; ++r) {
+        bool isnull = false;
+        Datum id = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
+        locked = memcmp(DatumGetUUIDP(id)->data, DatumGetUUIDP(ids[i])->data, UUID_LEN) == 0;
+      }
+      if (!locked)
+        ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
+                        errmsg("deleted_record_restore: archive row %s does not exist, or you cannot see it",
+                               UuidText(ids[i])),
+                        errdetail("Another session erased or purged it while this restore waited for it."),
+                        errhint("Nothing was restored.")));
+    }
+  }
   bool changed = false;
   for (uint64 r = 0; r < SPI_processed; ++r) {
     HeapTuple row = SPI_tuptable->vals[r];
