@@ -1,6 +1,5 @@
-// Running a restore's steps: each INSERT in a subtransaction so that a failure is traced to the
-// archive row (and column) that caused it before the error is raised, skip mode's outcomes,
-// deferred constraint checks, and the dry run's and the real run's subtransactions.
+// Running the steps: each INSERT in a subtransaction, so that a failure is traced to the archive
+// row (and column) at fault before it is raised; skip mode's outcomes; deferred constraint checks.
 #include "glue/restore/restore_state.hpp"
 
 namespace deleted_record::glue::restore {
