@@ -221,10 +221,10 @@ Verdict ParseMaskedPolicy(const char* text, MaskedPolicy* policy) noexcept {
   });
 }
 
-Verdict PlanRestore(const RestoreTableFacts* tables, int table_count, const RestoreKeyFacts* keys, int key_count,
-                    RestorePlanResult* result) noexcept {
-  *result = RestorePlanResult{};
-  result->problem_table = -1;
+Verdict PlanRestore(RestoreTablePlan* tables, int table_count, RestoreKeyPlan* keys, int key_count, int* order,
+                    RestorePlanProblem* problem) noexcept {
+  *problem = RestorePlanProblem{};
+  problem->table = -1;
   return Guarded([&] {
     std::vector<RestoreTable> input(table_count);
     for (int t = 0; t < table_count; ++t) {
@@ -239,33 +239,25 @@ Verdict PlanRestore(const RestoreTableFacts* tables, int table_count, const Rest
       foreign_keys.push_back({static_cast<std::size_t>(keys[k].from), static_cast<std::size_t>(keys[k].to), keys[k].name,
                               keys[k].deferrable});
     auto planned = deleted_record::PlanRestore(input, foreign_keys);
-    if (auto* problem = std::get_if<RestoreProblem>(&planned)) {
-      result->problem_table = problem->table ? static_cast<int>(*problem->table) : -1;
-      std::strncpy(result->problem_column, problem->column.c_str(), sizeof(result->problem_column) - 1);
-      return Fail(problem->message.c_str());
+    if (auto* failed = std::get_if<RestoreProblem>(&planned)) {
+      problem->table = failed->table ? static_cast<int>(*failed->table) : -1;
+      std::strncpy(problem->column, failed->column.c_str(), sizeof(problem->column) - 1);
+      return Fail(failed->message.c_str());
     }
+    // Every output is sized by an input: one order entry per table, one flag per column and key.
     const RestorePlan& plan = std::get<RestorePlan>(planned);
-    result->steps = static_cast<RestoreStepPlan*>(std::calloc(plan.steps.size() + 1, sizeof(RestoreStepPlan)));
-    result->deferred_keys = static_cast<int*>(std::calloc(plan.deferred_keys.size() + 1, sizeof(int)));
-    if (result->steps == nullptr || result->deferred_keys == nullptr) throw std::bad_alloc();
-    for (const auto& step : plan.steps) {
-      RestoreStepPlan& out = result->steps[result->step_count++];
-      out.table = static_cast<int>(step.table);
-      out.overriding_system_value = step.overriding_system_value;
-      out.columns = static_cast<int*>(std::calloc(step.columns.size() + 1, sizeof(int)));
-      if (out.columns == nullptr) throw std::bad_alloc();
-      for (std::size_t column : step.columns) out.columns[out.column_count++] = static_cast<int>(column);
+    for (std::size_t s = 0; s < plan.steps.size(); ++s) {
+      const RestoreStep& step = plan.steps[s];
+      RestoreTablePlan& table = tables[step.table];
+      order[s] = static_cast<int>(step.table);
+      table.overriding_system_value = step.overriding_system_value;
+      for (int c = 0; c < table.column_count; ++c) table.columns[c].inserted = false;
+      for (std::size_t column : step.columns) table.columns[column].inserted = true;
     }
-    for (std::size_t key : plan.deferred_keys) result->deferred_keys[result->deferred_count++] = static_cast<int>(key);
+    for (int k = 0; k < key_count; ++k) keys[k].deferred = false;
+    for (std::size_t key : plan.deferred_keys) keys[key].deferred = true;
     return Ok();
   });
-}
-
-void FreeRestorePlan(RestorePlanResult* result) noexcept {
-  for (int i = 0; result->steps != nullptr && i < result->step_count; ++i) std::free(result->steps[i].columns);
-  std::free(result->steps);
-  std::free(result->deferred_keys);
-  *result = RestorePlanResult{};
 }
 
 void FormatUuid(const std::uint8_t bytes[16], char out[37]) noexcept { FormatUuidInto(bytes, out); }

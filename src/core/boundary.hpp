@@ -86,51 +86,44 @@ Verdict ParseConflictPolicy(const char* text, ConflictPolicy* policy) noexcept;
 // ParseMaskedPolicy reads a restore's masked ('error' or 'null'); the message lists them.
 Verdict ParseMaskedPolicy(const char* text, MaskedPolicy* policy) noexcept;
 
-// The catalog facts of a restore, as the glue read them (names are the glue's strings).
-struct RestoreColumnFacts {
-  const char* name;
-  bool generated;
-  char identity;  // 'a', 'd' or 0
+// A restore's plan is one object from the catalog facts to the steps: the glue fills in the
+// facts (in) in buffers it allocates, PlanRestore writes its decisions (out) into the same
+// buffers, so nothing is allocated by the core and nothing has to be copied or freed.
+struct RestoreColumnPlan {
+  const char* name;  // in
+  bool generated;    // in: computed by the table, never inserted
+  char identity;     // in: 'a' GENERATED ALWAYS, 'd' BY DEFAULT, 0 none
+  bool inserted;     // out: the table's INSERT names it (else its default applies)
 };
 
-struct RestoreTableFacts {
-  const char* name;  // qualified, for messages
-  int column_count;
-  const RestoreColumnFacts* columns;
-  NameList data_keys;
-  NameList masked_keys;
+struct RestoreTablePlan {
+  const char* name;              // in: qualified, for messages
+  int column_count;              // in
+  RestoreColumnPlan* columns;    // in and out, today's columns in table order
+  NameList data_keys;            // in: every key of the archived rows' data
+  NameList masked_keys;          // in: keys masked when the rows were archived
+  bool overriding_system_value;  // out: a GENERATED ALWAYS identity column is inserted
 };
 
-struct RestoreKeyFacts {
-  int from;  // referencing table (index)
-  int to;    // referenced table (index)
-  const char* name;
-  bool deferrable;
+struct RestoreKeyPlan {
+  int from;           // in: referencing table (index)
+  int to;             // in: referenced table (index)
+  const char* name;   // in
+  bool deferrable;    // in
+  bool deferred;      // out: inside a cycle, so checked only at the end of the restore
 };
 
-struct RestoreStepPlan {
+// RestorePlanProblem names what makes a restore impossible: a table (or -1) and a column (or "").
+struct RestorePlanProblem {
   int table;
-  int column_count;
-  int* columns;  // indices into the table's columns
-  bool overriding_system_value;
+  char column[256];
 };
 
-// RestorePlanResult is filled by PlanRestore; its arrays are malloc'd (FreeRestorePlan).
-struct RestorePlanResult {
-  int step_count;
-  RestoreStepPlan* steps;  // parents first
-  int deferred_count;
-  int* deferred_keys;      // indices into the keys
-  int problem_table;       // when planning failed: the table at fault, or -1
-  char problem_column[256];
-};
-
-// PlanRestore orders the tables, maps the columns and names what makes the restore impossible.
-Verdict PlanRestore(const RestoreTableFacts* tables, int table_count, const RestoreKeyFacts* keys, int key_count,
-                    RestorePlanResult* result) noexcept;
-
-// FreeRestorePlan releases a RestorePlanResult's arrays.
-void FreeRestorePlan(RestorePlanResult* result) noexcept;
+// PlanRestore maps each table's columns, decides which foreign keys wait until the end and
+// writes the order of the tables (parents first) into order[0..table_count). On failure the
+// verdict's message says why and *problem names the table and column at fault.
+Verdict PlanRestore(RestoreTablePlan* tables, int table_count, RestoreKeyPlan* keys, int key_count, int* order,
+                    RestorePlanProblem* problem) noexcept;
 
 // FormatUuid writes the 36-character text form of a 16-byte UUID, NUL-terminated, into out.
 void FormatUuid(const std::uint8_t bytes[16], char out[37]) noexcept;

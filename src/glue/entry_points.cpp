@@ -233,41 +233,103 @@ extern "C" Datum deleted_record_can_commit(PG_FUNCTION_ARGS) {
   PG_RETURN_BOOL(true);
 }
 
-// deleted_record_restore(archive_ids uuid[], on_conflict text, dry_run boolean).
-extern "C" Datum deleted_record_restore(PG_FUNCTION_ARGS) {
-  if (PG_ARGISNULL(2))
-    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_restore: dry_run must not be NULL")));
-  RestoreArchiveRows(fcinfo, PG_ARGISNULL(0) ? nullptr : PG_GETARG_ARRAYTYPE_P(0),
-                     PG_ARGISNULL(1) ? nullptr : PG_GETARG_TEXT_PP(1), PG_GETARG_BOOL(2));
-  return (Datum) 0;
-}
-
-// RestoreTransactionEntry checks the arguments common to both restore_transaction variants.
-static Datum RestoreTransactionEntry(FunctionCallInfo fcinfo, int64 xact_id) {
-  if (PG_ARGISNULL(2))
-    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                    errmsg("deleted_record_restore_transaction: dry_run must not be NULL")));
-  RestoreTransaction(fcinfo, xact_id, PG_ARGISNULL(1) ? nullptr : PG_GETARG_TEXT_PP(1), PG_GETARG_BOOL(2));
-  return (Datum) 0;
-}
-
-// deleted_record_restore_transaction(xact bigint, on_conflict text, dry_run boolean).
-extern "C" Datum deleted_record_restore_transaction(PG_FUNCTION_ARGS) {
-  if (PG_ARGISNULL(0))
-    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_restore_transaction: xact must not be NULL")));
-  return RestoreTransactionEntry(fcinfo, PG_GETARG_INT64(0));
-}
-
-// deleted_record_restore_transaction(xact xid8, ...): the same, for pg_current_xact_id() values.
-extern "C" Datum deleted_record_restore_transaction_xid8(PG_FUNCTION_ARGS) {
-  if (PG_ARGISNULL(0))
-    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_restore_transaction: xact must not be NULL")));
-  return RestoreTransactionEntry(fcinfo, static_cast<int64>(U64FromFullTransactionId(PG_GETARG_FULLTRANSACTIONID(0))));
-}
-
 // deleted_record_shard_of(relation regclass): the Citus table relation is a shard of, or NULL.
 extern "C" Datum deleted_record_shard_of(PG_FUNCTION_ARGS) {
   Oid logical = CitusShardOf(PG_GETARG_OID(0));
   if (!OidIsValid(logical)) PG_RETURN_NULL();
   PG_RETURN_OID(logical);
+}
+
+// ---- restore (src/glue/restore/): each entry checks its arguments and calls the pipeline --------
+
+extern "C" {
+PG_FUNCTION_INFO_V1(deleted_record_restore_masked);
+PG_FUNCTION_INFO_V1(deleted_record_restore_transaction_masked);
+PG_FUNCTION_INFO_V1(deleted_record_restore_transaction_xid8_masked);
+PG_FUNCTION_INFO_V1(deleted_record_restore_transaction_text);
+}
+
+namespace {
+
+// NeedRestoreArgument raises the error for a NULL argument that must not be.
+void NeedRestoreArgument(FunctionCallInfo fcinfo, int argument, const char* function, const char* name) {
+  if (PG_ARGISNULL(argument))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s: %s must not be NULL", function, name)));
+}
+
+text* OptionalRestoreText(FunctionCallInfo fcinfo, int argument) {
+  return PG_NARGS() > argument && !PG_ARGISNULL(argument) ? PG_GETARG_TEXT_PP(argument) : nullptr;
+}
+
+// RestoreIds is the archive_ids argument, which must be neither NULL nor hold a NULL.
+ArrayType* RestoreIds(FunctionCallInfo fcinfo) {
+  NeedRestoreArgument(fcinfo, 0, "deleted_record_restore", "archive_ids");
+  ArrayType* archive_ids = PG_GETARG_ARRAYTYPE_P(0);
+  if (array_contains_nulls(archive_ids))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                    errmsg("deleted_record_restore: archive_ids must not contain NULL")));
+  return archive_ids;
+}
+
+// RestoreTransactionEntry checks the arguments of 1.2's restore_transaction variants.
+Datum RestoreTransactionEntry(FunctionCallInfo fcinfo, const char* xact) {
+  NeedRestoreArgument(fcinfo, 2, "deleted_record_restore_transaction", "dry_run");
+  NeedRestoreArgument(fcinfo, 3, "deleted_record_restore_transaction", "masked");
+  RestoreTransactionByText(fcinfo, xact, OptionalRestoreText(fcinfo, 1), PG_GETARG_BOOL(2), OptionalRestoreText(fcinfo, 3));
+  return (Datum) 0;
+}
+
+// RestoreTransactionEntry11 checks the arguments of 1.1's restore_transaction variants.
+Datum RestoreTransactionEntry11(FunctionCallInfo fcinfo, int64 xact_id) {
+  NeedRestoreArgument(fcinfo, 2, "deleted_record_restore_transaction", "dry_run");
+  RestoreTransaction(fcinfo, xact_id, OptionalRestoreText(fcinfo, 1), PG_GETARG_BOOL(2));
+  return (Datum) 0;
+}
+
+}  // namespace
+
+// deleted_record_restore(archive_ids uuid[], on_conflict text, dry_run boolean) of 1.1.
+extern "C" Datum deleted_record_restore(PG_FUNCTION_ARGS) {
+  NeedRestoreArgument(fcinfo, 2, "deleted_record_restore", "dry_run");
+  RestoreArchiveRows(fcinfo, RestoreIds(fcinfo), OptionalRestoreText(fcinfo, 1), PG_GETARG_BOOL(2));
+  return (Datum) 0;
+}
+
+// deleted_record_restore(archive_ids uuid[], on_conflict text, dry_run boolean, masked text).
+extern "C" Datum deleted_record_restore_masked(PG_FUNCTION_ARGS) {
+  NeedRestoreArgument(fcinfo, 2, "deleted_record_restore", "dry_run");
+  NeedRestoreArgument(fcinfo, 3, "deleted_record_restore", "masked");
+  RestoreArchiveRows(fcinfo, RestoreIds(fcinfo), OptionalRestoreText(fcinfo, 1), PG_GETARG_BOOL(2),
+                     OptionalRestoreText(fcinfo, 3));
+  return (Datum) 0;
+}
+
+// deleted_record_restore_transaction(xact bigint, on_conflict text, dry_run boolean) of 1.1.
+extern "C" Datum deleted_record_restore_transaction(PG_FUNCTION_ARGS) {
+  NeedRestoreArgument(fcinfo, 0, "deleted_record_restore_transaction", "xact");
+  return RestoreTransactionEntry11(fcinfo, PG_GETARG_INT64(0));
+}
+
+// deleted_record_restore_transaction(xact xid8, on_conflict text, dry_run boolean) of 1.1.
+extern "C" Datum deleted_record_restore_transaction_xid8(PG_FUNCTION_ARGS) {
+  NeedRestoreArgument(fcinfo, 0, "deleted_record_restore_transaction", "xact");
+  return RestoreTransactionEntry11(fcinfo, static_cast<int64>(U64FromFullTransactionId(PG_GETARG_FULLTRANSACTIONID(0))));
+}
+
+// deleted_record_restore_transaction(xact bigint, on_conflict, dry_run, masked).
+extern "C" Datum deleted_record_restore_transaction_masked(PG_FUNCTION_ARGS) {
+  NeedRestoreArgument(fcinfo, 0, "deleted_record_restore_transaction", "xact");
+  return RestoreTransactionEntry(fcinfo, psprintf(INT64_FORMAT, PG_GETARG_INT64(0)));
+}
+
+// deleted_record_restore_transaction(xact xid8, ...): pg_current_xact_id() values.
+extern "C" Datum deleted_record_restore_transaction_xid8_masked(PG_FUNCTION_ARGS) {
+  NeedRestoreArgument(fcinfo, 0, "deleted_record_restore_transaction", "xact");
+  return RestoreTransactionEntry(fcinfo, psprintf(UINT64_FORMAT, U64FromFullTransactionId(PG_GETARG_FULLTRANSACTIONID(0))));
+}
+
+// deleted_record_restore_transaction(xact text, ...): an xact_key, or a decimal xact_id.
+extern "C" Datum deleted_record_restore_transaction_text(PG_FUNCTION_ARGS) {
+  NeedRestoreArgument(fcinfo, 0, "deleted_record_restore_transaction", "xact");
+  return RestoreTransactionEntry(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)));
 }

@@ -126,30 +126,42 @@ TEST(RestorePlan, MaskedPolicies) {
   EXPECT_EQ(policy, MaskedPolicy::kNull);
 }
 
-TEST(Boundary, RestorePlansCrossAsPlainData) {
-  boundary::RestoreColumnFacts parent_columns[] = {{"id", false, 0}};
-  boundary::RestoreColumnFacts child_columns[] = {{"id", false, 'a'}, {"parent_id", false, 0}, {"total", true, 0}};
+TEST(Boundary, RestorePlansCrossAsPlainDataIntoTheCallersBuffers) {
+  // The glue's buffers: facts in, decisions written beside them; nothing to free afterwards.
+  boundary::RestoreColumnPlan parent_columns[] = {{"id", false, 0, true}};
+  boundary::RestoreColumnPlan child_columns[] = {{"id", false, 'a', false}, {"parent_id", false, 0, false},
+                                                 {"total", true, 0, true}};
   const char* parent_keys[] = {"id"};
   const char* child_keys[] = {"id", "parent_id", "total"};
-  boundary::RestoreTableFacts tables[] = {{"child", 3, child_columns, {3, child_keys}, {0, nullptr}},
-                                          {"parent", 1, parent_columns, {1, parent_keys}, {0, nullptr}}};
-  boundary::RestoreKeyFacts keys[] = {{0, 1, "child_parent", false}};
-  boundary::RestorePlanResult result;
-  auto verdict = boundary::PlanRestore(tables, 2, keys, 1, &result);
+  boundary::RestoreTablePlan tables[] = {{"child", 3, child_columns, {3, child_keys}, {0, nullptr}, false},
+                                         {"parent", 1, parent_columns, {1, parent_keys}, {0, nullptr}, true}};
+  boundary::RestoreKeyPlan keys[] = {{0, 1, "child_parent", false, true}};
+  int order[2] = {-1, -1};
+  boundary::RestorePlanProblem problem;
+  auto verdict = boundary::PlanRestore(tables, 2, keys, 1, order, &problem);
   ASSERT_TRUE(verdict.ok) << verdict.message;
-  ASSERT_EQ(result.step_count, 2);
-  EXPECT_EQ(result.steps[0].table, 1);
-  EXPECT_EQ(result.steps[1].table, 0);
-  ASSERT_EQ(result.steps[1].column_count, 2);
-  EXPECT_EQ(result.steps[1].columns[1], 1);
-  EXPECT_TRUE(result.steps[1].overriding_system_value);
-  boundary::FreeRestorePlan(&result);
+  EXPECT_EQ(order[0], 1) << "the parent first";
+  EXPECT_EQ(order[1], 0);
+  EXPECT_TRUE(child_columns[0].inserted);
+  EXPECT_TRUE(child_columns[1].inserted);
+  EXPECT_FALSE(child_columns[2].inserted) << "a generated column is computed, never inserted";
+  EXPECT_TRUE(tables[0].overriding_system_value) << "GENERATED ALWAYS identity keeps the archived value";
+  EXPECT_FALSE(tables[1].overriding_system_value);
+  EXPECT_TRUE(parent_columns[0].inserted);
+  EXPECT_FALSE(keys[0].deferred) << "a key outside a cycle is checked as usual";
+
+  // A cycle of deferrable keys: both are deferred to the end of the restore.
+  boundary::RestoreKeyPlan cycle[] = {{0, 1, "child_parent", true, false}, {1, 0, "parent_child", true, false}};
+  verdict = boundary::PlanRestore(tables, 2, cycle, 2, order, &problem);
+  ASSERT_TRUE(verdict.ok) << verdict.message;
+  EXPECT_TRUE(cycle[0].deferred);
+  EXPECT_TRUE(cycle[1].deferred);
 
   const char* bad_keys[] = {"id", "gone"};
   tables[1].data_keys = {2, bad_keys};
-  verdict = boundary::PlanRestore(tables, 2, keys, 1, &result);
+  verdict = boundary::PlanRestore(tables, 2, keys, 1, order, &problem);
   EXPECT_FALSE(verdict.ok);
-  EXPECT_EQ(result.problem_table, 1);
-  EXPECT_STREQ(result.problem_column, "gone");
-  boundary::FreeRestorePlan(&result);
+  EXPECT_EQ(problem.table, 1);
+  EXPECT_STREQ(problem.column, "gone");
+  EXPECT_STREQ(verdict.message, "table parent has no column \"gone\" any more: the archived value would be lost");
 }

@@ -1,0 +1,192 @@
+// Catalog facts of the target tables (columns, keys, foreign keys, deferrable constraints,
+// BEFORE INSERT triggers), read one way: by OID, from the relcache, syscache and catalog indexes.
+#include "glue/restore/restore_state.hpp"
+
+#include "catalog/pg_constraint.h"
+
+namespace deleted_record::glue::restore {
+
+namespace {
+
+// HasBeforeInsertRowTrigger: an enabled BEFORE INSERT row trigger of the table or of any of its
+// partitions, which may change the key (pg_trigger read by its tgrelid index; no partition locked).
+bool HasBeforeInsertRowTrigger(Oid relid) {
+  List* relations = find_all_inheritors(relid, NoLock, nullptr);
+  Relation triggers = table_open(TriggerRelationId, AccessShareLock);
+  bool found = false;
+  ListCell* cell;
+  foreach (cell, relations) {
+    ScanKeyData key;
+    ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(lfirst_oid(cell)));
+    SysScanDesc scan = systable_beginscan(triggers, TriggerRelidNameIndexId, true, nullptr, 1, &key);
+    HeapTuple tuple;
+    while (!found && HeapTupleIsValid(tuple = systable_getnext(scan))) {
+      Form_pg_trigger trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
+      found = TRIGGER_FOR_ROW(trigger->tgtype) && TRIGGER_FOR_BEFORE(trigger->tgtype) &&
+              TRIGGER_FOR_INSERT(trigger->tgtype) && trigger->tgenabled != TRIGGER_DISABLED;
+    }
+    systable_endscan(scan);
+    if (found) break;
+  }
+  table_close(triggers, AccessShareLock);
+  return found;
+}
+
+char* QualifiedConstraintName(Form_pg_constraint constraint) {
+  return quote_qualified_identifier(get_namespace_name(constraint->connamespace), NameStr(constraint->conname));
+}
+
+}  // namespace
+
+// ResolveTarget finds the archived table by its names today, and reads its columns (into the
+// plan the core will fill in) and indexes.
+void ResolveTarget(Restore* restore, Target* target) {
+  int first = target->pending_count > 0 ? target->pending_candidates[0] : 0;
+  Oid namespace_oid = get_namespace_oid(target->schema_name, true);
+  Oid relid = OidIsValid(namespace_oid) ? get_relname_relid(target->table_name, namespace_oid) : InvalidOid;
+  char relkind = OidIsValid(relid) ? get_rel_relkind(relid) : '\0';
+  if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                    errmsg("cannot restore archive row %s: table %s does not exist any more",
+                           UuidText(restore->candidates[first].id),
+                           quote_qualified_identifier(target->schema_name, target->table_name)),
+                    errhint("Rows are restored into the table with the name they were deleted from: create or rename "
+                            "it back, then restore again. Nothing was restored.")));
+  target->relid = relid;
+  target->qualified = quote_qualified_identifier(target->schema_name, target->table_name);
+  target->rowtype = format_type_be_qualified(get_rel_type_id(relid));
+  Relation rel = table_open(relid, AccessShareLock);
+  TupleDesc descriptor = RelationGetDescr(rel);
+  // A restore that is run again to name a culprit reads everything again.
+  boundary::RestoreTablePlan* plan = target->plan;
+  *plan = boundary::RestoreTablePlan{};
+  plan->name = target->qualified;
+  target->match_count = 0;
+  target->has_unique = false;
+  target->per_row = false;
+  plan->columns =
+      static_cast<boundary::RestoreColumnPlan*>(palloc0(sizeof(boundary::RestoreColumnPlan) * Max(descriptor->natts, 1)));
+  for (int i = 0; i < descriptor->natts; ++i) {
+    Form_pg_attribute attribute = TupleDescAttr(descriptor, i);
+    if (attribute->attisdropped) continue;
+    boundary::RestoreColumnPlan* column = &plan->columns[plan->column_count++];
+    column->name = pstrdup(NameStr(attribute->attname));
+    column->generated = attribute->attgenerated != '\0';
+    column->identity = attribute->attidentity;
+  }
+  // Conflicts are possible only with a unique or exclusion index; skip mode matches inserted
+  // rows back to archive rows by the primary key, else by a plain unique index. Where that
+  // cannot work (no such index, a deferrable one, which ON CONFLICT cannot use, or a BEFORE
+  // INSERT trigger that may change the key), skip mode goes row by row (per_row).
+  List* indexes = RelationGetIndexList(rel);
+  Oid primary = compat::PrimaryKeyIndex(rel);
+  Oid matching = OidIsValid(primary) ? primary : InvalidOid;
+  ListCell* cell;
+  foreach (cell, indexes) {
+    Relation index = index_open(lfirst_oid(cell), AccessShareLock);
+    Form_pg_index form = index->rd_index;
+    if (form->indisunique || form->indisexclusion) target->has_unique = true;
+    if ((form->indisunique || form->indisexclusion) && !form->indimmediate) target->per_row = true;  // no arbiter
+    if (!OidIsValid(matching) && form->indisunique && form->indimmediate && heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, nullptr) &&
+        heap_attisnull(index->rd_indextuple, Anum_pg_index_indexprs, nullptr))
+      matching = RelationGetRelid(index);
+    index_close(index, AccessShareLock);
+  }
+  if (OidIsValid(matching)) {
+    Relation index = index_open(matching, AccessShareLock);
+    int count = IndexRelationGetNumberOfKeyAttributes(index);
+    target->match_columns = static_cast<char**>(palloc(sizeof(char*) * count));
+    for (int i = 0; i < count; ++i)
+      target->match_columns[target->match_count++] =
+          pstrdup(NameStr(TupleDescAttr(descriptor, index->rd_index->indkey.values[i] - 1)->attname));
+    index_close(index, AccessShareLock);
+  }
+  table_close(rel, AccessShareLock);
+  if (target->match_count == 0 || HasBeforeInsertRowTrigger(relid)) target->per_row = true;
+}
+
+// ForeignKeys lists the foreign keys between the planned targets (planned[] indexes targets;
+// a key's from and to index planned[]), defined on the tables themselves (not inherited by a
+// partition from its parent's key), oldest first, with their qualified names for SET CONSTRAINTS.
+int ForeignKeys(Restore* restore, int* planned, int planned_count, boundary::RestoreKeyPlan** keys,
+                char*** qualified_names) {
+  int capacity = 8, count = 0;
+  *keys = static_cast<boundary::RestoreKeyPlan*>(palloc0(sizeof(boundary::RestoreKeyPlan) * capacity));
+  *qualified_names = static_cast<char**>(palloc(sizeof(char*) * capacity));
+  Oid* oids = static_cast<Oid*>(palloc(sizeof(Oid) * capacity));
+  for (int p = 0; p < planned_count; ++p) {
+    Relation rel = table_open(restore->targets[planned[p]].relid, AccessShareLock);
+    List* foreign_keys = RelationGetFKeyList(rel);
+    ListCell* cell;
+    foreach (cell, foreign_keys) {
+      ForeignKeyCacheInfo* info = static_cast<ForeignKeyCacheInfo*>(lfirst(cell));
+      int to = -1;
+      for (int q = 0; q < planned_count; ++q)
+        if (restore->targets[planned[q]].relid == info->confrelid) to = q;
+      if (to < 0) continue;
+      HeapTuple tuple = SearchSysCache1(CONSTROID, ObjectIdGetDatum(info->conoid));
+      if (!HeapTupleIsValid(tuple)) elog(ERROR, "deleted_record: cache lookup failed for constraint %u", info->conoid);
+      Form_pg_constraint constraint = reinterpret_cast<Form_pg_constraint>(GETSTRUCT(tuple));
+      if (!OidIsValid(constraint->conparentid)) {
+        if (count == capacity) {
+          capacity *= 2;
+          *keys = static_cast<boundary::RestoreKeyPlan*>(repalloc(*keys, sizeof(boundary::RestoreKeyPlan) * capacity));
+          *qualified_names = static_cast<char**>(repalloc(*qualified_names, sizeof(char*) * capacity));
+          oids = static_cast<Oid*>(repalloc(oids, sizeof(Oid) * capacity));
+        }
+        // Insertion by OID keeps the keys in the order they were created, whichever table holds them.
+        int at = count++;
+        for (; at > 0 && oids[at - 1] > info->conoid; --at) {
+          oids[at] = oids[at - 1];
+          (*keys)[at] = (*keys)[at - 1];
+          (*qualified_names)[at] = (*qualified_names)[at - 1];
+        }
+        oids[at] = info->conoid;
+        (*keys)[at] = {p, to, pstrdup(NameStr(constraint->conname)), constraint->condeferrable, false};
+        (*qualified_names)[at] = QualifiedConstraintName(constraint);
+      }
+      ReleaseSysCache(tuple);
+    }
+    table_close(rel, AccessShareLock);
+  }
+  return count;
+}
+
+// DeferrableConstraints lists the deferrable constraints of the tables restored into, for SET
+// CONSTRAINTS (schema-qualified), or null when there are none, or when the caller's transaction
+// already has checks pending on one of those tables (or its partitions): checking early would
+// check the caller's rows too, so then everything is checked at COMMIT, as the caller chose.
+char* DeferrableConstraints(Restore* restore) {
+  for (int t = 0; t < restore->target_count; ++t) {
+    if (restore->targets[t].pending_count == 0) continue;
+    List* relations = find_all_inheritors(restore->targets[t].relid, NoLock, nullptr);
+    ListCell* cell;
+    foreach (cell, relations)
+      if (AfterTriggerPendingOnRel(lfirst_oid(cell))) return nullptr;
+  }
+  StringInfoData names;
+  initStringInfo(&names);
+  Relation constraints = table_open(ConstraintRelationId, AccessShareLock);
+  for (int t = 0; t < restore->target_count; ++t) {
+    if (restore->targets[t].pending_count == 0) continue;
+    ScanKeyData key;
+    ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber, F_OIDEQ,
+                ObjectIdGetDatum(restore->targets[t].relid));
+    SysScanDesc scan = systable_beginscan(constraints, ConstraintRelidTypidNameIndexId, true, nullptr, 1, &key);
+    HeapTuple tuple;
+    while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
+      Form_pg_constraint constraint = reinterpret_cast<Form_pg_constraint>(GETSTRUCT(tuple));
+      if (!constraint->condeferrable) continue;
+      // SET CONSTRAINTS takes a name once: tables of one schema may have constraints of one name.
+      char* name = QualifiedConstraintName(constraint);
+      char* listed = psprintf(", %s, ", names.data);
+      char* probe = psprintf(", %s, ", name);
+      if (strstr(listed, probe) == nullptr) appendStringInfo(&names, "%s%s", names.len > 0 ? ", " : "", name);
+    }
+    systable_endscan(scan);
+  }
+  table_close(constraints, AccessShareLock);
+  return names.len > 0 ? names.data : nullptr;
+}
+
+}  // namespace deleted_record::glue::restore

@@ -1,0 +1,69 @@
+// Marking: the restored archive rows get restored_at/restored_by, written as the archive's owner
+// (the one place restore switches identity), and each selected row's outcome is returned.
+#include "glue/restore/restore_state.hpp"
+
+namespace deleted_record::glue::restore {
+
+// RunQueryAsOwner runs a query as the archive's owner with search_path pinned to pg_catalog,
+// pg_temp (the query must still qualify every operator and function). An error on the way
+// restores both with the (sub)transaction it aborts.
+void RunQueryAsOwner(const Restore* restore, const char* query, int nargs, Oid* types, Datum* values, int expected) {
+  Oid saved_user;
+  int saved_security_context;
+  GetUserIdAndSecContext(&saved_user, &saved_security_context);
+  int nest_level = NewGUCNestLevel();
+  (void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                           false);
+  SetUserIdAndSecContext(restore->owner,
+                         saved_security_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+  RunQuery(query, nargs, types, values, false, expected);
+  SetUserIdAndSecContext(saved_user, saved_security_context);
+  AtEOXact_GUC(true, nest_level);
+}
+
+// MarkRestored records restored_at/restored_by on the archive rows restored, as the owner.
+void MarkRestored(Restore* restore) {
+  int count = 0;
+  Datum* ids = static_cast<Datum*>(palloc(sizeof(Datum) * Max(restore->candidate_count, 1)));
+  for (int i = 0; i < restore->candidate_count; ++i)
+    if (restore->candidates[i].outcome == Outcome::kRestored) ids[count++] = restore->candidates[i].id;
+  if (count == 0) return;
+  char* query = psprintf("UPDATE %s a SET restored_at = pg_catalog.now(), restored_by = $2"
+                         "  FROM pg_catalog.unnest($1) AS selected(id) WHERE a.id OPERATOR(pg_catalog.=) selected.id",
+                         restore->archive_name);
+  Oid types[2] = {UUIDARRAYOID, TEXTOID};
+  Datum values[2] = {UuidArray(ids, count), CStringGetTextDatum(restore->role)};
+  RunQueryAsOwner(restore, query, 2, types, values, SPI_OK_UPDATE);
+}
+
+// EmitResults writes one result row per selected archive row.
+void EmitResults(FunctionCallInfo fcinfo, Restore* restore) {
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* result = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  for (int i = 0; i < restore->candidate_count; ++i) {
+    Candidate* candidate = &restore->candidates[i];
+    Target* target = &restore->targets[candidate->target];
+    Datum values[5];
+    bool nulls[5] = {false, !OidIsValid(target->relid), candidate->object_id == nullptr, false, candidate->detail == nullptr};
+    values[0] = candidate->id;
+    values[1] = ObjectIdGetDatum(target->relid);
+    values[2] = candidate->object_id != nullptr ? CStringGetTextDatum(candidate->object_id) : (Datum) 0;
+    const char* outcome = "restored";
+    switch (candidate->outcome) {
+      case Outcome::kRestored: outcome = restore->dry_run ? "would restore" : "restored"; break;
+      case Outcome::kSkipped: outcome = restore->dry_run ? "would skip" : "skipped"; break;
+      case Outcome::kAlreadyRestored: outcome = "already restored"; break;
+    }
+    values[3] = CStringGetTextDatum(outcome);
+    values[4] = candidate->detail != nullptr ? CStringGetTextDatum(candidate->detail) : (Datum) 0;
+    if (!OidIsValid(target->relid)) {  // every row of it was restored before: name it if it exists
+      Oid namespace_oid = get_namespace_oid(target->schema_name, true);
+      Oid relid = OidIsValid(namespace_oid) ? get_relname_relid(target->table_name, namespace_oid) : InvalidOid;
+      nulls[1] = !OidIsValid(relid);
+      values[1] = ObjectIdGetDatum(relid);
+    }
+    tuplestore_putvalues(result->setResult, result->setDesc, values, nulls);
+  }
+}
+
+}  // namespace deleted_record::glue::restore

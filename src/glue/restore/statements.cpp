@@ -1,0 +1,77 @@
+// The SQL text a restore runs: per step the INSERT ... SELECT ... jsonb_populate_record(...)
+// over the archive rows, the probe that names a culprit column, and SET CONSTRAINTS.
+#include "glue/restore/restore_state.hpp"
+
+namespace deleted_record::glue::restore {
+
+// InsertStatement is the set-based INSERT of a step, over the columns the plan inserts; skip
+// mode matches inserted rows back to archive rows by the target's identifying columns and
+// returns the archive ids restored. $1 is the archive ids.
+char* InsertStatement(const Restore* restore, const Target* target, bool skip) {
+  const boundary::RestoreTablePlan* plan = target->plan;
+  StringInfoData columns, selected;
+  initStringInfo(&columns);
+  initStringInfo(&selected);
+  for (int c = 0; c < plan->column_count; ++c) {
+    if (!plan->columns[c].inserted) continue;
+    const char* name = quote_identifier(plan->columns[c].name);
+    appendStringInfo(&columns, "%s%s", columns.len > 0 ? ", " : "", name);
+    appendStringInfo(&selected, "%sr.%s", selected.len > 0 ? ", " : "", name);
+  }
+  const char* overriding = plan->overriding_system_value ? " OVERRIDING SYSTEM VALUE" : "";
+  if (!skip)
+    return psprintf("INSERT INTO %s (%s)%s SELECT %s FROM pg_catalog.unnest($1) AS selected(id)"
+                    " JOIN %s a ON a.id OPERATOR(pg_catalog.=) selected.id,"
+                    " pg_catalog.jsonb_populate_record(NULL::%s, %s) r",
+                    target->qualified, columns.data, overriding, selected.data, restore->archive_name, target->rowtype,
+                    restore->data);
+  // One archive row per key value: rows with the same key in one call would conflict with each
+  // other (the earliest archive row is kept). Rows whose key has a NULL never conflict.
+  StringInfoData any_null, keys, returning, match;
+  initStringInfo(&any_null);
+  initStringInfo(&keys);
+  initStringInfo(&returning);
+  initStringInfo(&match);
+  for (int i = 0; i < target->match_count; ++i) {
+    const char* name = quote_identifier(target->match_columns[i]);
+    appendStringInfo(&any_null, "%ss.%s IS NULL", i > 0 ? " OR " : "", name);
+    appendStringInfo(&keys, "%ss.%s", i > 0 ? ", " : "", name);
+    appendStringInfo(&returning, "%s%s", i > 0 ? ", " : "", name);
+    appendStringInfo(&match, "%sc.%s IS NOT DISTINCT FROM i.%s", i > 0 ? " AND " : "", name, name);
+  }
+  return psprintf(
+      "WITH src AS MATERIALIZED (SELECT a.id AS \"deleted_record archive id\", r.*"
+      "                            FROM pg_catalog.unnest($1) AS selected(id) JOIN %s a ON a.id OPERATOR(pg_catalog.=) selected.id,"
+      "                                 pg_catalog.jsonb_populate_record(NULL::%s, %s) r),"
+      " chosen AS MATERIALIZED (SELECT s.* FROM src s WHERE %s"
+      "                         UNION ALL"
+      "                         (SELECT DISTINCT ON (%s) s.* FROM src s WHERE NOT (%s)"
+      "                           ORDER BY %s, s.\"deleted_record archive id\")),"
+      " ins AS (INSERT INTO %s (%s)%s SELECT %s FROM chosen r ON CONFLICT DO NOTHING RETURNING %s)"
+      " SELECT c.\"deleted_record archive id\" FROM chosen c JOIN ins i ON %s",
+      restore->archive_name, target->rowtype, restore->data, any_null.data, keys.data, any_null.data, keys.data, target->qualified,
+      columns.data, overriding, selected.data, returning.data, match.data);
+}
+
+// ColumnProbeStatement converts one archived column of the archive rows $1 to its type today,
+// alone: it fails when that column's value is the one that no longer converts.
+char* ColumnProbeStatement(const Restore* restore, const Target* target, const char* column) {
+  return psprintf("SELECT r.%s FROM %s a, pg_catalog.jsonb_populate_record(NULL::%s,"
+                  " pg_catalog.jsonb_build_object(%s, a.data OPERATOR(pg_catalog.->) %s)) r WHERE a.id OPERATOR(pg_catalog.=) ANY ($1)",
+                  quote_identifier(column), restore->archive_name, target->rowtype, quote_literal_cstr(column),
+                  quote_literal_cstr(column));
+}
+
+// SetConstraintsCommand sets the mode of the foreign keys the plan defers (those of a cycle
+// between restored tables), or returns null when it defers none.
+char* SetConstraintsCommand(char** names, const boundary::RestoreKeyPlan* keys, int count, const char* mode) {
+  StringInfoData command;
+  initStringInfo(&command);
+  for (int k = 0; k < count; ++k)
+    if (keys[k].deferred) appendStringInfo(&command, "%s%s", command.len > 0 ? ", " : "SET CONSTRAINTS ", names[k]);
+  if (command.len == 0) return nullptr;
+  appendStringInfo(&command, " %s", mode);
+  return command.data;
+}
+
+}  // namespace deleted_record::glue::restore
