@@ -8,13 +8,13 @@ REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$REPO_ROOT" || exit 1
 
 # 1. Glue files include no core header but the door.
-bad=$(grep -n '#include "core/' src/glue/* | grep -v '#include "core/boundary.hpp"')
+bad=$(grep -n '#include "core/' src/glue/*.?pp src/glue/*/*.?pp | grep -v '#include "core/boundary.hpp"')
 check "the glue includes no core header but core/boundary.hpp" "" "$bad"
 
 # 2. Glue files name no standard-library type that owns memory or resources.
-bad=$(grep -nE 'std::(string|wstring|vector|map|multimap|unordered_map|unordered_set|set|multiset|list|deque|array|unique_ptr|shared_ptr|weak_ptr|optional|function|pair|tuple|variant|any|[io]?stringstream|ostream|istream|regex|thread|mutex|lock_guard|unique_lock)\b' src/glue/*)
+bad=$(grep -nE 'std::(string|wstring|vector|map|multimap|unordered_map|unordered_set|set|multiset|list|deque|array|unique_ptr|shared_ptr|weak_ptr|optional|function|pair|tuple|variant|any|[io]?stringstream|ostream|istream|regex|thread|mutex|lock_guard|unique_lock)\b' src/glue/*.?pp src/glue/*/*.?pp)
 check "the glue holds no std:: object (string, vector, smart pointer, ...) that a longjmp could skip" "" "$bad"
-bad=$(grep -nE '^\s*#include <(string|vector|map|unordered_map|set|list|deque|memory|optional|functional|sstream|regex|thread|mutex)>' src/glue/*)
+bad=$(grep -nE '^\s*#include <(string|vector|map|unordered_map|set|list|deque|memory|optional|functional|sstream|regex|thread|mutex)>' src/glue/*.?pp src/glue/*/*.?pp)
 check "the glue includes no standard-library container or resource header" "" "$bad"
 
 # 3. Every function the door declares is noexcept.
@@ -43,9 +43,9 @@ bad=$(grep -L '#include "core/no_postgres.hpp"' src/core/*.hpp | grep -v no_post
 check "every core header includes core/no_postgres.hpp (the compile-time check)" "" "$bad"
 
 # 5. Every C callback handed to PostgreSQL is extern "C" (hooks, cache and transaction callbacks).
-bad=$(grep -nE '(Register(Xact|SubXact)Callback|CacheRegister(Relcache|Syscache)Callback)\(' src/glue/*.cpp | while IFS=: read -r file line text; do
+bad=$(grep -nE '(Register(Xact|SubXact)Callback|CacheRegister(Relcache|Syscache)Callback)\(' src/glue/*.cpp src/glue/*/*.cpp | while IFS=: read -r file line text; do
   fn=$(sed -nE -e 's/.*SyscacheCallback\([A-Z_]+, *([A-Za-z_]+).*/\1/p' -e 't' -e 's/.*Callback\(([A-Za-z_]+).*/\1/p' <<<"$text")
-  [ -n "$fn" ] && ! grep -qE "extern \"C\" [^(]*\b$fn\(" src/glue/*.cpp && echo "$file:$line $fn"
+  [ -n "$fn" ] && ! grep -qE "extern \"C\" [^(]*\b$fn\(" src/glue/*.cpp src/glue/*/*.cpp && echo "$file:$line $fn"
 done)
 check "every transaction and cache callback is extern \"C\"" "" "$bad"
 tap_done
