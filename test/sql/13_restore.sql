@@ -144,14 +144,24 @@ DELETE FROM private WHERE id = 2;
 SELECT * FROM outcomes(restore_json(ids_of('private', '{2}')));
 SELECT * FROM private;
 
--- Where: a table that no longer exists under its name is an error; a partitioned table's rows
--- go through its root into the partition that fits today.
+-- Where: the table that archived the rows, by its identity: a renamed table gets its rows back
+-- under its new name; a table dropped is an error, even when another table took its name (that
+-- table is not the one that archived them); a partitioned table's rows go through its root into
+-- the partition that fits today.
 CREATE TABLE gone (id int PRIMARY KEY);
 SELECT deleted_record_attach('gone');
 INSERT INTO gone VALUES (1);
 DELETE FROM gone;
 ALTER TABLE gone RENAME TO gone_renamed;
-SELECT failure(format('SELECT deleted_record_restore(%L)', ids_of('gone'))) AS missing_table;
+SELECT * FROM outcomes(restore_json(ids_of('gone')));
+SELECT * FROM gone_renamed;
+DELETE FROM gone_renamed;
+SELECT deleted_record_detach('gone_renamed');
+DROP TABLE gone_renamed;
+CREATE TABLE gone_renamed (id int PRIMARY KEY);   -- another table takes the name
+SELECT failure(format('SELECT deleted_record_restore(%L)', ids_of('gone_renamed'))) AS dropped_table;
+SELECT count(*) AS rows_in_the_new_table FROM gone_renamed;
+DROP TABLE gone_renamed;
 CREATE TABLE event (id int, region text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
 CREATE TABLE event_eu PARTITION OF event FOR VALUES IN ('eu');
 CREATE TABLE event_other PARTITION OF event DEFAULT;

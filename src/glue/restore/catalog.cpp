@@ -1,5 +1,6 @@
 // Catalog facts of the target tables (columns, keys, foreign keys, deferrable constraints,
 // BEFORE INSERT triggers), read one way: by OID, from the relcache, syscache and catalog indexes.
+#include "glue/archive_table.hpp"
 #include "glue/restore/restore_state.hpp"
 
 #include "catalog/pg_constraint.h"
@@ -32,18 +33,77 @@ bool HasBeforeInsertRowTrigger(Oid relid) {
   return found;
 }
 
+// ArchivedFrom finds, by the attachment registry, the table that archived the target's pending
+// rows (its identity: rows are restored into it even if it was renamed, never into another table
+// that took its name). Returns its relid; InvalidOid when the registry has no window for these
+// rows (archived by a trigger made by hand without an identity: the name decides, as before 1.2);
+// raises an error when that table was dropped, or when the rows came from two tables.
+Oid ArchivedFrom(Restore* restore, Target* target) {
+  Oid registry_schema = ResolveArchiveTable()->schema;
+  if (!OidIsValid(get_relname_relid("deleted_record_attachment", registry_schema))) return InvalidOid;
+  char* registry = quote_qualified_identifier(get_namespace_name(registry_schema), "deleted_record_attachment");
+  // Per attachment covering the rows: its latest window (the table's current names and relid;
+  // relid 0 once the table was dropped).
+  char* query = psprintf(
+      "SELECT l.relid, l.schema_name, l.table_name"
+      "  FROM (SELECT DISTINCT w.attachment_id FROM pg_catalog.unnest($1) AS c(id) JOIN %1$s w"
+      "          ON w.schema_name OPERATOR(pg_catalog.=) $2 AND w.table_name OPERATOR(pg_catalog.=) $3"
+      "         AND w.from_id OPERATOR(pg_catalog.<=) c.id"
+      "         AND (w.until_id IS NULL OR c.id OPERATOR(pg_catalog.<) w.until_id)) a,"
+      "       LATERAL (SELECT x.relid, x.schema_name, x.table_name FROM %1$s x"
+      "                 WHERE x.attachment_id OPERATOR(pg_catalog.=) a.attachment_id"
+      "                 ORDER BY x.from_id USING OPERATOR(pg_catalog.>) LIMIT 1) l",
+      registry);
+  Oid types[3] = {UUIDARRAYOID, TEXTOID, TEXTOID};
+  Datum values[3] = {UuidArray(target->pending, target->pending_count), CStringGetTextDatum(target->schema_name),
+                     CStringGetTextDatum(target->table_name)};
+  RunQueryAsOwner(restore, query, 3, types, values, SPI_OK_SELECT);
+  if (SPI_processed == 0) return InvalidOid;
+  char* first_row = UuidText(restore->candidates[target->pending_candidates[0]].id);
+  char* archived_name = quote_qualified_identifier(target->schema_name, target->table_name);
+  if (SPI_processed > 1)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("cannot restore archive row %s: the selected rows of %s were archived by %d different tables of "
+                           "that name",
+                           first_row, archived_name, static_cast<int>(SPI_processed)),
+                    errhint("Restore the rows of each table separately. Nothing was restored.")));
+  bool isnull = false;
+  Oid relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+  char* schema_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+  char* table_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+  // The registry's relid is the table's only while the table still has the window's names
+  // (a stale OID after a restore by a non-superuser, or a reused one, is not trusted).
+  char* current_name = OidIsValid(relid) ? get_rel_name(relid) : nullptr;
+  Oid current_schema = OidIsValid(relid) ? get_rel_namespace(relid) : InvalidOid;
+  if (current_name == nullptr || strcmp(current_name, table_name) != 0 || !OidIsValid(current_schema) ||
+      strcmp(get_namespace_name(current_schema), schema_name) != 0)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                    errmsg("cannot restore archive row %s: the table %s that archived it does not exist any more",
+                           first_row, archived_name),
+                    errdetail("Its identity (attachment) ended when it was dropped or detached; a table of that name "
+                              "today is another table, and the rows are not restored into it."),
+                    errhint("To put the data into the table of that name anyway, insert it yourself: INSERT INTO %s "
+                            "SELECT * FROM jsonb_populate_record(NULL::%s, (SELECT data FROM deleted_record WHERE id = "
+                            "'%s')). Nothing was restored.",
+                            archived_name, archived_name, first_row)));
+  return relid;
+}
+
 char* QualifiedConstraintName(Form_pg_constraint constraint) {
   return quote_qualified_identifier(get_namespace_name(constraint->connamespace), NameStr(constraint->conname));
 }
 
 }  // namespace
 
-// ResolveTarget finds the archived table by its names today, and reads its columns (into the
+// ResolveTarget finds the table that archived the rows (by its identity, else by its names today), and reads its columns (into the
 // plan the core will fill in) and indexes.
 void ResolveTarget(Restore* restore, Target* target) {
   int first = target->pending_count > 0 ? target->pending_candidates[0] : 0;
-  Oid namespace_oid = get_namespace_oid(target->schema_name, true);
-  Oid relid = OidIsValid(namespace_oid) ? get_relname_relid(target->table_name, namespace_oid) : InvalidOid;
+  Oid relid = ArchivedFrom(restore, target);
+  if (!OidIsValid(relid)) {
+    Oid namespace_oid = get_namespace_oid(target->schema_name, true);
+    relid = OidIsValid(namespace_oid) ? get_relname_relid(target->table_name, namespace_oid) : InvalidOid;
+  }
   char relkind = OidIsValid(relid) ? get_rel_relkind(relid) : '\0';
   if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
@@ -53,7 +113,7 @@ void ResolveTarget(Restore* restore, Target* target) {
                     errhint("Rows are restored into the table with the name they were deleted from: create or rename "
                             "it back, then restore again. Nothing was restored.")));
   target->relid = relid;
-  target->qualified = quote_qualified_identifier(target->schema_name, target->table_name);
+  target->qualified = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
   target->rowtype = format_type_be_qualified(get_rel_type_id(relid));
   Relation rel = table_open(relid, AccessShareLock);
   TupleDesc descriptor = RelationGetDescr(rel);

@@ -1,24 +1,33 @@
 // Marking: the restored archive rows get restored_at/restored_by, written as the archive's owner
-// (the one place restore switches identity), and each selected row's outcome is returned.
+// (through the one owner switch, glue/owner.hpp), and each selected row's outcome is returned.
+#include "glue/owner.hpp"
 #include "glue/restore/restore_state.hpp"
 
 namespace deleted_record::glue::restore {
 
-// RunQueryAsOwner runs a query as the archive's owner with search_path pinned to pg_catalog,
-// pg_temp (the query must still qualify every operator and function). An error on the way
-// restores both with the (sub)transaction it aborts.
+namespace {
+
+// OwnerQuery is one statement run as the owner (the work handed to AsExtensionOwner).
+struct OwnerQuery {
+  const char* query;
+  int nargs;
+  Oid* types;
+  Datum* values;
+  int expected;
+};
+
+void RunOwnerQuery(void* argument) {
+  const OwnerQuery* work = static_cast<const OwnerQuery*>(argument);
+  RunQuery(work->query, work->nargs, work->types, work->values, false, work->expected);
+}
+
+}  // namespace
+
+// RunQueryAsOwner runs a query as the archive's owner through the one owner switch
+// (glue/owner.hpp: search_path pinned; the query still qualifies every operator and function).
 void RunQueryAsOwner(const Restore* restore, const char* query, int nargs, Oid* types, Datum* values, int expected) {
-  Oid saved_user;
-  int saved_security_context;
-  GetUserIdAndSecContext(&saved_user, &saved_security_context);
-  int nest_level = NewGUCNestLevel();
-  (void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
-                           false);
-  SetUserIdAndSecContext(restore->owner,
-                         saved_security_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-  RunQuery(query, nargs, types, values, false, expected);
-  SetUserIdAndSecContext(saved_user, saved_security_context);
-  AtEOXact_GUC(true, nest_level);
+  OwnerQuery work = {query, nargs, types, values, expected};
+  AsExtensionOwner(restore->owner, RunOwnerQuery, &work);
 }
 
 // MarkRestored records restored_at/restored_by on the archive rows restored, as the owner.
