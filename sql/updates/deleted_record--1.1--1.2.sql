@@ -135,3 +135,10 @@ BEGIN
     EXECUTE pg_catalog.format('UPDATE %I.deleted_record_attachment SET from_id = ''00000000-0000-0000-0000-000000000000''', ext_schema);
 END
 $$;
+
+-- H9: typed access per table (deleted_record_view, kept in step by deleted_record_follow_views),
+-- an archive that reports on itself (deleted_record_stats) and progress of long operations
+-- (deleted_record_report_progress, read through deleted_record_progress). All new objects.
+--@include 120_typed_view
+--@include 122_stats
+--@include 124_progress
