@@ -40,7 +40,7 @@ DECLARE
     view_acl aclitem[];
     entry record;
     collision text;
-    archive_columns constant text[] := '{archive_id,archive_deleted_at,archive_actor,archive_reason,archive_metadata,archive_xact_key,archive_xact_id,archive_restored_at,archive_masked}';
+    archive_columns constant text[] := '{archive_id,archive_object_id,archive_deleted_at,archive_actor,archive_reason,archive_metadata,archive_xact_key,archive_xact_id,archive_restored_at,archive_masked}';
 BEGIN
     SELECT n.nspname INTO ext_schema
       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
@@ -122,7 +122,7 @@ BEGIN
 
     view_sql := format(
         E' VIEW %1$I.%2$I WITH (security_invoker = true) AS\n'
-        'SELECT a.id AS archive_id, a.deleted_at AS archive_deleted_at, a.actor AS archive_actor, a.reason AS archive_reason,\n'
+        'SELECT a.id AS archive_id, a.object_id AS archive_object_id, a.deleted_at AS archive_deleted_at, a.actor AS archive_actor, a.reason AS archive_reason,\n'
         '       a.metadata AS archive_metadata, a.xact_key AS archive_xact_key, a.xact_id AS archive_xact_id,\n'
         '       a.restored_at AS archive_restored_at,\n'
         '       (SELECT pg_catalog.jsonb_object_agg(m.k, a.data OPERATOR(pg_catalog.->) m.k) FROM pg_catalog.unnest(a.masked_columns) m(k)\n'

@@ -44,6 +44,8 @@ DECLARE
     exact boolean;
     cutoff timestamptz;
     probe timestamptz;
+    found_at timestamptz;
+    pass integer;
     parts jsonb := '[]';
     p jsonb;
     i integer;
@@ -157,7 +159,8 @@ BEGIN
                 END IF;
             END LOOP;
         END IF;
-        parts := parts || jsonb_build_array(jsonb_build_object('relation', part.relation::oid, 'is_default', part.is_default));
+        parts := parts || jsonb_build_array(jsonb_build_object('relation', part.relation::oid, 'is_default', part.is_default,
+                                                               'lower_id', part.lower_id, 'upper_id', part.upper_id));
         kind := 'partition';
         table_name := NULL;
         partition_name := part.relation;
@@ -194,39 +197,43 @@ BEGIN
                AND e.archive_id >= coalesce((w.value ->> 3)::uuid, '00000000-0000-0000-0000-000000000000')
                AND (w.value ->> 4 IS NULL OR e.archive_id < (w.value ->> 4)::uuid)$q$, ext_schema)
            INTO rows_erased USING windows, i;
-        -- Oldest and newest deletion: probe the partitions from each end until one has a row
-        -- (the default partition, which may hold any period, is always probed).
+        -- Oldest and newest deletion: probe the table's windows (oldest first) and in each the
+        -- partitions it overlaps, from each end, until one has a row; the default partition,
+        -- which may hold any period, is always probed. Each probe is one index scan with the
+        -- names and ids as plain conditions, which the planner can match to an index.
         oldest_deleted_at := NULL;
         newest_deleted_at := NULL;
-        FOR p IN SELECT e.value FROM jsonb_array_elements(parts) WITH ORDINALITY e(value, n)
-                  ORDER BY (e.value ->> 'is_default')::boolean DESC, e.n LOOP
-            EXECUTE format($q$
-                SELECT a.deleted_at FROM ONLY %s a
-                 WHERE a.table_name = ANY ($2)
-                   AND EXISTS (SELECT FROM jsonb_array_elements($1) w
-                                WHERE (w.value ->> 0)::integer = $3 AND a.table_name = w.value ->> 2 AND a.schema_name = w.value ->> 1
-                                  AND a.id >= coalesce((w.value ->> 3)::uuid, '00000000-0000-0000-0000-000000000000')
-                                  AND (w.value ->> 4 IS NULL OR a.id < (w.value ->> 4)::uuid))
-                 ORDER BY a.id LIMIT 1$q$, (p ->> 'relation')::oid::regclass)
-               INTO probe
-              USING windows, ARRAY(SELECT x.value ->> 2 FROM jsonb_array_elements(windows) x WHERE (x.value ->> 0)::integer = i), i;
-            oldest_deleted_at := least(oldest_deleted_at, probe);
-            EXIT WHEN probe IS NOT NULL AND NOT (p ->> 'is_default')::boolean;
-        END LOOP;
-        FOR p IN SELECT e.value FROM jsonb_array_elements(parts) WITH ORDINALITY e(value, n)
-                  ORDER BY (e.value ->> 'is_default')::boolean DESC, e.n DESC LOOP
-            EXECUTE format($q$
-                SELECT a.deleted_at FROM ONLY %s a
-                 WHERE a.table_name = ANY ($2)
-                   AND EXISTS (SELECT FROM jsonb_array_elements($1) w
-                                WHERE (w.value ->> 0)::integer = $3 AND a.table_name = w.value ->> 2 AND a.schema_name = w.value ->> 1
-                                  AND a.id >= coalesce((w.value ->> 3)::uuid, '00000000-0000-0000-0000-000000000000')
-                                  AND (w.value ->> 4 IS NULL OR a.id < (w.value ->> 4)::uuid))
-                 ORDER BY a.id DESC LIMIT 1$q$, (p ->> 'relation')::oid::regclass)
-               INTO probe
-              USING windows, ARRAY(SELECT x.value ->> 2 FROM jsonb_array_elements(windows) x WHERE (x.value ->> 0)::integer = i), i;
-            newest_deleted_at := greatest(newest_deleted_at, probe);
-            EXIT WHEN probe IS NOT NULL AND NOT (p ->> 'is_default')::boolean;
+        FOR pass IN 1 .. 2 LOOP
+            FOR w IN SELECT x.value ->> 1 AS schema_name, x.value ->> 2 AS table_name,
+                            coalesce((x.value ->> 3)::uuid, '00000000-0000-0000-0000-000000000000') AS from_id,
+                            coalesce((x.value ->> 4)::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff') AS until_id
+                       FROM jsonb_array_elements(windows) WITH ORDINALITY x(value, n)
+                      WHERE (x.value ->> 0)::integer = i
+                      ORDER BY CASE WHEN pass = 1 THEN x.n ELSE -x.n END LOOP
+                probe := NULL;
+                FOR p IN SELECT e.value FROM jsonb_array_elements(parts) WITH ORDINALITY e(value, n)
+                          WHERE (e.value ->> 'is_default')::boolean
+                             OR ((e.value ->> 'upper_id')::uuid > w.from_id AND (e.value ->> 'lower_id')::uuid < w.until_id)
+                          ORDER BY (e.value ->> 'is_default')::boolean DESC, CASE WHEN pass = 1 THEN e.n ELSE -e.n END LOOP
+                    EXECUTE format('SELECT a.deleted_at FROM ONLY %s a
+                                     WHERE a.table_name = $1 AND a.schema_name = $2 AND a.id >= $3 AND a.id < $4
+                                     ORDER BY a.id %s LIMIT 1', (p ->> 'relation')::oid::regclass,
+                                   CASE WHEN pass = 1 THEN 'ASC' ELSE 'DESC' END)
+                       INTO found_at USING w.table_name, w.schema_name, w.from_id, w.until_id;
+                    IF pass = 1 THEN
+                        probe := least(probe, found_at);
+                    ELSE
+                        probe := greatest(probe, found_at);
+                    END IF;
+                    EXIT WHEN found_at IS NOT NULL AND NOT (p ->> 'is_default')::boolean;
+                END LOOP;
+                IF pass = 1 THEN
+                    oldest_deleted_at := least(oldest_deleted_at, probe);
+                ELSE
+                    newest_deleted_at := greatest(newest_deleted_at, probe);
+                END IF;
+                EXIT WHEN probe IS NOT NULL;
+            END LOOP;
         END LOOP;
         RETURN NEXT;
     END LOOP;

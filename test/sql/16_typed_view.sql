@@ -88,7 +88,7 @@ SELECT id, grand_total, later FROM ledger_deleted ORDER BY archive_id;
 ALTER TABLE ledger DROP COLUMN later;
 DROP VIEW ledger_report;
 ALTER TABLE ledger DROP COLUMN note;
-SELECT string_agg(attname, ', ' ORDER BY attnum) AS columns FROM pg_attribute WHERE attrelid = 'ledger_deleted'::regclass AND attnum > 9;
+SELECT string_agg(attname, ', ' ORDER BY attnum) AS columns FROM pg_attribute WHERE attrelid = 'ledger_deleted'::regclass AND attnum > 10;
 
 -- The table renamed and moved to another schema: its rows stay in its view under every name
 -- it had; a new table under the old name does not show there.
@@ -102,6 +102,8 @@ SELECT deleted_record_attach('ledger');
 INSERT INTO ledger VALUES (3, 3);
 DELETE FROM ledger;
 SELECT id, grand_total FROM ledger_deleted ORDER BY archive_id;
+-- Lookups by key: archive_object_id is the archive's indexed object_id.
+SELECT id, grand_total FROM ledger_deleted WHERE archive_object_id = '2';
 -- A name collision with the view's archive columns is refused when the view is made.
 CREATE TABLE clash (id int PRIMARY KEY, archive_id int);
 SELECT deleted_record_attach('clash');
