@@ -160,3 +160,11 @@ BEGIN
     END LOOP;
 END
 $$;
+
+
+-- H9: typed access per table (deleted_record_view, kept in step by deleted_record_follow_views),
+-- an archive that reports on itself (deleted_record_stats) and progress of long operations
+-- (deleted_record_report_progress, read through deleted_record_progress). All new objects.
+--@include 120_typed_view
+--@include 122_stats
+--@include 124_progress

@@ -9,6 +9,7 @@
 #include "glue/deletion_context.hpp"
 #include "glue/erasure.hpp"
 #include "glue/masking.hpp"
+#include "glue/progress.hpp"
 #include "glue/restore.hpp"
 #include "glue/relation_cache.hpp"
 #include "glue/settings.hpp"
@@ -332,4 +333,21 @@ extern "C" Datum deleted_record_restore_transaction_xid8_masked(PG_FUNCTION_ARGS
 extern "C" Datum deleted_record_restore_transaction_text(PG_FUNCTION_ARGS) {
   NeedRestoreArgument(fcinfo, 0, "deleted_record_restore_transaction", "xact");
   return RestoreTransactionEntry(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)));
+
+// H9: progress of long operations.
+extern "C" {
+PG_FUNCTION_INFO_V1(deleted_record_report_progress);
+}
+
+// deleted_record_report_progress(operation text, done bigint, total bigint, started timestamptz):
+// the progress line of this backend in pg_stat_activity (total NULL: not known).
+extern "C" Datum deleted_record_report_progress(PG_FUNCTION_ARGS) {
+  if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                    errmsg("deleted_record_report_progress: operation, done and started must not be NULL")));
+  char* operation = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  deleted_record::glue::ReportProgress(operation, PG_GETARG_INT64(1), PG_ARGISNULL(2) ? -1 : PG_GETARG_INT64(2),
+                                       PG_GETARG_TIMESTAMPTZ(3));
+  pfree(operation);
+  PG_RETURN_VOID();
 }

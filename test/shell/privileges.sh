@@ -4,7 +4,8 @@
 #
 # Roles: priv_none (no grant at all), priv_granted (exactly the grants the README documents:
 # SELECT on the archive, EXECUTE on erase, mask, purge and its step, prepare_partitions and the
-# cluster_* versions), priv_owner (owns the attached table public.t_owned), and the superuser
+# cluster_* versions, SELECT on deleted_record_stats and EXECUTE on its function), priv_owner
+# (owns the attached table public.t_owned, may create in public: its typed view), and the superuser
 # running the test. Each role owns a schema evil_<role> holding shadowing operators (uuid = uuid,
 # text = text, bigint <= integer, ...), functions (unnest, now, set_config, ...) and aggregates
 # (count(*), count(x), string_agg): each one, when it runs, counts itself in public.planted_any
@@ -55,6 +56,12 @@ write the archive|42501|42501|42501|-|INSERT INTO public.deleted_record (id, dat
 read the secret|42501|42501|42501|ok|SELECT count(*) FROM public.deleted_record_secret
 read the erasure tombstones|42501|42501|42501|ok|SELECT count(*) FROM public.deleted_record_erasure
 read the partition bookkeeping|42501|42501|42501|ok|SELECT count(*) FROM public.deleted_record_partition_tables
+typed view of a table (its owner makes it)|42501|42501|ok|ok|SELECT deleted_record_view('public.t_owned') IS NOT NULL
+read the typed view (what reading the archive needs)|42501|ok|42501|ok|SELECT count(*) FROM public.t_owned_deleted
+stats|42501|ok|42501|ok|SELECT count(*) FROM public.deleted_record_stats
+stats' function, directly|42501|ok|42501|ok|SELECT count(*) FROM deleted_record_stats_report()
+progress view|ok|ok|ok|ok|SELECT count(*) FROM public.deleted_record_progress
+report_progress (the caller's own backend)|ok|ok|ok|ok|SELECT deleted_record_report_progress('test', 1, 2, now())
 ROWS
 )
 ROLES=(priv_none priv_granted priv_owner superuser)
@@ -71,6 +78,11 @@ GRANT EXECUTE ON FUNCTION deleted_record_erase(uuid[], text), deleted_record_mas
       deleted_record_purge_step(interval, integer, regclass[]), deleted_record_prepare_partitions(integer),
       deleted_record_cluster_erase(uuid[], text), deleted_record_cluster_purge(interval, integer) TO priv_granted;
 GRANT EXECUTE ON PROCEDURE deleted_record_purge(interval, integer, bigint) TO priv_granted;
+-- deleted_record_stats, as the README grants it (What the archive holds).
+GRANT SELECT ON deleted_record_stats TO priv_granted;
+GRANT EXECUTE ON FUNCTION deleted_record_stats_report(integer) TO priv_granted;
+-- The owner of an attached table makes its typed view beside it.
+GRANT CREATE ON SCHEMA public TO priv_owner;
 CREATE TABLE t_owned (id int PRIMARY KEY, label text);
 ALTER TABLE t_owned OWNER TO priv_owner;
 GRANT SELECT, INSERT, DELETE ON t_owned TO PUBLIC;

@@ -19,7 +19,7 @@ from django.db.models import TextField  # noqa: E402
 from django.db.models.fields.json import KeyTextTransform  # noqa: E402
 
 from shop.deletion_context import deletion_context  # noqa: E402
-from shop.models import Customer, DeletedRecord, Invoice, InvoiceLine  # noqa: E402
+from shop.models import Customer, DeletedInvoice, DeletedRecord, Invoice, InvoiceLine  # noqa: E402
 from shop.undelete import undelete  # noqa: E402
 
 STACK = "django"
@@ -122,6 +122,23 @@ def main():
     check("jsonb_populate_record through Invoice.objects.raw() gives back an exact Invoice",
           len(restored) == 1 and restored[0].amount == AMOUNT and restored[0].big == BIG,
           [(r.amount, r.big) for r in restored])
+
+    # The archive model's primary key (declared: the partitioned archive has none of its own).
+    row = DeletedRecord.objects.get(pk=archived.get().pk)
+    row.refresh_from_db()
+    check("the archive model finds a row by its id and reloads it", row.object_id == pk and row.data["big"] == BIG, row.pk)
+
+    # The typed view through a read-only model: exact numerics, no decoder.
+    # recipe: django-typed-read
+    deleted = DeletedInvoice.objects.get(archive_object_id=pk, archive_restored_at__isnull=True)  # indexed: the key as text
+    # end recipe
+    check("the typed view's model reads the deleted invoice with exact numerics and no decoder",
+          deleted.amount == AMOUNT and isinstance(deleted.amount, Decimal) and deleted.big == BIG
+          and deleted.archive_actor == "numbers", (deleted.amount, deleted.big, deleted.archive_actor))
+    again = DeletedInvoice.objects.get(pk=deleted.pk)
+    again.refresh_from_db()
+    check("the typed view's model finds a row by its key (archive_id) and reloads it",
+          again.invoice_id == int(pk) and again.amount == AMOUNT, again.pk)
 
     # xact_id through the model's BigIntegerField: an int, without any warning.
     with warnings.catch_warnings(record=True) as caught:

@@ -77,6 +77,20 @@ async function main() {
     check('jsonb_populate_record(null::invoice, data) is exact (int8 as BigInt, numeric as a string)',
       typed.big === BigInt(BIG) && typed.amount === AMOUNT, show(typed));
 
+    // recipe: node-knex-typed-read
+    // The deleted invoice through its typed view: numeric as an exact string, int8 as BigInt, no JSON.parse.
+    const deleted = await direct('invoice_deleted').where({ archive_object_id: String(victim) }) // indexed: the key as text
+      .whereNull('archive_restored_at').first();
+    // end recipe
+    check("the typed view reads the deleted invoice with exact numerics and no decoder",
+      deleted !== undefined && deleted.amount === AMOUNT && deleted.big === BigInt(BIG) && deleted.archive_actor === 'numbers',
+      show(deleted));
+    const reread = await direct('invoice_deleted').where({ archive_id: deleted.archive_id }).first();
+    const found = await direct('deleted_record').where({ id: deleted.archive_id }).first();
+    check('the typed view and the archive find the row by its key (archive_id, the archive id) again',
+      reread !== undefined && reread.amount === AMOUNT && reread.id === BigInt(victim) && found !== undefined &&
+      found.object_id === String(victim), show(reread));
+
     // xact_id: an int8, so the int8 parser (deletion_context.js) makes it a BigInt.
     const res = await direct.raw('select xact_id from deleted_record limit 1');
     const xact = res.rows[0].xact_id;

@@ -3,6 +3,7 @@
 const { Sequelize, DataTypes } = require('sequelize');
 const { withSequelizeDeletionContext } = require('./deletion_context');
 const migration = require('./sequelize_migrations/20240101000000-invoices');
+const viewMigration = require('./sequelize_migrations/20240101000001-invoices-deleted');
 const { check, show, rejection, context, env, BIG, AMOUNT } = require('./tap');
 
 const STACK = 'sequelize';
@@ -30,7 +31,25 @@ function define(sequelize) {
     xact_key: DataTypes.TEXT,
     restored_at: DataTypes.DATE,
   }, { tableName: 'deleted_record', timestamps: false });
-  return { Customer, Invoice, TxLog, DeletedRecord };
+  // recipe: node-sequelize-typed-view
+  // Deleted invoices, typed: the view deleted_record_view('invoices') made (read-only). Its key is
+  // the archive row's id (an invoice deleted twice has two rows); the invoice's id is invoiceId.
+  const DeletedInvoice = sequelize.define('deleted_invoice', {
+    archive_id: { type: DataTypes.UUID, primaryKey: true },
+    archive_object_id: DataTypes.TEXT,
+    archive_deleted_at: DataTypes.DATE,
+    archive_actor: DataTypes.TEXT,
+    archive_reason: DataTypes.TEXT,
+    archive_xact_key: DataTypes.TEXT,
+    archive_restored_at: DataTypes.DATE,
+    invoiceId: { type: DataTypes.BIGINT, field: 'id' },
+    customerId: DataTypes.BIGINT,
+    worker: DataTypes.INTEGER,
+    amount: DataTypes.DECIMAL(30, 10),
+    big: DataTypes.BIGINT,
+  }, { tableName: 'invoices_deleted', timestamps: false });
+  // end recipe
+  return { Customer, Invoice, TxLog, DeletedRecord, DeletedInvoice };
 }
 
 // recipe: node-sequelize-undelete
@@ -55,6 +74,7 @@ async function main() {
   const P = define(pooled);
   try {
     await migration.up(direct.getQueryInterface(), Sequelize);
+    await viewMigration.up(direct.getQueryInterface(), Sequelize);
     for (let w = 1; w <= env.workers; w++) {
       await D.Invoice.bulkCreate(Array.from({ length: env.rows }, () => ({ worker: w, amount: '1.5', big: w })));
     }
@@ -127,6 +147,24 @@ async function main() {
       { bind: [String(victim.id)], model: D.Invoice, mapToModel: true });
     check('jsonb_populate_record(null::invoices, data) mapped to the Invoice model is exact',
       typed.length === 1 && String(typed[0].big) === BIG && String(typed[0].amount) === AMOUNT, show(typed[0]));
+
+    // The typed view through a read-only model: numeric as an exact string, int8 exact, no JSON.parse.
+    // recipe: node-sequelize-typed-read
+    const deleted = await D.DeletedInvoice.findOne({
+      where: { archive_object_id: String(victim.id), archive_restored_at: null }, // indexed: the key as text
+    });
+    // end recipe
+    check("the typed view's model reads the deleted invoice with exact numerics and no decoder",
+      deleted !== null && String(deleted.amount) === AMOUNT && String(deleted.big) === BIG &&
+      String(deleted.invoiceId) === String(victim.id) && deleted.archive_actor === 'numbers', show(deleted));
+    const reread = await D.DeletedInvoice.findByPk(deleted.archive_id);
+    await reread.reload();
+    check("the typed view's model finds a row by its key (archive_id) and reloads it",
+      reread.archive_id === deleted.archive_id && String(reread.amount) === AMOUNT, show(reread));
+    const found = await D.DeletedRecord.findByPk(deleted.archive_id);
+    await found.reload();
+    check('the archive model (primaryKey: true on id) finds a row by its id and reloads it',
+      found.object_id === String(victim.id) && found.table_name === 'invoices', show(found));
 
     // xact_id through the model's BIGINT attribute: an integer, without any type warning.
     check('xact_id reads as an integer through a BIGINT attribute',

@@ -136,12 +136,29 @@ restored = Invoice.find_by_sql(["SELECT (jsonb_populate_record(NULL::invoices, d
 check "jsonb_populate_record through Invoice.find_by_sql gives back an exact Invoice",
       restored.map { |i| [i.amount, i.big] } == [[AMOUNT, BIG]], restored.map { |i| [i.amount, i.big] }.inspect
 
+# The archive model's declared primary key: find by id and reload.
+found = DeletedRecord.find(record.id).reload
+check "the archive model (self.primary_key = \"id\") finds a row by its id and reloads it",
+      found["object_id"] == victim.id.to_s && found.table_name == "invoices", found.id
+# The typed view through a read-only model: exact numerics, no decoder.
+# recipe: rails-typed-read
+deleted = DeletedInvoice.find_by!(archive_object_id: victim.id.to_s, archive_restored_at: nil) # indexed: the key as text
+# end recipe
+check "the typed view's model reads the deleted invoice with exact numerics and no decoder",
+      deleted.amount == AMOUNT && deleted.amount.is_a?(BigDecimal) && deleted.big == BIG &&
+        deleted.invoice_id == victim.id && deleted.archive_actor == "numbers",
+      [deleted.amount, deleted.big, deleted.invoice_id, deleted.archive_actor].inspect
+again = DeletedInvoice.find(deleted.archive_id).reload
+check "the typed view's model finds a row by its key (archive_id) and reloads it",
+      again.archive_id == deleted.archive_id && again.amount == AMOUNT, again.archive_id
+check "the typed view's model is read-only", again.readonly?
+
 # Schema dumps. The default (:ruby) schema.rb has no triggers: a database loaded from it archives nothing.
 ActiveRecord::Base.establish_connection(:direct)
 schema_rb = StringIO.new
 _, warned = captured_stderr { ActiveRecord::SchemaDumper.dump(ActiveRecord::Base.connection, schema_rb) }
 check "schema.rb (schema_format :ruby) carries no trigger, so it cannot be the recipe",
-      !schema_rb.string.match?(/deleted_record_(insert|attach)/i)
+      !schema_rb.string.match?(/deleted_record_(insert|attach)\(/i) # calls; deleted_record_attachment is a table
 schema_rb.string.each_line.grep(/deleted_record/).each { |l| puts "#   schema.rb: #{l.strip}" }
 warned.each_line.each { |l| puts "#   schema dump warned: #{l.strip}" }
 

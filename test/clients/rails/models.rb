@@ -21,6 +21,8 @@ end
 # The archive, read-only: the extension owns the table.
 class DeletedRecord < ActiveRecord::Base
   self.table_name = "deleted_record"
+  # The partitioned archive cannot have a primary key of its own (each partition has one).
+  self.primary_key = "id"
 
   def readonly?
     true
@@ -29,6 +31,21 @@ class DeletedRecord < ActiveRecord::Base
   # data with exact numbers: the jsonb attribute parses numbers with a fraction as Float.
   def exact_data
     JSON.parse(data_before_type_cast, decimal_class: BigDecimal)
+  end
+end
+# end recipe
+
+# recipe: rails-typed-view
+# Deleted invoices, typed: the view deleted_record_view('invoices') made. Read-only; its key is
+# the archive row's id (an invoice deleted twice has two rows). ActiveRecord's id attribute is
+# always the primary key, so the invoice's own id column is also selected as invoice_id.
+class DeletedInvoice < ActiveRecord::Base
+  self.table_name = "invoices_deleted"
+  self.primary_key = "archive_id"
+  default_scope { select(arel_table[Arel.star], arel_table[:id].as("invoice_id")) }
+
+  def readonly?
+    true
   end
 end
 # end recipe

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from deletion_context import deletion_context, ignore_truncate
 from exact_json import exact_json_loads
-from models import Customer, Invoice, InvoiceLine, txlog
+from models import Customer, DeletedInvoice, DeletedRecord, Invoice, InvoiceLine, txlog
 from undelete import undelete
 
 STACK = "sqlalchemy"
@@ -170,6 +170,26 @@ def main():
         # end recipe
     check("jsonb_populate_record through select(Invoice).from_statement() gives back an exact Invoice",
           [(r.amount, r.big) for r in restored] == [(AMOUNT, BIG)], [(r.amount, r.big) for r in restored])
+
+    # The typed view through a read-only model: exact numerics with the default JSON decoder.
+    with Session(direct) as session:
+        # recipe: sqlalchemy-typed-read
+        deleted = session.scalars(select(DeletedInvoice).where(  # archive_object_id is indexed: the key as text
+            DeletedInvoice.archive_object_id == str(pk), DeletedInvoice.archive_restored_at.is_(None))).one()
+        # end recipe
+        check("the typed view's model reads the deleted invoice with exact numerics and no decoder",
+              deleted.amount == AMOUNT and isinstance(deleted.amount, Decimal) and deleted.big == BIG
+              and deleted.archive_actor == "numbers", (deleted.amount, deleted.big, deleted.archive_actor))
+        key = deleted.archive_id
+    with Session(direct) as session:
+        again = session.get(DeletedInvoice, key)
+        session.refresh(again)
+        check("the typed view's model finds a row by its key (archive_id) and reloads it",
+              again is not None and again.id == pk and again.amount == AMOUNT, key)
+        row = session.get(DeletedRecord, key)
+        session.refresh(row)
+        check("the archive model (primary_key=True on id) finds a row by its id and reloads it",
+              row is not None and row.object_id == str(pk) and row.table_name == "invoice", key)
 
     # xact_id of the reflected archive: a BigInteger read as int, and reflection without warnings.
     with direct.connect() as conn:

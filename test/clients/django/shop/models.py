@@ -55,3 +55,28 @@ class DeletedRecord(models.Model):
         managed = False
         db_table = "deleted_record"
 # end recipe
+
+
+# recipe: django-typed-view
+class DeletedInvoice(models.Model):
+    """Deleted invoices, typed: the view deleted_record_view('shop_invoice') made. Read-only; its
+    key is the archive row's id (an invoice deleted twice has two rows). Django reserves the
+    attribute name "id" for primary keys, so the invoice's own id is mapped as invoice_id."""
+
+    archive_id = models.UUIDField(primary_key=True)
+    archive_object_id = models.TextField()
+    archive_deleted_at = models.DateTimeField()
+    archive_actor = models.TextField(null=True)
+    archive_reason = models.TextField(null=True)
+    archive_xact_key = models.TextField(null=True)
+    archive_restored_at = models.DateTimeField(null=True)
+    invoice_id = models.IntegerField(db_column="id")
+    customer_id = models.IntegerField(null=True)
+    worker = models.IntegerField()
+    amount = models.DecimalField(max_digits=30, decimal_places=10)
+    big = models.BigIntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "shop_invoice_deleted"
+# end recipe

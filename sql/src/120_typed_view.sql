@@ -1,0 +1,336 @@
+-- Typed access per table: deleted_record_view gives an attached table a companion view of its
+-- archived rows, with the table's own columns typed as the table types them, and the
+-- deleted_record_follow_views event trigger keeps it in step with the table. The view reads
+-- only the archive (never the table, so no DDL on the table is ever blocked by it) and is a
+-- security_invoker view: reading it needs exactly what reading the archive needs, row-level
+-- security included. What the view must remember (the table's attachment id, the names the
+-- table had and the renames and drops of its columns, with the archive id from which each
+-- applies) is kept as JSON at the end of the view's own comment, so that it travels with the
+-- view through pg_dump and only the view's owner can change it.
+
+-- deleted_record_typed_view_sync (internal) (re)creates the typed view view_schema.view_name
+-- of target: state is what the view remembered (NULL for a new view); it returns the new state.
+-- It runs as its caller, who must be able to create the view (or own it, to replace it).
+CREATE FUNCTION deleted_record_typed_view_sync(view_schema name, view_name name, target regclass, attachment uuid, state jsonb)
+    RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ext_schema name;
+    now_id text;
+    tab_schema text;
+    tab_name text;
+    names jsonb;
+    steps jsonb;
+    old_columns jsonb;
+    new_columns jsonb := '{}';
+    col record;
+    last jsonb;
+    step jsonb;
+    i integer;
+    lateral_sql text := '';
+    current_doc text := 's0.d';
+    column_list text := '';
+    column_defs text := '';
+    where_sql text := '';
+    view_sql text;
+    view_oid oid;
+    view_owner oid;
+    view_acl aclitem[];
+    entry record;
+    collision text;
+    archive_columns constant text[] := '{archive_id,archive_object_id,archive_deleted_at,archive_actor,archive_reason,archive_metadata,archive_xact_key,archive_xact_id,archive_restored_at,archive_masked}';
+BEGIN
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    EXECUTE format('SELECT %I.deleted_record_uuid7()::text', ext_schema) INTO now_id;
+    SELECT n.nspname::text, c.relname::text INTO tab_schema, tab_name
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = target;
+
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO collision
+      FROM pg_attribute a
+     WHERE a.attrelid = target AND a.attnum > 0 AND NOT a.attisdropped AND a.attname::text = ANY (archive_columns);
+    IF collision IS NOT NULL THEN
+        RAISE EXCEPTION 'deleted_record_view: column % of table % has the name of an archive column of the typed view', collision, target
+            USING ERRCODE = 'duplicate_column',
+                  DETAIL = format('The view''s archive columns are %s.', array_to_string(archive_columns, ', '));
+    END IF;
+
+    -- Names: each window of names the table had, over a range of archive ids.
+    names := coalesce(state -> 'names', jsonb_build_array(jsonb_build_object('schema', tab_schema, 'table', tab_name, 'from', NULL)));
+    last := names -> (jsonb_array_length(names) - 1);
+    IF last ->> 'schema' <> tab_schema OR last ->> 'table' <> tab_name THEN
+        names := jsonb_set(names, ARRAY[(jsonb_array_length(names) - 1)::text, 'until'], to_jsonb(now_id))
+                 || jsonb_build_array(jsonb_build_object('schema', tab_schema, 'table', tab_name, 'from', now_id));
+    END IF;
+
+    -- Columns by attribute number: a renamed column reads its older rows under its old key, a
+    -- dropped column's key is ignored in rows archived before the drop (a later column of the
+    -- same name is another column).
+    FOR col IN SELECT a.attnum, a.attname::text AS attname,
+                      format_type(a.atttypid, a.atttypmod) AS typ,
+                      CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+                           THEN (SELECT format(' COLLATE %I.%I', cn.nspname, co.collname)
+                                   FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                                  WHERE co.oid = a.attcollation) ELSE '' END AS coll
+                 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+                WHERE a.attrelid = target AND a.attnum > 0 AND NOT a.attisdropped
+                ORDER BY a.attnum LOOP
+        new_columns := new_columns || jsonb_build_object(col.attnum::text, jsonb_build_array(col.attname, col.typ || col.coll));
+        column_list := column_list || format(', r.%I', col.attname);
+        column_defs := column_defs || CASE WHEN column_defs = '' THEN '' ELSE ', ' END || format('%I %s%s', col.attname, col.typ, col.coll);
+    END LOOP;
+    steps := coalesce(state -> 'steps', '[]');
+    old_columns := coalesce(state -> 'columns', new_columns);
+    FOR col IN SELECT o.key, o.value ->> 0 AS old_name, new_columns -> o.key ->> 0 AS new_name
+                 FROM jsonb_each(old_columns) o ORDER BY o.key::integer LOOP
+        IF col.new_name IS NULL THEN
+            steps := steps || jsonb_build_array(jsonb_build_object('drop', col.old_name, 'before', now_id));
+        ELSIF col.new_name <> col.old_name THEN
+            steps := steps || jsonb_build_array(jsonb_build_object('from', col.old_name, 'to', col.new_name, 'before', now_id));
+        END IF;
+    END LOOP;
+
+    i := 0;
+    FOR step IN SELECT s.value FROM jsonb_array_elements(steps) WITH ORDINALITY s(value, n) ORDER BY s.n LOOP
+        i := i + 1;
+        IF step ? 'drop' THEN
+            lateral_sql := lateral_sql || format(
+                E'\n  CROSS JOIN LATERAL (SELECT CASE WHEN a.id OPERATOR(pg_catalog.<) %2$L::pg_catalog.uuid THEN %1$s OPERATOR(pg_catalog.-) %3$L::pg_catalog.text ELSE %1$s END AS d) s%4$s',
+                current_doc, step ->> 'before', step ->> 'drop', i);
+        ELSE
+            lateral_sql := lateral_sql || format(
+                E'\n  CROSS JOIN LATERAL (SELECT CASE WHEN a.id OPERATOR(pg_catalog.<) %2$L::pg_catalog.uuid AND %1$s OPERATOR(pg_catalog.?) %3$L::pg_catalog.text\n'
+                '                                 THEN (%1$s OPERATOR(pg_catalog.-) %3$L::pg_catalog.text) OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(%4$L::pg_catalog.text, %1$s OPERATOR(pg_catalog.->) %3$L::pg_catalog.text)\n'
+                '                                 ELSE %1$s END AS d) s%5$s',
+                current_doc, step ->> 'before', step ->> 'from', step ->> 'to', i);
+        END IF;
+        current_doc := format('s%s.d', i);
+    END LOOP;
+
+    SELECT string_agg(format('(a.schema_name OPERATOR(pg_catalog.=) %L AND a.table_name OPERATOR(pg_catalog.=) %L%s%s)',
+                             w.value ->> 'schema', w.value ->> 'table',
+                             CASE WHEN w.value ->> 'from' IS NULL THEN ''
+                                  ELSE format(' AND a.id OPERATOR(pg_catalog.>=) %L::pg_catalog.uuid', w.value ->> 'from') END,
+                             CASE WHEN w.value ->> 'until' IS NULL THEN ''
+                                  ELSE format(' AND a.id OPERATOR(pg_catalog.<) %L::pg_catalog.uuid', w.value ->> 'until') END),
+                      E'\n    OR ' ORDER BY w.n)
+      INTO where_sql
+      FROM jsonb_array_elements(names) WITH ORDINALITY w(value, n);
+
+    view_sql := format(
+        E' VIEW %1$I.%2$I WITH (security_invoker = true) AS\n'
+        'SELECT a.id AS archive_id, a.object_id AS archive_object_id, a.deleted_at AS archive_deleted_at, a.actor AS archive_actor, a.reason AS archive_reason,\n'
+        '       a.metadata AS archive_metadata, a.xact_key AS archive_xact_key, a.xact_id AS archive_xact_id,\n'
+        '       a.restored_at AS archive_restored_at,\n'
+        '       (SELECT pg_catalog.jsonb_object_agg(m.k, a.data OPERATOR(pg_catalog.->) m.k) FROM pg_catalog.unnest(a.masked_columns) m(k)\n'
+        '         WHERE a.data OPERATOR(pg_catalog.?) m.k) AS archive_masked%3$s\n'
+        '  FROM %4$I.deleted_record a\n'
+        '  CROSS JOIN LATERAL (SELECT a.data OPERATOR(pg_catalog.-) COALESCE(a.masked_columns, ''{}''::pg_catalog.text[]) AS d) s0%5$s\n'
+        '  CROSS JOIN LATERAL pg_catalog.jsonb_to_record(%6$s) AS r(%7$s)\n'
+        ' WHERE %8$s',
+        view_schema, view_name, column_list, ext_schema, lateral_sql, current_doc, column_defs, where_sql);
+
+    view_oid := to_regclass(format('%I.%I', view_schema, view_name));
+    IF view_oid IS NULL THEN
+        EXECUTE 'CREATE' || view_sql;
+    ELSE
+        BEGIN
+            -- Renamed columns keep their place (and whatever depends on the view) when renamed in it.
+            FOR step IN SELECT s.value FROM jsonb_array_elements(steps) s(value)
+                         WHERE NOT s.value ? 'drop' AND s.value ->> 'before' = now_id LOOP
+                IF EXISTS (SELECT FROM pg_attribute WHERE attrelid = view_oid AND attname::text = step ->> 'from' AND NOT attisdropped)
+                   AND NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = view_oid AND attname::text = step ->> 'to' AND NOT attisdropped) THEN
+                    EXECUTE format('ALTER VIEW %I.%I RENAME COLUMN %I TO %I', view_schema, view_name, step ->> 'from', step ->> 'to');
+                END IF;
+            END LOOP;
+            EXECUTE 'CREATE OR REPLACE' || view_sql;
+        EXCEPTION WHEN invalid_table_definition OR feature_not_supported OR duplicate_column OR datatype_mismatch THEN
+            -- A dropped or retyped column: the view is made again, with its owner and grants.
+            SELECT c.relowner, c.relacl INTO view_owner, view_acl FROM pg_class c WHERE c.oid = view_oid;
+            EXECUTE format('DROP VIEW %I.%I', view_schema, view_name);
+            EXECUTE 'CREATE' || view_sql;
+            EXECUTE format('ALTER VIEW %I.%I OWNER TO %I', view_schema, view_name, pg_get_userbyid(view_owner));
+            IF view_acl IS NOT NULL THEN
+                EXECUTE format('REVOKE ALL ON %I.%I FROM PUBLIC', view_schema, view_name);
+                FOR entry IN SELECT a.grantee, a.privilege_type, a.is_grantable FROM aclexplode(view_acl) a WHERE a.grantee <> view_owner LOOP
+                    EXECUTE format('GRANT %s ON %I.%I TO %s%s', entry.privilege_type, view_schema, view_name,
+                                   CASE WHEN entry.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(entry.grantee)) END,
+                                   CASE WHEN entry.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+                END LOOP;
+            END IF;
+        END;
+    END IF;
+    state := jsonb_build_object('attachment', attachment, 'relid', target::oid, 'names', names, 'columns', new_columns, 'steps', steps);
+    EXECUTE format('COMMENT ON VIEW %I.%I IS %L', view_schema, view_name,
+                   format('Archived rows of %s, typed (deleted_record_view; kept in step with the table by the extension, which reads what follows): %s',
+                          target, state));
+    RETURN state;
+END
+$$;
+COMMENT ON FUNCTION deleted_record_typed_view_sync(name, name, regclass, uuid, jsonb) IS 'Internal: (re)creates a typed view of an attached table''s archived rows (deleted_record_view)';
+
+-- deleted_record_typed_views (internal) lists the typed views and what each remembers.
+CREATE FUNCTION deleted_record_typed_views(OUT view_oid oid, OUT view_schema name, OUT view_name name, OUT view_owner oid, OUT state jsonb)
+    RETURNS SETOF record
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT c.oid, n.nspname, c.relname, c.relowner,
+       substring(d.description FROM 'reads what follows\): (\{.*\})$')::jsonb
+  FROM pg_catalog.pg_description d
+  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.objoid
+  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+ WHERE d.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid OPERATOR(pg_catalog.=) 0
+   AND c.relkind OPERATOR(pg_catalog.=) 'v'
+   AND d.description OPERATOR(pg_catalog.~) '^Archived rows of .*, typed \(deleted_record_view; .*: \{.*\}$'
+$$;
+COMMENT ON FUNCTION deleted_record_typed_views() IS 'Internal: the typed views made by deleted_record_view, with what each remembers';
+
+-- deleted_record_typed_view_table (internal) is the table a typed view follows: the table with
+-- its attachment id, else (after a detach) the table it was made for while it keeps its names.
+CREATE FUNCTION deleted_record_typed_view_table(state jsonb) RETURNS regclass
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ext_schema name;
+    found regclass;
+    last jsonb := state -> 'names' -> (jsonb_array_length(state -> 'names') - 1);
+BEGIN
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    EXECUTE format('SELECT a.relation FROM %I.deleted_record_attachments() a WHERE a.attachment_id = $1 LIMIT 1', ext_schema)
+       INTO found USING (state ->> 'attachment')::uuid;
+    IF found IS NULL THEN
+        SELECT c.oid INTO found
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.oid = (state ->> 'relid')::oid AND c.relkind IN ('r', 'p')
+           AND n.nspname::text = last ->> 'schema' AND c.relname::text = last ->> 'table';
+    END IF;
+    RETURN found;
+END
+$$;
+COMMENT ON FUNCTION deleted_record_typed_view_table(jsonb) IS 'Internal: the table a typed view follows';
+
+-- deleted_record_view gives an attached table a typed view of its archived rows: by default
+-- <table>_deleted beside the table. Calling it again on that view brings it up to date.
+CREATE FUNCTION deleted_record_view(target regclass, view_name name DEFAULT NULL) RETURNS regclass
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ext_schema name;
+    rel record;
+    attachment uuid;
+    existing_state jsonb;
+    state jsonb;
+BEGIN
+    IF target IS NULL THEN
+        RAISE EXCEPTION 'deleted_record_view: target must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    SELECT c.oid, c.relname, c.relkind, c.relispartition, c.relowner, n.nspname INTO rel
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = target;
+    IF rel.oid IS NULL THEN
+        RAISE EXCEPTION 'deleted_record_view: relation with OID % does not exist', target::oid USING ERRCODE = 'undefined_table';
+    END IF;
+    IF NOT pg_has_role(current_user, rel.relowner, 'USAGE') THEN
+        RAISE EXCEPTION 'deleted_record_view: must be owner of table %', target
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    EXECUTE format('SELECT a.attachment_id FROM %I.deleted_record_attachments() a WHERE a.relation = $1', ext_schema)
+       INTO attachment USING target;
+    IF attachment IS NULL THEN
+        RAISE EXCEPTION 'deleted_record_view: % is not attached', target
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = CASE WHEN rel.relispartition THEN 'Its rows are archived under its partitioned table: make the view of that table.'
+                              ELSE format('Attach it first: SELECT %I.deleted_record_attach(%L);', ext_schema, target::text) END;
+    END IF;
+    view_name := coalesce(view_name, left(rel.relname || '_deleted', 63)::name);
+    EXECUTE format('SELECT v.state FROM %I.deleted_record_typed_views() v WHERE v.view_schema = $1 AND v.view_name = $2', ext_schema)
+       INTO existing_state USING rel.nspname, view_name;
+    IF to_regclass(format('%I.%I', rel.nspname, view_name)) IS NOT NULL THEN
+        IF existing_state IS NULL OR (existing_state ->> 'attachment')::uuid IS DISTINCT FROM attachment THEN
+            RAISE EXCEPTION 'deleted_record_view: relation %.% already exists', quote_ident(rel.nspname), quote_ident(view_name)
+                USING ERRCODE = 'duplicate_table',
+                      HINT = 'Name another view with view_name => ''...''.';
+        END IF;
+        state := existing_state;
+    END IF;
+    EXECUTE format('SELECT %I.deleted_record_typed_view_sync($1, $2, $3, $4, $5)', ext_schema)
+       INTO state USING rel.nspname, view_name, target, attachment, state;
+    IF existing_state IS NULL THEN
+        -- The archive decides who reads it: the view adds no gate of its own.
+        EXECUTE format('GRANT SELECT ON %I.%I TO PUBLIC', rel.nspname, view_name);
+    END IF;
+    RETURN format('%I.%I', rel.nspname, view_name)::regclass;
+END
+$$;
+COMMENT ON FUNCTION deleted_record_view(regclass, name) IS 'Gives an attached table a typed view of its archived rows (default <table>_deleted), kept in step with the table';
+
+-- deleted_record_follow_views keeps typed views in step with their tables after ALTER TABLE
+-- (columns added, renamed, dropped or retyped; the table renamed or moved) and ALTER SCHEMA. It
+-- runs as whoever ran the DDL (the table's owner): a view it may not replace gets a WARNING
+-- saying how to bring it up to date. Named to fire after deleted_record_follow_attachments and
+-- deleted_record_follow_columns.
+CREATE FUNCTION deleted_record_follow_views() RETURNS event_trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ext_schema name;
+    v record;
+    target regclass;
+    wanted jsonb;
+    last jsonb;
+BEGIN
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    IF ext_schema IS NULL THEN
+        RETURN;
+    END IF;
+    FOR v IN EXECUTE format('SELECT * FROM %I.deleted_record_typed_views() WHERE state IS NOT NULL', ext_schema) LOOP
+        EXECUTE format('SELECT %I.deleted_record_typed_view_table($1)', ext_schema) INTO target USING v.state;
+        CONTINUE WHEN target IS NULL;
+        -- Up to date when the table has the names and columns the view remembers.
+        SELECT jsonb_object_agg(a.attnum::text, jsonb_build_array(a.attname::text,
+                   format_type(a.atttypid, a.atttypmod) ||
+                   CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+                        THEN (SELECT format(' COLLATE %I.%I', cn.nspname, co.collname)
+                                FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                               WHERE co.oid = a.attcollation) ELSE '' END))
+          INTO wanted
+          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+         WHERE a.attrelid = target AND a.attnum > 0 AND NOT a.attisdropped;
+        last := v.state -> 'names' -> (jsonb_array_length(v.state -> 'names') - 1);
+        CONTINUE WHEN wanted IS NOT DISTINCT FROM v.state -> 'columns'
+                  AND EXISTS (SELECT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                               WHERE c.oid = target AND n.nspname::text = last ->> 'schema' AND c.relname::text = last ->> 'table');
+        IF NOT pg_has_role(current_user, v.view_owner, 'USAGE') THEN
+            RAISE WARNING 'typed view %.% no longer matches table %', quote_ident(v.view_schema), quote_ident(v.view_name), target
+                USING HINT = format('Its owner brings it up to date with: SELECT %I.deleted_record_view(%L, %L);', ext_schema, target::text, v.view_name);
+            CONTINUE;
+        END IF;
+        BEGIN
+            EXECUTE format('SELECT %I.deleted_record_typed_view_sync($1, $2, $3, $4, $5)', ext_schema)
+               USING v.view_schema, v.view_name, target, (v.state ->> 'attachment')::uuid, v.state;
+        EXCEPTION WHEN dependent_objects_still_exist OR duplicate_column THEN
+            RAISE WARNING 'typed view %.% no longer matches table % and cannot be made again: %', quote_ident(v.view_schema),
+                          quote_ident(v.view_name), target, SQLERRM
+                USING HINT = 'Drop the objects that depend on the view, or rename the column, then call deleted_record_view again.';
+        END;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION deleted_record_follow_views() IS 'Event trigger: typed views (deleted_record_view) follow their tables'' columns and names';
+CREATE EVENT TRIGGER deleted_record_follow_views ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE', 'ALTER SCHEMA')
+    EXECUTE FUNCTION deleted_record_follow_views();
+COMMENT ON EVENT TRIGGER deleted_record_follow_views IS 'Typed views (deleted_record_view) follow their tables'' columns and names';

@@ -1,0 +1,261 @@
+-- An archive that reports on itself, without a counter any delete must update: what the
+-- archive holds per attached table and per partition, read from the catalog, from ANALYZE's
+-- statistics and from small exact probes. A partition of up to 1024 pages (8 MB)
+-- (or never analyzed) is counted exactly; a larger one is estimated from its statistics
+-- (reltuples and the most common values of table_name), and every figure that is an estimate
+-- says so (estimated). Oldest and newest deletions are exact: one index probe per table at each
+-- end of the partition list. Erasures are counted exactly from the tombstones.
+--
+-- deleted_record_stats_report (internal) does the work as the archive's owner (it reads the
+-- partitions and their statistics, which no reader is granted); PUBLIC may not execute it.
+-- exact_pages: partitions up to that many pages are counted (1024 pages, 8 MB: a few ms each).
+CREATE FUNCTION deleted_record_stats_report(exact_pages integer DEFAULT 1024, OUT kind text, OUT table_name regclass, OUT partition_name regclass,
+                                            OUT period_from timestamptz, OUT period_until timestamptz,
+                                            OUT rows_archived bigint, OUT rows_restored bigint, OUT rows_erased bigint,
+                                            OUT bytes bigint, OUT oldest_deleted_at timestamptz, OUT newest_deleted_at timestamptz,
+                                            OUT retention interval, OUT rows_awaiting_purge bigint, OUT estimated boolean)
+    RETURNS SETOF record
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ext_schema name;
+    archive regclass;
+    now_utc timestamptz := clock_timestamp();
+    part record;
+    stat record;
+    -- Attached tables, by position: the relation, its retention and purge cutoff, and the
+    -- windows of names (schema, table, from id, until id) its attachment archived rows under.
+    tabs regclass[];
+    retentions interval[];
+    cutoffs timestamptz[];
+    windows jsonb;          -- [[position, schema, table, from, until, cutoff], ...]
+    n_rows double precision[];
+    n_restored double precision[];
+    n_bytes double precision[];
+    n_purge double precision[];
+    n_estimated boolean[];
+    tab record;
+    w record;
+    g record;
+    freq double precision;
+    part_rows double precision;
+    exact boolean;
+    cutoff timestamptz;
+    probe timestamptz;
+    found_at timestamptz;
+    pass integer;
+    parts jsonb := '[]';
+    p jsonb;
+    i integer;
+BEGIN
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    archive := format('%I.deleted_record', ext_schema)::regclass;
+
+    tabs := '{}'; retentions := '{}'; cutoffs := '{}'; windows := '[]';
+    n_rows := '{}'; n_restored := '{}'; n_bytes := '{}'; n_purge := '{}'; n_estimated := '{}';
+    FOR tab IN EXECUTE format($q$
+        SELECT a.relation, a.retention,
+               coalesce((SELECT jsonb_agg(jsonb_build_array(w.schema_name, w.table_name, w.from_id, w.until_id) ORDER BY w.from_id)
+                           FROM %1$I.deleted_record_attachment w WHERE w.attachment_id = a.attachment_id),
+                        (SELECT jsonb_build_array(jsonb_build_array(n.nspname, c.relname, NULL, NULL))
+                           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = a.relation)) AS names
+          FROM %1$I.deleted_record_attachments() a
+         ORDER BY a.relation::text$q$, ext_schema)
+    LOOP
+        i := coalesce(array_length(tabs, 1), 0) + 1;
+        cutoff := NULL;
+        IF tab.retention IS NOT NULL THEN
+            BEGIN
+                cutoff := least(now_utc - tab.retention, now_utc);
+            EXCEPTION WHEN datetime_field_overflow THEN
+                cutoff := '-infinity';
+            END;
+        END IF;
+        tabs := tabs || tab.relation;
+        retentions := retentions || tab.retention;
+        cutoffs := cutoffs || cutoff;
+        n_rows := n_rows || 0::double precision; n_restored := n_restored || 0::double precision;
+        n_bytes := n_bytes || 0::double precision; n_purge := n_purge || 0::double precision;
+        n_estimated := n_estimated || false;
+        SELECT windows || coalesce(jsonb_agg(jsonb_build_array(i, n.value -> 0, n.value -> 1, n.value -> 2, n.value -> 3, cutoff)), '[]')
+          INTO windows FROM jsonb_array_elements(tab.names) n;
+    END LOOP;
+
+    -- Partitions, oldest first (the default partition last), with their periods and sizes.
+    FOR part IN EXECUTE format($q$
+        SELECT c.oid::regclass AS relation, c.relname::text AS relname, c.relpages, c.reltuples,
+               pg_total_relation_size(c.oid) AS total_bytes, b.is_default, b.lower_id, b.upper_id,
+               %1$I.deleted_record_uuid7_time(b.lower_id) AS lower_time, %1$I.deleted_record_uuid7_time(b.upper_id) AS upper_time
+          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
+               LATERAL (SELECT pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT' AS is_default,
+                               (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \(''([0-9a-f-]+)''\)'))[1]::uuid AS lower_id,
+                               (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([0-9a-f-]+)''\)'))[1]::uuid AS upper_id) b
+         WHERE i.inhparent = $1
+         ORDER BY b.is_default, b.upper_id$q$, ext_schema) USING archive
+    LOOP
+        exact := part.relpages <= exact_pages OR part.reltuples < 0;
+        IF exact THEN
+            EXECUTE format('SELECT count(*) FROM ONLY %s', part.relation) INTO part_rows;
+            -- Each table's rows: those archived under one of its names, within that name's window.
+            FOR g IN EXECUTE format($q$
+                SELECT (w.value ->> 0)::integer AS i, count(*) AS n, count(a.restored_at) AS restored,
+                       sum(pg_column_size(a.*)) AS bytes,
+                       count(*) FILTER (WHERE a.deleted_at < (w.value ->> 5)::timestamptz
+                                          AND a.id < %2$I.deleted_record_uuid7_floor((w.value ->> 5)::timestamptz)) AS expired
+                  FROM ONLY %1$s a
+                  JOIN jsonb_array_elements($1) w
+                    ON a.table_name = w.value ->> 2 AND a.schema_name = w.value ->> 1
+                   AND a.id >= coalesce((w.value ->> 3)::uuid, '00000000-0000-0000-0000-000000000000')
+                   AND (w.value ->> 4 IS NULL OR a.id < (w.value ->> 4)::uuid)
+                 GROUP BY 1$q$, part.relation, ext_schema) USING windows
+            LOOP
+                n_rows[g.i] := n_rows[g.i] + g.n;
+                n_restored[g.i] := n_restored[g.i] + g.restored;
+                n_bytes[g.i] := n_bytes[g.i] + g.bytes;
+                n_purge[g.i] := n_purge[g.i] + g.expired;
+            END LOOP;
+        ELSE
+            -- Estimated from ANALYZE's statistics: the share of each table name among the
+            -- partition's rows (schemas and windows are told apart only where counted exactly).
+            part_rows := part.reltuples;
+            SELECT s.most_common_vals::text::text[] AS mcv, s.most_common_freqs AS mcf, s.n_distinct,
+                   (SELECT r.null_frac FROM pg_stats r WHERE r.schemaname = ext_schema AND r.tablename = part.relname
+                       AND r.attname = 'restored_at') AS restored_null_frac
+              INTO stat
+              FROM pg_stats s
+             WHERE s.schemaname = ext_schema AND s.tablename = part.relname AND s.attname = 'table_name';
+            FOR w IN SELECT (x.value ->> 0)::integer AS i, x.value ->> 2 AS table_name,
+                            (x.value ->> 3)::uuid AS from_id, (x.value ->> 4)::uuid AS until_id
+                       FROM jsonb_array_elements(windows) x LOOP
+                CONTINUE WHEN (w.from_id IS NOT NULL AND part.upper_id IS NOT NULL AND part.upper_id <= w.from_id)
+                           OR (w.until_id IS NOT NULL AND part.lower_id IS NOT NULL AND part.lower_id >= w.until_id);
+                IF stat.mcv IS NOT NULL AND w.table_name = ANY (stat.mcv) THEN
+                    freq := stat.mcf[array_position(stat.mcv, w.table_name)];
+                ELSIF stat.n_distinct IS NOT NULL THEN
+                    freq := greatest(0, 1 - coalesce((SELECT sum(f) FROM unnest(stat.mcf) f), 0))
+                            / greatest(1, CASE WHEN stat.n_distinct >= 0 THEN stat.n_distinct ELSE -stat.n_distinct * part_rows END
+                                          - coalesce(array_length(stat.mcv, 1), 0));
+                ELSE
+                    freq := 0;
+                END IF;
+                CONTINUE WHEN freq * part_rows < 0.5;
+                n_estimated[w.i] := true;
+                n_rows[w.i] := n_rows[w.i] + freq * part_rows;
+                n_restored[w.i] := n_restored[w.i] + freq * part_rows * (1 - coalesce(stat.restored_null_frac, 1));
+                n_bytes[w.i] := n_bytes[w.i] + freq * part.total_bytes;
+                cutoff := cutoffs[w.i];
+                IF cutoff IS NOT NULL AND cutoff > '-infinity' THEN
+                    IF part.upper_time IS NOT NULL AND part.upper_time <= cutoff THEN
+                        n_purge[w.i] := n_purge[w.i] + freq * part_rows;
+                    ELSIF part.lower_time IS NOT NULL AND part.lower_time < cutoff THEN
+                        -- The share of the partition's period that lies before the cutoff.
+                        n_purge[w.i] := n_purge[w.i] + freq * part_rows
+                                        * extract(epoch FROM cutoff - part.lower_time) / extract(epoch FROM part.upper_time - part.lower_time);
+                    END IF;
+                END IF;
+            END LOOP;
+        END IF;
+        parts := parts || jsonb_build_array(jsonb_build_object('relation', part.relation::oid, 'is_default', part.is_default,
+                                                               'lower_id', part.lower_id, 'upper_id', part.upper_id));
+        kind := 'partition';
+        table_name := NULL;
+        partition_name := part.relation;
+        period_from := part.lower_time;
+        period_until := part.upper_time;
+        rows_archived := round(part_rows);
+        rows_restored := NULL;
+        rows_erased := NULL;
+        bytes := part.total_bytes;
+        oldest_deleted_at := NULL;
+        newest_deleted_at := NULL;
+        retention := NULL;
+        rows_awaiting_purge := NULL;
+        estimated := NOT exact;
+        RETURN NEXT;
+    END LOOP;
+
+    FOR i IN 1 .. coalesce(array_length(tabs, 1), 0) LOOP
+        kind := 'table';
+        table_name := tabs[i];
+        partition_name := NULL;
+        period_from := NULL;
+        period_until := NULL;
+        rows_archived := round(n_rows[i]);
+        rows_restored := round(n_restored[i]);
+        bytes := round(n_bytes[i]);
+        retention := retentions[i];
+        rows_awaiting_purge := CASE WHEN cutoffs[i] IS NULL THEN NULL ELSE round(n_purge[i]) END;
+        estimated := n_estimated[i];
+        EXECUTE format($q$
+            SELECT count(*) FROM %I.deleted_record_erasure e
+              JOIN jsonb_array_elements($1) w
+                ON (w.value ->> 0)::integer = $2 AND e.table_name = w.value ->> 2 AND e.schema_name = w.value ->> 1
+               AND e.archive_id >= coalesce((w.value ->> 3)::uuid, '00000000-0000-0000-0000-000000000000')
+               AND (w.value ->> 4 IS NULL OR e.archive_id < (w.value ->> 4)::uuid)$q$, ext_schema)
+           INTO rows_erased USING windows, i;
+        -- Oldest and newest deletion: probe the table's windows (oldest first) and in each the
+        -- partitions it overlaps, from each end, until one has a row; the default partition,
+        -- which may hold any period, is always probed. Each probe is one index scan with the
+        -- names and ids as plain conditions, which the planner can match to an index.
+        oldest_deleted_at := NULL;
+        newest_deleted_at := NULL;
+        FOR pass IN 1 .. 2 LOOP
+            FOR w IN SELECT x.value ->> 1 AS schema_name, x.value ->> 2 AS table_name,
+                            coalesce((x.value ->> 3)::uuid, '00000000-0000-0000-0000-000000000000') AS from_id,
+                            coalesce((x.value ->> 4)::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff') AS until_id
+                       FROM jsonb_array_elements(windows) WITH ORDINALITY x(value, n)
+                      WHERE (x.value ->> 0)::integer = i
+                      ORDER BY CASE WHEN pass = 1 THEN x.n ELSE -x.n END LOOP
+                probe := NULL;
+                FOR p IN SELECT e.value FROM jsonb_array_elements(parts) WITH ORDINALITY e(value, n)
+                          WHERE (e.value ->> 'is_default')::boolean
+                             OR ((e.value ->> 'upper_id')::uuid > w.from_id AND (e.value ->> 'lower_id')::uuid < w.until_id)
+                          ORDER BY (e.value ->> 'is_default')::boolean DESC, CASE WHEN pass = 1 THEN e.n ELSE -e.n END LOOP
+                    EXECUTE format('SELECT a.deleted_at FROM ONLY %s a
+                                     WHERE a.table_name = $1 AND a.schema_name = $2 AND a.id >= $3 AND a.id < $4
+                                     ORDER BY a.id %s LIMIT 1', (p ->> 'relation')::oid::regclass,
+                                   CASE WHEN pass = 1 THEN 'ASC' ELSE 'DESC' END)
+                       INTO found_at USING w.table_name, w.schema_name, w.from_id, w.until_id;
+                    IF pass = 1 THEN
+                        probe := least(probe, found_at);
+                    ELSE
+                        probe := greatest(probe, found_at);
+                    END IF;
+                    EXIT WHEN found_at IS NOT NULL AND NOT (p ->> 'is_default')::boolean;
+                END LOOP;
+                IF pass = 1 THEN
+                    oldest_deleted_at := least(oldest_deleted_at, probe);
+                ELSE
+                    newest_deleted_at := greatest(newest_deleted_at, probe);
+                END IF;
+                EXIT WHEN probe IS NOT NULL;
+            END LOOP;
+        END LOOP;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION deleted_record_stats_report(integer) FROM PUBLIC;
+COMMENT ON FUNCTION deleted_record_stats_report(integer) IS 'Internal: what deleted_record_stats shows (exact for small partitions, estimated from statistics for large ones)';
+
+-- deleted_record_stats: one row per attached table (kind 'table') and per archive partition
+-- (kind 'partition'). For the DBA and roles granted it (SELECT on the view and EXECUTE on
+-- deleted_record_stats_report(integer)), like the purge.
+CREATE VIEW deleted_record_stats AS
+SELECT s.kind, s.table_name, s.partition_name, s.period_from, s.period_until, s.rows_archived, s.rows_restored,
+       s.rows_erased, s.bytes, s.oldest_deleted_at, s.newest_deleted_at, s.retention, s.rows_awaiting_purge, s.estimated
+  FROM deleted_record_stats_report() s;
+REVOKE ALL ON deleted_record_stats FROM PUBLIC;
+COMMENT ON VIEW deleted_record_stats IS 'What the archive holds: per attached table (kind = ''table'') and per partition (kind = ''partition''); estimated says where a figure comes from statistics';
+COMMENT ON COLUMN deleted_record_stats.rows_archived IS 'Archive rows (of the table, or in the partition)';
+COMMENT ON COLUMN deleted_record_stats.rows_restored IS 'Of those, rows put back by deleted_record_restore';
+COMMENT ON COLUMN deleted_record_stats.rows_erased IS 'Rows erased (tombstones in deleted_record_erasure), exact';
+COMMENT ON COLUMN deleted_record_stats.bytes IS 'Table: bytes of its archive rows; partition: its size with indexes';
+COMMENT ON COLUMN deleted_record_stats.oldest_deleted_at IS 'deleted_at of the table''s earliest archive row, exact';
+COMMENT ON COLUMN deleted_record_stats.newest_deleted_at IS 'deleted_at of the table''s latest archive row, exact';
+COMMENT ON COLUMN deleted_record_stats.rows_awaiting_purge IS 'Rows past the table''s retention that the next purge removes (NULL: no retention)';
+COMMENT ON COLUMN deleted_record_stats.estimated IS 'true when a count or size comes from ANALYZE statistics rather than an exact count';
