@@ -333,8 +333,9 @@ extern "C" Datum deleted_record_restore_transaction_xid8_masked(PG_FUNCTION_ARGS
 extern "C" Datum deleted_record_restore_transaction_text(PG_FUNCTION_ARGS) {
   NeedRestoreArgument(fcinfo, 0, "deleted_record_restore_transaction", "xact");
   return RestoreTransactionEntry(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)));
+}
 
-// H9: progress of long operations.
+// Progress of long operations.
 extern "C" {
 PG_FUNCTION_INFO_V1(deleted_record_report_progress);
 }
