@@ -456,6 +456,24 @@ SELECT failure($$SELECT deleted_record_restore_transaction('123456789012')$$) AS
 SELECT pg_get_function_identity_arguments(p.oid) AS signature FROM pg_proc p
  WHERE p.proname IN ('deleted_record_restore', 'deleted_record_restore_transaction') ORDER BY 1;
 
+-- A cycle restored inside the caller's transaction leaves the caller's SET CONSTRAINTS as it
+-- was: keys the caller deferred stay deferred (its own rows, inconsistent for a moment, are
+-- checked at COMMIT, not inside the restore).
+CREATE TABLE emp (id int PRIMARY KEY, dept int);
+CREATE TABLE dept (id int PRIMARY KEY, boss int REFERENCES emp DEFERRABLE INITIALLY IMMEDIATE);
+ALTER TABLE emp ADD CONSTRAINT emp_dept_fk FOREIGN KEY (dept) REFERENCES dept DEFERRABLE INITIALLY IMMEDIATE;
+SELECT deleted_record_attach('emp'), deleted_record_attach('dept');
+BEGIN; SET CONSTRAINTS ALL DEFERRED; INSERT INTO emp VALUES (1, 10); INSERT INTO dept VALUES (10, 1); COMMIT;
+BEGIN; SET CONSTRAINTS ALL DEFERRED; DELETE FROM emp; DELETE FROM dept; COMMIT;
+BEGIN;
+SET CONSTRAINTS ALL DEFERRED;
+SELECT outcome FROM deleted_record_restore(ARRAY(SELECT id FROM deleted_record WHERE schema_name = 't13'
+                                                   AND table_name IN ('emp', 'dept') AND restored_at IS NULL));
+INSERT INTO emp VALUES (2, 20);      -- its department comes next, in the same transaction
+INSERT INTO dept VALUES (20, 2);
+COMMIT;
+SELECT (SELECT count(*) FROM emp) AS employees, (SELECT count(*) FROM dept) AS departments;
+
 -- Clean up.
 DELETE FROM deleted_record WHERE schema_name = 't13';
 SET client_min_messages = warning;

@@ -90,10 +90,17 @@ void Execute(Restore* restore) {
   //    constraints of the targets are checked at each INSERT, so a failing row is found like
   //    any other; otherwise what the restore inserted is checked against them at the end.
   if (restore->immediate && restore->deferrable != nullptr) SetImmediate(restore->deferrable);
+  //    The keys of a cycle between restored tables are deferred for the inserts. A real restore
+  //    checks them with the others in a subtransaction rolled back afterwards (CheckDeferred), so
+  //    they stay deferred: a caller that had deferred them keeps that, and no pending check of the
+  //    caller's fires inside the restore. (Immediate mode runs in a subtransaction rolled back
+  //    anyway: there they are checked, and fail, right here.)
   SetConstraints(key_names, keys, key_count, "DEFERRED");
   for (int s = 0; s < planned_count; ++s) RunStep(restore, &restore->targets[planned[order[s]]]);
-  SetConstraints(key_names, keys, key_count, "IMMEDIATE");
-  if (!restore->immediate) CheckDeferred(restore->deferrable);
+  if (restore->immediate)
+    SetConstraints(key_names, keys, key_count, "IMMEDIATE");
+  else
+    CheckDeferred(restore->deferrable);
 }
 
 void ExecuteWork(void* restore) { Execute(static_cast<Restore*>(restore)); }
