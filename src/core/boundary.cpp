@@ -12,6 +12,8 @@
 
 #include "core/attachment_options.hpp"
 #include "core/closest_name.hpp"
+#include "core/policies.hpp"
+#include "core/restore_plan.hpp"
 #include "core/uuid7.hpp"
 
 namespace deleted_record::boundary {

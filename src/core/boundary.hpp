@@ -9,8 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/policies.hpp"
-#include "core/restore_plan.hpp"
+#include "core/choices.hpp"
 
 namespace deleted_record::boundary {
 

@@ -2,6 +2,7 @@
 // foreign keys), which columns each INSERT names, which constraints must wait until the end,
 // and what makes the restore impossible. Pure logic over facts the glue read from the catalog.
 #pragma once
+#include "core/choices.hpp"
 #include "core/no_postgres.hpp"
 
 #include <cstddef>
@@ -13,22 +14,11 @@
 
 namespace deleted_record {
 
-// ConflictPolicy is what a restore does with a row whose key a live row already has.
-enum class ConflictPolicy { kError, kSkip };
-
 // ParseConflictPolicy reads 'error' or 'skip'.
 std::optional<ConflictPolicy> ParseConflictPolicy(std::string_view text);
 
-inline constexpr const char* kConflictPolicyValues = "'error', 'skip'";
-
-// MaskedPolicy is what a restore does with columns whose archived value is a mask (a keyed
-// hash): refuse the restore (the default), or restore those columns as NULL.
-enum class MaskedPolicy { kError, kNull };
-
 // ParseMaskedPolicy reads 'error' or 'null'.
 std::optional<MaskedPolicy> ParseMaskedPolicy(std::string_view text);
-
-inline constexpr const char* kMaskedPolicyValues = "'error', 'null'";
 
 struct RestoreColumn {
   std::string name;

@@ -36,6 +36,14 @@ PY
 )
 check "every function of src/core/boundary.hpp is noexcept" "" "$bad"
 
+# The door shows the glue plain values only: it includes no core header whose functions throw
+# (only core/choices.hpp, plain enums and names) and no standard-library header but <cstddef>
+# and <cstdint>.
+bad=$(grep -E '^\s*#include' src/core/boundary.hpp | grep -vE '#include ("core/no_postgres.hpp"|"core/choices.hpp"|<cstddef>|<cstdint>)')
+check "src/core/boundary.hpp includes only plain headers (core/choices.hpp, <cstddef>, <cstdint>)" "" "$bad"
+bad=$(grep -nE '\)\s*;|#include <' src/core/choices.hpp)
+check "src/core/choices.hpp declares no function and includes no standard-library header" "" "$bad"
+
 # 4. The core includes no PostgreSQL header (no_postgres.hpp also stops such a build).
 bad=$(grep -nE '#include [<"](postgres|fmgr|executor/|utils/|catalog/|access/|nodes/|commands/)' src/core/*)
 check "the core includes no PostgreSQL header" "" "$bad"
