@@ -135,3 +135,10 @@ BEGIN
     EXECUTE pg_catalog.format('UPDATE %I.deleted_record_attachment SET from_id = ''00000000-0000-0000-0000-000000000000''', ext_schema);
 END
 $$;
+
+-- H10: legal holds (issue 19, item 3): the hold list, the rule of what a hold covers, placing
+-- and releasing (a grant of its own, like erase); purge (092_purge_step, included above) keeps
+-- held rows and erasure refuses them.
+--@include 130_holds
+-- H10: off soft deletion in one call (issue 19, item 2).
+--@include 132_import
