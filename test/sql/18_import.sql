@@ -105,6 +105,23 @@ SELECT id FROM event;
 SELECT table_name, partition_name, object_id, deleted_at FROM deleted_record
  WHERE schema_name = 't18' AND table_name = 'event' ORDER BY object_id;
 
+-- (7) The README's migration: the soft-delete columns kept out of data (the archive's own
+-- columns take their values), imported, the columns dropped last; a migrated row then comes back
+-- live.
+CREATE TABLE ticket (id int PRIMARY KEY, title text NOT NULL, deleted_at timestamptz, deleted_by text, delete_reason text);
+INSERT INTO ticket VALUES (1, 'Printer on fire', NULL, NULL, NULL),
+                          (2, 'Duplicate of #1', '2025-06-01 10:00+00', 'support:bob', 'duplicate'),
+                          (3, 'Buy cheap watches', '2025-07-15 08:30+00', 'support:carol', 'spam');
+SELECT deleted_record_attach('ticket', exclude_columns => '{deleted_at,deleted_by,delete_reason}');
+CALL deleted_record_import('ticket', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at', actor => 'deleted_by',
+                           reason => 'delete_reason');
+SELECT object_id, data, deleted_at, actor, reason, excluded_columns FROM deleted_record
+ WHERE schema_name = 't18' AND table_name = 'ticket' ORDER BY object_id;
+ALTER TABLE ticket DROP COLUMN deleted_at, DROP COLUMN deleted_by, DROP COLUMN delete_reason;
+SELECT outcome FROM deleted_record_restore(ARRAY(SELECT id FROM deleted_record WHERE schema_name = 't18'
+                                                   AND table_name = 'ticket' AND object_id = '2'));
+SELECT * FROM ticket ORDER BY id;
+
 SET client_min_messages = warning;
 DROP SCHEMA t18 CASCADE;
 DROP ROLE regress_dr_importer;
