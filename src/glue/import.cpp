@@ -63,11 +63,14 @@ void RequireAttached(const ArchiveTable* archive, Oid target, const char* target
 // Stamp is what the owner-side stamping needs: the batch's archived data and what to set.
 struct Stamp {
   const char* archive_name;
+  bool by_key;         // the table has a key: archive rows are found by object_id
+  Datum object_id;     // text[]
   Datum data;          // jsonb[]
   Datum deleted_at;    // timestamptz[]
   Datum actor;         // text[]
   Datum reason;        // text[]
-  Datum id_floor;      // uuid
+  Datum id_floor;      // uuid: the batch's archive rows have ids from here
+  Datum id_ceiling;    // uuid: to here (exclusive)
   Datum schema_name;   // text
   Datum table_name;    // text
   Datum xact;          // text
@@ -77,34 +80,61 @@ struct Stamp {
   int64 stamped;
 };
 
+// The columns both stamping statements set, from the batch row s.
+constexpr const char* kStampSet =
+    "    SET deleted_at = CASE WHEN $10 THEN COALESCE(s.deleted_at, d.deleted_at) ELSE d.deleted_at END,"
+    "        updated_at = CASE WHEN $10 THEN COALESCE(s.deleted_at, d.updated_at) ELSE d.updated_at END,"
+    "        actor = CASE WHEN $11 THEN s.actor ELSE d.actor END,"
+    "        reason = CASE WHEN $12 THEN s.reason ELSE d.reason END";
+
+// StampRows: the archive rows (alias) this transaction archived for the table in the batch's id
+// range (pruned to the current partition).
+char* StampRows(const char* alias) {
+  return psprintf("%1$s.id OPERATOR(pg_catalog.>=) $6 AND %1$s.id OPERATOR(pg_catalog.<) $7"
+                  " AND %1$s.schema_name OPERATOR(pg_catalog.=) $8 AND %1$s.table_name OPERATOR(pg_catalog.=) $9"
+                  " AND CAST(%1$s.xact_id AS pg_catalog.text) OPERATOR(pg_catalog.=) $13 AND %1$s.restored_at IS NULL",
+                  alias);
+}
+
 void StampAsOwner(void* argument) {
   auto* stamp = static_cast<Stamp*>(argument);
-  Oid types[11] = {JSONBARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTARRAYOID, UUIDOID, TEXTOID, TEXTOID,
-                   TEXTOID, BOOLOID, BOOLOID, BOOLOID};
-  Datum values[11] = {stamp->data, stamp->deleted_at, stamp->actor, stamp->reason, stamp->id_floor,
-                      stamp->schema_name, stamp->table_name, stamp->xact, BoolGetDatum(stamp->set_deleted_at),
-                      BoolGetDatum(stamp->set_actor), BoolGetDatum(stamp->set_reason)};
-  // Rows with equal data (a table without a key) pair up in order; which of them gets which
-  // stamp does not matter, since they are equal.
-  char* query = psprintf(
-      "WITH src AS (SELECT s.data, s.deleted_at, s.actor, s.reason,"
-      "                    pg_catalog.row_number() OVER (PARTITION BY s.data) AS n"
-      "               FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-      "                               pg_catalog.unnest($4)) AS s(data, deleted_at, actor, reason)),"
-      "     arc AS (SELECT a.id, a.data, pg_catalog.row_number() OVER (PARTITION BY a.data ORDER BY a.id) AS n"
-      "               FROM %1$s a"
-      "              WHERE a.id OPERATOR(pg_catalog.>=) $5 AND a.schema_name OPERATOR(pg_catalog.=) $6"
-      "                AND a.table_name OPERATOR(pg_catalog.=) $7"
-      "                AND CAST(a.xact_id AS pg_catalog.text) OPERATOR(pg_catalog.=) $8 AND a.restored_at IS NULL)"
-      " UPDATE %1$s AS d"
-      "    SET deleted_at = CASE WHEN $9 THEN COALESCE(src.deleted_at, d.deleted_at) ELSE d.deleted_at END,"
-      "        updated_at = CASE WHEN $9 THEN COALESCE(src.deleted_at, d.updated_at) ELSE d.updated_at END,"
-      "        actor = CASE WHEN $10 THEN src.actor ELSE d.actor END,"
-      "        reason = CASE WHEN $11 THEN src.reason ELSE d.reason END"
-      "   FROM src JOIN arc ON src.data OPERATOR(pg_catalog.=) arc.data AND src.n OPERATOR(pg_catalog.=) arc.n"
-      "  WHERE d.id OPERATOR(pg_catalog.=) arc.id AND d.id OPERATOR(pg_catalog.>=) $5",
-      stamp->archive_name);
-  if (SPI_execute_with_args(query, 11, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
+  Oid types[13] = {TEXTARRAYOID, JSONBARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTARRAYOID, UUIDOID, UUIDOID,
+                   TEXTOID, TEXTOID, BOOLOID, BOOLOID, BOOLOID, TEXTOID};
+  Datum values[13] = {stamp->object_id, stamp->data, stamp->deleted_at, stamp->actor, stamp->reason,
+                      stamp->id_floor, stamp->id_ceiling, stamp->schema_name, stamp->table_name,
+                      BoolGetDatum(stamp->set_deleted_at), BoolGetDatum(stamp->set_actor),
+                      BoolGetDatum(stamp->set_reason), stamp->xact};
+  char* query;
+  if (stamp->by_key) {
+    // Each row by its key, through the (table_name, object_id) index: the cost of a batch does
+    // not grow with the rows archived before it.
+    // Each row by its key, looked up one by one through the (table_name, object_id) index (the
+    // LIMIT keeps the lookup per row): a batch costs the same however many rows came before it.
+    query = psprintf(
+        "UPDATE %s AS d%s"
+        "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5))"
+        "       AS s(object_id, deleted_at, actor, reason)"
+        "  CROSS JOIN LATERAL (SELECT a.id FROM %s AS a"
+        "                       WHERE a.table_name OPERATOR(pg_catalog.=) $9 AND a.object_id OPERATOR(pg_catalog.=) s.object_id"
+        "                         AND %s LIMIT 2) AS a"
+        " WHERE d.id OPERATOR(pg_catalog.=) a.id AND d.id OPERATOR(pg_catalog.>=) $6 AND d.id OPERATOR(pg_catalog.<) $7",
+        stamp->archive_name, kStampSet, stamp->archive_name, StampRows("a"));
+  } else {
+    // Without a key, by the archived data; rows with equal data pair up in order, and which of
+    // them gets which stamp does not matter, since they are equal.
+    query = psprintf(
+        "WITH s AS (SELECT s.data, s.deleted_at, s.actor, s.reason,"
+        "                  pg_catalog.row_number() OVER (PARTITION BY s.data) AS n"
+        "             FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4),"
+        "                             pg_catalog.unnest($5)) AS s(data, deleted_at, actor, reason)),"
+        "     a AS (SELECT d.id, d.data, pg_catalog.row_number() OVER (PARTITION BY d.data ORDER BY d.id) AS n"
+        "             FROM %1$s AS d WHERE %3$s)"
+        " UPDATE %1$s AS d%2$s"
+        "   FROM s JOIN a ON s.data OPERATOR(pg_catalog.=) a.data AND s.n OPERATOR(pg_catalog.=) a.n"
+        "  WHERE d.id OPERATOR(pg_catalog.=) a.id AND %3$s",
+        stamp->archive_name, kStampSet, StampRows("d"));
+  }
+  if (SPI_execute_with_args(query, 13, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
     elog(ERROR, "deleted_record: could not stamp the imported archive rows");
   stamp->stamped = static_cast<int64>(SPI_processed);
 }
@@ -161,7 +191,8 @@ int64 ImportBatch(const ImportRequest* request) {
       "         CAST(%s AS pg_catalog.text) AS actor, CAST(%s AS pg_catalog.text) AS reason"
       "    FROM %s AS t WHERE %s LIMIT $1 FOR UPDATE OF t)"
       " DELETE FROM %s AS d USING batch AS b"
-      "  WHERE d.ctid OPERATOR(pg_catalog.=) b.tid AND d.tableoid OPERATOR(pg_catalog.=) b.rel"
+      "  WHERE d.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c.tid FROM batch AS c))"  // a TID scan, not a join over the table
+      "    AND d.ctid OPERATOR(pg_catalog.=) b.tid AND d.tableoid OPERATOR(pg_catalog.=) b.rel"
       " RETURNING d, b.deleted_at, b.actor, b.reason",
       Expression(request->deleted_at), Expression(request->actor), Expression(request->reason), target_name,
       Expression(request->soft_deleted), target_name);
@@ -170,6 +201,9 @@ int64 ImportBatch(const ImportRequest* request) {
   if (SPI_execute_with_args(query, 1, types, values, nullptr, false, 0) != SPI_OK_DELETE_RETURNING)
     elog(ERROR, "deleted_record: could not delete the batch of soft-deleted rows");
   int count = static_cast<int>(SPI_processed);
+  // Ids come from a generator monotonic within the session: every row the delete archived has a
+  // smaller one.
+  Datum id_ceiling = NextUuid7Datum();
   if (count == 0) {
     SPI_finish();
     return 0;
@@ -180,6 +214,9 @@ int64 ImportBatch(const ImportRequest* request) {
   Relation rel = table_open(request->target, AccessShareLock);
   RelationArchiveInfo* info = LookupRelationArchiveInfo(rel);
   TupleDesc descriptor = RelationGetDescr(rel);
+  Datum* object_id = static_cast<Datum*>(palloc(sizeof(Datum) * count));
+  bool* object_id_nulls = static_cast<bool*>(palloc(sizeof(bool) * count));
+  bool by_key = true;
   Datum* data = static_cast<Datum*>(palloc(sizeof(Datum) * count));
   Datum* deleted_at = static_cast<Datum*>(palloc(sizeof(Datum) * count));
   Datum* actor = static_cast<Datum*>(palloc(sizeof(Datum) * count));
@@ -200,16 +237,22 @@ int64 ImportBatch(const ImportRequest* request) {
     ConvertedRow converted;
     ConvertRow(&info->columns, &tuple, descriptor, &converted);
     data[i] = converted.data;
+    object_id[i] = converted.object_id;
+    object_id_nulls[i] = converted.object_id_is_null;
+    if (converted.object_id_is_null) by_key = false;
     deleted_at[i] = SPI_getbinval(row, returned->tupdesc, 2, &deleted_at_nulls[i]);
     actor[i] = SPI_getbinval(row, returned->tupdesc, 3, &actor_nulls[i]);
     reason[i] = SPI_getbinval(row, returned->tupdesc, 4, &reason_nulls[i]);
   }
   Stamp stamp = {ExtensionObject(archive, "deleted_record"),
+                 by_key,
+                 PointerGetDatum(BuildArray(object_id, object_id_nulls, count, TEXTOID)),
                  PointerGetDatum(BuildArray(data, data_nulls, count, JSONBOID)),
                  PointerGetDatum(BuildArray(deleted_at, deleted_at_nulls, count, TIMESTAMPTZOID)),
                  PointerGetDatum(BuildArray(actor, actor_nulls, count, TEXTOID)),
                  PointerGetDatum(BuildArray(reason, reason_nulls, count, TEXTOID)),
                  id_floor,
+                 id_ceiling,
                  info->schema_name,
                  info->table_name,
                  CStringGetTextDatum(psprintf(UINT64_FORMAT, U64FromFullTransactionId(GetTopFullTransactionId()))),
