@@ -16,6 +16,9 @@ namespace deleted_record::glue {
 
 namespace {
 
+// The advisory lock space of imports (the second key is the table's OID): "DRIM".
+constexpr int32 kImportLockSpace = 0x4452494d;
+
 bool IsBlank(const text* value) {
   if (value == nullptr) return true;
   const char* data = VARDATA_ANY(value);
@@ -179,6 +182,10 @@ int64 ImportBatch(const ImportRequest* request) {
                     errmsg("deleted_record_import: must be owner of table %s", target_name),
                     errdetail("Importing archives rows with the deletion time, actor and reason the table's rows say.")));
   const ArchiveTable* archive = ResolveArchiveTable();
+  // Two imports of one table take turns, batch by batch: each batch locks its rows in scan
+  // order, and two at once could deadlock on rows the other's batch is still locking.
+  DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(kImportLockSpace),
+                      Int32GetDatum(static_cast<int32>(request->target)));
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
   RequireAttached(archive, request->target, target_name);
 
