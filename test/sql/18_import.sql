@@ -15,7 +15,7 @@ SET TimeZone = 'UTC';
 CREATE TABLE account (id int PRIMARY KEY, name text NOT NULL, email text, balance numeric(12,2),
                       deleted_at timestamptz, deleted_by text, delete_reason text);
 CREATE TABLE note (id int PRIMARY KEY, account_id int NOT NULL REFERENCES account ON DELETE CASCADE, body text);
-CREATE TABLE payment (id int PRIMARY KEY, account_id int REFERENCES account ON DELETE RESTRICT);
+CREATE TABLE payment (id int PRIMARY KEY, account_id int REFERENCES account);
 INSERT INTO account SELECT g, 'account ' || g, 'user' || g || '@example.com', g * 1.25,
                            CASE WHEN g % 2 = 0 THEN timestamptz '2024-01-01 00:00:00+00' + g * interval '1 day' END,
                            CASE WHEN g % 2 = 0 THEN 'clerk' || g % 3 END,
@@ -50,7 +50,7 @@ CALL deleted_record_import('account', 'deleted_at IS NOT NULL', deleted_at => 'd
 SELECT count(*) AS live_rows, count(deleted_at) AS soft_deleted FROM account;
 SELECT count(*) AS archived FROM deleted_record WHERE schema_name = 't18';
 
--- (3) An interrupted import: a RESTRICT child (payment 2 references soft-deleted account 6)
+-- (3) An interrupted import: a NO ACTION child (payment 2 references soft-deleted account 6)
 -- stops it in its second batch of 2 (rows 2, 4 | 6, 8); the first batch stays moved.
 CALL deleted_record_import('account', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at', actor => 'deleted_by',
                            reason => 'coalesce(delete_reason, ''soft-deleted'')', batch_size => 2);
