@@ -15,6 +15,8 @@
 #            into their emptied table: deleted_record_restore(ids), the hand-written set-based
 #            statement (UPDATE ... RETURNING data -> INSERT ... jsonb_populate_record), and a
 #            row-by-row plpgsql loop doing the same per id (server wall time).
+#   Import - (only with --only import; see test/bench/import.sh) 1M soft-deleted rows of 2M moved
+#            by deleted_record_import: time, archive size, then the undelete of a migrated row.
 #   Scale  - (only with --only scale; 12-25 minutes, see test/bench/scale.sh) archiving and purge
 #            cost with an archive of 1,000,000 vs 8,000,000 rows, on a cluster confined to a
 #            256 MB memory cgroup: the archive is many times larger than memory.
@@ -25,14 +27,14 @@
 # autovacuum and JIT off, fsync off (as every throwaway cluster here); synchronous_commit = off
 # only for the pgbench runs. Bulk times are psql's \timing over a Unix socket, with autocommit.
 # Installs prerequisites and builds the extension first, so it is one command on a fresh machine.
-# Usage: scripts/bench.sh [--quick] [--rounds N] [--duration SECONDS] [--only bulk|oltp|memory|restore|scale]
+# Usage: scripts/bench.sh [--quick] [--rounds N] [--duration SECONDS] [--only bulk|oltp|memory|restore|scale|import]
 #   --quick       small sizes, 1 round, 2 s pgbench runs (a smoke run of about a minute and a half;
 #                 with --only scale: a smoke run of the scale benchmark at tiny sizes)
 #   --rounds N    rounds per benchmark (default 5)
 #   --duration S  seconds per pgbench run (default 5; every transaction deletes a different row,
 #                 so a run may use at most half of the table's rows: it stops with an error beyond)
-#   --only B      run one benchmark; the others' tables and targets then show "-" (scale, which
-#                 is not part of the default run, prints its own report)
+#   --only B      run one benchmark; the others' tables and targets then show "-" (scale and
+#                 import, which are not part of the default run, print their own reports)
 # Results go to standard output (progress to standard error): scripts/bench.sh | tee results.txt
 set -euo pipefail
 
@@ -58,7 +60,7 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1; ROUNDS=1; DURATION=2; BULK_ROWS=10000; OLTP_ROWS=500000; MEM_ROWS=100000; RESTORE_ROWS=5000 ;;
     --rounds) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive number"; ROUNDS=$2; shift ;;
     --duration) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--duration needs a positive number"; DURATION=$2; shift ;;
-    --only) [[ "${2:-}" =~ ^(bulk|oltp|memory|restore|scale)$ ]] || die "--only takes bulk, oltp, memory, restore or scale"; ONLY=$2; shift ;;
+    --only) [[ "${2:-}" =~ ^(bulk|oltp|memory|restore|scale|import)$ ]] || die "--only takes bulk, oltp, memory, restore, scale or import"; ONLY=$2; shift ;;
     -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -391,6 +393,12 @@ work=$(mktemp -d /tmp/deleted_record_bench.XXXXXX)
 chmod 755 "$work"
 trap 'cluster_stop; rm -rf "$work"' EXIT
 cluster_start "$work/cluster" "${CLUSTER_SETTINGS[@]}"
+# The import benchmark (--only import, test/bench/import.sh) uses this cluster and its own tables.
+if [ "$ONLY" = import ]; then
+  source "$BENCH_SQL/import.sh"
+  import_main
+  exit 0
+fi
 
 wanted() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 source_rows=$( { wanted bulk && echo $((2 * BULK_ROWS)); wanted oltp && echo "$OLTP_ROWS"; wanted memory && echo "$MEM_ROWS"

@@ -7,7 +7,8 @@
 -- deleting transaction ran. A table's retention applies only to the rows its attachment
 -- archived (the windows of deleted_record_attachment: its identity, not its name), and only
 -- while it is attached; a cutoff before the beginning of time expires nothing, so one table's
--- setting never stops the purge of the others.
+-- setting never stops the purge of the others. Rows under a legal hold (deleted_record_hold_rule
+-- says which) stay: a partition holding any is not dropped, its other expired rows are deleted.
 CREATE FUNCTION deleted_record_purge_step(older_than interval, batch_size integer, tried regclass[],
                                           OUT removed bigint, OUT busy regclass)
     LANGUAGE plpgsql
@@ -30,6 +31,8 @@ DECLARE
     older_cutoff timestamptz;
     part record;
     droppable boolean;
+    held boolean;
+    hold_of text;
 BEGIN
     IF batch_size IS NULL OR batch_size < 1 THEN
         RAISE EXCEPTION 'deleted_record_purge: batch_size must be a positive number, not %', coalesce(batch_size::text, 'NULL')
@@ -45,6 +48,13 @@ BEGIN
     archive := format('%I.deleted_record', ext_schema)::regclass;
     -- One purge at a time; deletes on attached tables never wait for it.
     PERFORM pg_advisory_xact_lock(archive::oid::bigint);
+    -- Holds are rare: only while one is in place does the purge ask about each row.
+    EXECUTE format('SELECT EXISTS (SELECT FROM %I.deleted_record_holds WHERE released_at IS NULL)', ext_schema) INTO held;
+    IF held THEN
+        EXECUTE format('SELECT %I.deleted_record_hold_rule(''d'')', ext_schema) INTO hold_of;
+    ELSE
+        hold_of := 'NULL';
+    END IF;
 
     IF older_than IS NULL THEN
         -- The windows of attached tables with a retention (a partition's rows are archived
@@ -116,6 +126,10 @@ BEGIN
                INTO droppable USING part.relname, part.upper_time, cut_schemas, cut_tables, cut_from, cut_until, cut_times,
                                     part.lower_id, part.upper_id;
         END IF;
+        IF droppable AND held THEN
+            EXECUTE format($q$
+                SELECT NOT EXISTS (SELECT FROM ONLY %1$s d WHERE %2$s IS NOT NULL)$q$, part.relation, hold_of) INTO droppable;
+        END IF;
         IF droppable THEN
             BEGIN
                 -- A reader holding the archive's lock must not stall the purge: wait a little,
@@ -133,8 +147,10 @@ BEGIN
         IF older_than IS NOT NULL THEN
             IF part.is_default OR part.lower_time IS NULL OR part.lower_time < older_cutoff THEN
                 EXECUTE format($q$
-                    DELETE FROM ONLY %2$s WHERE id IN (SELECT id FROM ONLY %2$s WHERE id < %1$I.deleted_record_uuid7_floor($1)
-                                                          AND deleted_at < $1 ORDER BY id LIMIT $2)$q$, ext_schema, part.relation)
+                    DELETE FROM ONLY %2$s WHERE id IN (SELECT id FROM ONLY %2$s d WHERE id < %1$I.deleted_record_uuid7_floor($1)
+                                                          AND deleted_at < $1
+                                                          AND %3$s IS NULL
+                                                        ORDER BY id LIMIT $2)$q$, ext_schema, part.relation, hold_of)
                    USING older_cutoff, batch_size;
                 GET DIAGNOSTICS removed = ROW_COUNT;
                 IF removed > 0 THEN
@@ -148,10 +164,11 @@ BEGIN
                            OR (part.upper_id IS NOT NULL AND part.upper_id <= cut_from[i])
                            OR (part.lower_id IS NOT NULL AND part.lower_id >= cut_until[i]);
                 EXECUTE format($q$
-                    DELETE FROM ONLY %2$s WHERE id IN (SELECT id FROM ONLY %2$s WHERE table_name = $1 AND schema_name = $2
+                    DELETE FROM ONLY %2$s WHERE id IN (SELECT id FROM ONLY %2$s d WHERE table_name = $1 AND schema_name = $2
                                                           AND id < %1$I.deleted_record_uuid7_floor($3) AND deleted_at < $3
                                                           AND id >= $5 AND ($6::uuid IS NULL OR id < $6)
-                                                        ORDER BY id LIMIT $4)$q$, ext_schema, part.relation)
+                                                          AND %3$s IS NULL
+                                                        ORDER BY id LIMIT $4)$q$, ext_schema, part.relation, hold_of)
                    USING cut_tables[i], cut_schemas[i], cut_times[i], batch_size, cut_from[i], cut_until[i];
                 GET DIAGNOSTICS removed = ROW_COUNT;
                 IF removed > 0 THEN

@@ -168,3 +168,11 @@ $$;
 --@include 120_typed_view
 --@include 122_stats
 --@include 124_progress
+
+
+-- H10: legal holds (issue 19, item 3): the hold list, the rule of what a hold covers, placing
+-- and releasing (a grant of its own, like erase); purge (092_purge_step, included above) keeps
+-- held rows and erasure refuses them.
+--@include 130_holds
+-- H10: off soft deletion in one call (issue 19, item 2).
+--@include 132_import

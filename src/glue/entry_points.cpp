@@ -352,3 +352,57 @@ extern "C" Datum deleted_record_report_progress(PG_FUNCTION_ARGS) {
   pfree(operation);
   PG_RETURN_VOID();
 }
+
+// ---- H10: legal holds and the import from soft deletion --------------------------------------
+#include "glue/holds.hpp"
+
+extern "C" {
+PG_FUNCTION_INFO_V1(deleted_record_hold);
+PG_FUNCTION_INFO_V1(deleted_record_release);
+}
+
+// deleted_record_hold(name, reason, for_table, for_object, deleted_from, deleted_until).
+extern "C" Datum deleted_record_hold(PG_FUNCTION_ARGS) {
+  HoldScope scope = {PG_ARGISNULL(2) ? InvalidOid : PG_GETARG_OID(2),
+                     PG_ARGISNULL(3) ? nullptr : PG_GETARG_TEXT_PP(3),
+                     !PG_ARGISNULL(4),
+                     !PG_ARGISNULL(5),
+                     PG_ARGISNULL(4) ? 0 : PG_GETARG_TIMESTAMPTZ(4),
+                     PG_ARGISNULL(5) ? 0 : PG_GETARG_TIMESTAMPTZ(5)};
+  PlaceHold(PG_ARGISNULL(0) ? nullptr : PG_GETARG_TEXT_PP(0), PG_ARGISNULL(1) ? nullptr : PG_GETARG_TEXT_PP(1), &scope);
+  PG_RETURN_VOID();
+}
+
+// deleted_record_release(name).
+extern "C" Datum deleted_record_release(PG_FUNCTION_ARGS) {
+  ReleaseHold(PG_ARGISNULL(0) ? nullptr : PG_GETARG_TEXT_PP(0));
+  PG_RETURN_VOID();
+}
+
+#include "glue/import.hpp"
+
+extern "C" {
+PG_FUNCTION_INFO_V1(deleted_record_import_batch);
+PG_FUNCTION_INFO_V1(deleted_record_import_may_commit);
+}
+
+// deleted_record_import_batch(target, soft_deleted, deleted_at, actor, reason, batch_size): one
+// committed batch of deleted_record_import.
+extern "C" Datum deleted_record_import_batch(PG_FUNCTION_ARGS) {
+  if (PG_ARGISNULL(5))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_import: batch_size must not be NULL")));
+  ImportRequest request = {PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0),
+                           PG_ARGISNULL(1) ? nullptr : PG_GETARG_TEXT_PP(1),
+                           PG_ARGISNULL(2) ? nullptr : PG_GETARG_TEXT_PP(2),
+                           PG_ARGISNULL(3) ? nullptr : PG_GETARG_TEXT_PP(3),
+                           PG_ARGISNULL(4) ? nullptr : PG_GETARG_TEXT_PP(4),
+                           PG_GETARG_INT32(5)};
+  PG_RETURN_INT64(ImportBatch(&request));
+}
+
+// deleted_record_import_may_commit(): whether deleted_record_import may COMMIT between batches;
+// raises the error that says how to call it when it may not.
+extern "C" Datum deleted_record_import_may_commit(PG_FUNCTION_ARGS) {
+  RequireNonatomicCall("deleted_record_import");
+  PG_RETURN_BOOL(true);
+}

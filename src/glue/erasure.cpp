@@ -5,6 +5,7 @@
 #include "glue/erasure.hpp"
 
 #include "glue/archive_table.hpp"
+#include "glue/holds.hpp"
 #include "glue/owner.hpp"
 
 namespace deleted_record::glue {
@@ -24,6 +25,7 @@ bool IsBlank(const char* text) {
 
 // Erasure is what the owner-side work needs, and what it found.
 struct Erasure {
+  const ArchiveTable* archive;
   const char* archive_name;
   const char* erasure_name;
   ArrayType* archive_ids;
@@ -67,6 +69,8 @@ void EraseAsOwner(void* argument) {
   auto* erasure = static_cast<Erasure*>(argument);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
   CheckAllArchived(erasure);
+  // A legal hold outranks an erasure request: nothing is erased while any row is held.
+  RefuseHeldRows(erasure->archive, erasure->archive_ids);
   Oid types[3] = {UUIDARRAYOID, TEXTOID, TEXTOID};
   Datum values[3] = {PointerGetDatum(erasure->archive_ids), erasure->erased_by, PointerGetDatum(erasure->reason)};
   char* query = psprintf(
@@ -93,7 +97,8 @@ int64 EraseArchiveRows(ArrayType* archive_ids, text* reason) {
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_erase: a reason is required"),
                     errhint("Say why, for example the request it fulfils: deleted_record_erase(ids, 'GDPR request #4711').")));
   const ArchiveTable* archive = ResolveArchiveTable();
-  Erasure erasure = {QualifiedExtensionTable(archive, "deleted_record"),
+  Erasure erasure = {archive,
+                     QualifiedExtensionTable(archive, "deleted_record"),
                      QualifiedExtensionTable(archive, "deleted_record_erasure"),
                      archive_ids,
                      CStringGetTextDatum(GetUserNameFromId(GetUserId(), false)),

@@ -1,0 +1,179 @@
+// Legal holds. The hold list belongs to the extension owner; placing and releasing run as the
+// owner through AsExtensionOwner after the checks, and the caller's right is the EXECUTE
+// privilege a DBA granted on deleted_record_hold / deleted_record_release. Every statement
+// names its functions and operators with pg_catalog.
+#include "glue/holds.hpp"
+
+#include "glue/owner.hpp"
+
+namespace deleted_record::glue {
+
+namespace {
+
+char* ExtensionObject(const ArchiveTable* archive, const char* name) {
+  return quote_qualified_identifier(get_namespace_name(archive->schema), name);
+}
+
+bool IsBlank(const text* value) {
+  if (value == nullptr) return true;
+  const char* data = VARDATA_ANY(value);
+  for (int i = 0, n = VARSIZE_ANY_EXHDR(value); i < n; ++i)
+    if (!isspace(static_cast<unsigned char>(data[i]))) return false;
+  return true;
+}
+
+// Hold is what the owner-side work needs.
+struct Hold {
+  const ArchiveTable* archive;
+  text* name;
+  text* reason;
+  const HoldScope* scope;
+  Datum by;  // text: the calling role
+};
+
+void PlaceAsOwner(void* argument) {
+  auto* hold = static_cast<Hold*>(argument);
+  const HoldScope* scope = hold->scope;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  char* holds = ExtensionObject(hold->archive, "deleted_record_holds");
+  {
+    Oid types[1] = {TEXTOID};
+    Datum values[1] = {PointerGetDatum(hold->name)};
+    char* query = psprintf("SELECT h.held_by, CAST(h.held_at AS pg_catalog.text) FROM %s h"
+                           " WHERE h.name OPERATOR(pg_catalog.=) $1 AND h.released_at IS NULL",
+                           holds);
+    if (SPI_execute_with_args(query, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
+      elog(ERROR, "deleted_record: could not read the holds");
+    if (SPI_processed > 0)
+      ereport(ERROR, (errcode(ERRCODE_UNIQUE_VIOLATION),
+                      errmsg("deleted_record_hold: a hold named \"%s\" is already in place", text_to_cstring(hold->name)),
+                      errdetail("It was placed by %s at %s.", SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+                                SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2)),
+                      errhint("Choose another name, or release it first with deleted_record_release('%s').",
+                              text_to_cstring(hold->name))));
+  }
+  // The table as archive rows name it (a partition's rows carry its root's names), and its
+  // attachment, so that rows archived under its earlier names are held too.
+  Datum schema_name = (Datum) 0, table_name = (Datum) 0, attachment = (Datum) 0;
+  bool has_table = OidIsValid(scope->relation), has_attachment = false;
+  if (has_table) {
+    Oid named = scope->relation;
+    if (get_rel_relispartition(named)) named = llast_oid(get_partition_ancestors(named));
+    schema_name = CStringGetTextDatum(get_namespace_name(get_rel_namespace(named)));
+    table_name = CStringGetTextDatum(get_rel_name(named));
+    Oid types[1] = {OIDOID};
+    Datum values[1] = {ObjectIdGetDatum(named)};
+    char* query = psprintf("SELECT a.attachment_id FROM %s() a WHERE a.relation OPERATOR(pg_catalog.=) CAST($1 AS pg_catalog.regclass)",
+                           ExtensionObject(hold->archive, "deleted_record_attachments"));
+    if (SPI_execute_with_args(query, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
+      elog(ERROR, "deleted_record: could not read the attachment of the held table");
+    if (SPI_processed > 0) {
+      bool isnull = true;
+      Datum id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+      if (!isnull) {
+        attachment = datumCopy(id, false, UUID_LEN);
+        has_attachment = true;
+      }
+    }
+  }
+  Oid types[10] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID};
+  Datum values[10] = {PointerGetDatum(hold->name),
+                      PointerGetDatum(hold->reason),
+                      schema_name,
+                      table_name,
+                      attachment,
+                      PointerGetDatum(scope->object_id),
+                      TimestampTzGetDatum(scope->deleted_from),
+                      TimestampTzGetDatum(scope->deleted_until),
+                      hold->by};
+  char nulls[10] = {' ', ' ', has_table ? ' ' : 'n', has_table ? ' ' : 'n', has_attachment ? ' ' : 'n',
+                    scope->object_id != nullptr ? ' ' : 'n', scope->has_from ? ' ' : 'n', scope->has_until ? ' ' : 'n', ' '};
+  char* insert = psprintf("INSERT INTO %s (name, reason, schema_name, table_name, attachment_id, object_id,"
+                          " deleted_from, deleted_until, held_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                          holds);
+  if (SPI_execute_with_args(insert, 9, types, values, nulls, false, 0) != SPI_OK_INSERT)
+    elog(ERROR, "deleted_record: could not record the hold");
+  SPI_finish();
+}
+
+void ReleaseAsOwner(void* argument) {
+  auto* hold = static_cast<Hold*>(argument);
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  Oid types[2] = {TEXTOID, TEXTOID};
+  Datum values[2] = {PointerGetDatum(hold->name), hold->by};
+  char* query = psprintf("UPDATE %s h SET released_at = pg_catalog.transaction_timestamp(), released_by = $2"
+                         " WHERE h.name OPERATOR(pg_catalog.=) $1 AND h.released_at IS NULL",
+                         ExtensionObject(hold->archive, "deleted_record_holds"));
+  if (SPI_execute_with_args(query, 2, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
+    elog(ERROR, "deleted_record: could not record the release");
+  if (SPI_processed == 0)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                    errmsg("deleted_record_release: no hold named \"%s\" is in place", text_to_cstring(hold->name)),
+                    errhint("The holds in place are those of deleted_record_holds with released_at NULL.")));
+  SPI_finish();
+}
+
+Datum CallingRoleName() { return CStringGetTextDatum(GetUserNameFromId(GetUserId(), false)); }
+
+}  // namespace
+
+void PlaceHold(text* name, text* reason, const HoldScope* scope) {
+  if (IsBlank(name))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_hold: a name is required"),
+                    errhint("Name the hold as the matter it serves, for example 'case-2026-118'.")));
+  if (IsBlank(reason))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_hold: a reason is required"),
+                    errhint("Say why, for example deleted_record_hold('case-2026-118', 'litigation hold, letter of 2026-11-02').")));
+  if (scope->object_id != nullptr && !OidIsValid(scope->relation))
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("deleted_record_hold: for_object needs for_table"),
+                    errdetail("An object_id identifies a row only within its table.")));
+  if (scope->has_from && scope->has_until && scope->deleted_from >= scope->deleted_until)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("deleted_record_hold: deleted_from must be before deleted_until")));
+  if (OidIsValid(scope->relation) && get_rel_name(scope->relation) == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("deleted_record_hold: relation %u does not exist", scope->relation)));
+  const ArchiveTable* archive = ResolveArchiveTable();
+  Hold hold = {archive, name, reason, scope, CallingRoleName()};
+  AsExtensionOwner(archive->owner, PlaceAsOwner, &hold);
+}
+
+void ReleaseHold(text* name) {
+  if (IsBlank(name))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_release: a name is required")));
+  const ArchiveTable* archive = ResolveArchiveTable();
+  Hold hold = {archive, name, nullptr, nullptr, CallingRoleName()};
+  AsExtensionOwner(archive->owner, ReleaseAsOwner, &hold);
+}
+
+void RefuseHeldRows(const ArchiveTable* archive, ArrayType* archive_ids) {
+  char* rule_query = psprintf("SELECT %s('d')", ExtensionObject(archive, "deleted_record_hold_rule"));
+  if (SPI_execute(rule_query, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+    elog(ERROR, "deleted_record: could not read the legal hold rule");
+  char* rule = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+  Oid types[1] = {UUIDARRAYOID};
+  Datum values[1] = {PointerGetDatum(archive_ids)};
+  char* query = psprintf(
+      "SELECT CAST(d.id AS pg_catalog.text), h.name, h.reason, h.held_by, pg_catalog.count(*) OVER ()"
+      "  FROM %s d"
+      "  CROSS JOIN LATERAL (SELECT %s AS name) AS held"
+      "  JOIN %s h ON h.name OPERATOR(pg_catalog.=) held.name AND h.released_at IS NULL"
+      " WHERE d.id OPERATOR(pg_catalog.=) ANY ($1)"
+      " ORDER BY d.id LIMIT 1",
+      ExtensionObject(archive, "deleted_record"), rule, ExtensionObject(archive, "deleted_record_holds"));
+  if (SPI_execute_with_args(query, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
+    elog(ERROR, "deleted_record: could not check the legal holds");
+  if (SPI_processed == 0) return;
+  HeapTuple row = SPI_tuptable->vals[0];
+  TupleDesc descriptor = SPI_tuptable->tupdesc;
+  ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                  errmsg("deleted_record_erase: archive row %s is under legal hold \"%s\"", SPI_getvalue(row, descriptor, 1),
+                         SPI_getvalue(row, descriptor, 2)),
+                  errdetail("Held by %s: %s. %s of the given rows are held.", SPI_getvalue(row, descriptor, 4),
+                            SPI_getvalue(row, descriptor, 3), SPI_getvalue(row, descriptor, 5)),
+                  errhint("Nothing was erased. Held rows can be erased once the hold is released with "
+                          "deleted_record_release('%s').",
+                          SPI_getvalue(row, descriptor, 2))));
+}
+
+}  // namespace deleted_record::glue

@@ -1,0 +1,29 @@
+// Legal holds: placing and releasing them, and the check erasure makes. What a hold covers is
+// decided in one place, the SQL function deleted_record_hold_rule (purge asks it too).
+#pragma once
+#include "glue/archive_table.hpp"
+
+namespace deleted_record::glue {
+
+// HoldScope is what one hold covers; null pointers and InvalidOid mean "no restriction".
+struct HoldScope {
+  Oid relation;
+  text* object_id;
+  bool has_from;
+  bool has_until;
+  TimestampTz deleted_from;
+  TimestampTz deleted_until;
+};
+
+// PlaceHold records the hold, placed by the calling role, after checking its arguments; the
+// work runs as the extension owner.
+void PlaceHold(text* name, text* reason, const HoldScope* scope);
+
+// ReleaseHold records the release of the active hold of that name by the calling role.
+void ReleaseHold(text* name);
+
+// RefuseHeldRows raises an error naming the hold when any of the archive rows with these ids is
+// held. It runs SQL: call it as the owner, inside SPI, with search_path pinned.
+void RefuseHeldRows(const ArchiveTable* archive, ArrayType* archive_ids);
+
+}  // namespace deleted_record::glue

@@ -1,0 +1,31 @@
+// The import from soft deletion: one batch of a table's soft-deleted rows moved into the
+// archive, archived with their own deletion time, actor and reason.
+#pragma once
+#include "glue/postgres_api.hpp"
+
+namespace deleted_record::glue {
+
+// ImportRequest is one batch's work: the table and the SQL expressions over its row (text, as
+// the caller wrote them; deleted_at, actor and reason may be null: not given).
+struct ImportRequest {
+  Oid target;
+  text* soft_deleted;
+  text* deleted_at;
+  text* actor;
+  text* reason;
+  int32 batch_size;
+};
+
+// ImportBatch deletes up to batch_size rows for which soft_deleted is true from the target, as
+// the calling user (its rights, row-level security, foreign-key actions, the archive trigger),
+// then stamps their archive rows, as the extension owner, with the deletion time, actor and
+// reason the expressions give for each row. Returns how many rows moved (0: none left). The
+// caller must own the table, and the table must be attached. It errors, undoing the batch,
+// when an archived row cannot be told apart from the batch's rows.
+int64 ImportBatch(const ImportRequest* request);
+
+// RequireNonatomicCall raises an error unless the calling procedure may COMMIT (CALL outside a
+// transaction block); procedure names it in the message.
+void RequireNonatomicCall(const char* procedure);
+
+}  // namespace deleted_record::glue
