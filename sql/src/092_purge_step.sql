@@ -31,6 +31,7 @@ DECLARE
     older_cutoff timestamptz;
     part record;
     droppable boolean;
+    late boolean;
     held boolean;
     hold_of text;
 BEGIN
@@ -136,10 +137,30 @@ BEGIN
                 -- then fall back to deleting the partition's rows in batches. A partition tried
                 -- before in this purge is only tried in passing, so that steps do not each wait.
                 PERFORM set_config('lock_timeout', CASE WHEN part.relation = ANY (tried) THEN '20ms' ELSE '5s' END, true);
-                EXECUTE format('SELECT count(*) FROM ONLY %s', part.relation) INTO removed;
-                EXECUTE format('DROP TABLE %s', part.relation);
-                EXECUTE format('DELETE FROM %I.deleted_record_partition_tables WHERE partition_name = $1', ext_schema) USING part.relname;
-                RETURN;
+                EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', part.relation);
+                -- The bookkeeping was made from the rows visible then: a transaction that deleted
+                -- before the period ended may have committed rows of another table since. With
+                -- the partition locked no writer is left: if such a table shows up, the
+                -- bookkeeping is made again (next step) instead of dropping its rows.
+                IF older_than IS NULL THEN
+                    EXECUTE format($q$
+                        SELECT EXISTS (SELECT FROM (SELECT DISTINCT schema_name, table_name FROM ONLY %2$s) t
+                                        WHERE NOT EXISTS (SELECT FROM %1$I.deleted_record_partition_tables pt
+                                                           WHERE pt.partition_name = $1 AND pt.schema_name = t.schema_name
+                                                             AND pt.table_name = t.table_name))$q$, ext_schema, part.relation)
+                       INTO late USING part.relname;
+                    IF late THEN
+                        EXECUTE format('DELETE FROM %I.deleted_record_partition_tables WHERE partition_name = $1', ext_schema)
+                          USING part.relname;
+                        droppable := false;
+                    END IF;
+                END IF;
+                IF droppable THEN
+                    EXECUTE format('SELECT count(*) FROM ONLY %s', part.relation) INTO removed;
+                    EXECUTE format('DROP TABLE %s', part.relation);
+                    EXECUTE format('DELETE FROM %I.deleted_record_partition_tables WHERE partition_name = $1', ext_schema) USING part.relname;
+                    RETURN;
+                END IF;
             EXCEPTION WHEN lock_not_available THEN
                 busy := part.relation;
             END;

@@ -13,8 +13,11 @@ DECLARE
     tried regclass[] := '{}';
     step_fn text;
     may_commit boolean;
+    -- The caller's search_path, put back at the end: a procedure that commits cannot pin it
+    -- with SET, so it is pinned in each transaction and must not outlive the CALL.
+    caller_path text := pg_catalog.current_setting('search_path');
+    started timestamptz := pg_catalog.clock_timestamp();
 BEGIN
-    -- A procedure that commits cannot pin search_path with SET: pin it in each transaction.
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     SELECT n.nspname INTO ext_schema
       FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
@@ -37,9 +40,13 @@ BEGIN
         END IF;
         EXIT WHEN step IS NULL;
         removed := removed OPERATOR(pg_catalog.+) step;
+        EXECUTE pg_catalog.format('SELECT %I.deleted_record_report_progress($1, $2, NULL, $3)', ext_schema)
+          USING 'purge', removed, started;
         COMMIT;
+        caller_path := pg_catalog.current_setting('search_path');   -- the session's, in the new transaction
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     END LOOP;
+    PERFORM pg_catalog.set_config('search_path', caller_path, true);
     RAISE NOTICE 'deleted_record_purge: removed % archive rows', removed;
 END
 $$;
