@@ -110,6 +110,8 @@ BEGIN
            INTO step USING target, soft_deleted, deleted_at, actor, reason, batch_size;
         EXIT WHEN step OPERATOR(pg_catalog.=) 0;
         moved := moved OPERATOR(pg_catalog.+) step;
+        EXECUTE pg_catalog.format('SELECT %I.deleted_record_report_progress($1, $2, $3, $4)', ext_schema)
+          USING 'import ' OPERATOR(pg_catalog.||) target::pg_catalog.text, moved, total, started;
         COMMIT;
         elapsed := pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started);
         RAISE NOTICE 'deleted_record_import: % rows of % moved, % left', moved, target, GREATEST(total OPERATOR(pg_catalog.-) moved, 0)

@@ -3,11 +3,15 @@
 #include "glue/restore.hpp"
 
 #include "glue/archive_table.hpp"
+#include "glue/progress.hpp"
 #include "glue/restore/restore_state.hpp"
 
 namespace deleted_record::glue {
 
 namespace {
+
+// A restore of this many rows or more reports its progress.
+constexpr int64 kProgressRows = 10000;
 
 using namespace restore;
 
@@ -96,7 +100,17 @@ void Execute(Restore* restore) {
   //    caller's fires inside the restore. (Immediate mode runs in a subtransaction rolled back
   //    anyway: there they are checked, and fail, right here.)
   SetConstraints(key_names, keys, key_count, "DEFERRED");
-  for (int s = 0; s < planned_count; ++s) RunStep(restore, &restore->targets[planned[order[s]]]);
+  // A large restore reports its progress after each table, the way long operations do
+  // (deleted_record_progress); a small one is over before anyone could look.
+  int64 total = 0, done = 0;
+  for (int s = 0; s < planned_count; ++s) total += restore->targets[planned[s]].pending_count;
+  TimestampTz started = GetCurrentTimestamp();
+  for (int s = 0; s < planned_count; ++s) {
+    Target* target = &restore->targets[planned[order[s]]];
+    RunStep(restore, target);
+    done += target->pending_count;
+    if (total >= kProgressRows) ReportProgress(restore->dry_run ? "restore (dry run)" : "restore", done, total, started);
+  }
   if (restore->immediate)
     SetConstraints(key_names, keys, key_count, "IMMEDIATE");
   else
