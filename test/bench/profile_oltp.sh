@@ -7,6 +7,8 @@
 # leave out the client, the protocol and waiting (a single-user backend reads statements from its
 # standard input, simple query protocol, no pgbench).
 # Usage: test/bench/profile_oltp.sh [deletes]
+# With PROFILE_KEEP=DIR, each contender's callgrind output is kept as DIR/callgrind.CONTENDER
+# (callgrind_annotate --inclusive=yes DIR/callgrind.ext shows where the instructions go).
 set -euo pipefail
 for var in $(compgen -e); do
   if [[ "$var" =~ ^PG[A-Z]+$ ]]; then unset "$var"; fi
@@ -53,6 +55,7 @@ for c in none plpgsql ext; do
   { printf "LOAD 'deleted_record';\n"; seq 1 "$n" | sed "s/.*/DELETE FROM bench.p_$c WHERE invoice_no = &;/"; } >"$out/$c.sql"
   total=$(instructions "$out/$c.sql")
   per[$c]=$(( (total - base) / n ))
+  if [ -n "${PROFILE_KEEP:-}" ]; then mkdir -p "$PROFILE_KEEP" && cp "$out/callgrind.out" "$PROFILE_KEEP/callgrind.$c"; fi
   case $c in none) label="no trigger" ;; plpgsql) label="plpgsql row trigger (article)" ;; ext) label="deleted_record extension" ;; esac
   printf '%-40s %14d\n' "$label" "${per[$c]}"
 done

@@ -87,6 +87,8 @@ BEGIN
     END IF;
     EXECUTE format('ALTER TABLE public.%I ADD CONSTRAINT %I PRIMARY KEY (id)', tbl, tbl || '_pkey');
     EXECUTE format('CREATE INDEX %I ON public.%I (table_name, object_id)', tbl || '_table_name_object_id_idx', tbl);
+    EXECUTE format('CREATE INDEX %I ON public.%I (xact_id)', tbl || '_xact_id_idx', tbl);
+    EXECUTE format('CREATE INDEX %I ON public.%I (xact_key)', tbl || '_xact_key_idx', tbl);
     EXECUTE format('ALTER TABLE public.%I ADD CONSTRAINT %I CHECK (id >= %L::uuid AND id < %L::uuid)', tbl, tbl || '_bounds',
                    public.deleted_record_uuid7_floor(scale.month_start(k)), public.deleted_record_uuid7_floor(scale.month_start(k - 1)));
     EXECUTE format('REVOKE ALL ON TABLE public.%I FROM PUBLIC', tbl);
