@@ -78,4 +78,22 @@ SELECT label, seq_scan - lag(seq_scan) OVER w AS seq_scans,
 -- Clean up: the archive rows of this file, and the attachment.
 DELETE FROM deleted_record WHERE table_name IN ('invoice', 'other');
 SELECT deleted_record_detach('invoice');
+
+-- The writer keeps the IndexInfo of a partition's btree indexes across writes: an index made on
+-- the partition afterwards is maintained all the same (a unique one refuses a duplicate), and
+-- once dropped it is not.
+CREATE TABLE gadget (id int PRIMARY KEY);
+SELECT deleted_record_attach('gadget');
+INSERT INTO gadget VALUES (1), (2);
+DELETE FROM gadget WHERE id = 1;
+SELECT tableoid::regclass AS gadget_leaf FROM deleted_record WHERE table_name = 'gadget' \gset
+CREATE UNIQUE INDEX t30_one_per_object ON :gadget_leaf (table_name, object_id);
+INSERT INTO gadget VALUES (1);
+DELETE FROM gadget WHERE id = 1;
+DELETE FROM gadget WHERE id = 2;
+DROP INDEX t30_one_per_object;
+DELETE FROM gadget WHERE id = 1;
+SELECT object_id, count(*) FROM deleted_record WHERE table_name = 'gadget' GROUP BY 1 ORDER BY 1;
+DELETE FROM deleted_record WHERE table_name = 'gadget';
+SELECT deleted_record_detach('gadget');
 DROP SCHEMA t30 CASCADE;
