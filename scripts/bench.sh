@@ -364,10 +364,10 @@ report() {
   echo
   echo "Targets:"
   target "bulk: extension time / plpgsql time" "$bulk_pl" "<=" 0.50
-  target "bulk: extension time / CTE time" "$bulk_cte" "<=" 1.00
-  target "bulk (stretch): extension time / CTE time" "$bulk_cte" "<=" 0.80
+  target "bulk: extension time / CTE time" "$bulk_cte" "<=" 0.45
   target "oltp: extension TPS / plpgsql TPS" "$oltp_pl" ">=" 1.50
-  target "oltp: extension TPS / no-trigger TPS" "$oltp_none" ">=" 0.70
+  target "oltp: extension TPS / no-trigger TPS" "$oltp_none" ">=" 0.80
+  target "oltp (stretch): extension TPS / no-trigger TPS" "$oltp_none" ">=" 0.85
   target "memory: extension peak / plpgsql peak" "$mem_pl" "<=" 1.10
   target "restore: restore time / set-based time" "$restore_set" "<=" 1.30
   target "restore: row-by-row time / restore time" "$row_restore" ">=" 5.00
