@@ -2,8 +2,9 @@
 -- under the extension owner's identity; nobody else holds any privilege on it until granted.
 -- Partitioned by time (the time-ordered id): each period's rows live in their own partition,
 -- whose indexes stay small however large the archive grows, and a purge drops whole expired
--- partitions. The parent has no indexes of its own: each partition carries its primary key and
--- (table_name, object_id) index, so partitions restore from a dump as ordinary tables.
+-- partitions. The parent has no indexes of its own: each partition carries its primary key, its
+-- (table_name, object_id) index and its xact_id and xact_key indexes (one transaction's rows,
+-- for deleted_record_restore_transaction), so partitions restore from a dump as ordinary tables.
 CREATE TABLE deleted_record (
     id                uuid        NOT NULL,
     data              jsonb       NOT NULL,
@@ -33,6 +34,10 @@ ALTER TABLE deleted_record_default ADD CONSTRAINT deleted_record_default_pkey PR
 -- Lookups are by equality, so the key columns use the "C" collation: byte comparisons keep
 -- this index cheap to maintain on every archived row.
 CREATE INDEX deleted_record_default_table_name_object_id_idx ON deleted_record_default (table_name, object_id);
+-- xact_id and xact_key grow with time: their entries are appended at the right edge of small
+-- indexes (one period each), the cheapest entries an archived row adds.
+CREATE INDEX deleted_record_default_xact_id_idx ON deleted_record_default (xact_id);
+CREATE INDEX deleted_record_default_xact_key_idx ON deleted_record_default (xact_key);
 REVOKE ALL ON TABLE deleted_record_default FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('deleted_record_default', '');
 

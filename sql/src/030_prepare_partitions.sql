@@ -59,6 +59,9 @@ BEGIN
             EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I PRIMARY KEY (id)', ext_schema, partition_name, partition_name || '_pkey');
             EXECUTE format('CREATE INDEX %I ON %I.%I (table_name, object_id)',
                            partition_name || '_table_name_object_id_idx', ext_schema, partition_name);
+            -- One transaction's rows (deleted_record_restore_transaction, by xact_id or xact_key).
+            EXECUTE format('CREATE INDEX %I ON %I.%I (xact_id)', partition_name || '_xact_id_idx', ext_schema, partition_name);
+            EXECUTE format('CREATE INDEX %I ON %I.%I (xact_key)', partition_name || '_xact_key_idx', ext_schema, partition_name);
             EXECUTE format('REVOKE ALL ON TABLE %I.%I FROM PUBLIC', ext_schema, partition_name);
             EXECUTE format('COMMENT ON TABLE %I.%I IS %L', ext_schema, partition_name,
                            format('Archive rows with ids from %s to %s (UTC)', period_start, period_end));

@@ -6,6 +6,7 @@
 #include "glue/owner.hpp"
 
 extern "C" {
+#include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
 #include "utils/relcache.h"
 }
@@ -302,14 +303,83 @@ bool IsArchiveRelation(Oid relid) {
 
 namespace {
 
+// IndexInfoFor returns the IndexInfo of an index of the relation being written: for a plain
+// btree index of a partition, the one built at its first write (btree keeps no state in it
+// between inserts; an index with expressions or a predicate gets a fresh one, whose expression
+// states belong to this write's executor state, as does any other access method's).
+IndexInfo* IndexInfoFor(ArchiveLeaf* leaf, Relation index) {
+  bool cacheable = leaf != nullptr && index->rd_rel->relam == BTREE_AM_OID &&
+                   heap_attisnull(index->rd_indextuple, Anum_pg_index_indexprs, nullptr) &&
+                   heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, nullptr);
+  if (!cacheable) return BuildIndexInfo(index);
+  Oid oid = RelationGetRelid(index);
+  IndexInfo* info = nullptr;
+  for (int i = 0; i < leaf->index_info_count && info == nullptr; ++i)
+    if (leaf->index_info_oids[i] == oid) info = leaf->index_infos[i];
+  if (info == nullptr) {
+    MemoryContext old = MemoryContextSwitchTo(archive_context);
+    info = BuildIndexInfo(index);
+    int count = leaf->index_info_count;
+    Oid* oids = static_cast<Oid*>(palloc(sizeof(Oid) * (count + 1)));
+    IndexInfo** infos = static_cast<IndexInfo**>(palloc(sizeof(IndexInfo*) * (count + 1)));
+    for (int i = 0; i < count; ++i) {
+      oids[i] = leaf->index_info_oids[i];
+      infos[i] = leaf->index_infos[i];
+    }
+    oids[count] = oid;
+    infos[count] = info;
+    leaf->index_info_oids = oids;
+    leaf->index_infos = infos;
+    leaf->index_info_count = count + 1;
+    MemoryContextSwitchTo(old);
+  }
+  // The one field that changes without a new index: CREATE INDEX CONCURRENTLY makes it ready.
+  info->ii_ReadyForInserts = index->rd_index->indisready;
+  return info;
+}
+
+// OpenIndexes opens every index of the relation as ExecOpenIndices does, with IndexInfoFor's
+// IndexInfo (the index list itself is the relation cache's, always current).
+void OpenIndexes(ResultRelInfo* result_relation, Relation target, ArchiveLeaf* leaf) {
+  List* indexes = RelationGetIndexList(target);
+  int count = list_length(indexes);
+  result_relation->ri_NumIndices = count;
+  if (count > 0) {
+    result_relation->ri_IndexRelationDescs = static_cast<RelationPtr>(palloc(sizeof(Relation) * count));
+    result_relation->ri_IndexRelationInfo = static_cast<IndexInfo**>(palloc(sizeof(IndexInfo*) * count));
+    int i = 0;
+    ListCell* cell;
+    foreach (cell, indexes) {
+      Relation index = index_open(lfirst_oid(cell), RowExclusiveLock);
+      result_relation->ri_IndexRelationDescs[i] = index;
+      result_relation->ri_IndexRelationInfo[i++] = IndexInfoFor(leaf, index);
+    }
+  }
+  list_free(indexes);
+}
+
+// CloseIndexes closes them keeping their locks until the transaction ends, as the planner does
+// with the indexes it opens: the partition itself stays locked that long anyway, and releasing
+// and taking again the indexes' locks was another tenth of a one-row delete's extra cost.
+void CloseIndexes(ResultRelInfo* result_relation) {
+  for (int i = 0; i < result_relation->ri_NumIndices; ++i) {
+    Relation index = result_relation->ri_IndexRelationDescs[i];
+#if PG_VERSION_NUM >= 170000
+    index_insert_cleanup(index, result_relation->ri_IndexRelationInfo[i]);
+#endif
+    index_close(index, NoLock);
+  }
+}
+
 // WriteToRelation inserts tuples into target (the archive, or one of its partitions) and its
 // indexes. The caller holds RowExclusiveLock on it and has switched to the owner's identity.
-void WriteToRelation(Relation target, TupleDesc slot_descriptor, bool needs_checks, HeapTuple* tuples, int count) {
+void WriteToRelation(Relation target, ArchiveLeaf* leaf, TupleDesc slot_descriptor, bool needs_checks, HeapTuple* tuples,
+                     int count) {
   EState* estate = CreateExecutorState();
   ResultRelInfo* result_relation = makeNode(ResultRelInfo);
   // Not in a range table (index 0): constraint errors then describe the row without looking one up.
   InitResultRelInfo(result_relation, target, 0, nullptr, 0);
-  ExecOpenIndices(result_relation, false);
+  OpenIndexes(result_relation, target, leaf);
   TupleTableSlot** slots = SlotsFor(slot_descriptor, count);
   for (int i = 0; i < count; ++i) ExecStoreHeapTuple(tuples[i], slots[i], false);
   if (needs_checks) CheckRows(result_relation, estate, slots, count);
@@ -320,7 +390,7 @@ void WriteToRelation(Relation target, TupleDesc slot_descriptor, bool needs_chec
     ResetPerTupleExprContext(estate);
     ExecClearTuple(slots[i]);  // frees the copy the multi-insert materialized
   }
-  ExecCloseIndices(result_relation);
+  CloseIndexes(result_relation);
   FreeExecutorState(estate);
 }
 
@@ -407,11 +477,11 @@ void WriteAsOwner(void* argument) {
   write->completed = WithDefaults(archive, write->tuples, write->count);
   if (write->leaf == nullptr) {
     write->rows = write->completed;
-    WriteToRelation(write->target, archive->descriptor, archive->needs_checks, write->rows, write->count);
+    WriteToRelation(write->target, nullptr, archive->descriptor, archive->needs_checks, write->rows, write->count);
     return;
   }
   write->rows = ConvertedForLeaf(write->leaf, write->completed, write->count);
-  WriteToRelation(write->target, write->leaf->descriptor, write->leaf->needs_checks, write->rows, write->count);
+  WriteToRelation(write->target, write->leaf, write->leaf->descriptor, write->leaf->needs_checks, write->rows, write->count);
 }
 
 }  // namespace

@@ -7,6 +7,12 @@
 # leave out the client, the protocol and waiting (a single-user backend reads statements from its
 # standard input, simple query protocol, no pgbench).
 # Usage: test/bench/profile_oltp.sh [deletes]
+# With PROFILE_KEEP=DIR, each contender's callgrind output is kept as DIR/callgrind.CONTENDER
+# (callgrind_annotate --inclusive=yes DIR/callgrind.ext shows where the instructions go).
+# With PROFILE_ARCHIVE_ROWS=N, the archive's current partition first gets N rows of earlier
+# transactions (ids, xact_ids and xact_keys all older than the profiled deletes', objects
+# spread): the deletes then write into indexes of a production size, several levels deep,
+# instead of the one-page indexes of an empty archive.
 set -euo pipefail
 for var in $(compgen -e); do
   if [[ "$var" =~ ^PG[A-Z]+$ ]]; then unset "$var"; fi
@@ -28,6 +34,12 @@ for c in none plpgsql ext; do
   psql -X -q -At -v ON_ERROR_STOP=1 -c "SELECT bench.recreate('p_$c', $n, '$c')" \
        -c "CREATE UNIQUE INDEX ON bench.p_$c (invoice_no)" -c "VACUUM ANALYZE bench.p_$c" >/dev/null
 done
+if [ "${PROFILE_ARCHIVE_ROWS:-0}" -gt 0 ]; then
+  psql -X -q -v ON_ERROR_STOP=1 -c "INSERT INTO public.deleted_record (id, data, object_id, table_name, schema_name, xact_id, xact_key)
+      SELECT public.deleted_record_uuid7(), jsonb_build_object('id', g), md5(g::text), 'history', 'bench',
+             g - $PROFILE_ARCHIVE_ROWS - 1, public.deleted_record_uuid7()::text
+        FROM generate_series(1, $PROFILE_ARCHIVE_ROWS) g" -c "VACUUM ANALYZE public.deleted_record" >/dev/null
+fi
 psql -X -q -c "CHECKPOINT"
 as_server_user "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -w stop >/dev/null
 out="$work/profile"
@@ -53,6 +65,7 @@ for c in none plpgsql ext; do
   { printf "LOAD 'deleted_record';\n"; seq 1 "$n" | sed "s/.*/DELETE FROM bench.p_$c WHERE invoice_no = &;/"; } >"$out/$c.sql"
   total=$(instructions "$out/$c.sql")
   per[$c]=$(( (total - base) / n ))
+  if [ -n "${PROFILE_KEEP:-}" ]; then mkdir -p "$PROFILE_KEEP" && cp "$out/callgrind.out" "$PROFILE_KEEP/callgrind.$c"; fi
   case $c in none) label="no trigger" ;; plpgsql) label="plpgsql row trigger (article)" ;; ext) label="deleted_record extension" ;; esac
   printf '%-40s %14d\n' "$label" "${per[$c]}"
 done

@@ -57,6 +57,7 @@ SCALE_MONTHS=8
 SCALE_MONTH_ROWS=1000000
 SCALE_OLTP_ROWS=300000
 SCALE_PURGE_ROUNDS=$(( ROUNDS < 3 ? ROUNDS : 3 ))
+SCALE_LOOKUP_MONTHS=36   # past monthly partitions present while lookups are timed
 if [ "${QUICK:-0}" -eq 1 ]; then
   SCALE_MONTH_ROWS=20000
   SCALE_OLTP_ROWS=150000   # the quick run deletes a quarter of them (pgbench -t)
@@ -309,12 +310,66 @@ EOF
   log "scale 1.0 design purge: ${LABEL[$c]}: $ms ms for $removed rows"
 }
 
+# scale_lookup_run CONTENDER: the archive of 1 or SCALE_MONTHS full months among
+# SCALE_LOOKUP_MONTHS past monthly partitions (the others empty), a 10-row deleting transaction
+# in the current partition (two: one to warm up with), then a cold start (server restarted, the
+# cgroup's page cache dropped) and, in one session, each lookup once on other rows (this loads
+# the session's catalog caches and the indexes' upper levels, as in any session that restored
+# before; the rows looked up later stay on disk), then the timings of:
+# deleted_record_restore_transaction of the other transaction (a real restore), a lookup of one
+# archived object by (table_name, object_id) in the oldest month, and a dry-run restore of 1,000
+# archive rows of the oldest month by id. Each is checked (10 rows restored, 1 row found, 1,000
+# rows examined).
+scale_lookup_run() {
+  local c=$1 keep out n first obj warm_obj x
+  local -a ms counts
+  local -A xact
+  if [ "$c" = ext1 ]; then keep=1; else keep=$SCALE_MONTHS; fi
+  scale_sql scale_ext -c "SELECT scale.use_lookup_months($keep, $SCALE_MONTHS, $SCALE_LOOKUP_MONTHS)" >/dev/null
+  for x in warm timed; do
+    xact[$x]=$(scale_sql scale_ext -c "BEGIN" \
+                 -c "DELETE FROM bench.oltp WHERE invoice_no IN (SELECT invoice_no FROM bench.oltp ORDER BY invoice_no LIMIT 10)" \
+                 -c "SELECT pg_current_xact_id()::text::bigint" -c "COMMIT")
+    [[ "${xact[$x]}" =~ ^[0-9]+$ ]] || die "scale lookups ($c): no transaction id: ${xact[$x]}"
+  done
+  scale_sql scale_ext -c "CHECKPOINT"
+  scale_cold_start
+  # Objects and ids of the oldest month (the one both archives hold): rows from the middle of it.
+  n=$SCALE_MONTH_ROWS; first=$((n / 2 + 1))
+  obj=$(scale_sql scale_ext -c "SELECT md5('archived-$SCALE_MONTHS-$first')::uuid::text")
+  warm_obj=$(scale_sql scale_ext -c "SELECT md5('archived-$SCALE_MONTHS-$((first + 5000))')::uuid::text")
+  out=$(scale_sql scale_ext <<SQL
+SELECT count(*) FROM public.deleted_record_restore_transaction(${xact[warm]}::bigint);
+SELECT count(*) FROM public.deleted_record WHERE table_name = 'oltp' AND object_id = '$warm_obj';
+SELECT count(*) FROM public.deleted_record_restore(
+    ARRAY(SELECT scale.archive_id(scale.row_time($SCALE_MONTHS, i, $n), i) FROM generate_series($((first + 2000))::bigint, $((first + 2999))) i),
+    on_conflict => 'skip', dry_run => true);
+\timing on
+SELECT count(*) FROM public.deleted_record_restore_transaction(${xact[timed]}::bigint);
+SELECT count(*) FROM public.deleted_record WHERE table_name = 'oltp' AND object_id = '$obj';
+SELECT count(*) FROM public.deleted_record_restore(
+    ARRAY(SELECT scale.archive_id(scale.row_time($SCALE_MONTHS, i, $n), i) FROM generate_series($first::bigint, $((first + 999))) i),
+    on_conflict => 'skip', dry_run => true);
+SQL
+)
+  mapfile -t ms < <(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out")
+  mapfile -t counts < <(grep -E '^[0-9]+$' <<<"$out")
+  [ ${#ms[@]} -eq 3 ] || die "scale lookups ($c): expected 3 timings in: $out"
+  [ "${counts[*]}" = "10 1 1000 10 1 1000" ] || die "scale lookups ($c): expected 10 restored, 1 found, 1000 examined rows, got: ${counts[*]}"
+  RESULT[scale_tx:$c]+="${ms[0]} "; RESULT[scale_obj:$c]+="${ms[1]} "; RESULT[scale_ids:$c]+="${ms[2]} "
+  DELETED[scale_tx:$c]=$(( ${DELETED[scale_tx:$c]:-0} + 10 )); ARCHIVED[scale_tx:$c]=$(( ${ARCHIVED[scale_tx:$c]:-0} + 10 ))
+  DELETED[scale_obj:$c]=$(( ${DELETED[scale_obj:$c]:-0} + 1 )); ARCHIVED[scale_obj:$c]=$(( ${ARCHIVED[scale_obj:$c]:-0} + 1 ))
+  DELETED[scale_ids:$c]=$(( ${DELETED[scale_ids:$c]:-0} + 1000 )); ARCHIVED[scale_ids:$c]=$(( ${ARCHIVED[scale_ids:$c]:-0} + 1000 ))
+  log "scale lookups round $round: ${LABEL[$c]}: restore_transaction ${ms[0]} ms, object ${ms[1]} ms, dry run of 1,000 ids ${ms[2]} ms"
+}
+
 # scale_report prints the scale benchmark's header, tables, ratios and targets.
 scale_report() {
-  local del_ext del_v10 purge_ext purge_v10 peak failcnt
+  local del_ext del_v10 purge_ext purge_v10 peak failcnt tx obj ids k
   del_ext=$(paired scale_del ext1 ext8); del_v10=$(paired scale_del v10_1 v10_8)
   purge_ext=$(paired scale_purge ext8 ext1)
   purge_v10=$(ratio "${RESULT[scale_purge:v10_8]}" "${RESULT[scale_purge:v10_1]}")
+  tx=$(paired scale_tx ext8 ext1); obj=$(paired scale_obj ext8 ext1); ids=$(paired scale_ids ext8 ext1)
   peak=$(awk '{ printf "%.0f", $1 / 1048576 }' "$SCALE_CGROUP/memory.max_usage_in_bytes")
   failcnt=$(cat "$SCALE_CGROUP/memory.failcnt")
   report_header
@@ -330,6 +385,14 @@ scale_report() {
   echo "Purge: the oldest month ($SCALE_MONTH_ROWS rows) expired; 1.1: CALL deleted_record_purge(older_than => ...), the month rebuilt before each run; 1.0 design: one DELETE ... WHERE deleted_at < cutoff, one run (microseconds per row removed, lower is better)"
   BASE_HEAD="/1.1 1M" COUNT_HEADS="expired removed" print_table scale_purge us/row 3 "${SCALE_PURGE_CONTENDERS[@]}" "${SCALE_V10_PURGE[@]}"
   echo
+  echo "Lookups: $SCALE_LOOKUP_MONTHS past monthly partitions present (1 or $SCALE_MONTHS full of rows, the others empty) plus the current, coming and DEFAULT ones; cold start (server restarted, page cache dropped), then one session that first runs each lookup on other rows (ms, lower is better)"
+  echo "  restore_transaction of a 10-row transaction (a real restore; rows restored)"
+  COUNT_HEADS="deleted restored" BASE_HEAD="/1.1 1M" print_table scale_tx ms 1 ext1 ext8
+  echo "  one object's history: table_name = ... AND object_id = ... (rows found)"
+  COUNT_HEADS="wanted found" BASE_HEAD="/1.1 1M" print_table scale_obj ms 1 ext1 ext8
+  echo "  dry-run restore of 1,000 archive ids of the oldest month (on_conflict => skip; rows examined)"
+  COUNT_HEADS="ids rows" BASE_HEAD="/1.1 1M" print_table scale_ids ms 1 ext1 ext8
+  echo
   echo "Ratios (median over rounds of the ratio within each round; 1.0 purge: its single runs):"
   echo "  deletes cost per delete at $((SCALE_MONTHS * SCALE_MONTH_ROWS)) / at $SCALE_MONTH_ROWS rows (TPS ratio): 1.1 $del_ext  1.0 design $del_v10"
   echo "  purge   cost per expired row at $((SCALE_MONTHS * SCALE_MONTH_ROWS)) / at $SCALE_MONTH_ROWS rows:          1.1 $purge_ext  1.0 design $purge_v10"
@@ -337,6 +400,14 @@ scale_report() {
   echo "Targets:"
   target "scale: per-delete cost 8M / 1M archive" "$del_ext" "<=" 1.25
   target "scale: purge cost per expired row 8M / 1M archive" "$purge_ext" "<=" 1.25
+  target "lookup: restore_transaction (10 rows) 8M / 1M" "$tx" "<=" 1.25
+  target "lookup: object history 8M / 1M" "$obj" "<=" 1.25
+  target "lookup: dry-run restore of 1,000 ids 8M / 1M" "$ids" "<=" 1.25
+  for k in ext1 ext8; do
+    target "lookup: restore_transaction (10 rows) at ${k#ext}M, ms" "$(median "${RESULT[scale_tx:$k]}")" "<=" 50
+    target "lookup: object history at ${k#ext}M, ms" "$(median "${RESULT[scale_obj:$k]}")" "<=" 50
+    target "lookup: dry-run restore of 1,000 ids at ${k#ext}M, ms" "$(median "${RESULT[scale_ids:$k]}")" "<=" 50
+  done
 }
 
 # scale_main runs the scale benchmark on its own cluster and prints its report.
@@ -369,6 +440,11 @@ scale_main() {
   for round in $(seq "$ROUNDS"); do
     for i in $(seq 0 $((n - 1))); do scale_delete_run "${SCALE_DELETE_CONTENDERS[(round - 1 + i) % n]}"; done
   done
+  for round in $(seq "$ROUNDS"); do
+    if [ $((round % 2)) -eq 1 ]; then order=(ext1 ext8); else order=(ext8 ext1); fi
+    for c in "${order[@]}"; do scale_lookup_run "$c"; done
+  done
+  scale_sql scale_ext -c "SELECT scale.drop_lookup_months($SCALE_LOOKUP_MONTHS)" >/dev/null
   for round in $(seq "$SCALE_PURGE_ROUNDS"); do
     if [ $((round % 2)) -eq 1 ]; then order=(ext1 ext8); else order=(ext8 ext1); fi
     for c in "${order[@]}"; do scale_purge_run "$c"; done

@@ -85,11 +85,74 @@ BEGIN
                    LATERAL (SELECT md5('archived-' || $1 || '-' || r.i)::uuid::text AS id) AS o$q$, tbl)
         USING k, n;
     END IF;
+    PERFORM scale.finish_month(k, tbl);
+END;
+$$;
+
+-- scale.finish_month(k, tbl) gives tbl the indexes every archive partition has and a CHECK
+-- constraint of month k's partition bounds, so that attaching it as that partition needs no scan.
+CREATE FUNCTION scale.finish_month(k integer, tbl text) RETURNS void
+    LANGUAGE plpgsql
+AS $$
+BEGIN
     EXECUTE format('ALTER TABLE public.%I ADD CONSTRAINT %I PRIMARY KEY (id)', tbl, tbl || '_pkey');
     EXECUTE format('CREATE INDEX %I ON public.%I (table_name, object_id)', tbl || '_table_name_object_id_idx', tbl);
+    EXECUTE format('CREATE INDEX %I ON public.%I (xact_id)', tbl || '_xact_id_idx', tbl);
+    EXECUTE format('CREATE INDEX %I ON public.%I (xact_key)', tbl || '_xact_key_idx', tbl);
     EXECUTE format('ALTER TABLE public.%I ADD CONSTRAINT %I CHECK (id >= %L::uuid AND id < %L::uuid)', tbl, tbl || '_bounds',
                    public.deleted_record_uuid7_floor(scale.month_start(k)), public.deleted_record_uuid7_floor(scale.month_start(k - 1)));
     EXECUTE format('REVOKE ALL ON TABLE public.%I FROM PUBLIC', tbl);
+END;
+$$;
+
+-- scale.use_lookup_months(keep, months, total) gives the archive total past monthly partitions
+-- for the lookup measurements: the oldest keep of the data months 1..months (as use_months), an
+-- empty stand-in for each other month up to months, and empty months months+1..total before
+-- them; the young and the old archive then have the same partitions, the old one's full.
+CREATE FUNCTION scale.use_lookup_months(keep integer, months integer, total integer) RETURNS void
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    empty text;
+BEGIN
+    -- Stand-ins out first (a data month takes their place), then the data months, then the rest in.
+    FOR k IN months - keep + 1 .. months LOOP
+        empty := 'scale_empty_' || k;
+        IF EXISTS (SELECT FROM pg_inherits WHERE inhrelid = to_regclass(format('public.%I', empty))) THEN
+            EXECUTE format('ALTER TABLE public.deleted_record DETACH PARTITION public.%I', empty);
+        END IF;
+    END LOOP;
+    PERFORM scale.use_months(keep, months);
+    FOR k IN 1 .. total LOOP
+        empty := 'scale_empty_' || k;
+        IF to_regclass(format('public.%I', empty)) IS NULL THEN
+            EXECUTE format('CREATE TABLE public.%I (LIKE public.deleted_record INCLUDING DEFAULTS)', empty);
+            PERFORM scale.finish_month(k, empty);
+        END IF;
+        IF k > months - keep AND k <= months THEN
+            NULL;  -- a data month
+        ELSIF NOT EXISTS (SELECT FROM pg_inherits WHERE inhrelid = format('public.%I', empty)::regclass) THEN
+            EXECUTE format('ALTER TABLE public.deleted_record ATTACH PARTITION public.%I FOR VALUES FROM (%L) TO (%L)',
+                           empty, public.deleted_record_uuid7_floor(scale.month_start(k)),
+                           public.deleted_record_uuid7_floor(scale.month_start(k - 1)));
+        END IF;
+    END LOOP;
+END;
+$$;
+
+-- scale.drop_lookup_months(total) detaches and drops the empty months of use_lookup_months.
+CREATE FUNCTION scale.drop_lookup_months(total integer) RETURNS void
+    LANGUAGE plpgsql
+AS $$
+BEGIN
+    FOR k IN 1 .. total LOOP
+        IF to_regclass(format('public.scale_empty_%s', k)) IS NOT NULL THEN
+            IF EXISTS (SELECT FROM pg_inherits WHERE inhrelid = format('public.scale_empty_%s', k)::regclass) THEN
+                EXECUTE format('ALTER TABLE public.deleted_record DETACH PARTITION public.scale_empty_%s', k);
+            END IF;
+            EXECUTE format('DROP TABLE public.scale_empty_%s', k);
+        END IF;
+    END LOOP;
 END;
 $$;
 

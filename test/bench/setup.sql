@@ -42,14 +42,16 @@ ALTER TABLE bench.invoice_src ADD PRIMARY KEY (invoice_no);
 -- Archives of the hand-written contenders: the CTE (archive_cte) and the statement-level trigger
 -- (archive_stmt). LIKE copies the columns of the extension's deleted_record with their types and
 -- "C" collations, so they cannot drift apart. The extension's archive is partitioned and its parent
--- has no index: each partition has PRIMARY KEY (id) and an index on (table_name, object_id), so
--- these tables get exactly those two indexes (checked below against every partition of the
+-- has no index: each partition has PRIMARY KEY (id) and indexes on (table_name, object_id), xact_id
+-- and xact_key, so these tables get exactly those four indexes (checked below against every partition of the
 -- extension's archive). Ids are time-ordered, like the original article's gen_ulid() default and the
 -- extension's own ids, so that every primary key grows at its right edge.
 CREATE TABLE bench.archive_cte (LIKE public.deleted_record INCLUDING ALL);
 ALTER TABLE bench.archive_cte ALTER COLUMN id SET DEFAULT public.deleted_record_uuid7();
 ALTER TABLE bench.archive_cte ADD PRIMARY KEY (id);
 CREATE INDEX ON bench.archive_cte (table_name, object_id);
+CREATE INDEX ON bench.archive_cte (xact_id);
+CREATE INDEX ON bench.archive_cte (xact_key);
 CREATE TABLE bench.archive_stmt (LIKE bench.archive_cte INCLUDING ALL);
 
 -- bench.index_shapes lists a table's indexes as "UNIQUE? btree (columns)" (names left out).
@@ -103,12 +105,12 @@ CREATE FUNCTION bench.archive_old_rows() RETURNS trigger
 AS $$
 BEGIN
     INSERT INTO bench.archive_stmt (id, data, object_id, table_name, schema_name, actor, reason,
-                                    metadata, xact_id, session_user_name, current_user_name)
+                                    metadata, xact_id, session_user_name, current_user_name, xact_key)
     SELECT public.deleted_record_uuid7(), to_jsonb(o), o.id::text, TG_TABLE_NAME, TG_TABLE_SCHEMA,
            nullif(current_setting('deleted_record.actor', true), ''),
            nullif(current_setting('deleted_record.reason', true), ''),
            nullif(current_setting('deleted_record.metadata', true), '')::jsonb,
-           pg_current_xact_id()::text::bigint, session_user, current_user
+           pg_current_xact_id()::text::bigint, session_user, current_user, (SELECT public.deleted_record_uuid7()::text)
       FROM old_rows AS o;
     RETURN NULL;
 END;

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Smoke test of scripts/bench.sh --only scale: a --quick run (tiny archives of 20,000 rows per
 # month, its own throwaway cluster in a 256 MB memory cgroup, about a minute) completes, prints a
-# line for each of the four delete contenders (every delete archived) and the four purge lines
-# (each purge removed exactly the expired month), judges both targets, and leaves no cgroup and
-# no directory behind. Its figures say nothing about scale (the archives fit in memory). Skipped
+# line for each of the four delete contenders (every delete archived), the four purge lines
+# (each purge removed exactly the expired month) and the lookup lines (restore_transaction,
+# one object's history, a dry run of 1,000 ids, each finding its rows), judges the targets, and
+# leaves no cgroup and no directory behind. Its figures say nothing about scale (the archives fit in memory). Skipped
 # where the memory cgroup cannot be made (no cgroup v1 memory controller, or neither root nor sudo).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -25,7 +26,13 @@ check "scripts/bench.sh --only scale --quick exits with status 0" 0 "$rc"
 # row SECTION LABEL prints the figures after LABEL on its line in the table under SECTION
 # ("Deletes:" or "Purge:"): median, ratio, the two row counts, runs.
 row() {
-  awk -v s="$1" -v l="$2" '/^(Deletes|Purge):/ { cur = $1 } cur == s && index($0, l) == 1 { print substr($0, length(l) + 1) }' "$out"
+  awk -v s="$1" -v l="$2" '/^(Deletes|Purge|Lookups):/ { cur = $1 } cur == s && index($0, l) == 1 { print substr($0, length(l) + 1) }' "$out"
+}
+
+# lookup_rows TITLE LABEL prints the figures after LABEL in the lookup table whose title line
+# (two spaces, then TITLE) precedes it.
+lookup_rows() {
+  awk -v t="  $1" -v l="$2" '/^[A-Z]/ || /^  [a-z]/ { cur = (index($0, t) == 1) ? t : "" } cur != "" && index($0, l) == 1 { print substr($0, length(l) + 1) }' "$out"
 }
 
 month_rows=$(sed -n 's/^data: *past months of \([0-9]*\) archive rows each.*/\1/p' "$out")
@@ -50,7 +57,20 @@ for size in "${month_rows:-x}" "$(( ${month_rows:-0} * 8 ))"; do
     fi
   done
 done
-check "two targets judged PASS or MISS" 2 "$(grep -cE '^  (PASS|MISS) scale: ' "$out")"
+# Lookups: each of the three, at both sizes, found what it was asked for and has a time.
+for size in "${month_rows:-x}" "$(( ${month_rows:-0} * 8 ))"; do
+  label="1.1 partitioned, archive $size rows"
+  for spec in "restore_transaction of a 10-row transaction:10" "one object's history:1" "dry-run restore of 1,000 archive ids:1000"; do
+    title=${spec%:*}; want=${spec##*:}
+    line=$(lookup_rows "$title" "$label")
+    if [ -z "$line" ]; then not_ok "Lookups: $title, $label: table line printed"; continue; fi
+    read -r median _ asked got _ <<<"$line"
+    if [[ "$median" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then ok "Lookups: $title, $label: median $median ms"; else not_ok "Lookups: $title, $label: median is a number ($median)"; fi
+    check "Lookups: $title, $label: rows" "$want $want" "$asked $got"
+  done
+done
+check "two scale targets judged PASS or MISS" 2 "$(grep -cE '^  (PASS|MISS) scale: ' "$out")"
+check "nine lookup targets judged PASS or MISS" 9 "$(grep -cE '^  (PASS|MISS) lookup: ' "$out")"
 check "memory cgroup line printed" 1 "$(grep -c '^memory: *server in a cgroup v1 memory cgroup limited to 256 MB' "$out")"
 # bench.sh names its cgroup and work directory on standard error.
 cgroup=$(sed -n 's/^==> scale: memory cgroup \(.*\) of 256 MB$/\1/p' "$out.err")

@@ -1,0 +1,99 @@
+-- 30_lookup_indexes: every archive partition has the indexes its lookups use, and restoring one
+-- transaction reads that transaction's rows through them, never a whole partition: by xact_id and
+-- by xact_key, among 30,000 rows of other transactions in the same partition (counted with the
+-- cumulative statistics of the partition and its indexes).
+\set SHOW_CONTEXT never
+CREATE SCHEMA t30;
+SET search_path = t30, public;
+SET TimeZone = 'UTC';
+
+-- Every partition (the coming periods and DEFAULT) has single-column indexes on xact_id and xact_key.
+SELECT deleted_record_prepare_partitions(2) >= 0 AS prepared;
+CREATE FUNCTION has_index_on(leaf regclass, col name) RETURNS boolean LANGUAGE sql AS $$
+  SELECT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                  WHERE i.indrelid = leaf AND i.indnkeyatts = 1 AND i.indexprs IS NULL AND i.indpred IS NULL
+                    AND a.attname = col)
+$$;
+SELECT bool_and(has_index_on(relid, 'xact_id')) AS every_partition_indexes_xact_id,
+       bool_and(has_index_on(relid, 'xact_key')) AS every_partition_indexes_xact_key,
+       count(*) FILTER (WHERE pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT') AS default_partitions
+  FROM pg_partition_tree('public.deleted_record') t JOIN pg_class c ON c.oid = t.relid WHERE t.isleaf;
+
+-- A 10-row deleting transaction, then 30,000 archive rows of 3,000 other transactions in the same
+-- partition (written directly, as a long history would have).
+CREATE TABLE invoice (id int PRIMARY KEY, note text);
+SELECT deleted_record_attach('invoice');
+INSERT INTO invoice SELECT g, 'note ' || g FROM generate_series(1, 10) g;
+BEGIN;
+DELETE FROM invoice;
+SELECT pg_current_xact_id()::text::bigint AS xact \gset
+COMMIT;
+SELECT xact_key AS key, tableoid::regclass AS leaf FROM deleted_record WHERE xact_id = :xact LIMIT 1 \gset
+INSERT INTO deleted_record (id, data, object_id, table_name, schema_name, xact_id, xact_key)
+SELECT deleted_record_uuid7(), jsonb_build_object('id', g, 'note', 'other ' || g), g::text, 'other', 't30',
+       (:xact)::bigint + 1000 + g / 10, 'other-key-' || lpad((g / 10)::text, 6, '0')
+  FROM generate_series(1, 30000) g;
+SELECT count(*) = 1 AS rows_in_one_partition FROM (SELECT DISTINCT tableoid FROM deleted_record WHERE table_name IN ('invoice', 'other')) p;
+ANALYZE deleted_record;
+
+-- record_scans() records the partition's sequential and index scans so far, and those of its xact indexes.
+CREATE TABLE scan_counts (label text, seq_scan bigint, idx_scan bigint, xact_id_scans bigint, xact_key_scans bigint);
+CREATE FUNCTION record_scans(label text, leaf regclass) RETURNS void LANGUAGE sql AS $$
+  INSERT INTO scan_counts
+  SELECT label, t.seq_scan, t.idx_scan,
+         (SELECT sum(i.idx_scan) FROM pg_stat_all_indexes i JOIN pg_index x ON x.indexrelid = i.indexrelid
+                                 JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
+           WHERE i.relid = leaf AND a.attname = 'xact_id'),
+         (SELECT sum(i.idx_scan) FROM pg_stat_all_indexes i JOIN pg_index x ON x.indexrelid = i.indexrelid
+                                 JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
+           WHERE i.relid = leaf AND a.attname = 'xact_key')
+    FROM pg_stat_all_tables t WHERE t.relid = leaf
+$$;
+-- Statistics reach the shared counters when a statement ends after pg_stat_force_next_flush().
+SELECT pg_stat_force_next_flush();
+SELECT record_scans('before', :'leaf');
+
+-- Restore (dry run) by xact_id: the transaction's 10 rows, found through the xact_id index.
+SELECT count(*) AS rows, count(*) FILTER (WHERE outcome = 'would restore') AS would_restore
+  FROM deleted_record_restore_transaction(:xact, dry_run => true);
+SELECT pg_stat_force_next_flush();
+SELECT record_scans('by xact_id', :'leaf');
+-- Restore (dry run) by xact_key: through the xact_key index.
+SELECT count(*) AS rows, count(*) FILTER (WHERE outcome = 'would restore') AS would_restore
+  FROM deleted_record_restore_transaction(:'key', dry_run => true);
+SELECT pg_stat_force_next_flush();
+SELECT record_scans('by xact_key', :'leaf');
+-- And for real, by xact_id: the rows are back, marked restored.
+SELECT count(*) AS restored FROM deleted_record_restore_transaction(:xact);
+SELECT pg_stat_force_next_flush();
+SELECT record_scans('restored', :'leaf');
+SELECT count(*) AS back FROM invoice;
+
+-- No sequential scan of the partition at any step; each lookup used its index.
+SELECT label, seq_scan - lag(seq_scan) OVER w AS seq_scans,
+       xact_id_scans - lag(xact_id_scans) OVER w > 0 AS used_xact_id_index,
+       xact_key_scans - lag(xact_key_scans) OVER w > 0 AS used_xact_key_index
+  FROM scan_counts WINDOW w AS (ORDER BY ctid) ORDER BY ctid;
+
+-- Clean up: the archive rows of this file, and the attachment.
+DELETE FROM deleted_record WHERE table_name IN ('invoice', 'other');
+SELECT deleted_record_detach('invoice');
+
+-- The writer keeps the IndexInfo of a partition's btree indexes across writes: an index made on
+-- the partition afterwards is maintained all the same (a unique one refuses a duplicate), and
+-- once dropped it is not.
+CREATE TABLE gadget (id int PRIMARY KEY);
+SELECT deleted_record_attach('gadget');
+INSERT INTO gadget VALUES (1), (2);
+DELETE FROM gadget WHERE id = 1;
+SELECT tableoid::regclass AS gadget_leaf FROM deleted_record WHERE table_name = 'gadget' \gset
+CREATE UNIQUE INDEX t30_one_per_object ON :gadget_leaf (table_name, object_id);
+INSERT INTO gadget VALUES (1);
+DELETE FROM gadget WHERE id = 1;
+DELETE FROM gadget WHERE id = 2;
+DROP INDEX t30_one_per_object;
+DELETE FROM gadget WHERE id = 1;
+SELECT object_id, count(*) FROM deleted_record WHERE table_name = 'gadget' GROUP BY 1 ORDER BY 1;
+DELETE FROM deleted_record WHERE table_name = 'gadget';
+SELECT deleted_record_detach('gadget');
+DROP SCHEMA t30 CASCADE;
