@@ -2,7 +2,7 @@
 -- sql/src/NAME.sql as CREATE OR REPLACE). Only what changed since 1.1 belongs here.
 \echo Use "ALTER EXTENSION deleted_record UPDATE TO '1.2'" to load this file. \quit
 
--- H1: partition upkeep for the DBA only, and for everyone through
+-- partition upkeep for the DBA only, and for everyone through
 -- deleted_record_prepare_coming_partitions (finding 11 of issue 15); cluster_erase names its
 -- operator and types with pg_catalog (finding 1).
 --@include 030_prepare_partitions
@@ -30,7 +30,7 @@ BEGIN
 END
 $$;
 
--- H2: restore and dry run that can be trusted. deleted_record_restore, restore_transaction and
+-- restore and dry run that can be trusted. deleted_record_restore, restore_transaction and
 -- cluster_restore take masked => 'error' | 'null'; restore_transaction also takes xact text (an
 -- xact_key, or a decimal xact_id). Signatures change, so the 1.1 functions are dropped first.
 -- The 1.2 functions are created next to them, take over the privileges a DBA granted or revoked
@@ -70,7 +70,7 @@ DROP FUNCTION deleted_record_restore_transaction(bigint, text, boolean);
 DROP FUNCTION deleted_record_restore_transaction(xid8, text, boolean);
 DROP FUNCTION deleted_record_cluster_restore(uuid[], text, boolean);
 
--- H3: one owner of the attachment contract (src/glue/attachment_contract.cpp, read from SQL
+-- one owner of the attachment contract (src/glue/attachment_contract.cpp, read from SQL
 -- through deleted_record_attachments()); retention follows the table's identity (attachment
 -- ids and the registry of their name windows); hand-made archive triggers are checked and get
 -- a TRUNCATE guard; attach keeps what a call leaves out; the purge clamps its cutoffs.
@@ -142,15 +142,6 @@ DO $$
 DECLARE
     ext_schema name;
     member regclass;
-
--- H8: every partition gets the xact_id and xact_key indexes 1.2's partitions are made with (see
--- deleted_record_prepare_partitions), so that restoring one transaction reads that transaction's
--- rows only. Building them reads each 1.1 partition once, during the update.
-DO $$
-DECLARE
-    ext_schema name;
-    leaf record;
-    column_name text;
 BEGIN
     SELECT n.nspname INTO ext_schema
       FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
@@ -171,7 +162,7 @@ END
 $$;
 
 
--- H9: typed access per table (deleted_record_view, kept in step by deleted_record_follow_views),
+-- typed access per table (deleted_record_view, kept in step by deleted_record_follow_views),
 -- an archive that reports on itself (deleted_record_stats) and progress of long operations
 -- (deleted_record_report_progress, read through deleted_record_progress). All new objects.
 --@include 120_typed_view
@@ -179,13 +170,25 @@ $$;
 --@include 124_progress
 
 
--- H10: legal holds (issue 19, item 3): the hold list, the rule of what a hold covers, placing
+-- legal holds (issue 19, item 3): the hold list, the rule of what a hold covers, placing
 -- and releasing (a grant of its own, like erase); purge (092_purge_step, included above) keeps
 -- held rows and erasure refuses them.
 --@include 130_holds
--- H10: off soft deletion in one call (issue 19, item 2).
+-- off soft deletion in one call (issue 19, item 2).
 --@include 132_import
 
+-- every partition gets the xact_id and xact_key indexes 1.2's partitions are made with (see
+-- deleted_record_prepare_partitions), so that restoring one transaction reads that transaction's
+-- rows only. Building them reads each 1.1 partition once, during the update.
+DO $$
+DECLARE
+    ext_schema name;
+    leaf record;
+    column_name text;
+BEGIN
+    SELECT n.nspname INTO ext_schema
+      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+     WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     FOR leaf IN SELECT c.oid, c.relname
                   FROM pg_catalog.pg_partition_tree(pg_catalog.format('%I.deleted_record', ext_schema)::pg_catalog.regclass) t
                   JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
