@@ -35,7 +35,6 @@ ArchiveBuffer buffer = {};
 // How many batches are open. Zero means a row is archived where nothing will flush it later.
 int open_batches = 0;
 
-ExecutorFinish_hook_type previous_executor_finish = nullptr;
 
 void EnsureBuffer() {
   if (buffer.tuples != nullptr) return;
@@ -107,6 +106,10 @@ void RunExecutorFinish(void* query) {
     standard_ExecutorFinish(static_cast<QueryDesc*>(query));
 }
 
+}  // namespace
+
+ExecutorFinish_hook_type previous_executor_finish = nullptr;
+
 extern "C" void ArchiveBufferOnExecutorFinish(QueryDesc* query) { RunArchiveBatch(RunExecutorFinish, query); }
 
 extern "C" void ArchiveBufferOnTransactionEvent(XactEvent event, void* arg) {
@@ -145,8 +148,6 @@ extern "C" void ArchiveBufferOnSubtransactionEvent(SubXactEvent event, SubTransa
   }
 }
 
-}  // namespace
-
 void BufferArchiveRow(const ArchiveTable* target, Datum* values, bool* nulls) {
   EnsureBuffer();
   MemoryContext old = MemoryContextSwitchTo(buffer.tuples);
@@ -169,13 +170,6 @@ void RunArchiveBatch(void (*body)(void*), void* argument) {
   }
   PG_END_TRY();
   WriteTail();
-}
-
-void RegisterArchiveBuffer() {
-  previous_executor_finish = ExecutorFinish_hook;
-  ExecutorFinish_hook = ArchiveBufferOnExecutorFinish;
-  RegisterXactCallback(ArchiveBufferOnTransactionEvent, nullptr);
-  RegisterSubXactCallback(ArchiveBufferOnSubtransactionEvent, nullptr);
 }
 
 }  // namespace deleted_record::glue

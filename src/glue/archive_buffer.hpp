@@ -16,7 +16,16 @@ void BufferArchiveRow(const ArchiveTable* target, Datum* values, bool* nulls);
 // (sub)transaction are written when it ends (a statement, a TRUNCATE).
 void RunArchiveBatch(void (*body)(void*), void* argument);
 
-// RegisterArchiveBuffer installs the statement-end flush and the (sub)transaction callbacks.
-void RegisterArchiveBuffer();
+// The callbacks _PG_init hands PostgreSQL for the buffer:
+// ArchiveBufferOnExecutorFinish (ExecutorFinish_hook) writes the statement's buffered rows, then
+// calls the hook it replaced (previous_executor_finish);
+extern "C" void ArchiveBufferOnExecutorFinish(QueryDesc* query);
+extern ExecutorFinish_hook_type previous_executor_finish;
+// ArchiveBufferOnTransactionEvent writes what is left at PRE_COMMIT/PRE_PREPARE (or fails the
+// commit) and forgets the buffer at the end; ArchiveBufferOnSubtransactionEvent passes a
+// committed subtransaction's rows to its parent and drops an aborted one's.
+extern "C" void ArchiveBufferOnTransactionEvent(XactEvent event, void* arg);
+extern "C" void ArchiveBufferOnSubtransactionEvent(SubXactEvent event, SubTransactionId subtransaction,
+                                                   SubTransactionId parent, void* arg);
 
 }  // namespace deleted_record::glue

@@ -24,11 +24,6 @@ Datum RoleNameText(CachedRoleName* cache, Oid role) {
   return CStringGetTextDatum(NameStr(cache->name));
 }
 
-extern "C" void ArchiveRowOnRoleChange(Datum arg, int cache_id, uint32 hash_value) {
-  session_user_cache.role = InvalidOid;
-  current_user_cache.role = InvalidOid;
-}
-
 // The transaction key of archive rows written without Citus: a UUIDv7 made when the top-level
 // transaction archives its first row, the same for all its rows (cascades and subtransactions
 // included). Unique across clusters and time, unlike xact_id, which repeats once the archive
@@ -52,6 +47,11 @@ Datum LocalTransactionKey(FullTransactionId xact) {
 }
 
 }  // namespace
+
+extern "C" void ArchiveRowOnRoleChange(Datum arg, int cache_id, uint32 hash_value) {
+  session_user_cache.role = InvalidOid;
+  current_user_cache.role = InvalidOid;
+}
 
 Datum NextUuid7Datum() {
   struct timeval now;
@@ -98,7 +98,5 @@ void AssembleArchiveRow(const ArchiveTable* target, const RelationArchiveInfo* i
   if (target->attnums[kXactKey] != InvalidAttrNumber)
     set(kXactKey, info->on_citus ? CitusTransactionKey() : LocalTransactionKey(xact), false);
 }
-
-void RegisterArchiveRow() { CacheRegisterSyscacheCallback(AUTHOID, ArchiveRowOnRoleChange, (Datum) 0); }
 
 }  // namespace deleted_record::glue

@@ -15,7 +15,7 @@ void AssembleArchiveRow(const ArchiveTable* target, const RelationArchiveInfo* i
 // NextUuid7Datum returns a fresh UUIDv7 as a uuid Datum.
 Datum NextUuid7Datum();
 
-// RegisterArchiveRow forgets cached role names when roles change.
-void RegisterArchiveRow();
+// ArchiveRowOnRoleChange forgets cached role names when roles change (a syscache callback).
+extern "C" void ArchiveRowOnRoleChange(Datum arg, int cache_id, uint32 hash_value);
 
 }  // namespace deleted_record::glue

@@ -31,10 +31,6 @@ bool IsLeaf(const ArchiveTable* archive, Oid relid) {
   return archive->default_leaf != nullptr && archive->default_leaf->relid == relid;
 }
 
-extern "C" void ArchiveTableOnRelcacheChange(Datum arg, Oid relid) {
-  if (!OidIsValid(relid) || relid == archive_table.relid || IsLeaf(&archive_table, relid)) archive_valid = false;
-}
-
 // ReadRangeBound copies one bound of a range partition on the uuid id.
 void ReadRangeBound(List* datums, bool* unbounded, uint8* bound, bool is_lower) {
   auto* datum = static_cast<PartitionRangeDatum*>(linitial(datums));
@@ -242,6 +238,10 @@ void CheckRows(ResultRelInfo* result_relation, EState* estate, TupleTableSlot** 
 }
 
 }  // namespace
+
+extern "C" void ArchiveTableOnRelcacheChange(Datum arg, Oid relid) {
+  if (!OidIsValid(relid) || relid == archive_table.relid || IsLeaf(&archive_table, relid)) archive_valid = false;
+}
 
 const ArchiveTable* ResolveArchiveTable() {
   if (archive_valid) return &archive_table;
@@ -522,7 +522,5 @@ void WriteArchiveRows(HeapTuple* tuples, int count) {
     start = end;
   }
 }
-
-void RegisterArchiveTable() { CacheRegisterRelcacheCallback(ArchiveTableOnRelcacheChange, (Datum) 0); }
 
 }  // namespace deleted_record::glue

@@ -68,7 +68,8 @@ bool IsArchiveRelation(Oid relid);
 // every index of it, as the extension owner. Tuples are not freed.
 void WriteArchiveRows(HeapTuple* tuples, int count);
 
-// RegisterArchiveTable forgets the archive's cached facts when it changes or is dropped.
-void RegisterArchiveTable();
+// ArchiveTableOnRelcacheChange forgets the archive's cached facts when it or a partition changes
+// (a relcache callback).
+extern "C" void ArchiveTableOnRelcacheChange(Datum arg, Oid relid);
 
 }  // namespace deleted_record::glue

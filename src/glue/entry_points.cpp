@@ -77,13 +77,31 @@ void MisfiredTrigger(TriggerData* trigger, const char* function, const char* exp
 using namespace deleted_record;
 using namespace deleted_record::glue;
 
+// _PG_init is the table of contents of what the library takes from PostgreSQL, in order.
 void _PG_init(void) {
+  // Settings: deleted_record.actor, .reason, .metadata, .require_context, .partition_period.
   DefineSettings();
-  RegisterRelationCache();
-  RegisterArchiveTable();
-  RegisterArchiveRow();
-  RegisterArchiveBuffer();
-  RegisterMasking();
+
+  // Cache invalidation: each cache is told only what it depends on.
+  CacheRegisterRelcacheCallback(RelationCacheOnRelcacheChange, (Datum) 0);                 // per-table facts
+  CacheRegisterSyscacheCallback(NAMESPACEOID, RelationCacheOnNamespaceChange, (Datum) 0);  // ... schema renames
+  CacheRegisterSyscacheCallback(TYPEOID, RelationCacheOnTypeChange, (Datum) 0);            // ... column types
+  CacheRegisterSyscacheCallback(CASTSOURCETARGET, RelationCacheOnCastChange, (Datum) 0);   // ... casts to json
+  CacheRegisterRelcacheCallback(ArchiveTableOnRelcacheChange, (Datum) 0);                  // the archive, partitions
+  CacheRegisterSyscacheCallback(AUTHOID, ArchiveRowOnRoleChange, (Datum) 0);               // role names
+
+  // Statement end: the statement's buffered archive rows are written.
+  previous_executor_finish = ExecutorFinish_hook;
+  ExecutorFinish_hook = ArchiveBufferOnExecutorFinish;
+
+  // (Sub)transaction ends: buffered rows belong to the (sub)transaction that deleted them.
+  RegisterXactCallback(ArchiveBufferOnTransactionEvent, nullptr);
+  RegisterSubXactCallback(ArchiveBufferOnSubtransactionEvent, nullptr);
+  RegisterXactCallback(RelationCacheOnTransactionEnd, nullptr);
+  RegisterXactCallback(MaskingOnTransactionEnd, nullptr);  // the masking secret is forgotten
+
+  // Citus: its (sub)transaction callbacks, and when Citus was preloaded first, an executor hook
+  // (context to the workers), fmgr hooks (distributing attached tables) and a utility hook.
   RegisterCitus();
 }
 

@@ -18,13 +18,6 @@ struct Secret {
 
 Secret secret = {};
 
-extern "C" void MaskingOnTransactionEnd(XactEvent event, void* arg) {
-  if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE ||
-      event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT) {
-    explicit_bzero(&secret, sizeof(secret));
-  }
-}
-
 // LoadSecret reads the oldest row of deleted_record_secret.
 void LoadSecret() {
   const ArchiveTable* archive = ResolveArchiveTable();
@@ -67,6 +60,13 @@ void LoadSecret() {
 
 }  // namespace
 
+extern "C" void MaskingOnTransactionEnd(XactEvent event, void* arg) {
+  if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE ||
+      event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT) {
+    explicit_bzero(&secret, sizeof(secret));
+  }
+}
+
 char* MaskedForm(const char* text, size_t length) {
   if (!secret.known) LoadSecret();
   uint8 digest[PG_SHA256_DIGEST_LENGTH];
@@ -87,7 +87,5 @@ char* MaskedForm(const char* text, size_t length) {
   form[sizeof(kPrefix) - 1 + 2 * sizeof(digest)] = '\0';
   return form;
 }
-
-void RegisterMasking() { RegisterXactCallback(MaskingOnTransactionEnd, nullptr); }
 
 }  // namespace deleted_record::glue

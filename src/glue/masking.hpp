@@ -10,7 +10,7 @@ namespace deleted_record::glue {
 // can read neither the secret nor the value's stored form's key.
 char* MaskedForm(const char* text, size_t length);
 
-// RegisterMasking forgets the secret at the end of every transaction.
-void RegisterMasking();
+// MaskingOnTransactionEnd forgets the secret at the end of every transaction (a callback).
+extern "C" void MaskingOnTransactionEnd(XactEvent event, void* arg);
 
 }  // namespace deleted_record::glue

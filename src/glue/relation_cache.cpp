@@ -37,40 +37,6 @@ bool Contains(const uint32* hashes, int count, uint32 hash_value) {
   return false;
 }
 
-extern "C" void RelationCacheOnRelcacheChange(Datum arg, Oid relid) {
-  // A change to a partition root (a rename, say) must also refresh its partitions' entries.
-  InvalidateWhere([relid](const RelationArchiveInfo* info) {
-    // A Citus table's relcache is invalidated when its placements change: so are its shards'.
-    return !OidIsValid(relid) || info->relid == relid || info->root_relid == relid ||
-           info->citus.logical_relid == relid;
-  });
-}
-
-extern "C" void RelationCacheOnNamespaceChange(Datum arg, int cache_id, uint32 hash_value) {
-  InvalidateWhere([hash_value](const RelationArchiveInfo* info) {
-    return hash_value == 0 || Contains(info->namespace_hashes, 2, hash_value);
-  });
-}
-
-extern "C" void RelationCacheOnTypeChange(Datum arg, int cache_id, uint32 hash_value) {
-  InvalidateWhere([hash_value](const RelationArchiveInfo* info) {
-    return hash_value == 0 || Contains(info->type_hashes, info->type_hash_count, hash_value);
-  });
-}
-
-extern "C" void RelationCacheOnCastChange(Datum arg, int cache_id, uint32 hash_value) {
-  InvalidateWhere([hash_value](const RelationArchiveInfo* info) {
-    return hash_value == 0 || Contains(info->cast_hashes, info->type_hash_count, hash_value);
-  });
-}
-
-extern "C" void RelationCacheOnTransactionEnd(XactEvent event, void* arg) {
-  if (retired_context != nullptr && (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-                                     event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
-                                     event == XACT_EVENT_PREPARE))
-    MemoryContextReset(retired_context);
-}
-
 // RememberDependencies records the syscache hash values the entry depends on.
 void RememberDependencies(Relation rel, RelationArchiveInfo* info) {
   info->namespace_hashes[0] = GetSysCacheHashValue1(NAMESPACEOID, ObjectIdGetDatum(RelationGetNamespace(rel)));
@@ -148,6 +114,40 @@ RelationArchiveInfo* BuildRelationArchiveInfo(Relation rel) {
 
 }  // namespace
 
+extern "C" void RelationCacheOnRelcacheChange(Datum arg, Oid relid) {
+  // A change to a partition root (a rename, say) must also refresh its partitions' entries.
+  InvalidateWhere([relid](const RelationArchiveInfo* info) {
+    // A Citus table's relcache is invalidated when its placements change: so are its shards'.
+    return !OidIsValid(relid) || info->relid == relid || info->root_relid == relid ||
+           info->citus.logical_relid == relid;
+  });
+}
+
+extern "C" void RelationCacheOnNamespaceChange(Datum arg, int cache_id, uint32 hash_value) {
+  InvalidateWhere([hash_value](const RelationArchiveInfo* info) {
+    return hash_value == 0 || Contains(info->namespace_hashes, 2, hash_value);
+  });
+}
+
+extern "C" void RelationCacheOnTypeChange(Datum arg, int cache_id, uint32 hash_value) {
+  InvalidateWhere([hash_value](const RelationArchiveInfo* info) {
+    return hash_value == 0 || Contains(info->type_hashes, info->type_hash_count, hash_value);
+  });
+}
+
+extern "C" void RelationCacheOnCastChange(Datum arg, int cache_id, uint32 hash_value) {
+  InvalidateWhere([hash_value](const RelationArchiveInfo* info) {
+    return hash_value == 0 || Contains(info->cast_hashes, info->type_hash_count, hash_value);
+  });
+}
+
+extern "C" void RelationCacheOnTransactionEnd(XactEvent event, void* arg) {
+  if (retired_context != nullptr && (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+                                     event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+                                     event == XACT_EVENT_PREPARE))
+    MemoryContextReset(retired_context);
+}
+
 RelationArchiveInfo* LookupRelationArchiveInfo(Relation rel) {
   if (relation_cache == nullptr) {
     cache_context = AllocSetContextCreate(TopMemoryContext, "deleted_record relation cache", ALLOCSET_DEFAULT_SIZES);
@@ -175,14 +175,6 @@ RelationArchiveInfo* LookupRelationArchiveInfo(Relation rel) {
   entry->info = fresh;
   entry->valid = true;
   return fresh;
-}
-
-void RegisterRelationCache() {
-  CacheRegisterRelcacheCallback(RelationCacheOnRelcacheChange, (Datum) 0);
-  CacheRegisterSyscacheCallback(NAMESPACEOID, RelationCacheOnNamespaceChange, (Datum) 0);     // schema renames
-  CacheRegisterSyscacheCallback(TYPEOID, RelationCacheOnTypeChange, (Datum) 0);               // column type changes
-  CacheRegisterSyscacheCallback(CASTSOURCETARGET, RelationCacheOnCastChange, (Datum) 0);      // casts to json
-  RegisterXactCallback(RelationCacheOnTransactionEnd, nullptr);
 }
 
 }  // namespace deleted_record::glue

@@ -31,7 +31,13 @@ struct RelationArchiveInfo {
 // LookupRelationArchiveInfo returns the cached info for rel, building it when missing or stale.
 RelationArchiveInfo* LookupRelationArchiveInfo(Relation rel);
 
-// RegisterRelationCache hooks the cache to relcache and syscache invalidations.
-void RegisterRelationCache();
+// The cache's invalidation callbacks: each marks stale only the entries that depend on what
+// changed (the table or its root; a schema; a column type; a cast to json), and the
+// transaction-end callback drops what a transaction built but never finished.
+extern "C" void RelationCacheOnRelcacheChange(Datum arg, Oid relid);
+extern "C" void RelationCacheOnNamespaceChange(Datum arg, int cache_id, uint32 hash_value);
+extern "C" void RelationCacheOnTypeChange(Datum arg, int cache_id, uint32 hash_value);
+extern "C" void RelationCacheOnCastChange(Datum arg, int cache_id, uint32 hash_value);
+extern "C" void RelationCacheOnTransactionEnd(XactEvent event, void* arg);
 
 }  // namespace deleted_record::glue
