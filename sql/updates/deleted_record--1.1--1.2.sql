@@ -135,3 +135,11 @@ BEGIN
     EXECUTE pg_catalog.format('UPDATE %I.deleted_record_attachment SET from_id = ''00000000-0000-0000-0000-000000000000''', ext_schema);
 END
 $$;
+
+-- H7: Citus without guesswork (issue 16). Shards and old shard copies are told by Citus's
+-- metadata and by the archive trigger Citus copied (deleted_record_guard_partitions no longer
+-- matches names, and leaves DDL Citus replays on a node alone); cluster-wide restore asks each
+-- node only for the ids it holds and restores parents first; cluster-wide erase checks every
+-- node's privileges before erasing, and sends each node only the ids it holds.
+-- Their sources (102_cluster_restore, 104_cluster_erase, 110_guard_partitions) are already
+-- included above (H2, H1, H3 blocks), which bring their current definitions.

@@ -311,6 +311,98 @@ check "each committed transaction's rows share one key, and no two transactions 
   "$(cq coord -c "SELECT count(*) = count(DISTINCT key) AND bool_and(keys = 1)
                    FROM (SELECT reason, count(DISTINCT xact_key) AS keys, min(xact_key) AS key FROM deleted_record_cluster() WHERE actor = 'rnd' GROUP BY reason) k")"
 
+# ---- Issue 16: shards known, not guessed (1) ------------------------------------------------
+# An ordinary table named like a shard (orders_2024), with a trigger of its own whose name ends in
+# the same number, is no shard copy: its deletes are archived and its TRUNCATE policy holds.
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE TABLE orders_2024 (id int PRIMARY KEY, body text);
+INSERT INTO orders_2024 SELECT g, 'o' || g FROM generate_series(1, 10) g;
+CREATE FUNCTION orders_2024_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER trg_orders_2024 BEFORE INSERT ON orders_2024 FOR EACH ROW EXECUTE FUNCTION orders_2024_touch();
+SELECT deleted_record_attach('orders_2024', on_truncate => 'deny');
+SQL
+cq coord -c "DELETE FROM orders_2024 WHERE id <= 3" >/dev/null 2>&1
+check "an ordinary table named like a shard, with a trigger named like a shard's copy, is archived" "3" \
+  "$(cq coord -c "SELECT count(*) FROM deleted_record WHERE table_name = 'orders_2024'")"
+err=$(cq coord -c "TRUNCATE orders_2024" 2>&1)
+check "  and its TRUNCATE under 'deny' is refused" "ERROR:  TRUNCATE of table \"orders_2024\" is denied by deleted_record 7" \
+  "$(head -1 <<<"$err") $(cq coord -c "SELECT count(*) FROM orders_2024")"
+
+# ---- Issue 16: TRUNCATE reads no column by name (3) ----------------------------------------
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE TABLE tcol (id bigint PRIMARY KEY, gone int, t text);
+SELECT create_distributed_table('tcol', 'id');
+ALTER TABLE tcol DROP COLUMN gone;
+INSERT INTO tcol SELECT g, 'text ' || g FROM generate_series(1, 20) g;
+SELECT deleted_record_attach('tcol', on_truncate => 'archive');
+SQL
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'truncate tcol')" -c "TRUNCATE tcol" -c "COMMIT" >/dev/null 2>&1
+check "TRUNCATE of a distributed table with a column named t (and a dropped column) archives every row as it was" "20|20|0|0" \
+  "$(cq coord -c "SELECT count(*), count(*) FILTER (WHERE data->>'t' = 'text ' || object_id), count(*) FILTER (WHERE data ? 'gone'), (SELECT count(*) FROM tcol) FROM deleted_record_cluster(for_table => 'tcol') WHERE reason = 'truncate tcol'")"
+check "  the coordinator is still up (no backend crashed)" "0" "$(cat "${CITUS_NODE_DIR[coord]}/server.log" | grep -c 'terminated by signal')"
+
+# ---- Issue 16: cluster-wide erase checks every node first (10) -------------------------------
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE ROLE eraser LOGIN;
+INSERT INTO country VALUES ('c98', 'country 98') ON CONFLICT DO NOTHING;
+INSERT INTO item SELECT g, 'c98', 'item ' || g FROM generate_series(6001, 6004) g;
+BEGIN; SELECT deleted_record_set_context('erase-partial', 'gdpr'); DELETE FROM memo WHERE id IN (41, 42); DELETE FROM item WHERE id IN (6001, 6002, 6003, 6004); COMMIT;
+SET citus.enable_ddl_propagation = off;
+GRANT EXECUTE ON FUNCTION deleted_record_erase(uuid[], text) TO eraser;
+GRANT SELECT ON deleted_record TO eraser;
+GRANT EXECUTE ON FUNCTION deleted_record_cluster_erase(uuid[], text) TO eraser;
+SQL
+ids=$(cq coord -c "SELECT array_agg(id) FROM deleted_record_cluster() WHERE actor = 'erase-partial'")
+err=$(PGUSER=eraser cq coord -c "SELECT sum(erased) FROM deleted_record_cluster_erase('$ids', 'partial?')" 2>&1)
+check "cluster erase by a role granted erase on the coordinator only is refused, naming the nodes" "ERROR:  deleted_record_cluster_erase: nothing was erased: the caller may not erase on node" \
+  "$(head -1 <<<"$err" | grep -o '^ERROR:  deleted_record_cluster_erase: nothing was erased: the caller may not erase on node')"
+check "  and nothing was erased anywhere, the coordinator's rows included" "6|2" \
+  "$(cq coord -c "SELECT count(*), count(*) FILTER (WHERE table_name = 'memo') FROM deleted_record_cluster() WHERE actor = 'erase-partial'")"
+cq coord -c "SELECT run_command_on_all_nodes(\$\$GRANT EXECUTE ON FUNCTION deleted_record_erase(uuid[], text) TO eraser\$\$)" \
+         -c "SELECT run_command_on_all_nodes(\$\$GRANT SELECT ON deleted_record TO eraser\$\$)" >/dev/null 2>&1
+check "  granted on every node, it erases every row, each node only its own" "6" \
+  "$(PGUSER=eraser cq coord -c "SELECT sum(erased) FROM deleted_record_cluster_erase('$ids', 'now allowed')" 2>&1)"
+
+# ---- Issue 16: reference tables with a disabled node, coordinator outside the metadata (4) ----
+# Citus local tables live on the coordinator: they become local tables again first.
+err=$(cq coord -c "SELECT undistribute_table('note')" \
+               -c "SELECT citus_remove_node('127.0.0.1', ${CITUS_PORT[coord]})" 2>&1)
+check "the coordinator leaves the metadata" "0" "$(cq coord -c "SELECT count(*) FROM pg_dist_node WHERE groupid = 0")"
+[ -z "$err" ] || grep ERROR <<<"$err" | sed 's/^/#   /'
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE TABLE ref_dn (code text PRIMARY KEY, body text);
+SELECT create_reference_table('ref_dn');
+INSERT INTO ref_dn SELECT 'r' || g, 'ref ' || g FROM generate_series(1, 10) g;
+SELECT deleted_record_attach('ref_dn');
+SQL
+lowest=$(cq coord -c "SELECT nodename || ':' || nodeport FROM pg_dist_node WHERE noderole = 'primary' ORDER BY groupid LIMIT 1")
+# Citus disables no node holding a shard's only placement: drain it first.
+err=$(cq coord -c "SELECT citus_set_node_property('127.0.0.1', ${lowest#*:}, 'shouldhaveshards', false)" \
+               -c "SELECT rebalance_table_shards(drain_only => true, shard_transfer_mode => 'block_writes')" \
+               -c "SELECT citus_disable_node('127.0.0.1', ${lowest#*:}, synchronous => true)" 2>&1)
+check "the lowest worker group's node is disabled" "f" "$(cq coord -c "SELECT isactive FROM pg_dist_node WHERE nodeport = ${lowest#*:}")"
+[ -z "$err" ] || grep ERROR <<<"$err" | sed 's/^/#   /'
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'ref while disabled')" -c "DELETE FROM ref_dn WHERE code IN ('r1', 'r2', 'r3', 'r4', 'r5')" -c "COMMIT" >/dev/null 2>&1
+SQL="SELECT count(*) FROM deleted_record WHERE reason = 'ref while disabled'"
+check "with the lowest worker disabled, a reference table's deletes are archived exactly once" "5" \
+  "$(on_nodes w3 | tr ' ' '\n' | awk '{ s += $1 } END { print s }')"
+cq coord -c "SELECT citus_activate_node('127.0.0.1', ${lowest#*:})" >/dev/null 2>&1
+check "  the node comes back" "t" "$(cq coord -c "SELECT bool_and(isactive) FROM pg_dist_node")"
+
+# ---- Issue 16: restore parents first across nodes (9) ----------------------------------------
+# The coordinator joins the metadata again, after the workers: its node id is now the highest,
+# and the reference table's rows are archived there (the lowest group).
+cq coord -c "SELECT citus_set_coordinator_host('127.0.0.1', ${CITUS_PORT[coord]})" -c "SELECT replicate_reference_tables()" >/dev/null 2>&1
+check "the coordinator is back in the metadata with the highest node id" "t" \
+  "$(cq coord -c "SELECT (SELECT nodeid FROM pg_dist_node WHERE groupid = 0) = (SELECT max(nodeid) FROM pg_dist_node)")"
+cq coord -c "INSERT INTO country VALUES ('c99', 'country 99') ON CONFLICT DO NOTHING" \
+         -c "INSERT INTO item SELECT g, 'c99', 'item ' || g FROM generate_series(5001, 5020) g" >/dev/null 2>&1
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'cascade to restore')" -c "DELETE FROM country WHERE code = 'c99'" -c "COMMIT" >/dev/null 2>&1
+ids=$(cq coord -c "SELECT array_agg(id) FROM deleted_record_cluster() WHERE reason = 'cascade to restore'")
+out=$(cq coord -c "SELECT count(*), min(outcome), max(outcome) FROM deleted_record_cluster_restore('$ids')" 2>&1)
+check "a reference -> distributed cascade is undone by one cluster restore, parents first" "21|restored|restored" "$out"
+check "  the rows are back" "1|20" "$(cq coord -c "SELECT (SELECT count(*) FROM country WHERE code = 'c99'), (SELECT count(*) FROM item WHERE country = 'c99')")"
+
 # ---- Detach -----------------------------------------------------------------------------------
 # Old shard copies (move, split) keep their triggers until Citus drops them; drop them now.
 cq coord -c "CALL citus_cleanup_orphaned_resources()" -c "ALTER SYSTEM RESET citus.defer_shard_delete_interval" -c "SELECT pg_reload_conf()" >/dev/null 2>&1

@@ -6,6 +6,11 @@
 #include "glue/citus/context_propagation.hpp"
 #include "glue/citus/transaction_key.hpp"
 #include "glue/transaction_end.hpp"
+#include "glue/truncate_guard.hpp"
+
+extern "C" {
+#include "tcop/utility.h"  // ProcessUtility_hook
+}
 
 namespace deleted_record::glue {
 
@@ -13,6 +18,7 @@ namespace {
 
 bool hooks_installed = false;
 ExecutorStart_hook_type previous_executor_start = nullptr;
+ProcessUtility_hook_type previous_process_utility = nullptr;
 needs_fmgr_hook_type previous_needs_fmgr_hook = nullptr;
 fmgr_hook_type previous_fmgr_hook = nullptr;
 
@@ -42,6 +48,22 @@ extern "C" void DeletedRecordExecutorStart(QueryDesc* query, int eflags) {
     previous_executor_start(query, eflags);
   else
     standard_ExecutorStart(query, eflags);
+}
+
+// DeletedRecordProcessUtility archives, before a TRUNCATE of Citus shards (what Citus sends to
+// the nodes holding them, or runs locally), the rows of those shards (truncate_guard.hpp).
+extern "C" void DeletedRecordProcessUtility(PlannedStmt* statement, const char* query, bool read_only_tree,
+                                            ProcessUtilityContext context, ParamListInfo parameters,
+                                            QueryEnvironment* environment, DestReceiver* destination,
+                                            QueryCompletion* completion) {
+  if (statement->utilityStmt != nullptr && IsA(statement->utilityStmt, TruncateStmt))
+    ArchiveShardsBeforeTruncate(castNode(TruncateStmt, statement->utilityStmt));
+  if (previous_process_utility != nullptr)
+    previous_process_utility(statement, query, read_only_tree, context, parameters, environment, destination,
+                             completion);
+  else
+    standard_ProcessUtility(statement, query, read_only_tree, context, parameters, environment, destination,
+                            completion);
 }
 
 // The Citus functions that turn a table (their first argument) into a Citus table or back, and
@@ -141,10 +163,15 @@ extern "C" void DeletedRecordFmgrHook(FmgrHookEventType event, FmgrInfo* flinfo,
                       errdetail("Each node archives the rows deleted from its own shards into its own archive table; "
                                 "a distributed archive would hide every row archived afterwards."),
                       errhint("Read the whole cluster's archive with deleted_record_cluster().")));
-    if (!OnlyOurTriggers(relid) || open_call_count == kMaxOpenCalls) return;
+    if (open_call_count == kMaxOpenCalls) return;
     int nest_level = NewGUCNestLevel();
-    (void) set_config_option("citus.enable_unsafe_triggers", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
-                             0, false);
+    // Citus rebuilds the table (undistribute_table, alter_distributed_table) and copies its
+    // triggers, guards included: deleted_record_guard_partitions reads this and leaves them be.
+    (void) set_config_option("deleted_record_citus.converting", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                             true, 0, false);
+    if (OnlyOurTriggers(relid))
+      (void) set_config_option("citus.enable_unsafe_triggers", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                               true, 0, false);
     open_calls[open_call_count++] = {flinfo, nest_level};
   } else if (open_call_count > 0 && open_calls[open_call_count - 1].flinfo == flinfo) {
     // FHET_END restores the setting; on FHET_ABORT the aborting (sub)transaction does.
@@ -187,6 +214,8 @@ void RegisterCitus() {
     return;
   previous_executor_start = ExecutorStart_hook;
   ExecutorStart_hook = DeletedRecordExecutorStart;
+  previous_process_utility = ProcessUtility_hook;
+  ProcessUtility_hook = DeletedRecordProcessUtility;
   previous_needs_fmgr_hook = needs_fmgr_hook;
   needs_fmgr_hook = DeletedRecordNeedsFmgrHook;
   previous_fmgr_hook = fmgr_hook;
