@@ -341,6 +341,87 @@ check "TRUNCATE of a distributed table with a column named t (and a dropped colu
   "$(cq coord -c "SELECT count(*), count(*) FILTER (WHERE data->>'t' = 'text ' || object_id), count(*) FILTER (WHERE data ? 'gone'), (SELECT count(*) FROM tcol) FROM deleted_record_cluster(for_table => 'tcol') WHERE reason = 'truncate tcol'")"
 check "  the coordinator is still up (no backend crashed)" "0" "$(cat "${CITUS_NODE_DIR[coord]}/server.log" | grep -c 'terminated by signal')"
 
+# ---- Issue 16: TRUNCATE is not filtered by row-level security (2) ----------------------------
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE TABLE secret (id bigint PRIMARY KEY, owner_name text);
+SELECT create_distributed_table('secret', 'id');
+INSERT INTO secret SELECT g, CASE WHEN g <= 10 THEN 'a' ELSE 'b' END FROM generate_series(1, 20) g;
+CREATE ROLE truncator LOGIN;
+GRANT ALL ON secret TO truncator;
+ALTER TABLE secret ENABLE ROW LEVEL SECURITY;
+CREATE POLICY only_a ON secret TO truncator USING (owner_name = 'a');
+SELECT deleted_record_attach('secret', on_truncate => 'archive');
+SQL
+check "  (the truncating role sees 10 of the 20 rows)" "10" "$(PGUSER=truncator cq coord -c "SELECT count(*) FROM secret" 2>&1)"
+err=$(PGUSER=truncator cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('truncator', 'rls truncate')" -c "TRUNCATE secret" -c "COMMIT" 2>&1)
+[ -z "$err" ] || grep ERROR <<<"$err" | sed 's/^/#   /'
+check "TRUNCATE under row-level security archives every row it removes, not only the visible ones" "20|20|0" \
+  "$(cq coord -c "SELECT count(*), count(DISTINCT object_id), (SELECT count(*) FROM secret) FROM deleted_record_cluster(for_table => 'secret') WHERE reason = 'rls truncate'")"
+
+# ---- Issue 16: Citus operations on attached tables, no enable_unsafe_triggers (7) -----------
+err=$(cq coord 2>&1 <<'SQL'
+CREATE TABLE orders_2027 PARTITION OF orders FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+SELECT create_time_partitions('orders', INTERVAL '1 year', '2030-01-01', '2028-01-01');
+CREATE TABLE orders_2031 (id bigint, placed date, PRIMARY KEY (id, placed));
+ALTER TABLE orders ATTACH PARTITION orders_2031 FOR VALUES FROM ('2031-01-01') TO ('2032-01-01');
+INSERT INTO orders VALUES (9001, '2027-03-01'), (9002, '2029-03-01'), (9003, '2031-03-01');
+SQL
+)
+check "an attached distributed partitioned table gets new partitions (PARTITION OF, create_time_partitions, ATTACH PARTITION)" "0" "$?"
+[ -z "$err" ] || grep ERROR <<<"$err" | sed 's/^/#   /'
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'new partitions')" -c "DELETE FROM orders WHERE id IN (9001, 9002, 9003)" -c "COMMIT" >/dev/null 2>&1
+check "  their rows are archived under the table's name, each once" "3|orders" \
+  "$(cq coord -c "SELECT count(DISTINCT object_id), string_agg(DISTINCT table_name, ',') FROM deleted_record_cluster(for_table => 'orders') WHERE reason = 'new partitions'")"
+err=$(cq coord 2>&1 <<'SQL'
+SET citus.enable_schema_based_sharding = on;
+CREATE SCHEMA tenant1;
+RESET citus.enable_schema_based_sharding;
+CREATE TABLE joiner (id int PRIMARY KEY, body text);
+INSERT INTO joiner SELECT g, 'j' || g FROM generate_series(1, 5) g;
+SELECT deleted_record_attach('joiner');
+ALTER TABLE joiner SET SCHEMA tenant1;
+SQL
+)
+check "an attached table joins schema-based sharding" "0" "$?"
+[ -z "$err" ] || grep ERROR <<<"$err" | sed 's/^/#   /'
+err=$(cq coord -c "SELECT alter_distributed_table('tcol', shard_count => 6, cascade_to_colocated => false)" 2>&1)
+check "alter_distributed_table of an attached table works" "0" "$?"
+[ -z "$err" ] || grep ERROR <<<"$err" | sed 's/^/#   /'
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'tenant delete')" -c "DELETE FROM tenant1.joiner WHERE id <= 2" -c "COMMIT" >/dev/null 2>&1
+check "  the tenant table is distributed and its deletes archived once" "t|2" \
+  "$(cq coord -c "SELECT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = 'tenant1.joiner'::regclass), count(*) FROM deleted_record_cluster() WHERE reason = 'tenant delete'")"
+cq coord -c "INSERT INTO tcol SELECT g, 'again ' || g FROM generate_series(1, 12) g" \
+         -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'after alter_distributed_table')" -c "DELETE FROM tcol" -c "COMMIT" >/dev/null 2>&1
+check "  after alter_distributed_table (6 shards) every deleted row is archived once" "6|12|12" \
+  "$(cq coord -c "SELECT (SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'tcol'::regclass), count(*), count(DISTINCT object_id) FROM deleted_record_cluster(for_table => 'tcol') WHERE reason = 'after alter_distributed_table'")"
+check "  citus.enable_unsafe_triggers is still off" "off" "$(cq coord -c "SHOW citus.enable_unsafe_triggers")"
+
+# ---- Issue 16: delegated function and procedure calls (5) -----------------------------------
+cq coord >/dev/null 2>&1 <<'SQL'
+INSERT INTO country VALUES ('c97', 'country 97') ON CONFLICT DO NOTHING;
+INSERT INTO item SELECT g, 'c97', 'item ' || g FROM generate_series(7001, 7006) g;
+CREATE FUNCTION del_item(p bigint) RETURNS int LANGUAGE plpgsql AS $$ BEGIN DELETE FROM item WHERE id = p; RETURN 1; END $$;
+SELECT create_distributed_function('del_item(bigint)', 'p', colocate_with => 'item');
+CREATE PROCEDURE del_item_p(p bigint) LANGUAGE plpgsql AS $$ BEGIN DELETE FROM item WHERE id = p; END $$;
+SELECT create_distributed_function('del_item_p(bigint)', 'p', colocate_with => 'item');
+SQL
+err=$(cq coord -c "SET deleted_record.actor = 'delegated'" -c "SELECT del_item(7001)" 2>&1)
+check "session context with an autocommit call of a distributed function (delegated to a worker) is an error" \
+  "ERROR:  deleted_record: the deletion context set in this session cannot reach the Citus node that runs distributed function del_item(bigint)" "$(head -1 <<<"$err")"
+err=$(cq coord -c "SET deleted_record.actor = 'delegated'" -c "CALL del_item_p(7002)" 2>&1)
+check "  and of a distributed procedure" \
+  "ERROR:  deleted_record: the deletion context set in this session cannot reach the Citus node that runs distributed function del_item_p(bigint)" "$(head -1 <<<"$err")"
+err=$(cq coord -c "SET deleted_record.require_context = 'actor'" -c "SELECT del_item(7003)" 2>&1)
+check "  require_context set in the session is not lost on the way either" "ERROR" "$(head -1 <<<"$err" | cut -c1-5)"
+check "  nothing was deleted, nothing archived with a lost context" "3|0" \
+  "$(cq coord -c "SELECT (SELECT count(*) FROM item WHERE id IN (7001, 7002, 7003)), count(*) FROM deleted_record_cluster(for_table => 'item') WHERE object_id IN ('7001', '7002', '7003')")"
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('delegator', 'in a block')" -c "SELECT del_item(7004)" -c "CALL del_item_p(7005)" -c "COMMIT" >/dev/null 2>&1
+check "  in a transaction block the calls archive with the context" "7004 7005" \
+  "$(cq coord -c "SELECT string_agg(object_id, ' ' ORDER BY object_id) FROM deleted_record_cluster(for_table => 'item') WHERE actor = 'delegator'")"
+cq coord -c "SELECT del_item(7006)" >/dev/null 2>&1
+check "  without session context an autocommit delegated call needs nothing" "1" \
+  "$(cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_table => 'item') WHERE object_id = '7006'")"
+
 # ---- Issue 16: cluster-wide erase checks every node first (10) -------------------------------
 cq coord >/dev/null 2>&1 <<'SQL'
 CREATE ROLE eraser LOGIN;

@@ -257,4 +257,21 @@ void CheckShardsArchivable(Relation rel) {
                   errhint("Sync the metadata (SELECT citus_activate_node(...)) or DELETE the rows instead.")));
 }
 
+
+bool IsCitusTableOid(Oid relid) { return CitusPresent() && IsCitusTable(relid); }
+
+bool IsDistributedFunction(Oid function) {
+  if (!CitusPresent()) return false;
+  bool delegated = false;
+  ScanCatalog("pg_dist_object", nullptr, "objid", F_OIDEQ, ObjectIdGetDatum(function),
+              [&](HeapTuple tuple, TupleDesc descriptor, Oid catalog) {
+                bool class_null = false, argument_null = false;
+                Oid classid = DatumGetObjectId(ColumnValue(tuple, descriptor, catalog, "classid", &class_null));
+                (void) ColumnValue(tuple, descriptor, catalog, "distribution_argument_index", &argument_null);
+                if (!class_null && classid == ProcedureRelationId && !argument_null) delegated = true;
+                return !delegated;
+              });
+  return delegated;
+}
+
 }  // namespace deleted_record::glue

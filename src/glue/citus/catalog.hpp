@@ -33,6 +33,13 @@ Oid CitusShardOf(Oid relid);
 // rows of its own shards before TRUNCATE of rel, a Citus table).
 void CheckShardsArchivable(Relation rel);
 
+// IsCitusTableOid: relid is a Citus table (distributed, reference or Citus local).
+bool IsCitusTableOid(Oid relid);
+
+// IsDistributedFunction: Citus delegates calls of function (a distributed function or procedure
+// with a distribution argument) to the node holding that argument's shard.
+bool IsDistributedFunction(Oid function);
+
 // For the other rooms of glue/citus/:
 
 // CitusFunction is the OID of a function of Citus's in pg_catalog, or InvalidOid.
