@@ -63,12 +63,13 @@ BEGIN
          ORDER BY depth, r.schema_name, r.table_name, r.node
     LOOP
         SELECT m.success, m.result INTO ran
-          FROM pg_catalog.pg_dist_node d,
+          FROM (SELECT d.nodename, d.nodeport FROM pg_catalog.pg_dist_node d WHERE d.nodeid = grp.node
+                UNION ALL  -- this node when it is not in the metadata (run_command_on_all_nodes calls it node 0)
+                SELECT current_setting('citus.local_hostname'), current_setting('port')::integer WHERE grp.node = 0) d,
                pg_catalog.master_run_on_worker(ARRAY[d.nodename], ARRAY[d.nodeport], ARRAY[format(
                    'SELECT coalesce(pg_catalog.json_agg(r), ''[]'') FROM %I.deleted_record_restore(CAST(%L AS pg_catalog.uuid[]), %L, %L, %L) r',
-                   ext_schema, grp.ids, on_conflict, dry_run, masked)], false) m
-         WHERE d.nodeid = grp.node;
-        IF NOT ran.success THEN
+                   ext_schema, grp.ids, on_conflict, dry_run, masked)], false) m;
+        IF NOT FOUND OR NOT ran.success THEN
             RAISE EXCEPTION 'deleted_record_cluster_restore: restoring rows of %.% on node % failed: %', grp.schema_name, grp.table_name, grp.node, ran.result
                 USING DETAIL = CASE WHEN cardinality(done) = 0 THEN 'Nothing was restored.'
                                     ELSE format('Restored before (committed there): %s; nothing of this and later groups.', array_to_string(done, ', ')) END;

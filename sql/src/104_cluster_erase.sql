@@ -57,12 +57,13 @@ BEGIN
     -- Then each holder erases the ids it holds, and only those.
     FOR i IN 1 .. coalesce(array_length(holder_nodes, 1), 0) LOOP
         SELECT m.success, m.result INTO node
-          FROM pg_catalog.pg_dist_node d,
+          FROM (SELECT d.nodename, d.nodeport FROM pg_catalog.pg_dist_node d WHERE d.nodeid = holder_nodes[i]
+                UNION ALL  -- this node when it is not in the metadata (run_command_on_all_nodes calls it node 0)
+                SELECT current_setting('citus.local_hostname'), current_setting('port')::integer WHERE holder_nodes[i] = 0) d,
                pg_catalog.master_run_on_worker(ARRAY[d.nodename], ARRAY[d.nodeport], ARRAY[format(
                    'SELECT %I.deleted_record_erase(CAST(%L AS pg_catalog.uuid[]), CAST(%L AS pg_catalog.text))',
-                   ext_schema, holder_ids[i], reason)], false) m
-         WHERE d.nodeid = holder_nodes[i];
-        IF NOT node.success THEN
+                   ext_schema, holder_ids[i], reason)], false) m;
+        IF NOT FOUND OR NOT node.success THEN
             RAISE EXCEPTION 'deleted_record_cluster_erase: erasing on node % failed: %', holder_nodes[i], node.result
                 USING DETAIL = CASE WHEN i = 1 THEN 'Nothing was erased.'
                                     ELSE format('Rows on nodes %s were erased (committed there); nothing on this and later nodes.',

@@ -142,4 +142,8 @@ $$;
 -- node only for the ids it holds and restores parents first; cluster-wide erase checks every
 -- node's privileges before erasing, and sends each node only the ids it holds.
 -- Their sources (102_cluster_restore, 104_cluster_erase, 110_guard_partitions) are already
--- included above (H2, H1, H3 blocks), which bring their current definitions.
+-- included above (H2, H1, H3 blocks), which bring their current definitions. Cluster-wide purge
+-- checks every node's privileges before purging anything.
+--@include 106_cluster_purge
+-- deleted_record_cluster reads each node in bounded pages instead of one JSON value per node.
+--@include 100_cluster

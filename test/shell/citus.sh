@@ -270,46 +270,77 @@ check "every node has its own masking secret (README: compare masked values with
   "$(cq coord -c "SELECT count(DISTINCT result) FROM run_command_on_all_nodes(\$\$SELECT deleted_record_mask('alice@example.com')\$\$)")"
 
 # ---- Randomised: every committed delete archived exactly once ---------------------------------
+# Transactions of router, multi-shard, cascading (reference -> distributed) and local deletes,
+# savepoints and rollbacks, TRUNCATE of a table under row-level security, and calls of a
+# distributed function; run by a role that row-level security restricts. random_run LABEL N
+# runs N transactions and checks every row the tables lost against the cluster's archive; it
+# runs again later while a worker is disabled.
 seed=${CITUS_SEED:-$(( $(date +%s) % 100000 ))}
 RANDOM=$seed
 ok "randomised run: seed $seed (CITUS_SEED=$seed replays it)"
 cq coord >/dev/null 2>&1 <<'SQL'
 TRUNCATE item_source;
 SELECT deleted_record_attach('country', on_truncate => 'archive');
-INSERT INTO country SELECT 'c' || g, 'country ' || g FROM generate_series(1, 30) g ON CONFLICT DO NOTHING;
-INSERT INTO item SELECT g, 'c' || (1 + g % 30), 'item ' || g FROM generate_series(2001, 3000) g;
-INSERT INTO memo SELECT g, 'memo ' || g FROM generate_series(2001, 2100) g;
-CREATE TABLE initial AS
-  SELECT 'item' AS t, id::text AS o FROM item UNION ALL SELECT 'country', code FROM country UNION ALL SELECT 'memo', id::text FROM memo;
+CREATE TABLE rnd_t (id bigint PRIMARY KEY, visible boolean);
+SELECT create_distributed_table('rnd_t', 'id');
+SELECT deleted_record_attach('rnd_t', on_truncate => 'archive');
+CREATE ROLE rnd LOGIN;
+GRANT ALL ON item TO rnd;
+GRANT ALL ON country TO rnd;
+GRANT ALL ON memo TO rnd;
+GRANT ALL ON rnd_t TO rnd;
+ALTER TABLE rnd_t ENABLE ROW LEVEL SECURITY;
+CREATE POLICY half ON rnd_t TO rnd USING (visible);
+CREATE FUNCTION rnd_del(p bigint) RETURNS int LANGUAGE plpgsql AS $$ BEGIN DELETE FROM item WHERE id = p; RETURN 1; END $$;
+SELECT create_distributed_function('rnd_del(bigint)', 'p', colocate_with => 'item');
+GRANT EXECUTE ON FUNCTION rnd_del(bigint) TO rnd;
 SQL
-committed=0
-for tx in $(seq 1 40); do
-  stmts=()
-  n=$((1 + RANDOM % 4))
-  for _ in $(seq 1 "$n"); do
-    case $((RANDOM % 6)) in
-      0|1) lo=$((2001 + RANDOM % 1000)); stmts+=("DELETE FROM item WHERE id BETWEEN $lo AND $((lo + RANDOM % 25));") ;;
-      2) stmts+=("DELETE FROM item WHERE id % 97 = $((RANDOM % 97)) AND id > 2000;") ;;
-      3) stmts+=("DELETE FROM country WHERE code = 'c$((1 + RANDOM % 30))';") ;;
-      4) lo=$((2001 + RANDOM % 100)); stmts+=("DELETE FROM memo WHERE id BETWEEN $lo AND $((lo + RANDOM % 5));") ;;
-      5) lo=$((2001 + RANDOM % 1000)); stmts+=("SAVEPOINT s; DELETE FROM item WHERE id BETWEEN $lo AND $((lo + 10)); ROLLBACK TO SAVEPOINT s;") ;;
-    esac
+random_run() {
+  local label=$1 count=$2 lo tx n end stmts
+  cq coord >/dev/null 2>&1 <<SQL
+INSERT INTO country SELECT 'c' || g, 'country ' || g FROM generate_series(1, 30) g ON CONFLICT DO NOTHING;
+INSERT INTO item SELECT g, 'c' || (1 + g % 30), 'item ' || g FROM generate_series(2001, 3000) g ON CONFLICT DO NOTHING;
+INSERT INTO memo SELECT g, 'memo ' || g FROM generate_series(2001, 2100) g ON CONFLICT DO NOTHING;
+INSERT INTO rnd_t SELECT g, g % 2 = 0 FROM generate_series(1, 200) g ON CONFLICT DO NOTHING;
+DROP TABLE IF EXISTS initial;
+CREATE TABLE initial AS
+  SELECT 'item' AS t, id::text AS o FROM item UNION ALL SELECT 'country', code FROM country
+  UNION ALL SELECT 'memo', id::text FROM memo UNION ALL SELECT 'rnd_t', id::text FROM rnd_t;
+SQL
+  for tx in $(seq 1 "$count"); do
+    stmts=()
+    n=$((1 + RANDOM % 4))
+    for _ in $(seq 1 "$n"); do
+      case $((RANDOM % 9)) in
+        0|1) lo=$((2001 + RANDOM % 1000)); stmts+=("DELETE FROM item WHERE id BETWEEN $lo AND $((lo + RANDOM % 25));") ;;
+        2) stmts+=("DELETE FROM item WHERE id % 97 = $((RANDOM % 97)) AND id > 2000;") ;;
+        3) stmts+=("DELETE FROM country WHERE code = 'c$((1 + RANDOM % 30))';") ;;
+        4) lo=$((2001 + RANDOM % 100)); stmts+=("DELETE FROM memo WHERE id BETWEEN $lo AND $((lo + RANDOM % 5));") ;;
+        5) lo=$((2001 + RANDOM % 1000)); stmts+=("SAVEPOINT s; DELETE FROM item WHERE id BETWEEN $lo AND $((lo + 10)); ROLLBACK TO SAVEPOINT s;") ;;
+        6) lo=$((1 + RANDOM % 200)); stmts+=("DELETE FROM rnd_t WHERE id BETWEEN $lo AND $((lo + 9));") ;;
+        7) [ $((RANDOM % 5)) -eq 0 ] && stmts+=("TRUNCATE rnd_t;") ;;
+        8) stmts+=("SELECT rnd_del($((2001 + RANDOM % 1000)));") ;;
+      esac
+    done
+    end=COMMIT; [ $((RANDOM % 4)) -eq 0 ] && end=ROLLBACK
+    printf 'BEGIN; SET LOCAL citus.multi_shard_modify_mode TO sequential; SELECT deleted_record_set_context(%s, %s); %s %s;\n' "'$label'" "'tx $tx $end'" "${stmts[*]}" "$end" | PGUSER=rnd cq coord >"$CITUS_DIR/rnd.out" 2>&1 \
+      || { not_ok "random transaction $tx failed"; printf '#   %s\n' "${stmts[*]}"; grep -m1 ERROR "$CITUS_DIR/rnd.out" | sed 's/^/#   /'; }
   done
-  end=COMMIT; [ $((RANDOM % 4)) -eq 0 ] && end=ROLLBACK
-  [ "$end" = COMMIT ] && committed=$((committed + 1))
-  printf 'BEGIN; SET LOCAL citus.multi_shard_modify_mode TO sequential; SELECT deleted_record_set_context(%s, %s); %s %s;\n' "'rnd'" "'tx $tx $end'" "${stmts[*]}" "$end" | cq coord >/dev/null 2>&1 \
-    || { not_ok "random transaction $tx failed"; printf '#   %s\n' "${stmts[*]}"; }
-done
-check "every row the tables lost is archived exactly once, nothing else" "0|0|0" \
-  "$(cq coord -c "WITH lost AS (SELECT t, o FROM initial EXCEPT ALL (SELECT 'item', id::text FROM item UNION ALL SELECT 'country', code FROM country UNION ALL SELECT 'memo', id::text FROM memo)),
-                       archived AS (SELECT table_name AS t, object_id AS o, reason FROM deleted_record_cluster() WHERE actor = 'rnd'),
-                       arch AS (SELECT t, o FROM archived)
-                  SELECT (SELECT count(*) FROM (SELECT * FROM lost EXCEPT ALL SELECT * FROM arch) missing),
-                         (SELECT count(*) FROM (SELECT * FROM arch EXCEPT ALL SELECT * FROM lost) extra),
-                         (SELECT count(*) FROM archived WHERE reason LIKE '%ROLLBACK')")"
-check "each committed transaction's rows share one key, and no two transactions share one" "t" \
-  "$(cq coord -c "SELECT count(*) = count(DISTINCT key) AND bool_and(keys = 1)
-                   FROM (SELECT reason, count(DISTINCT xact_key) AS keys, min(xact_key) AS key FROM deleted_record_cluster() WHERE actor = 'rnd' GROUP BY reason) k")"
+  check "$label: every row the tables lost is archived exactly once, nothing else" "0|0|0" \
+    "$(cq coord -c "WITH lost AS (SELECT t, o FROM initial EXCEPT ALL (SELECT 'item', id::text FROM item UNION ALL SELECT 'country', code FROM country
+                                                                      UNION ALL SELECT 'memo', id::text FROM memo UNION ALL SELECT 'rnd_t', id::text FROM rnd_t)),
+                         archived AS (SELECT table_name AS t, object_id AS o, reason FROM deleted_record_cluster() WHERE actor = '$label'),
+                         arch AS (SELECT t, o FROM archived)
+                    SELECT (SELECT count(*) FROM (SELECT * FROM lost EXCEPT ALL SELECT * FROM arch) missing),
+                           (SELECT count(*) FROM (SELECT * FROM arch EXCEPT ALL SELECT * FROM lost) extra),
+                           (SELECT count(*) FROM archived WHERE reason LIKE '%ROLLBACK')")"
+  check "$label: the run deleted rows (and committed some transactions)" "t" \
+    "$(cq coord -c "SELECT count(*) > 0 FROM deleted_record_cluster() WHERE actor = '$label'")"
+  check "$label: each committed transaction's rows share one key, and no two transactions share one" "t" \
+    "$(cq coord -c "SELECT count(*) = count(DISTINCT key) AND bool_and(keys = 1)
+                     FROM (SELECT reason, count(DISTINCT xact_key) AS keys, min(xact_key) AS key FROM deleted_record_cluster() WHERE actor = '$label' GROUP BY reason) k")"
+}
+random_run rnd 40
 
 # ---- Issue 16: shards known, not guessed (1) ------------------------------------------------
 # An ordinary table named like a shard (orders_2024), with a trigger of its own whose name ends in
@@ -422,6 +453,15 @@ cq coord -c "SELECT del_item(7006)" >/dev/null 2>&1
 check "  without session context an autocommit delegated call needs nothing" "1" \
   "$(cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_table => 'item') WHERE object_id = '7006'")"
 
+# ---- Issue 16: cluster-wide reads come in bounded pages (8) ----------------------------------
+cq coord -c "INSERT INTO memo SELECT g, 'bulk ' || g FROM generate_series(100001, 112000) g" \
+         -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'bulk')" -c "DELETE FROM memo WHERE id > 100000" -c "COMMIT" >/dev/null 2>&1
+check "deleted_record_cluster returns a node's 12,000 rows (pages of 10,000) each once" "12000|12000|100001|112000" \
+  "$(cq coord -c "SELECT count(*), count(DISTINCT id), min(object_id::int), max(object_id::int) FROM deleted_record_cluster(for_table => 'memo') WHERE reason = 'bulk'")"
+ids=$(cq coord -c "SELECT array_agg(id) FROM (SELECT id FROM deleted_record_cluster(for_table => 'memo') WHERE reason = 'bulk' AND object_id::int IN (100001, 112000)) x")
+check "  and a restore of two of them restores those two" "2 2" \
+  "$(cq coord -c "SELECT count(*) FILTER (WHERE outcome = 'restored') FROM deleted_record_cluster_restore('$ids')" 2>&1) $(cq coord -c "SELECT count(*) FROM memo WHERE id IN (100001, 112000)")"
+
 # ---- Issue 16: cluster-wide erase checks every node first (10) -------------------------------
 cq coord >/dev/null 2>&1 <<'SQL'
 CREATE ROLE eraser LOGIN;
@@ -443,6 +483,19 @@ cq coord -c "SELECT run_command_on_all_nodes(\$\$GRANT EXECUTE ON FUNCTION delet
          -c "SELECT run_command_on_all_nodes(\$\$GRANT SELECT ON deleted_record TO eraser\$\$)" >/dev/null 2>&1
 check "  granted on every node, it erases every row, each node only its own" "6" \
   "$(PGUSER=eraser cq coord -c "SELECT sum(erased) FROM deleted_record_cluster_erase('$ids', 'now allowed')" 2>&1)"
+
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE ROLE purger LOGIN;
+SET citus.enable_ddl_propagation = off;
+GRANT EXECUTE ON PROCEDURE deleted_record_purge(interval, integer, bigint) TO purger;
+GRANT EXECUTE ON FUNCTION deleted_record_purge_step(interval, integer, regclass[]) TO purger;
+GRANT EXECUTE ON FUNCTION deleted_record_cluster_purge(interval, integer) TO purger;
+SQL
+before=$(cq coord -c "SELECT count(*) FROM deleted_record_cluster()")
+err=$(PGUSER=purger cq coord -c "SELECT * FROM deleted_record_cluster_purge(older_than => interval '1 microsecond')" 2>&1)
+check "cluster purge by a role granted purge on the coordinator only is refused before anything is purged" \
+  "ERROR:  deleted_record_cluster_purge: nothing was purged: the caller may not purge on node|$before" \
+  "$(head -1 <<<"$err" | grep -o '^ERROR:  deleted_record_cluster_purge: nothing was purged: the caller may not purge on node')|$(cq coord -c "SELECT count(*) FROM deleted_record_cluster()")"
 
 # ---- Issue 16: reference tables with a disabled node, coordinator outside the metadata (4) ----
 # Citus local tables live on the coordinator: they become local tables again first.
@@ -467,6 +520,7 @@ cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'ref while disa
 SQL="SELECT count(*) FROM deleted_record WHERE reason = 'ref while disabled'"
 check "with the lowest worker disabled, a reference table's deletes are archived exactly once" "5" \
   "$(on_nodes w3 | tr ' ' '\n' | awk '{ s += $1 } END { print s }')"
+random_run rnd-disabled 20
 cq coord -c "SELECT citus_activate_node('127.0.0.1', ${lowest#*:})" >/dev/null 2>&1
 check "  the node comes back" "t" "$(cq coord -c "SELECT bool_and(isactive) FROM pg_dist_node")"
 
