@@ -6,6 +6,13 @@
 # (or an error), TRUNCATE policies, an archive Citus cannot distribute, later shards, reading,
 # restoring and purging the cluster's archive from the coordinator, and a randomised run of
 # transactions checked against what the tables lost. CITUS_SEED=n replays the random part.
+# Issue 16's scenarios each have a section ("Issue 16: ..."), each failing on 1.1: an ordinary
+# table named like a shard (1), TRUNCATE under row-level security (2) and with a column named t
+# (3), a reference table with its lowest worker disabled and the coordinator outside the
+# metadata (4), delegated function and procedure calls (5), new partitions, schema-based
+# sharding and alter_distributed_table of attached tables (7), paged cluster reads (8), a
+# cluster restore of a reference -> distributed cascade when the coordinator joined last (9),
+# cluster erase and purge refused before anything changes when a node lacks the grant (10).
 # Citus 13.2 supports PostgreSQL 15 to 17 (Citus 14, for 16 to 18, is not available here):
 # Runs on PostgreSQL: 15
 set -uo pipefail
