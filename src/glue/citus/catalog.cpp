@@ -151,22 +151,32 @@ Oid CopiedFromCitusTable(Relation rel) {
   StringInfoData arguments;
   initStringInfo(&arguments);
   if (!OidIsValid(insert_function) || !ArchiveTriggerArguments(rel, insert_function, &arguments)) return InvalidOid;
+  // Each Citus table's triggers, by index: as many lookups as there are Citus tables.
   Oid source = InvalidOid;
   Relation triggers = table_open(TriggerRelationId, AccessShareLock);
-  SysScanDesc scan = systable_beginscan(triggers, InvalidOid, false, nullptr, 0, nullptr);
-  HeapTuple tuple;
-  while (!OidIsValid(source) && HeapTupleIsValid(tuple = systable_getnext(scan))) {
-    auto* trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
-    if (trigger->tgfoid != insert_function || trigger->tgrelid == RelationGetRelid(rel)) continue;
-    bool isnull = false;
-    Datum value = heap_getattr(tuple, Anum_pg_trigger_tgargs, RelationGetDescr(triggers), &isnull);
-    if (isnull) continue;
-    bytea* stored = DatumGetByteaPP(value);
-    if (VARSIZE_ANY_EXHDR(stored) == static_cast<Size>(arguments.len) &&
-        memcmp(VARDATA_ANY(stored), arguments.data, arguments.len) == 0 && IsCitusTable(trigger->tgrelid))
-      source = trigger->tgrelid;
-  }
-  systable_endscan(scan);
+  ScanCatalog("pg_dist_partition", nullptr, nullptr, InvalidOid, (Datum) 0,
+              [&](HeapTuple row, TupleDesc row_descriptor, Oid catalog) {
+                bool isnull = false;
+                Oid candidate = DatumGetObjectId(ColumnValue(row, row_descriptor, catalog, "logicalrelid", &isnull));
+                if (isnull || candidate == RelationGetRelid(rel)) return true;
+                ScanKeyData key;
+                ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(candidate));
+                SysScanDesc scan = systable_beginscan(triggers, TriggerRelidNameIndexId, true, nullptr, 1, &key);
+                HeapTuple tuple;
+                while (!OidIsValid(source) && HeapTupleIsValid(tuple = systable_getnext(scan))) {
+                  auto* trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
+                  if (trigger->tgfoid != insert_function) continue;
+                  bool args_null = false;
+                  Datum value = heap_getattr(tuple, Anum_pg_trigger_tgargs, RelationGetDescr(triggers), &args_null);
+                  if (args_null) continue;
+                  bytea* stored = DatumGetByteaPP(value);
+                  if (VARSIZE_ANY_EXHDR(stored) == static_cast<Size>(arguments.len) &&
+                      memcmp(VARDATA_ANY(stored), arguments.data, arguments.len) == 0)
+                    source = candidate;
+                }
+                systable_endscan(scan);
+                return !OidIsValid(source);
+              });
   table_close(triggers, AccessShareLock);
   pfree(arguments.data);
   return source;
