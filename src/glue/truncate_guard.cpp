@@ -121,7 +121,7 @@ void ApplyTruncatePolicy(Relation rel, const Trigger* guard, TruncatePolicy poli
                    errmsg("deleted_record: the deletion context set in this session cannot reach the Citus nodes that "
                           "archive the rows of \"%s\" before TRUNCATE",
                           RelationGetRelationName(rel)),
-                   errdetail("deleted_record.* values set with SET, set_config or connection options stay on this node; "
+                   errdetail("deleted_record.* values set with SET, set_config or connection options (and under SET ROLE the login role and every context value) stay on this node; "
                              "Citus passes settings to other nodes only as SET LOCAL inside a transaction block."),
                    errhint("Run the TRUNCATE in a transaction block: BEGIN; SELECT deleted_record_set_context('<actor>', "
                            "'<reason>'); TRUNCATE ...; COMMIT;")));

@@ -460,6 +460,28 @@ cq coord -c "SELECT del_item(7006)" >/dev/null 2>&1
 check "  without session context an autocommit delegated call needs nothing" "1" \
   "$(cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_table => 'item') WHERE object_id = '7006'")"
 
+# ---- Issue 16: SET ROLE, one context and the login role on every node (6) ------------------
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE ROLE login_r LOGIN;
+CREATE ROLE target_r LOGIN;  -- Citus connects to the other nodes as the role set
+GRANT target_r TO login_r;
+GRANT ALL ON item TO target_r;
+GRANT ALL ON memo TO target_r;
+ALTER ROLE target_r SET deleted_record.actor = 'target-default';
+INSERT INTO country VALUES ('c96', 'country 96') ON CONFLICT DO NOTHING;
+INSERT INTO item SELECT g, 'c96', 'item ' || g FROM generate_series(8001, 8012) g;
+INSERT INTO memo SELECT g, 'memo ' || g FROM generate_series(8001, 8002) g;
+SQL
+err=$(PGUSER=login_r cq coord -c "BEGIN" -c "SET LOCAL ROLE target_r" -c "SET LOCAL deleted_record.reason = 'set role'" \
+        -c "DELETE FROM item WHERE id BETWEEN 8001 AND 8008" -c "DELETE FROM memo WHERE id IN (8001, 8002)" -c "COMMIT" 2>&1)
+[ -z "$err" ] || grep ERROR <<<"$err" | sed 's/^/#   /'
+check "after SET ROLE every node records the login role and one context (not the role's defaults)" "10|3|login_r|target_r|-" \
+  "$(cq coord -c "SELECT count(*), count(DISTINCT node_id), string_agg(DISTINCT session_user_name, ','), string_agg(DISTINCT current_user_name, ','), string_agg(DISTINCT coalesce(actor, '-'), ',') FROM deleted_record_cluster() WHERE reason = 'set role'")"
+err=$(PGUSER=login_r cq coord -c "SET ROLE target_r" -c "DELETE FROM item WHERE id BETWEEN 8009 AND 8012" 2>&1)
+check "  an autocommit distributed DELETE under SET ROLE fails instead, saying how to pass the context" \
+  "ERROR:  deleted_record: the deletion context set in this session cannot reach the Citus nodes that archive this statement's rows|4" \
+  "$(head -1 <<<"$err")|$(cq coord -c "SELECT count(*) FROM item WHERE id BETWEEN 8009 AND 8012")"
+
 # ---- Issue 16: cluster-wide reads come in bounded pages (8) ----------------------------------
 cq coord -c "INSERT INTO memo SELECT g, 'bulk ' || g FROM generate_series(100001, 112000) g" \
          -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'bulk')" -c "DELETE FROM memo WHERE id > 100000" -c "COMMIT" >/dev/null 2>&1

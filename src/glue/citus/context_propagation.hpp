@@ -5,11 +5,22 @@
 
 namespace deleted_record::glue {
 
+// kLoginRoleSetting carries the login role to the other nodes under SET ROLE (a placeholder
+// setting outside the reserved deleted_record prefix).
+constexpr const char* kLoginRoleSetting = "deleted_record_citus.login_role";
+
 // PropagateContextSettings sends the deletion-context settings to the workers of the current
 // transaction (SET LOCAL with citus.propagate_set_commands = 'local'): all of them when force is
-// true (deleted_record_set_context), else those set in this session that the workers lack.
-// Returns false when something had to be sent but cannot be: outside a transaction block.
-bool PropagateContextSettings(bool force);
+// true (deleted_record_set_context), else those set in this session that the workers lack; under
+// SET ROLE every one of them and the login role. Returns false when something had to be sent but
+// cannot be: outside a transaction block, unless in_function (a statement run through SPI, inside
+// a function or DO block, where Citus propagates SET LOCAL too).
+bool PropagateContextSettings(bool force, bool in_function = false);
+
+// CitusLoginRole is, in a backend Citus opened for a distributed transaction, the login role the
+// initiating session sent under SET ROLE, when this backend's session user may act as it (the
+// login role is a member of it, as SET ROLE requires); else null.
+const char* CitusLoginRole();
 
 // ForgetSentSettings forgets what was sent, at the end of the transaction.
 void ForgetSentSettings();

@@ -39,12 +39,12 @@ extern "C" void DeletedRecordExecutorStart(QueryDesc* query, int eflags) {
   bool deletes = statement->commandType == CMD_DELETE || statement->commandType == CMD_MERGE ||
                  statement->hasModifyingCTE;
   if (deletes && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 && !IsCitusInternalBackend() && IsDistributedPlan(statement) &&
-      !PropagateContextSettings(false))
+      !PropagateContextSettings(false, query->dest != nullptr && query->dest->mydest == DestSPI))
     ereport(ERROR,
             (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
              errmsg("deleted_record: the deletion context set in this session cannot reach the Citus nodes that archive "
                     "this statement's rows"),
-             errdetail("deleted_record.* values set with SET, set_config or connection options stay on this node; Citus "
+             errdetail("deleted_record.* values set with SET, set_config or connection options (and under SET ROLE the login role and every context value) stay on this node; Citus "
                        "passes settings to other nodes only as SET LOCAL inside a transaction block."),
              errhint("Run the statement in a transaction block: BEGIN; SELECT deleted_record_set_context('<actor>', "
                      "'<reason>'); DELETE ...; COMMIT; (or SET LOCAL inside BEGIN ... COMMIT).")));
@@ -65,7 +65,7 @@ void CheckDelegatedCall(Oid function) {
            errmsg("deleted_record: the deletion context set in this session cannot reach the Citus node that runs "
                   "distributed function %s",
                   format_procedure(function)),
-           errdetail("deleted_record.* values set with SET, set_config or connection options stay on this node; Citus "
+           errdetail("deleted_record.* values set with SET, set_config or connection options (and under SET ROLE the login role and every context value) stay on this node; Citus "
                      "runs the call on another node and passes settings only as SET LOCAL inside a transaction block."),
            errhint("Call it in a transaction block: BEGIN; SELECT deleted_record_set_context('<actor>', '<reason>'); "
                    "SELECT ... / CALL ...; COMMIT;")));
