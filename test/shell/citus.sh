@@ -410,6 +410,11 @@ check "an attached distributed partitioned table gets new partitions (PARTITION 
 cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'new partitions')" -c "DELETE FROM orders WHERE id IN (9001, 9002, 9003)" -c "COMMIT" >/dev/null 2>&1
 check "  their rows are archived under the table's name, each once" "3|orders" \
   "$(cq coord -c "SELECT count(DISTINCT object_id), string_agg(DISTINCT table_name, ',') FROM deleted_record_cluster(for_table => 'orders') WHERE reason = 'new partitions'")"
+cq coord -c "INSERT INTO orders SELECT g, date '2025-03-01' + (g % 5) * 365 FROM generate_series(9101, 9140) g" >/dev/null 2>&1
+rows=$(cq coord -c "SELECT count(*) FROM orders")
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'truncate orders')" -c "TRUNCATE orders" -c "COMMIT" >/dev/null 2>&1
+check "TRUNCATE of an attached distributed partitioned table archives every row of every partition once" "0|40|40|orders" \
+  "$(cq coord -c "SELECT (SELECT count(*) FROM orders), count(*), count(DISTINCT object_id), string_agg(DISTINCT table_name, ',') FROM deleted_record_cluster(for_table => 'orders') WHERE reason = 'truncate orders'")"
 err=$(cq coord 2>&1 <<'SQL'
 SET citus.enable_schema_based_sharding = on;
 CREATE SCHEMA tenant1;
