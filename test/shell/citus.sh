@@ -461,6 +461,14 @@ check "  nothing was deleted, nothing archived with a lost context" "3|0" \
 cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('delegator', 'in a block')" -c "SELECT del_item(7004)" -c "CALL del_item_p(7005)" -c "COMMIT" >/dev/null 2>&1
 check "  in a transaction block the calls archive with the context" "7004 7005" \
   "$(cq coord -c "SELECT string_agg(object_id, ' ' ORDER BY object_id) FROM deleted_record_cluster(for_table => 'item') WHERE actor = 'delegator'")"
+cq coord >/dev/null 2>&1 <<'SQL'
+INSERT INTO item SELECT g, 'c97', 'item ' || g FROM generate_series(7011, 7014) g;
+CREATE FUNCTION del_items_here(lo bigint, hi bigint) RETURNS void LANGUAGE plpgsql AS $$ BEGIN DELETE FROM item WHERE id BETWEEN lo AND hi; END $$;
+SQL
+err=$(cq coord -c "SET deleted_record.actor = 'in-function'" -c "SELECT del_items_here(7011, 7014)" 2>&1)
+check "  a distributed DELETE in an autocommit plpgsql function (not delegated) with session context is an error too" \
+  "ERROR:  deleted_record: the deletion context set in this session cannot reach the Citus nodes that archive this statement's rows|4|0" \
+  "$(head -1 <<<"$err")|$(cq coord -c "SELECT count(*) FROM item WHERE id BETWEEN 7011 AND 7014")|$(cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_table => 'item') WHERE object_id IN ('7011', '7012', '7013', '7014')")"
 cq coord -c "SELECT del_item(7006)" >/dev/null 2>&1
 check "  without session context an autocommit delegated call needs nothing" "1" \
   "$(cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_table => 'item') WHERE object_id = '7006'")"

@@ -58,7 +58,7 @@ void ForgetSentSince(SubTransactionId subtransaction) {
     if (sent.sent && sent.sent_in >= subtransaction) sent = {false, nullptr, InvalidSubTransactionId};
 }
 
-bool PropagateContextSettings(bool force, bool in_function) {
+bool PropagateContextSettings(bool force) {
   ContextSetting settings[kContextSettingCount + 1];
   ReadContextSettings(settings);
   // Under SET ROLE, Citus connects to the other nodes as the role set: their sessions would have
@@ -76,9 +76,9 @@ bool PropagateContextSettings(bool force, bool in_function) {
     any = any || chosen[i];
   }
   if (!any) return true;
-  // Citus propagates SET LOCAL only inside transaction blocks, functions and DO blocks (from
-  // where deleted_record_set_context is called, and where a statement runs through SPI).
-  if (!force && !in_function && !IsTransactionBlock()) return false;
+  // Citus propagates SET LOCAL only inside transaction blocks (and functions and DO blocks,
+  // from where deleted_record_set_context is called; the executor hook cannot tell those).
+  if (!force && !IsTransactionBlock()) return false;
   SendSettings(settings, chosen);
   return true;
 }

@@ -13,9 +13,10 @@ constexpr const char* kLoginRoleSetting = "deleted_record_citus.login_role";
 // transaction (SET LOCAL with citus.propagate_set_commands = 'local'): all of them when force is
 // true (deleted_record_set_context), else those set in this session that the workers lack; under
 // SET ROLE every one of them and the login role. Returns false when something had to be sent but
-// cannot be: outside a transaction block, unless in_function (a statement run through SPI, inside
-// a function or DO block, where Citus propagates SET LOCAL too).
-bool PropagateContextSettings(bool force, bool in_function = false);
+// cannot be: outside a transaction block (Citus propagates SET LOCAL in a plain function called
+// in autocommit only sometimes, so a statement there is refused rather than archived without
+// its context; deleted_record_set_context, force, is called where Citus does propagate it).
+bool PropagateContextSettings(bool force);
 
 // CitusLoginRole is, in a backend Citus opened for a distributed transaction, the login role the
 // initiating session sent under SET ROLE, when this backend's session user may act as it (the

@@ -39,7 +39,7 @@ extern "C" void DeletedRecordExecutorStart(QueryDesc* query, int eflags) {
   bool deletes = statement->commandType == CMD_DELETE || statement->commandType == CMD_MERGE ||
                  statement->hasModifyingCTE;
   if (deletes && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 && !IsCitusInternalBackend() && IsDistributedPlan(statement) &&
-      !PropagateContextSettings(false, query->dest != nullptr && query->dest->mydest == DestSPI))
+      !PropagateContextSettings(false))
     ereport(ERROR,
             (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
              errmsg("deleted_record: the deletion context set in this session cannot reach the Citus nodes that archive "
