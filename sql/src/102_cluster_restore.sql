@@ -1,7 +1,11 @@
--- deleted_record_cluster_restore restores archived rows wherever they are archived: on each
--- node that holds some of them, in node order, deleted_record_restore runs there (all or
--- nothing on that node; Citus routes the inserts to the shards). Nodes are not one transaction:
--- an error stops at that node, and earlier nodes' rows stay restored (and marked so).
+-- deleted_record_cluster_restore restores archived rows wherever they are archived. Each node is
+-- first asked which of the ids it holds, and of which tables (it reads only those rows); the rows
+-- are then restored parents first: grouped by table, tables ordered by their foreign keys (a
+-- referenced table before the tables that reference it, across nodes: a reference table's row
+-- archived on one node before the distributed rows that cascaded from it on others), and within
+-- that by node. Each group runs deleted_record_restore on its node with only its ids (all or
+-- nothing there; Citus routes the inserts to the shards). Groups are not one transaction: an
+-- error stops at that group, and earlier groups' rows stay restored (and marked so).
 CREATE FUNCTION deleted_record_cluster_restore(archive_ids uuid[], on_conflict text DEFAULT 'error', dry_run boolean DEFAULT false,
                                                masked text DEFAULT 'error')
     RETURNS TABLE (node_id integer, archive_id uuid, target text, object_id text, outcome text, detail text)
@@ -10,8 +14,11 @@ CREATE FUNCTION deleted_record_cluster_restore(archive_ids uuid[], on_conflict t
     AS $$
 DECLARE
     ext_schema name;
-    holder record;
     node record;
+    held jsonb := '[]';
+    grp record;
+    done text[] := '{}';
+    ran record;
 BEGIN
     IF to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
         RAISE EXCEPTION 'deleted_record_cluster_restore needs Citus'
@@ -20,24 +27,58 @@ BEGIN
     SELECT n.nspname INTO ext_schema
       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'deleted_record';
-    FOR holder IN EXECUTE format('SELECT c.node_id, pg_catalog.array_agg(c.id) AS ids FROM %I.deleted_record_cluster() c'
-                                 ' WHERE c.id = ANY ($1) GROUP BY c.node_id ORDER BY c.node_id', ext_schema)
-                  USING archive_ids LOOP
-        FOR node IN EXECUTE 'SELECT nodeid, success, result FROM pg_catalog.run_command_on_all_nodes($1) WHERE nodeid = $2'
-                      USING format('SELECT coalesce(pg_catalog.json_agg(r), ''[]'') FROM %I.deleted_record_restore(%L::uuid[], %L, %L, %L) r'
-                                   ' WHERE (SELECT n.nodeid FROM pg_catalog.pg_dist_node n JOIN pg_catalog.pg_dist_local_group g ON g.groupid = n.groupid'
-                                   ' WHERE n.noderole = ''primary'') = %s',
-                                   ext_schema, holder.ids, on_conflict, dry_run, masked, holder.node_id),
-                            holder.node_id LOOP
-            IF NOT node.success THEN
-                RAISE EXCEPTION 'deleted_record_cluster_restore: restoring on node % failed: %', node.nodeid, node.result
-                    USING DETAIL = 'Rows of nodes listed before it are restored; nothing of this node''s and later ones'' is.';
-            END IF;
-            RETURN QUERY SELECT node.nodeid, r.archive_id, r.target, r.object_id, r.outcome, r.detail
-                           FROM json_to_recordset(node.result::json)
-                                AS r(archive_id uuid, target text, object_id text, outcome text, detail text);
-        END LOOP;
+    FOR node IN SELECT c.nodeid, c.success, c.result
+                  FROM pg_catalog.run_command_on_all_nodes(format(
+                           'SELECT pg_catalog.json_agg(pg_catalog.json_build_array(r.id, r.schema_name, r.table_name)) FROM %I.deleted_record r'
+                           ' WHERE r.id OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.uuid[]))', ext_schema, archive_ids)) c
+                 ORDER BY c.nodeid LOOP
+        IF NOT node.success THEN
+            RAISE EXCEPTION 'deleted_record_cluster_restore: nothing was restored: cannot read the archive on node %: %', node.nodeid, node.result;
+        END IF;
+        IF node.result IS NOT NULL AND node.result <> '' THEN
+            held := held || (SELECT jsonb_agg(jsonb_build_object('node', node.nodeid, 'id', e->>0, 'schema', e->>1, 'table', e->>2))
+                               FROM jsonb_array_elements(node.result::jsonb) e);
+        END IF;
+    END LOOP;
+    FOR grp IN
+        WITH RECURSIVE held_rows AS (
+            SELECT (h->>'node')::integer AS node, (h->>'id')::uuid AS id, h->>'schema' AS schema_name, h->>'table' AS table_name
+              FROM jsonb_array_elements(held) h),
+        tables AS (
+            SELECT DISTINCT r.schema_name, r.table_name, c.oid AS relid
+              FROM held_rows r
+              LEFT JOIN pg_namespace s ON s.nspname = r.schema_name
+              LEFT JOIN pg_class c ON c.relnamespace = s.oid AND c.relname = r.table_name),
+        -- above(relid, depth): the tables relid references, directly or not, with the distance
+        above(relid, referenced, depth) AS (
+            SELECT k.conrelid, k.confrelid, 1 FROM pg_constraint k
+             WHERE k.contype = 'f' AND k.conrelid <> k.confrelid AND k.conrelid IN (SELECT t.relid FROM tables t)
+            UNION
+            SELECT a.relid, k.confrelid, a.depth + 1 FROM above a JOIN pg_constraint k ON k.conrelid = a.referenced
+             WHERE k.contype = 'f' AND k.conrelid <> k.confrelid AND a.depth < 32)
+        SELECT r.node, coalesce((SELECT max(a.depth) FROM above a WHERE a.relid = t.relid), 0) AS depth,
+               r.schema_name, r.table_name, array_agg(r.id ORDER BY r.id) AS ids
+          FROM held_rows r JOIN tables t USING (schema_name, table_name)
+         GROUP BY r.node, t.relid, r.schema_name, r.table_name
+         ORDER BY depth, r.schema_name, r.table_name, r.node
+    LOOP
+        SELECT m.success, m.result INTO ran
+          FROM (SELECT d.nodename, d.nodeport FROM pg_catalog.pg_dist_node d WHERE d.nodeid = grp.node
+                UNION ALL  -- this node when it is not in the metadata (run_command_on_all_nodes calls it node 0)
+                SELECT current_setting('citus.local_hostname'), current_setting('port')::integer WHERE grp.node = 0) d,
+               pg_catalog.master_run_on_worker(ARRAY[d.nodename], ARRAY[d.nodeport], ARRAY[format(
+                   'SELECT coalesce(pg_catalog.json_agg(r), ''[]'') FROM %I.deleted_record_restore(CAST(%L AS pg_catalog.uuid[]), %L, %L, %L) r',
+                   ext_schema, grp.ids, on_conflict, dry_run, masked)], false) m;
+        IF NOT FOUND OR NOT ran.success THEN
+            RAISE EXCEPTION 'deleted_record_cluster_restore: restoring rows of %.% on node % failed: %', grp.schema_name, grp.table_name, grp.node, ran.result
+                USING DETAIL = CASE WHEN cardinality(done) = 0 THEN 'Nothing was restored.'
+                                    ELSE format('Restored before (committed there): %s; nothing of this and later groups.', array_to_string(done, ', ')) END;
+        END IF;
+        done := done || format('%s.%s on node %s', grp.schema_name, grp.table_name, grp.node);
+        RETURN QUERY SELECT grp.node, r.archive_id, r.target, r.object_id, r.outcome, r.detail
+                       FROM json_to_recordset(ran.result::json)
+                            AS r(archive_id uuid, target text, object_id text, outcome text, detail text);
     END LOOP;
 END
 $$;
-COMMENT ON FUNCTION deleted_record_cluster_restore(uuid[], text, boolean, text) IS 'Citus: restores archived rows on the nodes that hold them (each node all or nothing, nodes one after the other); masked: error or null';
+COMMENT ON FUNCTION deleted_record_cluster_restore(uuid[], text, boolean, text) IS 'Citus: restores archived rows on the nodes that hold them, parents first (each node''s group all or nothing, groups one after the other); masked: error or null';

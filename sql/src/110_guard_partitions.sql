@@ -9,6 +9,11 @@
 -- Foreign partitions get no guard (PostgreSQL allows none on them). Citus shards are left alone:
 -- Citus copies the table's triggers onto them itself, over several connections at once (a split
 -- or move creates sibling shards in parallel), so touching a sibling from here would deadlock.
+-- Which relations are shards (or old shard copies left for deferred drop, or a split's shards
+-- before Citus records them) deleted_record_shard_of decides from Citus's metadata and the
+-- archive trigger Citus copied, never from names. DDL that Citus replays on a node over its own
+-- connections (shells, shards, their triggers) is left as Citus sends it: the node that ran the
+-- user's DDL has decided the guards, and Citus propagates them.
 CREATE FUNCTION deleted_record_guard_partitions() RETURNS event_trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -25,24 +30,28 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_event_trigger_ddl_commands() WHERE NOT in_extension) THEN
         RETURN;
     END IF;
+    citus := EXISTS (SELECT FROM pg_extension WHERE extname = 'citus');
+    -- Citus replaying DDL over its own connections, or rebuilding a table in this session
+    -- (undistribute_table, alter_distributed_table: marked by the preloaded library for the
+    -- call) copies the table's triggers, guards included, itself.
+    IF citus AND (current_setting('application_name') LIKE 'citus\_internal%'
+                  OR coalesce(current_setting('deleted_record_citus.converting', true), '') = 'on') THEN
+        RETURN;
+    END IF;
     SELECT n.nspname INTO ext_schema
       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'deleted_record';
     EXECUTE format('SELECT array_agg(a.relation::oid) FROM %I.deleted_record_attachments() a', ext_schema) INTO attached;
     attached := coalesce(attached, '{}');
     guard_fn := format('%I.deleted_record_truncate_guard()', ext_schema)::regprocedure;
-    -- A Citus shard's name ends in _<shard id>, and so do the names of the triggers Citus copied
-    -- onto it. The test needs no Citus metadata (a split records its new shards only after it
-    -- has created them and their triggers) and looks at each trigger in the same snapshot as the
-    -- decision about it: siblings commit while we look.
-    citus := EXISTS (SELECT FROM pg_extension WHERE extname = 'citus');
 
-    FOR member IN SELECT g.tgrelid::regclass AS relation, g.tgname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
-                   WHERE g.tgfoid = guard_fn AND (g.tgtype::int & 32) <> 0
-                     AND NOT g.tgrelid = ANY (attached)
-                     AND NOT EXISTS (SELECT FROM pg_partition_ancestors(g.tgrelid) a WHERE a.relid::oid = ANY (attached))
-                     AND NOT (citus AND coalesce(g.tgname LIKE '%' || substring(c.relname FROM '_[0-9]{6,}$'), false))
-                     AND pg_has_role(current_user, c.relowner, 'MEMBER') LOOP
+    FOR member IN EXECUTE format($q$
+                   SELECT g.tgrelid::regclass AS relation, g.tgname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+                   WHERE g.tgfoid = $1 AND (g.tgtype::int & 32) <> 0
+                     AND NOT g.tgrelid = ANY ($2)
+                     AND NOT EXISTS (SELECT FROM pg_partition_ancestors(g.tgrelid) a WHERE a.relid::oid = ANY ($2))
+                     AND NOT ($3 AND %1$I.deleted_record_shard_of(g.tgrelid) IS NOT NULL)
+                     AND pg_has_role(current_user, c.relowner, 'MEMBER')$q$, ext_schema) USING guard_fn, attached, citus LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', member.tgname, member.relation);
     END LOOP;
 
@@ -59,7 +68,15 @@ BEGIN
             SELECT t.tgrelid FROM pg_event_trigger_ddl_commands() d JOIN pg_trigger t ON t.oid = d.objid
              WHERE d.classid = 'pg_trigger'::regclass AND NOT d.in_extension AND t.tgfoid <> guard_fn
                -- pg_dump's scripts turn check_function_bodies off: a restore brings its own guards.
-               AND current_setting('check_function_bodies') <> 'off') touched
+               AND current_setting('check_function_bodies') <> 'off'
+               -- Citus copying a table's triggers onto another relation: the archive trigger
+               -- carries the table's attachment id, which no other table outside its partition
+               -- tree may carry. Citus copies the guard too.
+               AND NOT (citus AND EXISTS (
+                   SELECT FROM pg_trigger o
+                    WHERE o.tgfoid = t.tgfoid AND o.tgargs = t.tgargs AND o.tgrelid <> t.tgrelid
+                      AND o.tgrelid NOT IN (SELECT p.relid FROM pg_partition_tree(t.tgrelid) p)
+                      AND o.tgrelid NOT IN (SELECT p.relid FROM pg_partition_ancestors(t.tgrelid) p)))) touched
      WHERE EXISTS (SELECT FROM pg_class c WHERE c.oid = touched.relid AND c.relkind IN ('r', 'p', 'f'));
     IF roots IS NULL THEN
         RETURN;
@@ -74,8 +91,7 @@ BEGIN
                (SELECT array_agg(g.tgname) FROM pg_trigger g WHERE g.tgrelid = t.relid AND g.tgfoid = $3
                    AND (g.tgtype::int & 32) <> 0) AS guards,
                %1$I.deleted_record_truncate_guard_policy(t.relid) AS guard_policy,
-               $4 AND EXISTS (SELECT FROM pg_trigger x WHERE x.tgrelid = t.relid
-                                    AND x.tgname LIKE '%%' || substring(c.relname FROM '_[0-9]{6,}$')) AS shard_copy
+               $4 AND %1$I.deleted_record_shard_of(t.relid) IS NOT NULL AS shard_copy
           FROM unnest($1) r(root),
                LATERAL (SELECT r.root::regclass AS relid UNION SELECT p.relid FROM pg_partition_tree(r.root) p) t
           JOIN pg_class c ON c.oid = t.relid

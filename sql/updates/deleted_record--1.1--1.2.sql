@@ -207,3 +207,15 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- Citus without guesswork (issue 16). Shards and old shard copies are told by Citus's
+-- metadata and by the archive trigger Citus copied (deleted_record_guard_partitions no longer
+-- matches names, and leaves DDL Citus replays on a node alone); cluster-wide restore asks each
+-- node only for the ids it holds and restores parents first; cluster-wide erase checks every
+-- node's privileges before erasing, and sends each node only the ids it holds.
+-- Their sources (102_cluster_restore, 104_cluster_erase, 110_guard_partitions) are already
+-- included above, which bring their current definitions. Cluster-wide purge
+-- checks every node's privileges before purging anything.
+--@include 106_cluster_purge
+-- deleted_record_cluster reads each node in bounded pages instead of one JSON value per node.
+--@include 100_cluster

@@ -90,7 +90,10 @@ void AssembleArchiveRow(const ArchiveTable* target, const RelationArchiveInfo* i
       target->xact_id_is_xid8 ? FullTransactionIdGetDatum(xact)
                               : Int64GetDatum(static_cast<int64>(U64FromFullTransactionId(xact))),
       false);
-  set(kSessionUserName, RoleNameText(&session_user_cache, GetSessionUserId()), false);
+  // On a Citus node, under the initiator's SET ROLE, the session user is the login role it sent.
+  const char* login = info->on_citus ? CitusLoginRole() : nullptr;
+  set(kSessionUserName, login != nullptr ? CStringGetTextDatum(login) : RoleNameText(&session_user_cache, GetSessionUserId()),
+      false);
   set(kCurrentUserName, RoleNameText(&current_user_cache, GetUserId()), false);
   set(kUpdatedAt, TimestampTzGetDatum(now), false);
   set(kExcludedColumns, info->columns.excluded_columns, !info->columns.has_excluded);

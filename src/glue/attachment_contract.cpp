@@ -111,18 +111,6 @@ void RecreateTrigger(Oid trigger_oid, const char* table, const char* name, char 
   SPI_finish();
 }
 
-// IsCitusShardCopy is true, with Citus installed, when the relation's name and the trigger's
-// end in the same _<shard id> (the rule of deleted_record_guard_partitions).
-bool IsCitusShardCopy(const char* relation, const char* trigger) {
-  if (!CitusPresent()) return false;
-  const char* suffix = strrchr(relation, '_');
-  if (suffix == nullptr || strlen(suffix + 1) < 6) return false;
-  for (const char* c = suffix + 1; *c != '\0'; ++c)
-    if (*c < '0' || *c > '9') return false;
-  size_t length = strlen(suffix), trigger_length = strlen(trigger);
-  return trigger_length >= length && strcmp(trigger + trigger_length - length, suffix) == 0;
-}
-
 // FirstArgument is the first argument of a trigger's pg_trigger row, or null.
 char* FirstArgument(HeapTuple tuple, TupleDesc descriptor) {
   Form_pg_trigger trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
@@ -401,8 +389,9 @@ void CheckCreatedTrigger(CreateTrigStmt* statement, const char* default_schema) 
   const char* argument = pstrdup(created->tgargs[0]);
   table_close(rel, NoLock);
   // Citus copies the table's triggers onto its shards itself, also before its metadata knows
-  // the shard (a split): a shard's name and its copied triggers' names end in the shard id.
-  if (OidIsValid(CitusShardOf(relid)) || IsCitusShardCopy(table, statement->trigname)) return;
+  // the shard (a split): CitusShardOf knows shards from Citus's metadata and copies by their
+  // trigger's arguments (the Citus table's attachment id).
+  if (OidIsValid(CitusShardOf(relid))) return;
   boundary::OptionLists options;
   ContractOf(&argument, 1, table, &options);
   if (options.retention != nullptr) {

@@ -4,7 +4,12 @@
 
 #include "glue/archive_buffer.hpp"
 #include "glue/capture.hpp"
+#include "glue/archive_table.hpp"
 #include "glue/citus.hpp"
+
+extern "C" {
+#include "catalog/heap.h"  // heap_truncate_find_FKs
+}
 
 namespace deleted_record::glue {
 
@@ -44,57 +49,12 @@ void ArchiveAllRows(Relation rel) {
   UnregisterSnapshot(snapshot);
 }
 
-// ArchiveAllRowsThroughCitus archives every row of a Citus table (distributed, reference or
-// Citus local) about to be truncated. Its rows live in shards on other nodes (or under another
-// name on this one), so they are read through Citus, in this transaction, and archived on this
-// node under the logical table's names; the shell's own heap holds nothing of them.
-void ArchiveAllRowsThroughCitus(Relation rel) {
-  char* query = psprintf("SELECT t FROM %s t",
-                         quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-                                                    RelationGetRelationName(rel)));
-  MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "deleted_record truncated row",
-                                                    ALLOCSET_DEFAULT_SIZES);
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
-  Portal portal = SPI_cursor_open_with_args(nullptr, query, 0, nullptr, nullptr, nullptr, false, 0);
-  for (;;) {
-    SPI_cursor_fetch(portal, true, 1000);
-    if (SPI_processed == 0) break;
-    for (uint64 i = 0; i < SPI_processed; ++i) {
-      CHECK_FOR_INTERRUPTS();
-      MemoryContext old = MemoryContextSwitchTo(row_context);
-      bool isnull = false;
-      Datum whole_row = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-      if (!isnull) {
-        HeapTupleHeader header = DatumGetHeapTupleHeader(whole_row);
-        HeapTupleData tuple = {};
-        tuple.t_len = HeapTupleHeaderGetDatumLength(header);
-        ItemPointerSetInvalid(&tuple.t_self);
-        tuple.t_tableOid = RelationGetRelid(rel);
-        tuple.t_data = header;
-        CaptureDeletedRow(rel, &tuple);
-      }
-      MemoryContextSwitchTo(old);
-      MemoryContextReset(row_context);
-    }
-    SPI_freetuptable(SPI_tuptable);
-  }
-  SPI_cursor_close(portal);
-  SPI_finish();
-  MemoryContextDelete(row_context);
-}
-
 struct TruncateTarget {
   Relation rel;
   Oid guard_function;
-  bool through_citus;  // rel is the shell of a Citus table
 };
 
-void ArchiveRowsOf(Relation rel, const TruncateTarget* target) {
-  if (target->through_citus)
-    ArchiveAllRowsThroughCitus(rel);
-  else
-    ArchiveAllRows(rel);
-}
+void ArchiveRowsOf(Relation rel, const TruncateTarget*) { ArchiveAllRows(rel); }
 
 // ArchiveBeforeTruncate archives what TRUNCATE of rel removes. Partitions are truncated with
 // their parent and fire their own guards, so a partitioned table archives only the partitions
@@ -135,13 +95,12 @@ char* AttachedTableName(Relation rel) {
 }  // namespace
 
 void ApplyTruncatePolicy(Relation rel, const Trigger* guard, TruncatePolicy policy) {
-  bool through_citus = false;
   if (CitusPresent()) {
     CitusRelation citus;
     DescribeCitusRelation(rel, &citus);
-    // Citus truncates shards only after the TRUNCATE of their Citus table, whose guard decided
-    // (guards on shards may be missing or stale: Citus copies them only to later shards).
-    // An orphaned old shard copy (archive_here false, not a shard) holds only stale rows.
+    // A shard's rows are archived where it lies, by ArchiveShardsBeforeTruncate (guards on
+    // shards may be missing or stale: Citus copies them only to later shards). An old shard
+    // copy (archive_here false, not a shard) holds only stale rows.
     if (citus.is_shard || !citus.archive_here) return;
     if (citus.is_citus_table) {
       // With DDL propagation off Citus truncates only the shell's own heap, which holds at most
@@ -149,12 +108,30 @@ void ApplyTruncatePolicy(Relation rel, const Trigger* guard, TruncatePolicy poli
       // no row of the table is removed.
       const char* propagation = GetConfigOption("citus.enable_ddl_propagation", true, false);
       if (propagation != nullptr && strcmp(propagation, "off") == 0) return;
-      through_citus = true;
+      if (policy != TruncatePolicy::kArchive) {
+        if (policy == TruncatePolicy::kIgnore) return;
+      } else {
+        // Citus truncates the shards after this guard (its own truncate trigger fires after
+        // it); each node archives the rows of the shards it holds, from their heaps, under this
+        // transaction's context, which must reach them first.
+        CheckShardsArchivable(rel);
+        if (!PropagateContextSettings(false))
+          ereport(ERROR,
+                  (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                   errmsg("deleted_record: the deletion context set in this session cannot reach the Citus nodes that "
+                          "archive the rows of \"%s\" before TRUNCATE",
+                          RelationGetRelationName(rel)),
+                   errdetail("deleted_record.* values set with SET, set_config or connection options (and under SET ROLE the login role and every context value) stay on this node; "
+                             "Citus passes settings to other nodes only as SET LOCAL inside a transaction block."),
+                   errhint("Run the TRUNCATE in a transaction block: BEGIN; SELECT deleted_record_set_context('<actor>', "
+                           "'<reason>'); TRUNCATE ...; COMMIT;")));
+        return;
+      }
     }
   }
   switch (policy) {
     case TruncatePolicy::kArchive: {
-      TruncateTarget target = {rel, guard->tgfoid, through_citus};
+      TruncateTarget target = {rel, guard->tgfoid};
       RunArchiveBatch(ArchiveBeforeTruncate, &target);
       return;
     }
@@ -169,6 +146,122 @@ void ApplyTruncatePolicy(Relation rel, const Trigger* guard, TruncatePolicy poli
     case TruncatePolicy::kIgnore:
       return;
   }
+}
+
+
+namespace {
+
+// GuardPolicyOf reads the policy of relid's enabled guard from pg_trigger, without locking relid:
+// the shell of a Citus table is locked by the TRUNCATE's coordinator over another connection of
+// the same distributed transaction, and waiting for it would be a distributed deadlock.
+// Returns false when relid has no guard.
+bool GuardPolicyOf(Oid relid, Oid guard_function, TruncatePolicy* policy) {
+  Relation triggers = table_open(TriggerRelationId, AccessShareLock);
+  ScanKeyData key;
+  ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+  SysScanDesc scan = systable_beginscan(triggers, TriggerRelidNameIndexId, true, nullptr, 1, &key);
+  bool found = false;
+  HeapTuple tuple;
+  while (!found && HeapTupleIsValid(tuple = systable_getnext(scan))) {
+    auto* trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
+    if (trigger->tgfoid != guard_function || trigger->tgenabled == TRIGGER_DISABLED) continue;
+    found = true;
+    *policy = TruncatePolicy::kArchive;  // an unreadable policy archives
+    bool isnull = false;
+    Datum value = heap_getattr(tuple, Anum_pg_trigger_tgargs, RelationGetDescr(triggers), &isnull);
+    if (trigger->tgnargs != 1 || isnull) continue;
+    bytea* arguments = DatumGetByteaPP(value);
+    char* text = pnstrdup(VARDATA_ANY(arguments), VARSIZE_ANY_EXHDR(arguments));  // "name\0"
+    TruncatePolicy parsed = TruncatePolicy::kArchive;
+    if (boundary::ParseTruncatePolicy(text, &parsed).ok) *policy = parsed;
+  }
+  systable_endscan(scan);
+  table_close(triggers, AccessShareLock);
+  return found;
+}
+
+// ShardTruncatePolicyIsArchive: the Citus table whose shard is truncated (or its nearest
+// partition ancestor with a guard) has a guard saying 'archive' on this node.
+bool ShardTruncatePolicyIsArchive(Oid logical, Oid guard_function) {
+  List* chain = list_make1_oid(logical);
+  if (get_rel_relispartition(logical)) chain = list_concat(chain, get_partition_ancestors(logical));
+  bool archive = false;
+  ListCell* cell;
+  foreach (cell, chain) {
+    TruncatePolicy policy = TruncatePolicy::kArchive;
+    if (!GuardPolicyOf(lfirst_oid(cell), guard_function, &policy)) continue;
+    archive = policy == TruncatePolicy::kArchive;
+    break;
+  }
+  list_free(chain);
+  return archive;
+}
+
+struct ShardBatch {
+  List* relids;
+};
+
+void ArchiveShards(void* argument) {
+  auto* batch = static_cast<ShardBatch*>(argument);
+  ListCell* cell;
+  foreach (cell, batch->relids) {
+    Relation rel = table_open(lfirst_oid(cell), NoLock);  // locked by ArchiveShardsBeforeTruncate
+    ArchiveAllRows(rel);
+    table_close(rel, NoLock);
+  }
+}
+
+}  // namespace
+
+void ArchiveShardsBeforeTruncate(const TruncateStmt* statement) {
+  if (!CitusPresent()) return;
+  // Only statements naming a shard: Citus's own, sent to the node that holds it.
+  List* relids = NIL;
+  ListCell* cell;
+  bool names_shard = false;
+  foreach (cell, statement->relations) {
+    Oid relid = RangeVarGetRelid(lfirst_node(RangeVar, cell), NoLock, true);
+    if (OidIsValid(relid) && OidIsValid(CitusShardOf(relid))) names_shard = true;
+  }
+  if (!names_shard) return;
+  // The relations this TRUNCATE removes rows from, as ExecuteTruncate finds them (locked as it
+  // locks them): the named ones, their partitions and children, and with CASCADE every relation
+  // referencing them.
+  foreach (cell, statement->relations) {
+    RangeVar* range = lfirst_node(RangeVar, cell);
+    Oid relid = RangeVarGetRelid(range, AccessExclusiveLock, true);
+    if (!OidIsValid(relid)) continue;
+    if (range->inh)
+      relids = list_concat_unique_oid(relids, find_all_inheritors(relid, AccessExclusiveLock, nullptr));
+    else
+      relids = list_append_unique_oid(relids, relid);
+  }
+  if (statement->behavior == DROP_CASCADE) {
+    for (;;) {
+      List* referencing = heap_truncate_find_FKs(relids);
+      if (referencing == NIL) break;
+      ListCell* more;
+      foreach (more, referencing)
+        relids = list_concat_unique_oid(relids, find_all_inheritors(lfirst_oid(more), AccessExclusiveLock, nullptr));
+    }
+  }
+  const ArchiveTable* archive = ResolveArchiveTable();
+  Oid guard_function = LookupFuncName(list_make2(makeString(get_namespace_name(archive->schema)),
+                                                 makeString(pstrdup("deleted_record_truncate_guard"))),
+                                      0, nullptr, true);
+  if (!OidIsValid(guard_function)) return;
+  ShardBatch batch = {NIL};
+  foreach (cell, relids) {
+    Relation rel = table_open(lfirst_oid(cell), NoLock);
+    if (rel->rd_rel->relkind == RELKIND_RELATION) {
+      CitusRelation citus;
+      DescribeCitusRelation(rel, &citus);
+      if (citus.is_shard && citus.archive_here && ShardTruncatePolicyIsArchive(citus.logical_relid, guard_function))
+        batch.relids = lappend_oid(batch.relids, RelationGetRelid(rel));
+    }
+    table_close(rel, NoLock);
+  }
+  if (batch.relids != NIL) RunArchiveBatch(ArchiveShards, &batch);
 }
 
 }  // namespace deleted_record::glue

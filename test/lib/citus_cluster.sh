@@ -124,7 +124,13 @@ citus_stage() {
   # PostgreSQL resolves symbolic links to its own binary before deriving share/ and lib/ from
   # its location, so bin/ must hold real files (hard links are real files).
   cp -al "$bindir/." "$dir$bindir/" 2>/dev/null || cp -a "$bindir/." "$dir$bindir/"
-  for f in "$libdir"/* "$CITUS_PREFIX$libdir"/*; do
+  # Citus's files sit in the cache under the paths of the server it was built against, which
+  # may not be this one's (a private server copy, DELETED_RECORD_SERVER_COPY): find them there.
+  local citus_lib citus_ext
+  citus_lib=$(dirname "$(find "$CITUS_PREFIX" -name citus.so -print -quit)")
+  citus_ext=$(dirname "$(find "$CITUS_PREFIX" -name citus.control -print -quit)")
+  [ -f "$citus_lib/citus.so" ] && [ -f "$citus_ext/citus.control" ] || die "no Citus build in $CITUS_PREFIX"
+  for f in "$libdir"/* "$citus_lib"/*; do
     [ "$(basename "$f")" = bitcode ] && continue   # JIT inlining data; the clusters run with jit = off
     ln -sfn "$f" "$dir$libdir/$(basename "$f")"
   done
@@ -132,7 +138,7 @@ citus_stage() {
   for f in "$sharedir"/*; do
     [ "$(basename "$f")" = extension ] || ln -sfn "$f" "$dir$sharedir/$(basename "$f")"
   done
-  for f in "$sharedir"/extension/* "$CITUS_PREFIX$sharedir"/extension/*; do
+  for f in "$sharedir"/extension/* "$citus_ext"/*; do
     ln -sfn "$f" "$dir$sharedir/extension/$(basename "$f")"
   done
   # A deleted_record built by deleted_record_stage_rev replaces the system-wide one.
@@ -151,7 +157,7 @@ citus_stage() {
 # system-wide ones.
 deleted_record_stage_rev() {
   local sha; sha=$(git -C "$REPO_ROOT" rev-parse --verify "$1^{commit}") || die "no such revision: $1"
-  local dest=$CITUS_CACHE_ROOT/deleted_record-$sha-pg$PG_MAJOR
+  local dest=$CITUS_CACHE_ROOT/deleted_record-$sha-pg$PG_MAJOR-$(printf %s "$PGBIN" | md5sum | cut -c1-8)   # paths differ per server copy
   if [ ! -f "$dest/.complete" ]; then
     [ -d "$CITUS_CACHE_ROOT" ] || { as_root mkdir -p "$CITUS_CACHE_ROOT" && as_root chmod 755 "$CITUS_CACHE_ROOT"; }
     (

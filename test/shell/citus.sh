@@ -6,6 +6,13 @@
 # (or an error), TRUNCATE policies, an archive Citus cannot distribute, later shards, reading,
 # restoring and purging the cluster's archive from the coordinator, and a randomised run of
 # transactions checked against what the tables lost. CITUS_SEED=n replays the random part.
+# Issue 16's scenarios each have a section ("Issue 16: ..."), each failing on 1.1: an ordinary
+# table named like a shard (1), TRUNCATE under row-level security (2) and with a column named t
+# (3), a reference table with its lowest worker disabled and the coordinator outside the
+# metadata (4), delegated function and procedure calls (5), new partitions, schema-based
+# sharding and alter_distributed_table of attached tables (7), paged cluster reads (8), a
+# cluster restore of a reference -> distributed cascade when the coordinator joined last (9),
+# cluster erase and purge refused before anything changes when a node lacks the grant (10).
 # Citus 13.2 supports PostgreSQL 15 to 17 (Citus 14, for 16 to 18, is not available here):
 # Runs on PostgreSQL: 15
 set -uo pipefail
@@ -270,46 +277,308 @@ check "every node has its own masking secret (README: compare masked values with
   "$(cq coord -c "SELECT count(DISTINCT result) FROM run_command_on_all_nodes(\$\$SELECT deleted_record_mask('alice@example.com')\$\$)")"
 
 # ---- Randomised: every committed delete archived exactly once ---------------------------------
+# Transactions of router, multi-shard, cascading (reference -> distributed) and local deletes,
+# savepoints and rollbacks, TRUNCATE of a table under row-level security, and calls of a
+# distributed function; run by a role that row-level security restricts. random_run LABEL N
+# runs N transactions and checks every row the tables lost against the cluster's archive; it
+# runs again later while a worker is disabled.
 seed=${CITUS_SEED:-$(( $(date +%s) % 100000 ))}
 RANDOM=$seed
 ok "randomised run: seed $seed (CITUS_SEED=$seed replays it)"
 cq coord >/dev/null 2>&1 <<'SQL'
 TRUNCATE item_source;
 SELECT deleted_record_attach('country', on_truncate => 'archive');
-INSERT INTO country SELECT 'c' || g, 'country ' || g FROM generate_series(1, 30) g ON CONFLICT DO NOTHING;
-INSERT INTO item SELECT g, 'c' || (1 + g % 30), 'item ' || g FROM generate_series(2001, 3000) g;
-INSERT INTO memo SELECT g, 'memo ' || g FROM generate_series(2001, 2100) g;
-CREATE TABLE initial AS
-  SELECT 'item' AS t, id::text AS o FROM item UNION ALL SELECT 'country', code FROM country UNION ALL SELECT 'memo', id::text FROM memo;
+CREATE TABLE rnd_t (id bigint PRIMARY KEY, visible boolean);
+SELECT create_distributed_table('rnd_t', 'id');
+SELECT deleted_record_attach('rnd_t', on_truncate => 'archive');
+CREATE ROLE rnd LOGIN;
+GRANT ALL ON item TO rnd;
+GRANT ALL ON country TO rnd;
+GRANT ALL ON memo TO rnd;
+GRANT ALL ON rnd_t TO rnd;
+ALTER TABLE rnd_t ENABLE ROW LEVEL SECURITY;
+CREATE POLICY half ON rnd_t TO rnd USING (visible);
+CREATE FUNCTION rnd_del(p bigint) RETURNS int LANGUAGE plpgsql AS $$ BEGIN DELETE FROM item WHERE id = p; RETURN 1; END $$;
+SELECT create_distributed_function('rnd_del(bigint)', 'p', colocate_with => 'item');
+GRANT EXECUTE ON FUNCTION rnd_del(bigint) TO rnd;
 SQL
-committed=0
-for tx in $(seq 1 40); do
-  stmts=()
-  n=$((1 + RANDOM % 4))
-  for _ in $(seq 1 "$n"); do
-    case $((RANDOM % 6)) in
-      0|1) lo=$((2001 + RANDOM % 1000)); stmts+=("DELETE FROM item WHERE id BETWEEN $lo AND $((lo + RANDOM % 25));") ;;
-      2) stmts+=("DELETE FROM item WHERE id % 97 = $((RANDOM % 97)) AND id > 2000;") ;;
-      3) stmts+=("DELETE FROM country WHERE code = 'c$((1 + RANDOM % 30))';") ;;
-      4) lo=$((2001 + RANDOM % 100)); stmts+=("DELETE FROM memo WHERE id BETWEEN $lo AND $((lo + RANDOM % 5));") ;;
-      5) lo=$((2001 + RANDOM % 1000)); stmts+=("SAVEPOINT s; DELETE FROM item WHERE id BETWEEN $lo AND $((lo + 10)); ROLLBACK TO SAVEPOINT s;") ;;
-    esac
+random_run() {
+  local label=$1 count=$2 lo tx n end stmts
+  cq coord >/dev/null 2>&1 <<SQL
+INSERT INTO country SELECT 'c' || g, 'country ' || g FROM generate_series(1, 30) g ON CONFLICT DO NOTHING;
+INSERT INTO item SELECT g, 'c' || (1 + g % 30), 'item ' || g FROM generate_series(2001, 3000) g ON CONFLICT DO NOTHING;
+INSERT INTO memo SELECT g, 'memo ' || g FROM generate_series(2001, 2100) g ON CONFLICT DO NOTHING;
+INSERT INTO rnd_t SELECT g, g % 2 = 0 FROM generate_series(1, 200) g ON CONFLICT DO NOTHING;
+DROP TABLE IF EXISTS initial;
+CREATE TABLE initial AS
+  SELECT 'item' AS t, id::text AS o FROM item UNION ALL SELECT 'country', code FROM country
+  UNION ALL SELECT 'memo', id::text FROM memo UNION ALL SELECT 'rnd_t', id::text FROM rnd_t;
+SQL
+  for tx in $(seq 1 "$count"); do
+    stmts=()
+    n=$((1 + RANDOM % 4))
+    for _ in $(seq 1 "$n"); do
+      case $((RANDOM % 9)) in
+        0|1) lo=$((2001 + RANDOM % 1000)); stmts+=("DELETE FROM item WHERE id BETWEEN $lo AND $((lo + RANDOM % 25));") ;;
+        2) stmts+=("DELETE FROM item WHERE id % 97 = $((RANDOM % 97)) AND id > 2000;") ;;
+        3) stmts+=("DELETE FROM country WHERE code = 'c$((1 + RANDOM % 30))';") ;;
+        4) lo=$((2001 + RANDOM % 100)); stmts+=("DELETE FROM memo WHERE id BETWEEN $lo AND $((lo + RANDOM % 5));") ;;
+        5) lo=$((2001 + RANDOM % 1000)); stmts+=("SAVEPOINT s; DELETE FROM item WHERE id BETWEEN $lo AND $((lo + 10)); ROLLBACK TO SAVEPOINT s;") ;;
+        6) lo=$((1 + RANDOM % 200)); stmts+=("DELETE FROM rnd_t WHERE id BETWEEN $lo AND $((lo + 9));") ;;
+        7) [ $((RANDOM % 5)) -eq 0 ] && stmts+=("TRUNCATE rnd_t;") ;;
+        8) stmts+=("SELECT rnd_del($((2001 + RANDOM % 1000)));") ;;
+      esac
+    done
+    end=COMMIT; [ $((RANDOM % 4)) -eq 0 ] && end=ROLLBACK
+    printf 'BEGIN; SET LOCAL citus.multi_shard_modify_mode TO sequential; SELECT deleted_record_set_context(%s, %s); %s %s;\n' "'$label'" "'tx $tx $end'" "${stmts[*]}" "$end" | PGUSER=rnd cq coord >"$CITUS_DIR/rnd.out" 2>&1 \
+      || { not_ok "random transaction $tx failed"; printf '#   %s\n' "${stmts[*]}"; grep -m1 ERROR "$CITUS_DIR/rnd.out" | sed 's/^/#   /'; }
   done
-  end=COMMIT; [ $((RANDOM % 4)) -eq 0 ] && end=ROLLBACK
-  [ "$end" = COMMIT ] && committed=$((committed + 1))
-  printf 'BEGIN; SET LOCAL citus.multi_shard_modify_mode TO sequential; SELECT deleted_record_set_context(%s, %s); %s %s;\n' "'rnd'" "'tx $tx $end'" "${stmts[*]}" "$end" | cq coord >/dev/null 2>&1 \
-    || { not_ok "random transaction $tx failed"; printf '#   %s\n' "${stmts[*]}"; }
-done
-check "every row the tables lost is archived exactly once, nothing else" "0|0|0" \
-  "$(cq coord -c "WITH lost AS (SELECT t, o FROM initial EXCEPT ALL (SELECT 'item', id::text FROM item UNION ALL SELECT 'country', code FROM country UNION ALL SELECT 'memo', id::text FROM memo)),
-                       archived AS (SELECT table_name AS t, object_id AS o, reason FROM deleted_record_cluster() WHERE actor = 'rnd'),
-                       arch AS (SELECT t, o FROM archived)
-                  SELECT (SELECT count(*) FROM (SELECT * FROM lost EXCEPT ALL SELECT * FROM arch) missing),
-                         (SELECT count(*) FROM (SELECT * FROM arch EXCEPT ALL SELECT * FROM lost) extra),
-                         (SELECT count(*) FROM archived WHERE reason LIKE '%ROLLBACK')")"
-check "each committed transaction's rows share one key, and no two transactions share one" "t" \
-  "$(cq coord -c "SELECT count(*) = count(DISTINCT key) AND bool_and(keys = 1)
-                   FROM (SELECT reason, count(DISTINCT xact_key) AS keys, min(xact_key) AS key FROM deleted_record_cluster() WHERE actor = 'rnd' GROUP BY reason) k")"
+  check "$label: every row the tables lost is archived exactly once, nothing else" "0|0|0" \
+    "$(cq coord -c "WITH lost AS (SELECT t, o FROM initial EXCEPT ALL (SELECT 'item', id::text FROM item UNION ALL SELECT 'country', code FROM country
+                                                                      UNION ALL SELECT 'memo', id::text FROM memo UNION ALL SELECT 'rnd_t', id::text FROM rnd_t)),
+                         archived AS (SELECT table_name AS t, object_id AS o, reason FROM deleted_record_cluster() WHERE actor = '$label'),
+                         arch AS (SELECT t, o FROM archived)
+                    SELECT (SELECT count(*) FROM (SELECT * FROM lost EXCEPT ALL SELECT * FROM arch) missing),
+                           (SELECT count(*) FROM (SELECT * FROM arch EXCEPT ALL SELECT * FROM lost) extra),
+                           (SELECT count(*) FROM archived WHERE reason LIKE '%ROLLBACK')")"
+  check "$label: the run deleted rows (and committed some transactions)" "t" \
+    "$(cq coord -c "SELECT count(*) > 0 FROM deleted_record_cluster() WHERE actor = '$label'")"
+  check "$label: each committed transaction's rows share one key, and no two transactions share one" "t" \
+    "$(cq coord -c "SELECT count(*) = count(DISTINCT key) AND bool_and(keys = 1)
+                     FROM (SELECT reason, count(DISTINCT xact_key) AS keys, min(xact_key) AS key FROM deleted_record_cluster() WHERE actor = '$label' GROUP BY reason) k")"
+}
+random_run rnd 40
+
+# ---- Issue 16: shards known, not guessed (1) ------------------------------------------------
+# An ordinary table named like a shard (orders_2024), with a trigger of its own whose name ends in
+# the same number, is no shard copy: its deletes are archived and its TRUNCATE policy holds.
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE TABLE orders_2024 (id int PRIMARY KEY, body text);
+INSERT INTO orders_2024 SELECT g, 'o' || g FROM generate_series(1, 10) g;
+CREATE FUNCTION orders_2024_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER trg_orders_2024 BEFORE INSERT ON orders_2024 FOR EACH ROW EXECUTE FUNCTION orders_2024_touch();
+SELECT deleted_record_attach('orders_2024', on_truncate => 'deny');
+SQL
+cq coord -c "DELETE FROM orders_2024 WHERE id <= 3" >/dev/null 2>&1
+check "an ordinary table named like a shard, with a trigger named like a shard's copy, is archived" "3" \
+  "$(cq coord -c "SELECT count(*) FROM deleted_record WHERE table_name = 'orders_2024'")"
+err=$(cq coord -c "TRUNCATE orders_2024" 2>&1)
+check "  and its TRUNCATE under 'deny' is refused" "ERROR:  TRUNCATE of table \"orders_2024\" is denied by deleted_record 7" \
+  "$(head -1 <<<"$err") $(cq coord -c "SELECT count(*) FROM orders_2024")"
+
+# ---- Issue 16: TRUNCATE reads no column by name (3) ----------------------------------------
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE TABLE tcol (id bigint PRIMARY KEY, gone int, t text);
+SELECT create_distributed_table('tcol', 'id');
+ALTER TABLE tcol DROP COLUMN gone;
+INSERT INTO tcol SELECT g, 'text ' || g FROM generate_series(1, 20) g;
+SELECT deleted_record_attach('tcol', on_truncate => 'archive');
+SQL
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'truncate tcol')" -c "TRUNCATE tcol" -c "COMMIT" >/dev/null 2>&1
+check "TRUNCATE of a distributed table with a column named t (and a dropped column) archives every row as it was" "20|20|0|0" \
+  "$(cq coord -c "SELECT count(*), count(*) FILTER (WHERE data->>'t' = 'text ' || object_id), count(*) FILTER (WHERE data ? 'gone'), (SELECT count(*) FROM tcol) FROM deleted_record_cluster(for_table => 'tcol') WHERE reason = 'truncate tcol'")"
+check "  the coordinator is still up (no backend crashed)" "0" "$(cat "${CITUS_NODE_DIR[coord]}/server.log" | grep -c 'terminated by signal')"
+
+# ---- Issue 16: TRUNCATE is not filtered by row-level security (2) ----------------------------
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE TABLE secret (id bigint PRIMARY KEY, owner_name text);
+SELECT create_distributed_table('secret', 'id');
+INSERT INTO secret SELECT g, CASE WHEN g <= 10 THEN 'a' ELSE 'b' END FROM generate_series(1, 20) g;
+CREATE ROLE truncator LOGIN;
+GRANT ALL ON secret TO truncator;
+ALTER TABLE secret ENABLE ROW LEVEL SECURITY;
+CREATE POLICY only_a ON secret TO truncator USING (owner_name = 'a');
+SELECT deleted_record_attach('secret', on_truncate => 'archive');
+SQL
+check "  (the truncating role sees 10 of the 20 rows)" "10" "$(PGUSER=truncator cq coord -c "SELECT count(*) FROM secret" 2>&1)"
+err=$(PGUSER=truncator cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('truncator', 'rls truncate')" -c "TRUNCATE secret" -c "COMMIT" 2>&1)
+[ -z "$err" ] || grep ERROR <<<"$err" | sed 's/^/#   /'
+check "TRUNCATE under row-level security archives every row it removes, not only the visible ones" "20|20|0" \
+  "$(cq coord -c "SELECT count(*), count(DISTINCT object_id), (SELECT count(*) FROM secret) FROM deleted_record_cluster(for_table => 'secret') WHERE reason = 'rls truncate'")"
+
+# ---- Issue 16: Citus operations on attached tables, no enable_unsafe_triggers (7) -----------
+err=$(cq coord 2>&1 <<'SQL'
+CREATE TABLE orders_2027 PARTITION OF orders FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+SELECT create_time_partitions('orders', INTERVAL '1 year', '2030-01-01', '2028-01-01');
+CREATE TABLE orders_2031 (id bigint, placed date, PRIMARY KEY (id, placed));
+ALTER TABLE orders ATTACH PARTITION orders_2031 FOR VALUES FROM ('2031-01-01') TO ('2032-01-01');
+INSERT INTO orders VALUES (9001, '2027-03-01'), (9002, '2029-03-01'), (9003, '2031-03-01');
+SQL
+)
+check "an attached distributed partitioned table gets new partitions (PARTITION OF, create_time_partitions, ATTACH PARTITION)" "0" "$?"
+[ -z "$err" ] || grep ERROR <<<"$err" | sed 's/^/#   /'
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'new partitions')" -c "DELETE FROM orders WHERE id IN (9001, 9002, 9003)" -c "COMMIT" >/dev/null 2>&1
+check "  their rows are archived under the table's name, each once" "3|orders" \
+  "$(cq coord -c "SELECT count(DISTINCT object_id), string_agg(DISTINCT table_name, ',') FROM deleted_record_cluster(for_table => 'orders') WHERE reason = 'new partitions'")"
+cq coord -c "INSERT INTO orders SELECT g, date '2025-03-01' + (g % 5) * 365 FROM generate_series(9101, 9140) g" >/dev/null 2>&1
+rows=$(cq coord -c "SELECT count(*) FROM orders")
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'truncate orders')" -c "TRUNCATE orders" -c "COMMIT" >/dev/null 2>&1
+check "TRUNCATE of an attached distributed partitioned table archives every row of every partition once" "0|40|40|orders" \
+  "$(cq coord -c "SELECT (SELECT count(*) FROM orders), count(*), count(DISTINCT object_id), string_agg(DISTINCT table_name, ',') FROM deleted_record_cluster(for_table => 'orders') WHERE reason = 'truncate orders'")"
+err=$(cq coord 2>&1 <<'SQL'
+SET citus.enable_schema_based_sharding = on;
+CREATE SCHEMA tenant1;
+RESET citus.enable_schema_based_sharding;
+CREATE TABLE joiner (id int PRIMARY KEY, body text);
+INSERT INTO joiner SELECT g, 'j' || g FROM generate_series(1, 5) g;
+SELECT deleted_record_attach('joiner');
+ALTER TABLE joiner SET SCHEMA tenant1;
+SQL
+)
+check "an attached table joins schema-based sharding" "0" "$?"
+[ -z "$err" ] || grep ERROR <<<"$err" | sed 's/^/#   /'
+err=$(cq coord -c "SELECT alter_distributed_table('tcol', shard_count => 6, cascade_to_colocated => false)" 2>&1)
+check "alter_distributed_table of an attached table works" "0" "$?"
+[ -z "$err" ] || grep ERROR <<<"$err" | sed 's/^/#   /'
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'tenant delete')" -c "DELETE FROM tenant1.joiner WHERE id <= 2" -c "COMMIT" >/dev/null 2>&1
+check "  the tenant table is distributed and its deletes archived once" "t|2" \
+  "$(cq coord -c "SELECT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = 'tenant1.joiner'::regclass), count(*) FROM deleted_record_cluster() WHERE reason = 'tenant delete'")"
+cq coord -c "INSERT INTO tcol SELECT g, 'again ' || g FROM generate_series(1, 12) g" \
+         -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'after alter_distributed_table')" -c "DELETE FROM tcol" -c "COMMIT" >/dev/null 2>&1
+check "  after alter_distributed_table (6 shards) every deleted row is archived once" "6|12|12" \
+  "$(cq coord -c "SELECT (SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'tcol'::regclass), count(*), count(DISTINCT object_id) FROM deleted_record_cluster(for_table => 'tcol') WHERE reason = 'after alter_distributed_table'")"
+check "  citus.enable_unsafe_triggers is still off" "off" "$(cq coord -c "SHOW citus.enable_unsafe_triggers")"
+
+# ---- Issue 16: delegated function and procedure calls (5) -----------------------------------
+cq coord >/dev/null 2>&1 <<'SQL'
+INSERT INTO country VALUES ('c97', 'country 97') ON CONFLICT DO NOTHING;
+INSERT INTO item SELECT g, 'c97', 'item ' || g FROM generate_series(7001, 7006) g;
+CREATE FUNCTION del_item(p bigint) RETURNS int LANGUAGE plpgsql AS $$ BEGIN DELETE FROM item WHERE id = p; RETURN 1; END $$;
+SELECT create_distributed_function('del_item(bigint)', 'p', colocate_with => 'item');
+CREATE PROCEDURE del_item_p(p bigint) LANGUAGE plpgsql AS $$ BEGIN DELETE FROM item WHERE id = p; END $$;
+SELECT create_distributed_function('del_item_p(bigint)', 'p', colocate_with => 'item');
+SQL
+err=$(cq coord -c "SET deleted_record.actor = 'delegated'" -c "SELECT del_item(7001)" 2>&1)
+check "session context with an autocommit call of a distributed function (delegated to a worker) is an error" \
+  "ERROR:  deleted_record: the deletion context set in this session cannot reach the Citus node that runs distributed function del_item(bigint)" "$(head -1 <<<"$err")"
+err=$(cq coord -c "SET deleted_record.actor = 'delegated'" -c "CALL del_item_p(7002)" 2>&1)
+check "  and of a distributed procedure" \
+  "ERROR:  deleted_record: the deletion context set in this session cannot reach the Citus node that runs distributed function del_item_p(bigint)" "$(head -1 <<<"$err")"
+err=$(cq coord -c "SET deleted_record.require_context = 'actor'" -c "SELECT del_item(7003)" 2>&1)
+check "  require_context set in the session is not lost on the way either" "ERROR" "$(head -1 <<<"$err" | cut -c1-5)"
+check "  nothing was deleted, nothing archived with a lost context" "3|0" \
+  "$(cq coord -c "SELECT (SELECT count(*) FROM item WHERE id IN (7001, 7002, 7003)), count(*) FROM deleted_record_cluster(for_table => 'item') WHERE object_id IN ('7001', '7002', '7003')")"
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('delegator', 'in a block')" -c "SELECT del_item(7004)" -c "CALL del_item_p(7005)" -c "COMMIT" >/dev/null 2>&1
+check "  in a transaction block the calls archive with the context" "7004 7005" \
+  "$(cq coord -c "SELECT string_agg(object_id, ' ' ORDER BY object_id) FROM deleted_record_cluster(for_table => 'item') WHERE actor = 'delegator'")"
+cq coord >/dev/null 2>&1 <<'SQL'
+INSERT INTO item SELECT g, 'c97', 'item ' || g FROM generate_series(7011, 7014) g;
+CREATE FUNCTION del_items_here(lo bigint, hi bigint) RETURNS void LANGUAGE plpgsql AS $$ BEGIN DELETE FROM item WHERE id BETWEEN lo AND hi; END $$;
+SQL
+err=$(cq coord -c "SET deleted_record.actor = 'in-function'" -c "SELECT del_items_here(7011, 7014)" 2>&1)
+check "  a distributed DELETE in an autocommit plpgsql function (not delegated) with session context is an error too" \
+  "ERROR:  deleted_record: the deletion context set in this session cannot reach the Citus nodes that archive this statement's rows|4|0" \
+  "$(head -1 <<<"$err")|$(cq coord -c "SELECT count(*) FROM item WHERE id BETWEEN 7011 AND 7014")|$(cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_table => 'item') WHERE object_id IN ('7011', '7012', '7013', '7014')")"
+cq coord -c "SELECT del_item(7006)" >/dev/null 2>&1
+check "  without session context an autocommit delegated call needs nothing" "1" \
+  "$(cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_table => 'item') WHERE object_id = '7006'")"
+
+# ---- Issue 16: SET ROLE, one context and the login role on every node (6) ------------------
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE ROLE login_r LOGIN;
+CREATE ROLE target_r LOGIN;  -- Citus connects to the other nodes as the role set
+GRANT target_r TO login_r;
+GRANT ALL ON item TO target_r;
+GRANT ALL ON memo TO target_r;
+ALTER ROLE target_r SET deleted_record.actor = 'target-default';
+INSERT INTO country VALUES ('c96', 'country 96') ON CONFLICT DO NOTHING;
+INSERT INTO item SELECT g, 'c96', 'item ' || g FROM generate_series(8001, 8012) g;
+INSERT INTO memo SELECT g, 'memo ' || g FROM generate_series(8001, 8002) g;
+SQL
+err=$(PGUSER=login_r cq coord -c "BEGIN" -c "SET LOCAL ROLE target_r" -c "SET LOCAL deleted_record.reason = 'set role'" \
+        -c "DELETE FROM item WHERE id BETWEEN 8001 AND 8008" -c "DELETE FROM memo WHERE id IN (8001, 8002)" -c "COMMIT" 2>&1)
+[ -z "$err" ] || grep ERROR <<<"$err" | sed 's/^/#   /'
+check "after SET ROLE every node records the login role and one context (not the role's defaults)" "10|t|login_r|target_r|-" \
+  "$(cq coord -c "SELECT count(*), count(DISTINCT node_id) >= 2, string_agg(DISTINCT session_user_name, ','), string_agg(DISTINCT current_user_name, ','), string_agg(DISTINCT coalesce(actor, '-'), ',') FROM deleted_record_cluster() WHERE reason = 'set role'")"
+err=$(PGUSER=login_r cq coord -c "SET ROLE target_r" -c "DELETE FROM item WHERE id BETWEEN 8009 AND 8012" 2>&1)
+check "  an autocommit distributed DELETE under SET ROLE fails instead, saying how to pass the context" \
+  "ERROR:  deleted_record: the deletion context set in this session cannot reach the Citus nodes that archive this statement's rows|4" \
+  "$(head -1 <<<"$err")|$(cq coord -c "SELECT count(*) FROM item WHERE id BETWEEN 8009 AND 8012")"
+
+# ---- Issue 16: cluster-wide reads come in bounded pages (8) ----------------------------------
+cq coord -c "INSERT INTO memo SELECT g, 'bulk ' || g FROM generate_series(100001, 112000) g" \
+         -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'bulk')" -c "DELETE FROM memo WHERE id > 100000" -c "COMMIT" >/dev/null 2>&1
+check "deleted_record_cluster returns a node's 12,000 rows (pages of 10,000) each once" "12000|12000|100001|112000" \
+  "$(cq coord -c "SELECT count(*), count(DISTINCT id), min(object_id::int), max(object_id::int) FROM deleted_record_cluster(for_table => 'memo') WHERE reason = 'bulk'")"
+ids=$(cq coord -c "SELECT array_agg(id) FROM (SELECT id FROM deleted_record_cluster(for_table => 'memo') WHERE reason = 'bulk' AND object_id::int IN (100001, 112000)) x")
+check "  and a restore of two of them restores those two" "2 2" \
+  "$(cq coord -c "SELECT count(*) FILTER (WHERE outcome = 'restored') FROM deleted_record_cluster_restore('$ids')" 2>&1) $(cq coord -c "SELECT count(*) FROM memo WHERE id IN (100001, 112000)")"
+
+# ---- Issue 16: cluster-wide erase checks every node first (10) -------------------------------
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE ROLE eraser LOGIN;
+INSERT INTO country VALUES ('c98', 'country 98') ON CONFLICT DO NOTHING;
+INSERT INTO item SELECT g, 'c98', 'item ' || g FROM generate_series(6001, 6004) g;
+BEGIN; SELECT deleted_record_set_context('erase-partial', 'gdpr'); DELETE FROM memo WHERE id IN (41, 42); DELETE FROM item WHERE id IN (6001, 6002, 6003, 6004); COMMIT;
+SET citus.enable_ddl_propagation = off;
+GRANT EXECUTE ON FUNCTION deleted_record_erase(uuid[], text) TO eraser;
+GRANT SELECT ON deleted_record TO eraser;
+GRANT EXECUTE ON FUNCTION deleted_record_cluster_erase(uuid[], text) TO eraser;
+SQL
+ids=$(cq coord -c "SELECT array_agg(id) FROM deleted_record_cluster() WHERE actor = 'erase-partial'")
+err=$(PGUSER=eraser cq coord -c "SELECT sum(erased) FROM deleted_record_cluster_erase('$ids', 'partial?')" 2>&1)
+check "cluster erase by a role granted erase on the coordinator only is refused, naming the nodes" "ERROR:  deleted_record_cluster_erase: nothing was erased: the caller may not erase on node" \
+  "$(head -1 <<<"$err" | grep -o '^ERROR:  deleted_record_cluster_erase: nothing was erased: the caller may not erase on node')"
+check "  and nothing was erased anywhere, the coordinator's rows included" "6|2" \
+  "$(cq coord -c "SELECT count(*), count(*) FILTER (WHERE table_name = 'memo') FROM deleted_record_cluster() WHERE actor = 'erase-partial'")"
+cq coord -c "SELECT run_command_on_all_nodes(\$\$GRANT EXECUTE ON FUNCTION deleted_record_erase(uuid[], text) TO eraser\$\$)" \
+         -c "SELECT run_command_on_all_nodes(\$\$GRANT SELECT ON deleted_record TO eraser\$\$)" >/dev/null 2>&1
+check "  granted on every node, it erases every row, each node only its own" "6" \
+  "$(PGUSER=eraser cq coord -c "SELECT sum(erased) FROM deleted_record_cluster_erase('$ids', 'now allowed')" 2>&1)"
+
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE ROLE purger LOGIN;
+SET citus.enable_ddl_propagation = off;
+GRANT EXECUTE ON PROCEDURE deleted_record_purge(interval, integer, bigint) TO purger;
+GRANT EXECUTE ON FUNCTION deleted_record_purge_step(interval, integer, regclass[]) TO purger;
+GRANT EXECUTE ON FUNCTION deleted_record_cluster_purge(interval, integer) TO purger;
+SQL
+before=$(cq coord -c "SELECT count(*) FROM deleted_record_cluster()")
+err=$(PGUSER=purger cq coord -c "SELECT * FROM deleted_record_cluster_purge(older_than => interval '1 microsecond')" 2>&1)
+check "cluster purge by a role granted purge on the coordinator only is refused before anything is purged" \
+  "ERROR:  deleted_record_cluster_purge: nothing was purged: the caller may not purge on node|$before" \
+  "$(head -1 <<<"$err" | grep -o '^ERROR:  deleted_record_cluster_purge: nothing was purged: the caller may not purge on node')|$(cq coord -c "SELECT count(*) FROM deleted_record_cluster()")"
+
+# ---- Issue 16: reference tables with a disabled node, coordinator outside the metadata (4) ----
+# Citus local tables live on the coordinator: they become local tables again first.
+err=$(cq coord -c "SELECT undistribute_table('note')" \
+               -c "SELECT citus_remove_node('127.0.0.1', ${CITUS_PORT[coord]})" 2>&1)
+check "the coordinator leaves the metadata" "0" "$(cq coord -c "SELECT count(*) FROM pg_dist_node WHERE groupid = 0")"
+[ -z "$err" ] || grep ERROR <<<"$err" | sed 's/^/#   /'
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE TABLE ref_dn (code text PRIMARY KEY, body text);
+SELECT create_reference_table('ref_dn');
+INSERT INTO ref_dn SELECT 'r' || g, 'ref ' || g FROM generate_series(1, 10) g;
+SELECT deleted_record_attach('ref_dn');
+SQL
+lowest=$(cq coord -c "SELECT nodename || ':' || nodeport FROM pg_dist_node WHERE noderole = 'primary' ORDER BY groupid LIMIT 1")
+# Citus disables no node holding a shard's only placement: drain it first.
+err=$(cq coord -c "SELECT citus_set_node_property('127.0.0.1', ${lowest#*:}, 'shouldhaveshards', false)" \
+               -c "SELECT rebalance_table_shards(drain_only => true, shard_transfer_mode => 'block_writes')" \
+               -c "SELECT citus_disable_node('127.0.0.1', ${lowest#*:}, synchronous => true)" 2>&1)
+check "the lowest worker group's node is disabled" "f" "$(cq coord -c "SELECT isactive FROM pg_dist_node WHERE nodeport = ${lowest#*:}")"
+[ -z "$err" ] || grep ERROR <<<"$err" | sed 's/^/#   /'
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'ref while disabled')" -c "DELETE FROM ref_dn WHERE code IN ('r1', 'r2', 'r3', 'r4', 'r5')" -c "COMMIT" >/dev/null 2>&1
+SQL="SELECT count(*) FROM deleted_record WHERE reason = 'ref while disabled'"
+check "with the lowest worker disabled, a reference table's deletes are archived exactly once" "5" \
+  "$(on_nodes w3 | tr ' ' '\n' | awk '{ s += $1 } END { print s }')"
+random_run rnd-disabled 20
+cq coord -c "SELECT citus_activate_node('127.0.0.1', ${lowest#*:})" >/dev/null 2>&1
+check "  the node comes back" "t" "$(cq coord -c "SELECT bool_and(isactive) FROM pg_dist_node")"
+
+# ---- Issue 16: restore parents first across nodes (9) ----------------------------------------
+# The coordinator joins the metadata again, after the workers: its node id is now the highest,
+# and the reference table's rows are archived there (the lowest group).
+cq coord -c "SELECT citus_set_coordinator_host('127.0.0.1', ${CITUS_PORT[coord]})" -c "SELECT replicate_reference_tables()" >/dev/null 2>&1
+check "the coordinator is back in the metadata with the highest node id" "t" \
+  "$(cq coord -c "SELECT (SELECT nodeid FROM pg_dist_node WHERE groupid = 0) = (SELECT max(nodeid) FROM pg_dist_node)")"
+cq coord -c "INSERT INTO country VALUES ('c99', 'country 99') ON CONFLICT DO NOTHING" \
+         -c "INSERT INTO item SELECT g, 'c99', 'item ' || g FROM generate_series(5001, 5020) g" >/dev/null 2>&1
+cq coord -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'cascade to restore')" -c "DELETE FROM country WHERE code = 'c99'" -c "COMMIT" >/dev/null 2>&1
+ids=$(cq coord -c "SELECT array_agg(id) FROM deleted_record_cluster() WHERE reason = 'cascade to restore'")
+out=$(cq coord -c "SELECT count(*), min(outcome), max(outcome) FROM deleted_record_cluster_restore('$ids')" 2>&1)
+check "a reference -> distributed cascade is undone by one cluster restore, parents first" "21|restored|restored" "$out"
+check "  the rows are back" "1|20" "$(cq coord -c "SELECT (SELECT count(*) FROM country WHERE code = 'c99'), (SELECT count(*) FROM item WHERE country = 'c99')")"
 
 # ---- Detach -----------------------------------------------------------------------------------
 # Old shard copies (move, split) keep their triggers until Citus drops them; drop them now.

@@ -14,6 +14,7 @@ struct CitusRelation {
   bool archive_here;    // false on every placement of a replicated shard (a reference table's)
                         // but the designated one, so that a row is archived exactly once, and
                         // on an old shard copy a move or split left behind for deferred drop
+                        // (told by its copy of a Citus table's archive trigger, not by its name)
   bool is_citus_table;  // the shell of a Citus table (distributed, reference or Citus local)
 };
 
@@ -23,8 +24,21 @@ bool CitusPresent();
 // DescribeCitusRelation fills facts for rel from Citus's catalogs.
 void DescribeCitusRelation(Relation rel, CitusRelation* facts);
 
-// CitusShardOf returns the Citus table relid is a shard of, or InvalidOid.
+// CitusShardOf returns the Citus table relid is a shard of (a live shard by Citus's metadata, or
+// a copy carrying a copy of the Citus table's archive trigger: an old placement left for deferred
+// drop, a split's new shard before Citus records it), or InvalidOid.
 Oid CitusShardOf(Oid relid);
+
+// CheckShardsArchivable errors unless every active node has Citus's metadata (each archives the
+// rows of its own shards before TRUNCATE of rel, a Citus table).
+void CheckShardsArchivable(Relation rel);
+
+// IsCitusTableOid: relid is a Citus table (distributed, reference or Citus local).
+bool IsCitusTableOid(Oid relid);
+
+// IsDistributedFunction: Citus delegates calls of function (a distributed function or procedure
+// with a distribution argument) to the node holding that argument's shard.
+bool IsDistributedFunction(Oid function);
 
 // For the other rooms of glue/citus/:
 

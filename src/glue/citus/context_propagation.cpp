@@ -1,6 +1,7 @@
 // Sending the deletion context to the workers of a distributed transaction.
 #include "glue/citus/context_propagation.hpp"
 
+#include "glue/citus/catalog.hpp"
 #include "glue/settings.hpp"
 
 namespace deleted_record::glue {
@@ -14,7 +15,7 @@ struct SentSetting {
   char* value;  // in TopTransactionContext
   SubTransactionId sent_in;
 };
-SentSetting sent_settings[kContextSettingCount];
+SentSetting sent_settings[kContextSettingCount + 1];  // the context settings, then the login role
 
 bool NeedsSending(const ContextSetting& now, const SentSetting& sent) {
   if (sent.sent) return strcmp(now.value, sent.value) != 0;
@@ -26,21 +27,21 @@ bool NeedsSending(const ContextSetting& now, const SentSetting& sent) {
 // connections at once and replays it on those it opens later.
 void SendSettings(const ContextSetting* settings, const bool* chosen) {
   // Copy the values first: SET LOCAL replaces the strings settings[] points to.
-  char* values[kContextSettingCount] = {};
-  for (int i = 0; i < kContextSettingCount; ++i)
+  char* values[kContextSettingCount + 1] = {};
+  for (int i = 0; i <= kContextSettingCount; ++i)
     if (chosen[i]) values[i] = MemoryContextStrdup(TopTransactionContext, settings[i].value);
   int nest_level = NewGUCNestLevel();
   (void) set_config_option("citus.propagate_set_commands", "local", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
                            0, false);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
-  for (int i = 0; i < kContextSettingCount; ++i) {
+  for (int i = 0; i <= kContextSettingCount; ++i) {
     if (!chosen[i]) continue;
     char* command = psprintf("SET LOCAL %s = %s", settings[i].name, quote_literal_cstr(values[i]));
     if (SPI_execute(command, false, 0) != SPI_OK_UTILITY) elog(ERROR, "deleted_record: %s failed", command);
   }
   SPI_finish();
   AtEOXact_GUC(true, nest_level);
-  for (int i = 0; i < kContextSettingCount; ++i)
+  for (int i = 0; i <= kContextSettingCount; ++i)
     if (chosen[i]) sent_settings[i] = {true, values[i], GetCurrentSubTransactionId()};
 }
 
@@ -58,13 +59,20 @@ void ForgetSentSince(SubTransactionId subtransaction) {
 }
 
 bool PropagateContextSettings(bool force) {
-  ContextSetting settings[kContextSettingCount];
+  ContextSetting settings[kContextSettingCount + 1];
   ReadContextSettings(settings);
-  bool chosen[kContextSettingCount];
+  // Under SET ROLE, Citus connects to the other nodes as the role set: their sessions would have
+  // that role's ALTER ROLE defaults and record it as the session user. This node's values of
+  // every context setting go (empty ones too), and the login role, which the archive on those
+  // nodes records as session_user_name.
+  bool other_role = GetSessionUserId() != GetUserId();
+  settings[kContextSettingCount] = {kLoginRoleSetting, GetUserNameFromId(GetSessionUserId(), false), other_role};
+  bool chosen[kContextSettingCount + 1];
   bool any = false;
-  for (int i = 0; i < kContextSettingCount; ++i) {
+  for (int i = 0; i <= kContextSettingCount; ++i) {
     // deleted_record_set_context sets actor, reason and metadata: those always go.
-    chosen[i] = (force && i < 3) || NeedsSending(settings[i], sent_settings[i]);
+    chosen[i] = (force && i < 3) || NeedsSending(settings[i], sent_settings[i]) ||
+                (other_role && !sent_settings[i].sent);
     any = any || chosen[i];
   }
   if (!any) return true;
@@ -73,6 +81,15 @@ bool PropagateContextSettings(bool force) {
   if (!force && !IsTransactionBlock()) return false;
   SendSettings(settings, chosen);
   return true;
+}
+
+const char* CitusLoginRole() {
+  if (!IsCitusInternalBackend()) return nullptr;
+  const char* login = GetConfigOption(kLoginRoleSetting, true, false);
+  if (login == nullptr || login[0] == '\0') return nullptr;
+  Oid role = get_role_oid(login, true);
+  if (!OidIsValid(role) || (role != GetSessionUserId() && !is_member_of_role(role, GetSessionUserId()))) return nullptr;
+  return login;
 }
 
 }  // namespace deleted_record::glue

@@ -6,13 +6,23 @@
 #include "glue/citus/context_propagation.hpp"
 #include "glue/citus/transaction_key.hpp"
 #include "glue/transaction_end.hpp"
+#include "glue/truncate_guard.hpp"
+
+extern "C" {
+#include "optimizer/planner.h"  // planner_hook
+#include "utils/regproc.h"      // format_procedure
+#include "tcop/utility.h"       // ProcessUtility_hook
+}
 
 namespace deleted_record::glue {
 
 namespace {
 
 bool hooks_installed = false;
+bool CitusWillCopyOurTriggers(Node* statement);
+void CheckDelegatedCall(Oid function);
 ExecutorStart_hook_type previous_executor_start = nullptr;
+ProcessUtility_hook_type previous_process_utility = nullptr;
 needs_fmgr_hook_type previous_needs_fmgr_hook = nullptr;
 fmgr_hook_type previous_fmgr_hook = nullptr;
 
@@ -34,7 +44,7 @@ extern "C" void DeletedRecordExecutorStart(QueryDesc* query, int eflags) {
             (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
              errmsg("deleted_record: the deletion context set in this session cannot reach the Citus nodes that archive "
                     "this statement's rows"),
-             errdetail("deleted_record.* values set with SET, set_config or connection options stay on this node; Citus "
+             errdetail("deleted_record.* values set with SET, set_config or connection options (and under SET ROLE the login role and every context value) stay on this node; Citus "
                        "passes settings to other nodes only as SET LOCAL inside a transaction block."),
              errhint("Run the statement in a transaction block: BEGIN; SELECT deleted_record_set_context('<actor>', "
                      "'<reason>'); DELETE ...; COMMIT; (or SET LOCAL inside BEGIN ... COMMIT).")));
@@ -42,6 +52,67 @@ extern "C" void DeletedRecordExecutorStart(QueryDesc* query, int eflags) {
     previous_executor_start(query, eflags);
   else
     standard_ExecutorStart(query, eflags);
+}
+
+// CheckDelegatedCall: Citus runs a call of a distributed function or procedure outside a
+// transaction block on the worker that holds its distribution argument's shard (delegation).
+// The deletion context set in this session must reach it like any distributed DELETE's, or the
+// call fails before it runs, saying how to pass it.
+void CheckDelegatedCall(Oid function) {
+  if (IsCitusInternalBackend() || !IsDistributedFunction(function) || PropagateContextSettings(false)) return;
+  ereport(ERROR,
+          (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+           errmsg("deleted_record: the deletion context set in this session cannot reach the Citus node that runs "
+                  "distributed function %s",
+                  format_procedure(function)),
+           errdetail("deleted_record.* values set with SET, set_config or connection options (and under SET ROLE the login role and every context value) stay on this node; Citus "
+                     "runs the call on another node and passes settings only as SET LOCAL inside a transaction block."),
+           errhint("Call it in a transaction block: BEGIN; SELECT deleted_record_set_context('<actor>', '<reason>'); "
+                   "SELECT ... / CALL ...; COMMIT;")));
+}
+
+planner_hook_type previous_planner = nullptr;
+
+// DeletedRecordPlanner checks a FROM-less SELECT of a distributed function before Citus plans
+// its delegation to a worker.
+extern "C" PlannedStmt* DeletedRecordPlanner(Query* parse, const char* query, int options, ParamListInfo parameters) {
+  if (parse->commandType == CMD_SELECT && parse->rtable == NIL && list_length(parse->targetList) == 1 &&
+      CitusPresent()) {
+    Node* expression = reinterpret_cast<Node*>(linitial_node(TargetEntry, parse->targetList)->expr);
+    if (expression != nullptr && IsA(expression, FuncExpr)) CheckDelegatedCall(castNode(FuncExpr, expression)->funcid);
+  }
+  if (previous_planner != nullptr) return previous_planner(parse, query, options, parameters);
+  return standard_planner(parse, query, options, parameters);
+}
+
+// DeletedRecordProcessUtility archives, before a TRUNCATE of Citus shards (what Citus sends to
+// the nodes holding them, or runs locally), the rows of those shards (truncate_guard.hpp).
+extern "C" void DeletedRecordProcessUtility(PlannedStmt* statement, const char* query, bool read_only_tree,
+                                            ProcessUtilityContext context, ParamListInfo parameters,
+                                            QueryEnvironment* environment, DestReceiver* destination,
+                                            QueryCompletion* completion) {
+  Node* utility = statement->utilityStmt;
+  int nest_level = -1;
+  if (utility != nullptr && CitusPresent()) {
+    if (IsA(utility, TruncateStmt)) ArchiveShardsBeforeTruncate(castNode(TruncateStmt, utility));
+    if (IsA(utility, CallStmt) && castNode(CallStmt, utility)->funcexpr != nullptr)
+      CheckDelegatedCall(castNode(CallStmt, utility)->funcexpr->funcid);
+    if (CitusWillCopyOurTriggers(utility)) {
+      // The same exception as for create_distributed_table of an attached table: Citus may copy
+      // deleted_record's triggers onto the new shards (they write only the local archive).
+      nest_level = NewGUCNestLevel();
+      (void) set_config_option("citus.enable_unsafe_triggers", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                               true, 0, false);
+    }
+  }
+  if (previous_process_utility != nullptr)
+    previous_process_utility(statement, query, read_only_tree, context, parameters, environment, destination,
+                             completion);
+  else
+    standard_ProcessUtility(statement, query, read_only_tree, context, parameters, environment, destination,
+                            completion);
+  // After an error the (sub)transaction's abort restores the setting.
+  if (nest_level >= 0) AtEOXact_GUC(true, nest_level);
 }
 
 // The Citus functions that turn a table (their first argument) into a Citus table or back, and
@@ -95,29 +166,76 @@ Oid ConstantRelation(const FmgrInfo* flinfo) {
   return DatumGetObjectId(constant->constvalue);
 }
 
-// OnlyOurTriggers is true when relid has triggers and every one a user created calls a
-// function of this extension: Citus may then copy them to shards (they only write the local
-// archive); a table with anyone else's trigger keeps Citus's refusal.
-bool OnlyOurTriggers(Oid relid) {
+// UserTriggers tells whether relid has triggers a user created that call a function of this
+// extension (ours) and any that do not (foreign).
+void UserTriggers(Oid relid, bool* ours, bool* foreign) {
+  *ours = *foreign = false;
   Oid extension = get_extension_oid("deleted_record", true);
-  if (!OidIsValid(extension)) return false;
   Relation triggers = table_open(TriggerRelationId, AccessShareLock);
   ScanKeyData key;
   ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
   SysScanDesc scan = systable_beginscan(triggers, TriggerRelidNameIndexId, true, nullptr, 1, &key);
-  bool ours = false, foreign = false;
   HeapTuple tuple;
   while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
     auto* trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
     if (trigger->tgisinternal) continue;
-    if (getExtensionOfObject(ProcedureRelationId, trigger->tgfoid) == extension)
-      ours = true;
+    if (OidIsValid(extension) && getExtensionOfObject(ProcedureRelationId, trigger->tgfoid) == extension)
+      *ours = true;
     else
-      foreign = true;
+      *foreign = true;
   }
   systable_endscan(scan);
   table_close(triggers, AccessShareLock);
+}
+
+// OnlyOurTriggers is true when relid has triggers and every one a user created calls a
+// function of this extension: Citus may then copy them to shards (they only write the local
+// archive); a table with anyone else's trigger keeps Citus's refusal.
+bool OnlyOurTriggers(Oid relid) {
+  bool ours = false, foreign = false;
+  UserTriggers(relid, &ours, &foreign);
   return ours && !foreign;
+}
+
+bool NoForeignTriggers(Oid relid) {
+  bool ours = false, foreign = false;
+  UserTriggers(relid, &ours, &foreign);
+  return !foreign;
+}
+
+// CitusWillCopyOurTriggers: the utility statement makes Citus distribute a relation whose only
+// triggers are (or, as a new partition, will be) deleted_record's: CREATE TABLE ... PARTITION OF
+// an attached Citus table (also from create_time_partitions), ALTER TABLE ... ATTACH PARTITION
+// to one, ALTER TABLE ... SET SCHEMA of an attached table (into a distributed schema, Citus
+// distributes it).
+bool CitusWillCopyOurTriggers(Node* statement) {
+  if (IsA(statement, CreateStmt)) {
+    auto* create = castNode(CreateStmt, statement);
+    if (create->partbound == nullptr || create->inhRelations == NIL) return false;
+    Oid parent = RangeVarGetRelid(linitial_node(RangeVar, create->inhRelations), NoLock, true);
+    return OidIsValid(parent) && IsCitusTableOid(parent) && OnlyOurTriggers(parent);
+  }
+  if (IsA(statement, AlterTableStmt)) {
+    auto* alter = castNode(AlterTableStmt, statement);
+    if (alter->relation == nullptr) return false;
+    Oid parent = RangeVarGetRelid(alter->relation, NoLock, true);
+    if (!OidIsValid(parent) || !IsCitusTableOid(parent) || !OnlyOurTriggers(parent)) return false;
+    ListCell* cell;
+    foreach (cell, alter->cmds) {
+      auto* command = lfirst_node(AlterTableCmd, cell);
+      if (command->subtype != AT_AttachPartition || command->def == nullptr) continue;
+      Oid partition = RangeVarGetRelid(castNode(PartitionCmd, command->def)->name, NoLock, true);
+      if (OidIsValid(partition) && NoForeignTriggers(partition)) return true;
+    }
+    return false;
+  }
+  if (IsA(statement, AlterObjectSchemaStmt)) {
+    auto* alter = castNode(AlterObjectSchemaStmt, statement);
+    if (alter->objectType != OBJECT_TABLE || alter->relation == nullptr) return false;
+    Oid relid = RangeVarGetRelid(alter->relation, NoLock, true);
+    return OidIsValid(relid) && OnlyOurTriggers(relid);
+  }
+  return false;
 }
 
 // The GUC nest levels opened at FHET_START, closed at FHET_END of the same call.
@@ -141,10 +259,15 @@ extern "C" void DeletedRecordFmgrHook(FmgrHookEventType event, FmgrInfo* flinfo,
                       errdetail("Each node archives the rows deleted from its own shards into its own archive table; "
                                 "a distributed archive would hide every row archived afterwards."),
                       errhint("Read the whole cluster's archive with deleted_record_cluster().")));
-    if (!OnlyOurTriggers(relid) || open_call_count == kMaxOpenCalls) return;
+    if (open_call_count == kMaxOpenCalls) return;
     int nest_level = NewGUCNestLevel();
-    (void) set_config_option("citus.enable_unsafe_triggers", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
-                             0, false);
+    // Citus rebuilds the table (undistribute_table, alter_distributed_table) and copies its
+    // triggers, guards included: deleted_record_guard_partitions reads this and leaves them be.
+    (void) set_config_option("deleted_record_citus.converting", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                             true, 0, false);
+    if (OnlyOurTriggers(relid))
+      (void) set_config_option("citus.enable_unsafe_triggers", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                               true, 0, false);
     open_calls[open_call_count++] = {flinfo, nest_level};
   } else if (open_call_count > 0 && open_calls[open_call_count - 1].flinfo == flinfo) {
     // FHET_END restores the setting; on FHET_ABORT the aborting (sub)transaction does.
@@ -187,6 +310,10 @@ void RegisterCitus() {
     return;
   previous_executor_start = ExecutorStart_hook;
   ExecutorStart_hook = DeletedRecordExecutorStart;
+  previous_planner = planner_hook;
+  planner_hook = DeletedRecordPlanner;
+  previous_process_utility = ProcessUtility_hook;
+  ProcessUtility_hook = DeletedRecordProcessUtility;
   previous_needs_fmgr_hook = needs_fmgr_hook;
   needs_fmgr_hook = DeletedRecordNeedsFmgrHook;
   previous_fmgr_hook = fmgr_hook;
