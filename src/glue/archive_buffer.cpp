@@ -9,6 +9,8 @@
 // rows owned by the current subtransaction are exactly its tail.
 #include "glue/archive_buffer.hpp"
 
+#include "glue/transaction_end.hpp"
+
 namespace deleted_record::glue {
 
 namespace {
@@ -113,27 +115,18 @@ ExecutorFinish_hook_type previous_executor_finish = nullptr;
 extern "C" void ArchiveBufferOnExecutorFinish(QueryDesc* query) { RunArchiveBatch(RunExecutorFinish, query); }
 
 extern "C" void ArchiveBufferOnTransactionEvent(XactEvent event, void* arg) {
-  switch (event) {
-    case XACT_EVENT_PRE_COMMIT:
-    case XACT_EVENT_PRE_PREPARE:
-      // Every subtransaction has ended: what is left belongs to the transaction (rows of
-      // deferred triggers fired at commit, say). Anything else would be a row about to be lost:
-      // fail the commit instead.
-      WriteTail();
-      if (buffer.count > 0)
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                        errmsg("deleted_record: %d archive rows of an ended subtransaction were not written",
-                               buffer.count)));
-      break;
-    case XACT_EVENT_ABORT:
-    case XACT_EVENT_PARALLEL_ABORT:
-    case XACT_EVENT_COMMIT:
-    case XACT_EVENT_PREPARE:
-      open_batches = 0;
-      if (buffer.tuples != nullptr) Truncate(0);
-      break;
-    default:
-      break;
+  if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE) {
+    // Every subtransaction has ended: what is left belongs to the transaction (rows of
+    // deferred triggers fired at commit, say). Anything else would be a row about to be lost:
+    // fail the commit instead.
+    WriteTail();
+    if (buffer.count > 0)
+      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                      errmsg("deleted_record: %d archive rows of an ended subtransaction were not written",
+                             buffer.count)));
+  } else if (EndsTransaction(event)) {
+    open_batches = 0;
+    if (buffer.tuples != nullptr) Truncate(0);
   }
 }
 

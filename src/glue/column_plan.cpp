@@ -2,6 +2,8 @@
 // key, whether its text depends on session settings, and the jsonb key order.
 #include "glue/column_plan.hpp"
 
+#include "glue/table_key.hpp"
+
 namespace deleted_record::glue {
 
 namespace {
@@ -128,18 +130,13 @@ int CompareJsonbKeyOrder(const void* a, const void* b) {
   return memcmp(left.val.string.val, right.val.string.val, left.val.string.len);
 }
 
-// KeyIndex returns the primary key, else the replica identity index, else InvalidOid.
-Oid KeyIndex(Relation rel) {
-  Oid index_oid = compat::PrimaryKeyIndex(rel);
-  return OidIsValid(index_oid) ? index_oid : RelationGetReplicaIndex(rel);
-}
 
 // KeyPositions sets key_position_of_attnum[attnum - 1] for each key column, -1 elsewhere,
 // and returns the number of key columns.
 int KeyPositions(Relation rel, int* key_position_of_attnum) {
   int natts = RelationGetDescr(rel)->natts;
   for (int i = 0; i < natts; ++i) key_position_of_attnum[i] = -1;
-  Oid index_oid = KeyIndex(rel);
+  Oid index_oid = TableKeyIndex(rel);
   if (!OidIsValid(index_oid)) return 0;
   Relation index = index_open(index_oid, AccessShareLock);
   int key_count = IndexRelationGetNumberOfKeyAttributes(index);

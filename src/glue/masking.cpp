@@ -3,6 +3,7 @@
 #include "glue/masking.hpp"
 
 #include "glue/archive_table.hpp"
+#include "glue/transaction_end.hpp"
 
 namespace deleted_record::glue {
 
@@ -61,8 +62,7 @@ void LoadSecret() {
 }  // namespace
 
 extern "C" void MaskingOnTransactionEnd(XactEvent event, void* arg) {
-  if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE ||
-      event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT) {
+  if (EndsTransaction(event)) {
     explicit_bzero(&secret, sizeof(secret));
   }
 }

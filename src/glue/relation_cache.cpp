@@ -6,6 +6,7 @@
 #include "glue/relation_cache.hpp"
 
 #include "glue/attachment_contract.hpp"
+#include "glue/transaction_end.hpp"
 
 namespace deleted_record::glue {
 
@@ -142,9 +143,7 @@ extern "C" void RelationCacheOnCastChange(Datum arg, int cache_id, uint32 hash_v
 }
 
 extern "C" void RelationCacheOnTransactionEnd(XactEvent event, void* arg) {
-  if (retired_context != nullptr && (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-                                     event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
-                                     event == XACT_EVENT_PREPARE))
+  if (retired_context != nullptr && EndsTransaction(event))
     MemoryContextReset(retired_context);
 }
 
