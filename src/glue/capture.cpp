@@ -6,6 +6,7 @@
 
 #include "glue/archive_buffer.hpp"
 #include "glue/archive_row.hpp"
+#include "glue/import.hpp"
 
 namespace deleted_record::glue {
 
@@ -25,6 +26,8 @@ void CaptureDeletedRow(Relation rel, HeapTuple tuple) {
   Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * attribute_count));
   bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * attribute_count));
   AssembleArchiveRow(target, info, &row, &context, values, nulls);
+  // An import from soft deletion gives the row its own deletion time, actor and reason.
+  if (ImportStampsActive()) ApplyImportStamp(rel, tuple, target, values, nulls);
 
   BufferArchiveRow(target, values, nulls);
 }

@@ -1,9 +1,10 @@
 // The import from soft deletion, one batch at a time. The rows are deleted by the caller, with
 // the caller's rights, so the table's own rules apply as to any delete (row-level security,
 // foreign-key actions on children, triggers) and the archive trigger archives them exactly as it
-// archives every delete (column policies, masking, keys). Only what a delete cannot know is added
-// afterwards, as the owner: each row's own deletion time, actor and reason, matched to its archive
-// row by the archived data itself, rendered by the same converter the trigger uses.
+// archives every delete (column policies, masking, keys). Only what a delete cannot know comes from
+// the import: each row's own deletion time, actor and reason, kept for the batch's DELETE by the
+// row's table and tuple id, and put into its archive row as the trigger assembles it (no archive
+// row is written twice).
 #include "glue/import.hpp"
 
 #include "glue/archive_row.hpp"
@@ -36,14 +37,6 @@ const char* Expression(const text* value) {
   return value == nullptr ? "NULL" : psprintf("(%s)", text_to_cstring(value));
 }
 
-// IdFloorNow is the smallest UUIDv7 of the current millisecond: every archive row made from now
-// on has an id at least as large, so the stamping reads only the current partition's newest rows.
-Datum IdFloorNow() {
-  Datum id = NextUuid7Datum();
-  memset(DatumGetUUIDP(id)->data + 6, 0, UUID_LEN - 6);
-  return id;
-}
-
 // RequireAttached raises an error unless the table (or, for a partition, its root) is attached.
 void RequireAttached(const ArchiveTable* archive, Oid target, const char* target_name) {
   Oid root = target;
@@ -63,93 +56,46 @@ void RequireAttached(const ArchiveTable* archive, Oid target, const char* target
                     errhint("Attach it first: SELECT deleted_record_attach('%s');", target_name)));
 }
 
-// Stamp is what the owner-side stamping needs: the batch's archived data and what to set.
-struct Stamp {
-  const char* archive_name;
-  bool by_key;         // the table has a key: archive rows are found by object_id
-  Datum object_id;     // text[]
-  Datum data;          // jsonb[]
-  Datum deleted_at;    // timestamptz[]
-  Datum actor;         // text[]
-  Datum reason;        // text[]
-  Datum id_floor;      // uuid: the batch's archive rows have ids from here
-  Datum id_ceiling;    // uuid: to here (exclusive)
-  Datum schema_name;   // text
-  Datum table_name;    // text
-  Datum xact;          // text
-  bool set_deleted_at;
-  bool set_actor;
-  bool set_reason;
-  int64 stamped;
+// The stamps of the batch being deleted: for each row (its table, its tuple id), what the import's
+// expressions say of it. Set only while the batch's DELETE runs.
+struct StampKey {
+  Oid relid;
+  ItemPointerData tid;
 };
+struct StampEntry {
+  StampKey key;  // first: the hash key
+  bool deleted_at_null;
+  TimestampTz deleted_at;
+  bool actor_null;
+  Datum actor;
+  bool reason_null;
+  Datum reason;
+};
+HTAB* active_stamps = nullptr;
+bool stamp_deleted_at = false, stamp_actor = false, stamp_reason = false;
+int64 stamps_applied = 0;
 
-// The columns both stamping statements set, from the batch row s.
-constexpr const char* kStampSet =
-    "    SET deleted_at = CASE WHEN $10 THEN COALESCE(s.deleted_at, d.deleted_at) ELSE d.deleted_at END,"
-    "        updated_at = CASE WHEN $10 THEN COALESCE(s.deleted_at, d.updated_at) ELSE d.updated_at END,"
-    "        actor = CASE WHEN $11 THEN s.actor ELSE d.actor END,"
-    "        reason = CASE WHEN $12 THEN s.reason ELSE d.reason END";
-
-// StampRows: the archive rows (alias) this transaction archived for the table in the batch's id
-// range (pruned to the current partition).
-char* StampRows(const char* alias) {
-  return psprintf("%1$s.id OPERATOR(pg_catalog.>=) $6 AND %1$s.id OPERATOR(pg_catalog.<) $7"
-                  " AND %1$s.schema_name OPERATOR(pg_catalog.=) $8 AND %1$s.table_name OPERATOR(pg_catalog.=) $9"
-                  " AND CAST(%1$s.xact_id AS pg_catalog.text) OPERATOR(pg_catalog.=) $13 AND %1$s.restored_at IS NULL",
-                  alias);
+HTAB* NewStamps(int count) {
+  HASHCTL control = {};
+  control.keysize = sizeof(StampKey);
+  control.entrysize = sizeof(StampEntry);
+  control.hcxt = CurrentMemoryContext;
+  return hash_create("deleted_record import stamps", Max(count, 16), &control, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-void StampAsOwner(void* argument) {
-  auto* stamp = static_cast<Stamp*>(argument);
-  Oid types[13] = {TEXTARRAYOID, JSONBARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTARRAYOID, UUIDOID, UUIDOID,
-                   TEXTOID, TEXTOID, BOOLOID, BOOLOID, BOOLOID, TEXTOID};
-  Datum values[13] = {stamp->object_id, stamp->data, stamp->deleted_at, stamp->actor, stamp->reason,
-                      stamp->id_floor, stamp->id_ceiling, stamp->schema_name, stamp->table_name,
-                      BoolGetDatum(stamp->set_deleted_at), BoolGetDatum(stamp->set_actor),
-                      BoolGetDatum(stamp->set_reason), stamp->xact};
-  char* query;
-  if (stamp->by_key) {
-    // Each row by its key, through the (table_name, object_id) index: the cost of a batch does
-    // not grow with the rows archived before it.
-    // Each row by its key, looked up one by one through the (table_name, object_id) index (the
-    // LIMIT keeps the lookup per row): a batch costs the same however many rows came before it.
-    query = psprintf(
-        "UPDATE %s AS d%s"
-        "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5))"
-        "       AS s(object_id, deleted_at, actor, reason)"
-        "  CROSS JOIN LATERAL (SELECT a.id FROM %s AS a"
-        "                       WHERE a.table_name OPERATOR(pg_catalog.=) $9 AND a.object_id OPERATOR(pg_catalog.=) s.object_id"
-        "                         AND %s LIMIT 2) AS a"
-        " WHERE d.id OPERATOR(pg_catalog.=) a.id AND d.id OPERATOR(pg_catalog.>=) $6 AND d.id OPERATOR(pg_catalog.<) $7",
-        stamp->archive_name, kStampSet, stamp->archive_name, StampRows("a"));
-  } else {
-    // Without a key, by the archived data; rows with equal data pair up in order, and which of
-    // them gets which stamp does not matter, since they are equal.
-    query = psprintf(
-        "WITH s AS (SELECT s.data, s.deleted_at, s.actor, s.reason,"
-        "                  pg_catalog.row_number() OVER (PARTITION BY s.data) AS n"
-        "             FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4),"
-        "                             pg_catalog.unnest($5)) AS s(data, deleted_at, actor, reason)),"
-        "     a AS (SELECT d.id, d.data, pg_catalog.row_number() OVER (PARTITION BY d.data ORDER BY d.id) AS n"
-        "             FROM %1$s AS d WHERE %3$s)"
-        " UPDATE %1$s AS d%2$s"
-        "   FROM s JOIN a ON s.data OPERATOR(pg_catalog.=) a.data AND s.n OPERATOR(pg_catalog.=) a.n"
-        "  WHERE d.id OPERATOR(pg_catalog.=) a.id AND %3$s",
-        stamp->archive_name, kStampSet, StampRows("d"));
+// DeleteStamped runs the batch's DELETE with the stamps active, and always clears them.
+void DeleteStamped(const char* query, Oid* types, Datum* values, int nargs) {
+  stamps_applied = 0;
+  PG_TRY();
+  {
+    if (SPI_execute_with_args(query, nargs, types, values, nullptr, false, 0) != SPI_OK_DELETE)
+      elog(ERROR, "deleted_record: could not delete the batch of soft-deleted rows");
   }
-  if (SPI_execute_with_args(query, 13, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
-    elog(ERROR, "deleted_record: could not stamp the imported archive rows");
-  stamp->stamped = static_cast<int64>(SPI_processed);
-}
-
-ArrayType* BuildArray(Datum* values, bool* nulls, int count, Oid type) {
-  int16 length;
-  bool by_value;
-  char align;
-  get_typlenbyvalalign(type, &length, &by_value, &align);
-  int dims[1] = {count};
-  int lower[1] = {1};
-  return construct_md_array(values, nulls, 1, dims, lower, type, length, by_value, align);
+  PG_FINALLY();
+  {
+    active_stamps = nullptr;
+  }
+  PG_END_TRY();
 }
 
 }  // namespace
@@ -189,100 +135,98 @@ int64 ImportBatch(const ImportRequest* request) {
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
   RequireAttached(archive, request->target, target_name);
 
-  Datum id_floor = IdFloorNow();
-  // As the caller: lock a batch, delete it (the archive trigger archives each row at the end of
-  // the statement), and return each row with what its expressions say.
-  char* query = psprintf(
-      "WITH batch AS MATERIALIZED ("
-      "  SELECT t.tableoid AS rel, t.ctid AS tid, CAST(%s AS pg_catalog.timestamptz) AS deleted_at,"
-      "         CAST(%s AS pg_catalog.text) AS actor, CAST(%s AS pg_catalog.text) AS reason"
-      "    FROM %s AS t WHERE %s LIMIT $1 FOR UPDATE OF t)"
-      " DELETE FROM %s AS d USING batch AS b"
-      "  WHERE d.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c.tid FROM batch AS c))"  // a TID scan, not a join over the table
-      "    AND d.ctid OPERATOR(pg_catalog.=) b.tid AND d.tableoid OPERATOR(pg_catalog.=) b.rel"
-      " RETURNING d, b.deleted_at, b.actor, b.reason",
+  // As the caller: lock a batch and read what its expressions say of each row...
+  char* select = psprintf(
+      "SELECT t.tableoid, t.ctid, CAST(%s AS pg_catalog.timestamptz), CAST(%s AS pg_catalog.text),"
+      "       CAST(%s AS pg_catalog.text)"
+      "  FROM %s AS t WHERE %s LIMIT $1 FOR UPDATE OF t",
       Expression(request->deleted_at), Expression(request->actor), Expression(request->reason), target_name,
-      Expression(request->soft_deleted), target_name);
+      Expression(request->soft_deleted));
   Oid types[1] = {INT8OID};
   Datum values[1] = {Int64GetDatum(request->batch_size)};
-  if (SPI_execute_with_args(query, 1, types, values, nullptr, false, 0) != SPI_OK_DELETE_RETURNING)
-    elog(ERROR, "deleted_record: could not delete the batch of soft-deleted rows");
+  if (SPI_execute_with_args(select, 1, types, values, nullptr, false, 0) != SPI_OK_SELECT)
+    elog(ERROR, "deleted_record: could not read the batch of soft-deleted rows");
   int count = static_cast<int>(SPI_processed);
-  // Ids come from a generator monotonic within the session: every row the delete archived has a
-  // smaller one.
-  Datum id_ceiling = NextUuid7Datum();
   if (count == 0) {
     SPI_finish();
     return 0;
   }
-  SPITupleTable* returned = SPI_tuptable;
-  // Nothing to stamp: the rows are archived as any delete archives them (the import's time and
-  // the session's deletion context).
-  if (request->deleted_at == nullptr && request->actor == nullptr && request->reason == nullptr) {
-    SPI_finish();
-    return count;
-  }
-
-  // The archived data of each row, converted as the trigger converts it.
-  Relation rel = table_open(request->target, AccessShareLock);
-  RelationArchiveInfo* info = LookupRelationArchiveInfo(rel);
-  TupleDesc descriptor = RelationGetDescr(rel);
-  Datum* object_id = static_cast<Datum*>(palloc(sizeof(Datum) * count));
-  bool* object_id_nulls = static_cast<bool*>(palloc(sizeof(bool) * count));
-  bool by_key = true;
-  Datum* data = static_cast<Datum*>(palloc(sizeof(Datum) * count));
-  Datum* deleted_at = static_cast<Datum*>(palloc(sizeof(Datum) * count));
-  Datum* actor = static_cast<Datum*>(palloc(sizeof(Datum) * count));
-  Datum* reason = static_cast<Datum*>(palloc(sizeof(Datum) * count));
-  bool* data_nulls = static_cast<bool*>(palloc0(sizeof(bool) * count));
-  bool* deleted_at_nulls = static_cast<bool*>(palloc(sizeof(bool) * count));
-  bool* actor_nulls = static_cast<bool*>(palloc(sizeof(bool) * count));
-  bool* reason_nulls = static_cast<bool*>(palloc(sizeof(bool) * count));
+  SPITupleTable* batch = SPI_tuptable;
+  HTAB* stamps = NewStamps(count);
+  Datum* tids = static_cast<Datum*>(palloc(sizeof(Datum) * count));
+  Datum* rows = static_cast<Datum*>(palloc(sizeof(Datum) * count));  // "<partition oid>:<tid>"
   for (int i = 0; i < count; ++i) {
-    HeapTuple row = returned->vals[i];
+    HeapTuple row = batch->vals[i];
     bool isnull = false;
-    HeapTupleHeader header = DatumGetHeapTupleHeader(SPI_getbinval(row, returned->tupdesc, 1, &isnull));
-    HeapTupleData tuple;
-    tuple.t_len = HeapTupleHeaderGetDatumLength(header);
-    ItemPointerSetInvalid(&tuple.t_self);
-    tuple.t_tableOid = request->target;
-    tuple.t_data = header;
-    ConvertedRow converted;
-    ConvertRow(&info->columns, &tuple, descriptor, &converted);
-    data[i] = converted.data;
-    object_id[i] = converted.object_id;
-    object_id_nulls[i] = converted.object_id_is_null;
-    if (converted.object_id_is_null) by_key = false;
-    deleted_at[i] = SPI_getbinval(row, returned->tupdesc, 2, &deleted_at_nulls[i]);
-    actor[i] = SPI_getbinval(row, returned->tupdesc, 3, &actor_nulls[i]);
-    reason[i] = SPI_getbinval(row, returned->tupdesc, 4, &reason_nulls[i]);
+    StampKey key;
+    memset(&key, 0, sizeof(key));  // hashed as bytes, padding included
+    key.relid = DatumGetObjectId(SPI_getbinval(row, batch->tupdesc, 1, &isnull));
+    ItemPointerCopy(reinterpret_cast<ItemPointer>(DatumGetPointer(SPI_getbinval(row, batch->tupdesc, 2, &isnull))), &key.tid);
+    StampEntry* entry = static_cast<StampEntry*>(hash_search(stamps, &key, HASH_ENTER, nullptr));
+    tids[i] = PointerGetDatum(&entry->key.tid);
+    rows[i] = CStringGetTextDatum(psprintf("%u:%s", key.relid, DatumGetCString(DirectFunctionCall1(tidout, tids[i]))));
+    entry->deleted_at = DatumGetTimestampTz(SPI_getbinval(row, batch->tupdesc, 3, &entry->deleted_at_null));
+    entry->actor = SPI_getbinval(row, batch->tupdesc, 4, &entry->actor_null);
+    entry->reason = SPI_getbinval(row, batch->tupdesc, 5, &entry->reason_null);
   }
-  Stamp stamp = {ExtensionObject(archive, "deleted_record"),
-                 by_key,
-                 PointerGetDatum(BuildArray(object_id, object_id_nulls, count, TEXTOID)),
-                 PointerGetDatum(BuildArray(data, data_nulls, count, JSONBOID)),
-                 PointerGetDatum(BuildArray(deleted_at, deleted_at_nulls, count, TIMESTAMPTZOID)),
-                 PointerGetDatum(BuildArray(actor, actor_nulls, count, TEXTOID)),
-                 PointerGetDatum(BuildArray(reason, reason_nulls, count, TEXTOID)),
-                 id_floor,
-                 id_ceiling,
-                 info->schema_name,
-                 info->table_name,
-                 CStringGetTextDatum(psprintf(UINT64_FORMAT, U64FromFullTransactionId(GetTopFullTransactionId()))),
-                 request->deleted_at != nullptr,
-                 request->actor != nullptr,
-                 request->reason != nullptr,
-                 0};
-  table_close(rel, NoLock);
-  AsExtensionOwner(archive->owner, StampAsOwner, &stamp);
-  if (stamp.stamped != count)
+  // ... then delete exactly those rows (a TID scan): the archive trigger archives each one, and
+  // takes its stamp as it assembles the archive row (ApplyImportStamp).
+  // A tuple id is unique only within one partition: the row's partition is matched too (through
+  // a hashed set, so a batch costs what its rows cost).
+  char* query = psprintf(
+      "DELETE FROM %s AS d WHERE d.ctid OPERATOR(pg_catalog.=) ANY ($1)"
+      " AND (CAST(d.tableoid AS pg_catalog.text) OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||)"
+      "      CAST(d.ctid AS pg_catalog.text)) IN (SELECT pg_catalog.unnest($2))",
+      target_name);
+  Oid delete_types[2] = {TIDARRAYOID, TEXTARRAYOID};
+  int16 length;
+  bool by_value;
+  char align;
+  get_typlenbyvalalign(TIDOID, &length, &by_value, &align);
+  Datum delete_values[2] = {PointerGetDatum(construct_array(tids, count, TIDOID, length, by_value, align)),
+                            PointerGetDatum(construct_array(rows, count, TEXTOID, -1, false, TYPALIGN_INT))};
+  stamp_deleted_at = request->deleted_at != nullptr;
+  stamp_actor = request->actor != nullptr;
+  stamp_reason = request->reason != nullptr;
+  active_stamps = stamps;
+  DeleteStamped(query, delete_types, delete_values, 2);
+  int64 deleted = static_cast<int64>(SPI_processed);
+  if (deleted != count || stamps_applied != count)
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                    errmsg("deleted_record_import: %d rows were deleted from %s but %lld archive rows match them", count,
-                           target_name, static_cast<long long>(stamp.stamped)),
+                    errmsg("deleted_record_import: %d rows of %s were selected, %lld deleted and %lld archived", count,
+                           target_name, static_cast<long long>(deleted), static_cast<long long>(stamps_applied)),
                     errdetail("Nothing of this batch was moved."),
                     errhint("Is the table's archive trigger enabled (deleted_record_attached)?")));
   SPI_finish();
   return count;
 }
+
+}  // namespace deleted_record::glue
+
+namespace deleted_record::glue {
+
+void ApplyImportStamp(Relation rel, HeapTuple tuple, const ArchiveTable* target, Datum* values, bool* nulls) {
+  StampKey key;
+  memset(&key, 0, sizeof(key));
+  key.relid = RelationGetRelid(rel);
+  ItemPointerCopy(&tuple->t_self, &key.tid);
+  StampEntry* entry = static_cast<StampEntry*>(hash_search(active_stamps, &key, HASH_FIND, nullptr));
+  if (entry == nullptr) return;  // a row a cascade took with it: archived as any delete
+  stamps_applied++;
+  auto set = [&](ArchiveColumn column, Datum value, bool isnull) {
+    AttrNumber attnum = target->attnums[column];
+    if (attnum == InvalidAttrNumber) return;
+    values[attnum - 1] = value;
+    nulls[attnum - 1] = isnull;
+  };
+  if (stamp_deleted_at && !entry->deleted_at_null) {
+    set(kDeletedAt, TimestampTzGetDatum(entry->deleted_at), false);
+    set(kUpdatedAt, TimestampTzGetDatum(entry->deleted_at), false);
+  }
+  if (stamp_actor) set(kActor, entry->actor, entry->actor_null);
+  if (stamp_reason) set(kReason, entry->reason, entry->reason_null);
+}
+
+bool ImportStampsActive() { return active_stamps != nullptr; }
 
 }  // namespace deleted_record::glue

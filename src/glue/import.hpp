@@ -1,7 +1,7 @@
 // The import from soft deletion: one batch of a table's soft-deleted rows moved into the
 // archive, archived with their own deletion time, actor and reason.
 #pragma once
-#include "glue/postgres_api.hpp"
+#include "glue/archive_table.hpp"
 
 namespace deleted_record::glue {
 
@@ -18,11 +18,18 @@ struct ImportRequest {
 
 // ImportBatch deletes up to batch_size rows for which soft_deleted is true from the target, as
 // the calling user (its rights, row-level security, foreign-key actions, the archive trigger),
-// then stamps their archive rows, as the extension owner, with the deletion time, actor and
-// reason the expressions give for each row. Returns how many rows moved (0: none left). The
-// caller must own the table, and the table must be attached. It errors, undoing the batch,
-// when an archived row cannot be told apart from the batch's rows.
+// and each archive row is assembled with the deletion time, actor and reason the expressions give
+// for its row. Returns how many rows moved (0: none left). The caller must own the table, and the
+// table must be attached. It errors, undoing the batch, when not every row was archived.
 int64 ImportBatch(const ImportRequest* request);
+
+// ImportStampsActive is true while an import batch deletes its rows (one test per archived row).
+bool ImportStampsActive();
+
+// ApplyImportStamp puts the import's deletion time, actor and reason for a row of the batch
+// (rel and tuple as the archive trigger sees them) into its archive row's values; rows the batch
+// did not select (a cascade's) are left as assembled.
+void ApplyImportStamp(Relation rel, HeapTuple tuple, const ArchiveTable* target, Datum* values, bool* nulls);
 
 // RequireNonatomicCall raises an error unless the calling procedure may COMMIT (CALL outside a
 // transaction block); procedure names it in the message.
