@@ -122,6 +122,15 @@ SELECT outcome FROM deleted_record_restore(ARRAY(SELECT id FROM deleted_record W
                                                    AND table_name = 'ticket' AND object_id = '2'));
 SELECT * FROM ticket ORDER BY id;
 
+-- (8) Columns named like the import's own aliases (d, t) are only columns: nothing of the
+-- table's can stand for the row or the batch.
+CREATE TABLE parcel (id int PRIMARY KEY, d int, t text, deleted_at timestamptz);
+INSERT INTO parcel VALUES (1, 7, 'x', '2025-01-01'), (2, 8, 'y', NULL);
+SELECT deleted_record_attach('parcel', exclude_columns => '{deleted_at}');
+CALL deleted_record_import('parcel', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at');
+SELECT object_id, data, deleted_at FROM public.deleted_record WHERE schema_name = 't18' AND table_name = 'parcel';
+SELECT id FROM parcel;
+
 SET client_min_messages = warning;
 DROP SCHEMA t18 CASCADE;
 DROP ROLE regress_dr_importer;
