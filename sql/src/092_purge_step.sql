@@ -50,6 +50,9 @@ BEGIN
     -- One purge at a time; deletes on attached tables never wait for it.
     PERFORM pg_advisory_xact_lock(archive::oid::bigint);
     -- Holds are rare: only while one is in place does the purge ask about each row.
+    -- No hold can be placed between this look at the holds and the step's deletes: placing one
+    -- waits for this step's transaction (the advisory lock of holds, kHoldsLock in holds.cpp).
+    PERFORM pg_advisory_xact_lock_shared(1146243140, 0);
     EXECUTE format('SELECT EXISTS (SELECT FROM %I.deleted_record_holds WHERE released_at IS NULL)', ext_schema) INTO held;
     IF held THEN
         EXECUTE format('SELECT %I.deleted_record_hold_rule(''d'')', ext_schema) INTO hold_of;

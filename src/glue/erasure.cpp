@@ -69,7 +69,9 @@ void EraseAsOwner(void* argument) {
   auto* erasure = static_cast<Erasure*>(argument);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
   CheckAllArchived(erasure);
-  // A legal hold outranks an erasure request: nothing is erased while any row is held.
+  // A legal hold outranks an erasure request: nothing is erased while any row is held, and no
+  // hold can arrive between this check and the delete (LockHoldsShared).
+  LockHoldsShared();
   RefuseHeldRows(erasure->archive, erasure->archive_ids);
   Oid types[3] = {UUIDARRAYOID, TEXTOID, TEXTOID};
   Datum values[3] = {PointerGetDatum(erasure->archive_ids), erasure->erased_by, PointerGetDatum(erasure->reason)};

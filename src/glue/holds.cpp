@@ -113,9 +113,21 @@ void ReleaseAsOwner(void* argument) {
   SPI_finish();
 }
 
+// kHoldsLock is the advisory lock of holds (two int4 keys: "DRHD", 0); purge_step takes it
+// from SQL with the same keys.
+constexpr int32 kHoldsLock = 0x44524844;
+
 Datum CallingRoleName() { return CStringGetTextDatum(GetUserNameFromId(GetUserId(), false)); }
 
 }  // namespace
+
+void LockHoldsShared() {
+  DirectFunctionCall2(pg_advisory_xact_lock_shared_int4, Int32GetDatum(kHoldsLock), Int32GetDatum(0));
+}
+
+void LockHoldsExclusive() {
+  DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(kHoldsLock), Int32GetDatum(0));
+}
 
 void PlaceHold(text* name, text* reason, const HoldScope* scope) {
   if (IsBlank(name))
@@ -134,6 +146,7 @@ void PlaceHold(text* name, text* reason, const HoldScope* scope) {
   if (OidIsValid(scope->relation) && get_rel_name(scope->relation) == nullptr)
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("deleted_record_hold: relation %u does not exist", scope->relation)));
   const ArchiveTable* archive = ResolveArchiveTable();
+  LockHoldsExclusive();
   Hold hold = {archive, name, reason, scope, CallingRoleName()};
   AsExtensionOwner(archive->owner, PlaceAsOwner, &hold);
 }
@@ -142,6 +155,7 @@ void ReleaseHold(text* name) {
   if (IsBlank(name))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_release: a name is required")));
   const ArchiveTable* archive = ResolveArchiveTable();
+  LockHoldsExclusive();
   Hold hold = {archive, name, nullptr, nullptr, CallingRoleName()};
   AsExtensionOwner(archive->owner, ReleaseAsOwner, &hold);
 }
@@ -161,7 +175,9 @@ void RefuseHeldRows(const ArchiveTable* archive, ArrayType* archive_ids) {
       " WHERE d.id OPERATOR(pg_catalog.=) ANY ($1)"
       " ORDER BY d.id LIMIT 1",
       ExtensionObject(archive, "deleted_record"), rule, ExtensionObject(archive, "deleted_record_holds"));
-  if (SPI_execute_with_args(query, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
+  // Not read-only: a fresh snapshot, which sees a hold committed while this erasure waited for
+  // the holds lock (LockHoldsShared).
+  if (SPI_execute_with_args(query, 1, types, values, nullptr, false, 1) != SPI_OK_SELECT)
     elog(ERROR, "deleted_record: could not check the legal holds");
   if (SPI_processed == 0) return;
   HeapTuple row = SPI_tuptable->vals[0];

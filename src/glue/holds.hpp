@@ -22,6 +22,13 @@ void PlaceHold(text* name, text* reason, const HoldScope* scope);
 // ReleaseHold records the release of the active hold of that name by the calling role.
 void ReleaseHold(text* name);
 
+// LockHoldsShared is taken by erasure and by each purge step before they look at holds, and
+// LockHoldsExclusive by placing or releasing a hold: a hold then never arrives between an
+// erasure's or a purge's check of the holds and its delete (both wait for the other's
+// transaction). A transaction-level advisory lock of this database.
+void LockHoldsShared();
+void LockHoldsExclusive();
+
 // RefuseHeldRows raises an error naming the hold when any of the archive rows with these ids is
 // held. It runs SQL: call it as the owner, inside SPI, with search_path pinned.
 void RefuseHeldRows(const ArchiveTable* archive, ArrayType* archive_ids);
