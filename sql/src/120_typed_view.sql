@@ -172,20 +172,45 @@ END
 $$;
 COMMENT ON FUNCTION deleted_record_typed_view_sync(name, name, regclass, uuid, jsonb) IS 'Internal: (re)creates a typed view of an attached table''s archived rows (deleted_record_view)';
 
--- deleted_record_typed_views (internal) lists the typed views and what each remembers.
+-- deleted_record_typed_views (internal) lists the typed views and what each remembers. Only a
+-- view whose comment holds well-formed state counts, and only when the view's owner is (a member
+-- of) the owner of the table the state names: anyone can comment their own views like a typed
+-- view, and that must neither break others' DDL nor make anyone rebuild a view for a table that
+-- is not its owner's.
 CREATE FUNCTION deleted_record_typed_views(OUT view_oid oid, OUT view_schema name, OUT view_name name, OUT view_owner oid, OUT state jsonb)
     RETURNS SETOF record
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-SELECT c.oid, n.nspname, c.relname, c.relowner,
-       substring(d.description FROM 'reads what follows\): (\{.*\})$')::jsonb
-  FROM pg_catalog.pg_description d
-  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.objoid
-  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
- WHERE d.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid OPERATOR(pg_catalog.=) 0
-   AND c.relkind OPERATOR(pg_catalog.=) 'v'
-   AND d.description OPERATOR(pg_catalog.~) '^Archived rows of .*, typed \(deleted_record_view; .*: \{.*\}$'
+DECLARE
+    candidate record;
+    table_owner oid;
+BEGIN
+    FOR candidate IN
+        SELECT c.oid, n.nspname, c.relname, c.relowner,
+               substring(d.description FROM 'reads what follows\): (\{.*\})$') AS state_text
+          FROM pg_catalog.pg_description d
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.objoid
+          JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+         WHERE d.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid OPERATOR(pg_catalog.=) 0
+           AND c.relkind OPERATOR(pg_catalog.=) 'v'
+           AND d.description OPERATOR(pg_catalog.~) '^Archived rows of .*, typed \(deleted_record_view; .*: \{.*\}$'
+    LOOP
+        BEGIN
+            state := candidate.state_text::jsonb;
+            SELECT c.relowner INTO table_owner FROM pg_catalog.pg_class c
+             WHERE c.oid OPERATOR(pg_catalog.=) (state OPERATOR(pg_catalog.->>) 'relid')::oid;
+        EXCEPTION WHEN data_exception THEN
+            CONTINUE;  -- not state this extension wrote
+        END;
+        CONTINUE WHEN table_owner IS NOT NULL AND NOT pg_catalog.pg_has_role(candidate.relowner, table_owner, 'MEMBER');
+        view_oid := candidate.oid;
+        view_schema := candidate.nspname;
+        view_name := candidate.relname;
+        view_owner := candidate.relowner;
+        RETURN NEXT;
+    END LOOP;
+END
 $$;
 COMMENT ON FUNCTION deleted_record_typed_views() IS 'Internal: the typed views made by deleted_record_view, with what each remembers';
 
@@ -297,6 +322,8 @@ BEGIN
         RETURN;
     END IF;
     FOR v IN EXECUTE format('SELECT * FROM %I.deleted_record_typed_views() WHERE state IS NOT NULL', ext_schema) LOOP
+      -- One view that cannot be followed never fails the DDL that fired this: it gets a warning.
+      BEGIN
         EXECUTE format('SELECT %I.deleted_record_typed_view_table($1)', ext_schema) INTO target USING v.state;
         CONTINUE WHEN target IS NULL;
         -- Up to date when the table has the names and columns the view remembers.
@@ -326,6 +353,9 @@ BEGIN
                           quote_ident(v.view_name), target, SQLERRM
                 USING HINT = 'Drop the objects that depend on the view, or rename the column, then call deleted_record_view again.';
         END;
+      EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'typed view %.% cannot be followed: %', quote_ident(v.view_schema), quote_ident(v.view_name), SQLERRM;
+      END;
     END LOOP;
 END
 $$;

@@ -89,6 +89,10 @@ const char* CitusLoginRole() {
   if (login == nullptr || login[0] == '\0') return nullptr;
   Oid role = get_role_oid(login, true);
   if (!OidIsValid(role) || (role != GetSessionUserId() && !is_member_of_role(role, GetSessionUserId()))) return nullptr;
+  // A superuser is a member of every role: a claim of one is taken only from a session that is
+  // itself a superuser's (found by review: any role could have its deletes recorded as the
+  // superuser's).
+  if (role != GetSessionUserId() && superuser_arg(role) && !superuser_arg(GetSessionUserId())) return nullptr;
   return login;
 }
 
