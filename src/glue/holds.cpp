@@ -145,6 +145,13 @@ void PlaceHold(text* name, text* reason, const HoldScope* scope) {
                     errmsg("deleted_record_hold: deleted_from must be before deleted_until")));
   if (OidIsValid(scope->relation) && get_rel_name(scope->relation) == nullptr)
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("deleted_record_hold: relation %u does not exist", scope->relation)));
+  // Only a table's rows are archived: a hold on a view (a typed view, say), an index or a
+  // sequence would be listed as active and hold nothing.
+  if (OidIsValid(scope->relation) && get_rel_relkind(scope->relation) != RELKIND_RELATION &&
+      get_rel_relkind(scope->relation) != RELKIND_PARTITIONED_TABLE)
+    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                    errmsg("deleted_record_hold: %s is not a table", get_rel_name(scope->relation)),
+                    errhint("Name the table whose archived rows are to be held (for a typed view, its table).")));
   const ArchiveTable* archive = ResolveArchiveTable();
   LockHoldsExclusive();
   Hold hold = {archive, name, reason, scope, CallingRoleName()};

@@ -158,6 +158,25 @@ SELECT deleted_record_detach('t16b.journal');
 DROP TABLE t16b.journal;
 SELECT count(*) FROM ledger_deleted;
 
+-- A view another role comments like a typed view (malformed, or naming a table it does not own)
+-- is no typed view: everyone's ALTER TABLE goes on.
+CREATE SCHEMA t16_forged AUTHORIZATION regress_h9_other;
+SET ROLE regress_h9_other;
+CREATE VIEW t16_forged.bad AS SELECT 1 AS x;
+COMMENT ON VIEW t16_forged.bad IS 'Archived rows of x, typed (deleted_record_view; kept in step with the table by the extension, which reads what follows): {oops}';
+CREATE VIEW t16_forged.claims AS SELECT 1 AS x;
+DO $$ BEGIN EXECUTE format('COMMENT ON VIEW t16_forged.claims IS %L', 'Archived rows of x, typed (deleted_record_view; kept in step with the table by the extension, which reads what follows): '
+  || jsonb_build_object('attachment', NULL, 'relid', 'ledger'::regclass::oid,
+                        'names', jsonb_build_array(jsonb_build_object('schema', 'public', 'table', 'ledger', 'from', NULL)),
+                        'columns', '{}'::jsonb, 'steps', jsonb_build_array(jsonb_build_object('drop', 'x', 'before', 'not-a-uuid')))::text); END $$;
+RESET ROLE;
+CREATE TABLE t16.unrelated (id int);
+ALTER TABLE t16.unrelated ADD COLUMN z int;
+ALTER TABLE ledger ADD COLUMN forged_probe int;
+ALTER TABLE ledger DROP COLUMN forged_probe;
+SELECT count(*) AS typed_views_seen FROM deleted_record_typed_views() WHERE view_schema = 't16_forged';
+DROP SCHEMA t16_forged CASCADE;
+
 SET client_min_messages = warning;
 SELECT deleted_record_detach(table_name) FROM deleted_record_attached
  WHERE table_name::text LIKE 't16%' OR table_name IN ('ledger'::regclass, 'measure'::regclass);

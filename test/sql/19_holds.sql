@@ -139,6 +139,11 @@ SELECT deleted_record_release('case-x');
 RESET ROLE;
 SELECT name, held_by, released_by FROM deleted_record_holds WHERE name = 'case-x';
 
+-- A hold names a table: a view (a typed view, say) or an index would hold nothing.
+CREATE VIEW t19.invoice_view AS SELECT * FROM t19.invoice;
+SELECT deleted_record_hold('case-view', 'litigation', for_table => 't19.invoice_view');
+SELECT count(*) AS holds_named_case_view FROM deleted_record_holds WHERE name = 'case-view';
+
 SET client_min_messages = warning;
 DROP SCHEMA t19 CASCADE;
 DELETE FROM deleted_record_holds;
