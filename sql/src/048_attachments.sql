@@ -41,7 +41,7 @@ BEGIN
     -- one distributed transaction at once (attach, moves, splits, alter_distributed_table): were
     -- each to update the registry, one would wait for another of its own transaction, which
     -- Citus cancels as a distributed deadlock. DDL Citus replays leaves that node's registry as
-    -- it was (H7; see README, Citus).
+    -- it was (see README, Citus).
     IF pg_catalog.current_setting('application_name') LIKE 'citus\_internal%' THEN
         RETURN;
     END IF;

@@ -371,7 +371,7 @@ extern "C" Datum deleted_record_report_progress(PG_FUNCTION_ARGS) {
   PG_RETURN_VOID();
 }
 
-// ---- H10: legal holds and the import from soft deletion --------------------------------------
+// ---- Legal holds and the import from soft deletion -------------------------------------------
 #include "glue/holds.hpp"
 
 extern "C" {
