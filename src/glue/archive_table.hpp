@@ -57,6 +57,21 @@ struct ArchiveTable {
   ArchiveLeaf* default_leaf;    // the DEFAULT partition, or null
 };
 
+// ExtensionObjectName is the schema-qualified, quoted name of one of the extension's objects
+// (a table or function in the archive's schema), for statements the glue builds.
+inline char* ExtensionObjectName(const ArchiveTable* archive, const char* name) {
+  return quote_qualified_identifier(get_namespace_name(archive->schema), name);
+}
+
+// IsBlankText is true for a NULL pointer or a text of white space only (a required reason, say).
+inline bool IsBlankText(const text* value) {
+  if (value == nullptr) return true;
+  const char* data = VARDATA_ANY(value);
+  for (int i = 0, n = VARSIZE_ANY_EXHDR(value); i < n; ++i)
+    if (!isspace(static_cast<unsigned char>(data[i]))) return false;
+  return true;
+}
+
 // ResolveArchiveTable returns the archive, looked up once per backend and again after any
 // change to it; errors when the extension or its table is missing.
 const ArchiveTable* ResolveArchiveTable();

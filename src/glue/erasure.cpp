@@ -12,17 +12,6 @@ namespace deleted_record::glue {
 
 namespace {
 
-// QualifiedExtensionTable names one of the extension's tables for a query.
-char* QualifiedExtensionTable(const ArchiveTable* archive, const char* name) {
-  return quote_qualified_identifier(get_namespace_name(archive->schema), name);
-}
-
-bool IsBlank(const char* text) {
-  for (; *text != '\0'; ++text)
-    if (!isspace(static_cast<unsigned char>(*text))) return false;
-  return true;
-}
-
 // Erasure is what the owner-side work needs, and what it found.
 struct Erasure {
   const ArchiveTable* archive;
@@ -95,13 +84,13 @@ int64 EraseArchiveRows(ArrayType* archive_ids, text* reason) {
   if (array_contains_nulls(archive_ids))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                     errmsg("deleted_record_erase: archive_ids must not contain NULL")));
-  if (reason == nullptr || IsBlank(text_to_cstring(reason)))
+  if (IsBlankText(reason))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_erase: a reason is required"),
                     errhint("Say why, for example the request it fulfils: deleted_record_erase(ids, 'GDPR request #4711').")));
   const ArchiveTable* archive = ResolveArchiveTable();
   Erasure erasure = {archive,
-                     QualifiedExtensionTable(archive, "deleted_record"),
-                     QualifiedExtensionTable(archive, "deleted_record_erasure"),
+                     ExtensionObjectName(archive, "deleted_record"),
+                     ExtensionObjectName(archive, "deleted_record_erasure"),
                      archive_ids,
                      CStringGetTextDatum(GetUserNameFromId(GetUserId(), false)),
                      reason,

@@ -10,18 +10,6 @@ namespace deleted_record::glue {
 
 namespace {
 
-char* ExtensionObject(const ArchiveTable* archive, const char* name) {
-  return quote_qualified_identifier(get_namespace_name(archive->schema), name);
-}
-
-bool IsBlank(const text* value) {
-  if (value == nullptr) return true;
-  const char* data = VARDATA_ANY(value);
-  for (int i = 0, n = VARSIZE_ANY_EXHDR(value); i < n; ++i)
-    if (!isspace(static_cast<unsigned char>(data[i]))) return false;
-  return true;
-}
-
 // Hold is what the owner-side work needs.
 struct Hold {
   const ArchiveTable* archive;
@@ -35,7 +23,7 @@ void PlaceAsOwner(void* argument) {
   auto* hold = static_cast<Hold*>(argument);
   const HoldScope* scope = hold->scope;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
-  char* holds = ExtensionObject(hold->archive, "deleted_record_holds");
+  char* holds = ExtensionObjectName(hold->archive, "deleted_record_holds");
   {
     Oid types[1] = {TEXTOID};
     Datum values[1] = {PointerGetDatum(hold->name)};
@@ -64,7 +52,7 @@ void PlaceAsOwner(void* argument) {
     Oid types[1] = {OIDOID};
     Datum values[1] = {ObjectIdGetDatum(named)};
     char* query = psprintf("SELECT a.attachment_id FROM %s() a WHERE a.relation OPERATOR(pg_catalog.=) CAST($1 AS pg_catalog.regclass)",
-                           ExtensionObject(hold->archive, "deleted_record_attachments"));
+                           ExtensionObjectName(hold->archive, "deleted_record_attachments"));
     if (SPI_execute_with_args(query, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
       elog(ERROR, "deleted_record: could not read the attachment of the held table");
     if (SPI_processed > 0) {
@@ -103,7 +91,7 @@ void ReleaseAsOwner(void* argument) {
   Datum values[2] = {PointerGetDatum(hold->name), hold->by};
   char* query = psprintf("UPDATE %s h SET released_at = pg_catalog.transaction_timestamp(), released_by = $2"
                          " WHERE h.name OPERATOR(pg_catalog.=) $1 AND h.released_at IS NULL",
-                         ExtensionObject(hold->archive, "deleted_record_holds"));
+                         ExtensionObjectName(hold->archive, "deleted_record_holds"));
   if (SPI_execute_with_args(query, 2, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
     elog(ERROR, "deleted_record: could not record the release");
   if (SPI_processed == 0)
@@ -130,10 +118,10 @@ void LockHoldsExclusive() {
 }
 
 void PlaceHold(text* name, text* reason, const HoldScope* scope) {
-  if (IsBlank(name))
+  if (IsBlankText(name))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_hold: a name is required"),
                     errhint("Name the hold as the matter it serves, for example 'case-2026-118'.")));
-  if (IsBlank(reason))
+  if (IsBlankText(reason))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_hold: a reason is required"),
                     errhint("Say why, for example deleted_record_hold('case-2026-118', 'litigation hold, letter of 2026-11-02').")));
   if (scope->object_id != nullptr && !OidIsValid(scope->relation))
@@ -159,7 +147,7 @@ void PlaceHold(text* name, text* reason, const HoldScope* scope) {
 }
 
 void ReleaseHold(text* name) {
-  if (IsBlank(name))
+  if (IsBlankText(name))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_release: a name is required")));
   const ArchiveTable* archive = ResolveArchiveTable();
   LockHoldsExclusive();
@@ -168,7 +156,7 @@ void ReleaseHold(text* name) {
 }
 
 void RefuseHeldRows(const ArchiveTable* archive, ArrayType* archive_ids) {
-  char* rule_query = psprintf("SELECT %s('d')", ExtensionObject(archive, "deleted_record_hold_rule"));
+  char* rule_query = psprintf("SELECT %s('d')", ExtensionObjectName(archive, "deleted_record_hold_rule"));
   if (SPI_execute(rule_query, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
     elog(ERROR, "deleted_record: could not read the legal hold rule");
   char* rule = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -181,7 +169,7 @@ void RefuseHeldRows(const ArchiveTable* archive, ArrayType* archive_ids) {
       "  JOIN %s h ON h.name OPERATOR(pg_catalog.=) held.name AND h.released_at IS NULL"
       " WHERE d.id OPERATOR(pg_catalog.=) ANY ($1)"
       " ORDER BY d.id LIMIT 1",
-      ExtensionObject(archive, "deleted_record"), rule, ExtensionObject(archive, "deleted_record_holds"));
+      ExtensionObjectName(archive, "deleted_record"), rule, ExtensionObjectName(archive, "deleted_record_holds"));
   // Not read-only: a fresh snapshot, which sees a hold committed while this erasure waited for
   // the holds lock (LockHoldsShared).
   if (SPI_execute_with_args(query, 1, types, values, nullptr, false, 1) != SPI_OK_SELECT)

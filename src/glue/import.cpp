@@ -20,18 +20,6 @@ namespace {
 // The advisory lock space of imports (the second key is the table's OID): "DRIM".
 constexpr int32 kImportLockSpace = 0x4452494d;
 
-bool IsBlank(const text* value) {
-  if (value == nullptr) return true;
-  const char* data = VARDATA_ANY(value);
-  for (int i = 0, n = VARSIZE_ANY_EXHDR(value); i < n; ++i)
-    if (!isspace(static_cast<unsigned char>(data[i]))) return false;
-  return true;
-}
-
-char* ExtensionObject(const ArchiveTable* archive, const char* name) {
-  return quote_qualified_identifier(get_namespace_name(archive->schema), name);
-}
-
 // Expression is the caller's SQL expression in parentheses, or NULL when not given.
 const char* Expression(const text* value) {
   return value == nullptr ? "NULL" : psprintf("(%s)", text_to_cstring(value));
@@ -46,7 +34,7 @@ void RequireAttached(const ArchiveTable* archive, Oid target, const char* target
   Oid types[1] = {OIDARRAYOID};
   Datum values[1] = {PointerGetDatum(candidates)};
   char* query = psprintf("SELECT FROM %s() a WHERE CAST(a.relation AS pg_catalog.oid) OPERATOR(pg_catalog.=) ANY ($1)",
-                         ExtensionObject(archive, "deleted_record_attachments"));
+                         ExtensionObjectName(archive, "deleted_record_attachments"));
   if (SPI_execute_with_args(query, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
     elog(ERROR, "deleted_record: could not read the attachments");
   if (SPI_processed == 0)
@@ -111,7 +99,7 @@ void RequireNonatomicCall(const char* procedure) {
 int64 ImportBatch(const ImportRequest* request) {
   if (!OidIsValid(request->target))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_import: target must not be NULL")));
-  if (IsBlank(request->soft_deleted))
+  if (IsBlankText(request->soft_deleted))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                     errmsg("deleted_record_import: soft_deleted must be an expression over the table's row"),
                     errhint("For example 'deleted_at IS NOT NULL', or 'is_deleted'.")));

@@ -39,9 +39,9 @@ bool HasBeforeInsertRowTrigger(Oid relid) {
 // rows (archived by a trigger made by hand without an identity: the name decides, as before 1.2);
 // raises an error when that table was dropped, or when the rows came from two tables.
 Oid ArchivedFrom(Restore* restore, Target* target) {
-  Oid registry_schema = ResolveArchiveTable()->schema;
-  if (!OidIsValid(get_relname_relid("deleted_record_attachment", registry_schema))) return InvalidOid;
-  char* registry = quote_qualified_identifier(get_namespace_name(registry_schema), "deleted_record_attachment");
+  const ArchiveTable* archive = ResolveArchiveTable();
+  if (!OidIsValid(get_relname_relid("deleted_record_attachment", archive->schema))) return InvalidOid;
+  char* registry = ExtensionObjectName(archive, "deleted_record_attachment");
   // Per attachment covering the rows: its latest window (the table's current names and relid;
   // relid 0 once the table was dropped).
   char* query = psprintf(

@@ -40,7 +40,7 @@ void Start(Restore* restore, text* on_conflict, bool dry_run, text* masked) {
   restore->dry_run = dry_run;
   const ArchiveTable* archive = ResolveArchiveTable();
   restore->owner = archive->owner;
-  restore->archive_name = quote_qualified_identifier(get_namespace_name(archive->schema), "deleted_record");
+  restore->archive_name = ExtensionObjectName(archive, "deleted_record");
   restore->role = GetUserNameFromId(GetUserId(), false);
 }
 
