@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import warnings
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
@@ -14,12 +15,13 @@ import django  # noqa: E402
 
 django.setup()
 from django.core.management import call_command  # noqa: E402
-from django.db import DatabaseError, OperationalError, connection  # noqa: E402
+from django.db import DatabaseError, OperationalError, connection, connections  # noqa: E402
 from django.db.models import TextField  # noqa: E402
 from django.db.models.fields.json import KeyTextTransform  # noqa: E402
 
 from shop.deletion_context import deletion_context  # noqa: E402
-from shop.models import Customer, DeletedInvoice, DeletedRecord, Invoice, InvoiceLine  # noqa: E402
+from shop.models import (ArchiveStats, Customer, DeletedInvoice, DeletedRecord, DeletedTicket, Invoice,  # noqa: E402
+                         InvoiceLine, LegalHold, Ticket)
 from shop.undelete import undelete  # noqa: E402
 
 STACK = "django"
@@ -47,7 +49,84 @@ def worker(w):
             Invoice.objects.filter(id__in=ids).delete()
 
 
+def import_holds_stats():
+    """The import from soft deletion (migration 0005, through the pooler), legal holds as the
+    counsel role, and the archive's statistics for the imported table."""
+    soft = [datetime(2025, 6, day, 10, 0, tzinfo=timezone.utc) for day in (1, 2, 3, 4, 5)]
+    amounts = [Decimal(f"12345678901234567890.012345678{i}") for i in range(8)]  # 30 digits: no float holds them
+    for i in range(8):  # 8 tickets, 5 of them soft-deleted by support
+        Ticket.objects.create(title=f"ticket {i}", amount=amounts[i], deleted_at=soft[i] if i < 5 else None,
+                              deleted_by=f"support:{i}" if i < 5 else None, delete_reason=f"duplicate {i}" if i < 5 else None)
+    ids = list(Ticket.objects.order_by("id").values_list("id", flat=True))
+    call_command("migrate", "shop", database="direct", verbosity=0)  # 0005: CALL deleted_record_import(...), batches of 2
+    check("the import migration left only the 3 live tickets in the table",
+          sorted(Ticket.objects.values_list("id", flat=True)) == ids[5:], list(Ticket.objects.values_list("id", "deleted_at")))
+    # recipe: django-import-read
+    migrated = DeletedTicket.objects.filter(archive_restored_at__isnull=True).order_by("ticket_id")
+    # end recipe
+    got = [(t.ticket_id, t.amount, t.archive_deleted_at, t.archive_actor, t.archive_reason) for t in migrated]
+    check("the typed view's model reads the 5 imported tickets: exact amounts, their own deletion time, actor and reason",
+          got == [(ids[i], amounts[i], soft[i], f"support:{i}", f"duplicate {i}") for i in range(5)]
+          and all(isinstance(t.amount, Decimal) for t in migrated), got)
+    # Undelete one imported ticket by its archive id: it is live again, deleted_at NULL (excluded).
+    first = migrated[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT outcome FROM deleted_record_restore(ARRAY[%s]::uuid[])", [str(first.archive_id)])
+        outcomes = [o for (o,) in cursor.fetchall()]
+    back = Ticket.objects.filter(pk=first.ticket_id).first()
+    check("an imported ticket is undeleted: live again with its exact amount and no deleted_at",
+          outcomes == ["restored"] and back is not None and back.amount == amounts[0] and back.deleted_at is None
+          and DeletedTicket.objects.get(pk=first.archive_id).archive_restored_at is not None,
+          outcomes, back and (back.amount, back.deleted_at))
+
+    # Legal hold on the second imported ticket, placed and released as the counsel role.
+    held = migrated.filter(ticket_id=ids[1]).get()
+    # recipe: django-hold
+    with connections["compliance"].cursor() as cursor:
+        cursor.execute("SELECT deleted_record_hold(%s, %s, for_table => 'shop_ticket', for_object => %s)",
+                       ["case-django", "Litigation hold, letter of 2 November 2026", str(held.ticket_id)])
+    in_place = LegalHold.objects.using("compliance").filter(released_at__isnull=True)
+    # end recipe
+    holds = [(h.name, h.table_name, h.object_id, h.held_by) for h in in_place]
+    check("counsel places a hold; the LegalHold model lists it", holds == [("case-django", "shop_ticket", str(ids[1]), "counsel")], holds)
+    try:
+        with connections["compliance"].cursor() as cursor:
+            cursor.execute("SELECT deleted_record_erase(ARRAY[%s]::uuid[], 'GDPR erasure request #4711')", [str(held.archive_id)])
+        error = None
+    except Exception as e:  # noqa: BLE001 - the type is what is checked
+        error = e
+    check("erasing the held ticket raises Django's OperationalError, pgcode 55000, naming the hold",
+          isinstance(error, OperationalError) and getattr(error.__cause__, "pgcode", None) == "55000"
+          and '"case-django"' in str(error), f"{type(error).__name__}: {error}")
+    with connections["compliance"].cursor() as cursor:
+        cursor.execute("SELECT deleted_record_release('case-django')")
+        cursor.execute("SELECT count(*) FROM deleted_record_erase(ARRAY[%s]::uuid[], 'GDPR erasure request #4711')",
+                       [str(held.archive_id)])
+    released = LegalHold.objects.using("compliance").get(name="case-django")
+    check("after counsel releases it the hold is history (released_by counsel) and the erasure goes through",
+          released.released_by == "counsel" and released.released_at is not None
+          and not DeletedTicket.objects.filter(pk=held.archive_id).exists(), (released.released_by, released.released_at))
+
+    # The archive's statistics for the ticket table: 4 archive rows (5 imported, 1 erased), 1 restored.
+    # recipe: django-stats
+    # table_name is a regclass: PostgreSQL compares it as an OID, so a filter on the name fails
+    # ("invalid input syntax for type oid"). Pick the table among the (few) table rows.
+    tickets = {s.table_name: s for s in ArchiveStats.objects.filter(kind="table")}["shop_ticket"]
+    # end recipe
+    got = (tickets.rows_archived, tickets.rows_restored, tickets.rows_erased, tickets.oldest_deleted_at,
+           tickets.newest_deleted_at, tickets.retention, tickets.rows_awaiting_purge, tickets.estimated)
+    check("the ArchiveStats model reads the ticket table's figures typed: counts, deletion times, retention",
+          got == (4, 1, 1, soft[0], soft[4], timedelta(days=30), 0, False) and tickets.bytes > 0, got)
+    partitions = list(ArchiveStats.objects.filter(kind="partition"))
+    periods = [p for p in partitions if p.period_from is not None]  # the default partition has none
+    check("and the archive's partitions, each with its name and size, the monthly ones with their period",
+          periods and all(p.partition_name and p.bytes > 0 and p.table_name is None for p in partitions)
+          and all(p.period_from < p.period_until for p in periods),
+          [(p.partition_name, p.period_from, p.period_until, p.bytes) for p in partitions])
+
+
 def main():
+    import_holds_stats()
     for w in range(1, WORKERS + 1):
         Invoice.objects.bulk_create(Invoice(worker=w, amount="1.5", big=w) for _ in range(ROWS))
     procs = [subprocess.Popen([sys.executable, __file__, "worker", str(w)]) for w in range(1, WORKERS + 1)]

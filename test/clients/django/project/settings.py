@@ -19,8 +19,16 @@ DATABASES = {
         "DISABLE_SERVER_SIDE_CURSORS": True,  # behind pgbouncer in transaction mode
         "TEST": {"TEMPLATE": "deleted_record_template"},  # test databases start with the extension
         # end recipe
-    }
+    },
 }
+# recipe: django-compliance-database
+# Legal holds and erasure are granted to a role of their own (counsel), not to the application's:
+# a second database alias that logs in as that role (in tests, the default database stands in).
+DATABASES["compliance"] = dict(DATABASES["default"], USER="counsel", TEST={"MIRROR": "default"})
+# end recipe
+# Migrations connect to the server itself, not through the pooler (test/shell/clients.sh).
+if "DIRECT_PORT" in os.environ:
+    DATABASES["direct"] = dict(DATABASES["default"], PORT=os.environ["DIRECT_PORT"], TEST={"MIRROR": "default"})
 # recipe: django-test-runner-setting
 TEST_RUNNER = "shop.test_runner.DeletedRecordTestRunner"
 # end recipe

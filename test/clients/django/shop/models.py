@@ -80,3 +80,85 @@ class DeletedInvoice(models.Model):
         managed = False
         db_table = "shop_invoice_deleted"
 # end recipe
+
+
+class Ticket(models.Model):
+    """A model that soft-deleted its rows (deleted_at set, every query said deleted_at IS NULL)
+    until migration 0005 moved them to the archive."""
+
+    title = models.TextField()
+    amount = models.DecimalField(max_digits=30, decimal_places=10)
+    deleted_at = models.DateTimeField(null=True)
+    deleted_by = models.TextField(null=True)
+    delete_reason = models.TextField(null=True)
+
+
+# recipe: django-import-models
+class DeletedTicket(models.Model):
+    """Deleted tickets, typed (deleted_record_view('shop_ticket')): the imported ones too."""
+
+    archive_id = models.UUIDField(primary_key=True)
+    archive_object_id = models.TextField()
+    archive_deleted_at = models.DateTimeField()
+    archive_actor = models.TextField(null=True)
+    archive_reason = models.TextField(null=True)
+    archive_restored_at = models.DateTimeField(null=True)
+    ticket_id = models.BigIntegerField(db_column="id")
+    title = models.TextField()
+    amount = models.DecimalField(max_digits=30, decimal_places=10)
+
+    class Meta:
+        managed = False
+        db_table = "shop_ticket_deleted"
+# end recipe
+
+
+# recipe: django-hold-model
+class LegalHold(models.Model):
+    """deleted_record_holds, read-only: every hold placed and released. The table has no key;
+    a name is unique among the holds in place (released holds of that name stay as history),
+    so read it filtered on released_at."""
+
+    name = models.TextField(primary_key=True)
+    reason = models.TextField()
+    schema_name = models.TextField(null=True)
+    table_name = models.TextField(null=True)
+    attachment_id = models.UUIDField(null=True)
+    object_id = models.TextField(null=True)
+    deleted_from = models.DateTimeField(null=True)
+    deleted_until = models.DateTimeField(null=True)
+    held_at = models.DateTimeField()
+    held_by = models.TextField()
+    released_at = models.DateTimeField(null=True)
+    released_by = models.TextField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = "deleted_record_holds"
+# end recipe
+
+
+# recipe: django-stats-model
+class ArchiveStats(models.Model):
+    """deleted_record_stats, read-only: one row per attached table (kind "table", keyed by its
+    table_name) and per archive partition (kind "partition", table_name NULL): query one kind."""
+
+    kind = models.TextField()
+    table_name = models.TextField(primary_key=True)  # a regclass: its name as the search_path shows it
+    partition_name = models.TextField(null=True)
+    period_from = models.DateTimeField(null=True)
+    period_until = models.DateTimeField(null=True)
+    rows_archived = models.BigIntegerField()
+    rows_restored = models.BigIntegerField(null=True)
+    rows_erased = models.BigIntegerField(null=True)
+    bytes = models.BigIntegerField()
+    oldest_deleted_at = models.DateTimeField(null=True)
+    newest_deleted_at = models.DateTimeField(null=True)
+    retention = models.DurationField(null=True)
+    rows_awaiting_purge = models.BigIntegerField(null=True)
+    estimated = models.BooleanField()
+
+    class Meta:
+        managed = False
+        db_table = "deleted_record_stats"
+# end recipe

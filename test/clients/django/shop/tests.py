@@ -20,7 +20,7 @@ class ArchiveTests(TestCase):
         with connection.cursor() as cursor:
             cursor.execute("SELECT table_name::text, on_truncate FROM deleted_record_attached ORDER BY 1")
             attached = cursor.fetchall()
-        self.assertEqual(attached, [(t, "ignore") for t in ("shop_customer", "shop_invoice", "shop_invoiceline")])
+        self.assertEqual(attached, [(t, "ignore") for t in ("shop_customer", "shop_invoice", "shop_invoiceline", "shop_ticket")])
 
 
 class FlushTests(TransactionTestCase):
