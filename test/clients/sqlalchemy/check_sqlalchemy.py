@@ -6,6 +6,7 @@ import re
 import tempfile
 import threading
 import warnings
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from alembic import command
@@ -15,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from deletion_context import deletion_context, ignore_truncate
 from exact_json import exact_json_loads
-from models import Customer, DeletedInvoice, DeletedRecord, Invoice, InvoiceLine, txlog
+from models import (ArchiveStats, Customer, DeletedInvoice, DeletedRecord, DeletedTicket, Invoice, InvoiceLine,
+                    LegalHold, Ticket, txlog)
 from undelete import undelete
 
 STACK = "sqlalchemy"
@@ -31,8 +33,8 @@ def check(desc, cond, *diagnostics):
             print(f"#   {d}", flush=True)
 
 
-def url(port, db="sqla_app"):
-    return f"postgresql+psycopg2://app@127.0.0.1:{port}/{db}"
+def url(port, db="sqla_app", user="app"):
+    return f"postgresql+psycopg2://{user}@127.0.0.1:{port}/{db}"
 
 
 def alembic_config(db, versions=None):
@@ -57,11 +59,97 @@ def autogenerate(unfiltered):
     return [line.strip() for line in upgrade.splitlines() if line.strip().startswith("op.")], [str(w.message) for w in caught]
 
 
+def import_holds_stats(direct, pooled):
+    """The import from soft deletion (Alembic 0004), legal holds as the counsel role through the
+    pooler, and the archive's statistics for the imported table."""
+    command.upgrade(alembic_config("sqla_app"), "0003")  # the soft-deleting ticket table
+    soft = [datetime(2025, 6, day, 10, 0, tzinfo=timezone.utc) for day in (1, 2, 3, 4, 5)]
+    amounts = [Decimal(f"12345678901234567890.012345678{i}") for i in range(8)]
+    with Session(direct) as session, session.begin():
+        tickets = [Ticket(title=f"ticket {i}", amount=amounts[i], deleted_at=soft[i] if i < 5 else None,
+                          deleted_by=f"support:{i}" if i < 5 else None, delete_reason=f"duplicate {i}" if i < 5 else None)
+                   for i in range(8)]
+        session.add_all(tickets)
+        session.flush()
+        ids = [t.id for t in tickets]
+    command.upgrade(alembic_config("sqla_app"), "head")  # 0004: CALL deleted_record_import(...), batches of 2
+    with Session(pooled) as session:
+        live = session.scalars(select(Ticket.id).order_by(Ticket.id)).all()
+        check("the import migration left only the 3 live tickets in the table", live == ids[5:], live)
+        # recipe: sqlalchemy-import-read
+        migrated = session.scalars(select(DeletedTicket).where(DeletedTicket.archive_restored_at.is_(None))
+                                   .order_by(DeletedTicket.id)).all()
+        # end recipe
+        got = [(t.id, t.amount, t.archive_deleted_at, t.archive_actor, t.archive_reason) for t in migrated]
+        check("the typed view's model reads the 5 imported tickets: exact amounts, their own deletion time, actor and reason",
+              got == [(ids[i], amounts[i], soft[i], f"support:{i}", f"duplicate {i}") for i in range(5)], got)
+        first, held = migrated[0], migrated[1]
+    with Session(pooled) as session, session.begin():
+        outcomes = session.execute(text("SELECT outcome FROM deleted_record_restore(ARRAY[:id]::uuid[])"),
+                                   {"id": str(first.archive_id)}).scalars().all()
+    with Session(pooled) as session:
+        back = session.get(Ticket, first.id)
+        check("an imported ticket is undeleted: live again with its exact amount and no deleted_at",
+              outcomes == ["restored"] and back is not None and back.amount == amounts[0] and back.deleted_at is None
+              and session.get(DeletedTicket, first.archive_id).archive_restored_at is not None,
+              outcomes, back and (back.amount, back.deleted_at))
+
+    # Legal hold on the second imported ticket, as counsel through the pooler.
+    # recipe: sqlalchemy-hold
+    counsel = create_engine(url(os.environ["BOUNCER_PORT"], user="counsel"), future=True)
+    with Session(counsel) as session, session.begin():
+        session.execute(text("SELECT deleted_record_hold(:name, :reason, for_table => 'ticket', for_object => :object)"),
+                        {"name": "case-sqlalchemy", "reason": "Litigation hold, letter of 2 November 2026", "object": str(held.id)})
+    with Session(counsel) as session:
+        in_place = session.scalars(select(LegalHold).where(LegalHold.released_at.is_(None))).all()
+    # end recipe
+        holds = [(h.name, h.table_name, h.object_id, h.held_by) for h in in_place]
+        check("counsel places a hold; the LegalHold model lists it", holds == [("case-sqlalchemy", "ticket", str(ids[1]), "counsel")], holds)
+    erase = text("SELECT count(*) FROM deleted_record_erase(ARRAY[:id]::uuid[], 'GDPR erasure request #4711')")
+    try:
+        with Session(counsel) as session, session.begin():
+            session.execute(erase, {"id": str(held.archive_id)})
+        error = None
+    except Exception as e:  # noqa: BLE001 - the type is what is checked
+        error = e
+    check("erasing the held ticket raises SQLAlchemy's OperationalError, pgcode 55000, naming the hold",
+          isinstance(error, exc.OperationalError) and getattr(error.orig, "pgcode", None) == "55000"
+          and '"case-sqlalchemy"' in str(error.orig), f"{type(error).__name__}: {error}")
+    with Session(counsel) as session, session.begin():
+        session.execute(text("SELECT deleted_record_release('case-sqlalchemy')"))
+    with Session(counsel) as session, session.begin():
+        session.execute(erase, {"id": str(held.archive_id)})
+    with Session(counsel) as session:
+        released = session.scalars(select(LegalHold).where(LegalHold.name == "case-sqlalchemy")).one()
+        gone = session.get(DeletedTicket, held.archive_id) is None
+    check("after counsel releases it the hold is history (released_by counsel) and the erasure goes through",
+          released.released_by == "counsel" and released.released_at is not None and gone, (released.released_by, gone))
+    counsel.dispose()
+
+    # The archive's statistics for the ticket table: 4 archive rows (5 imported, 1 erased), 1 restored.
+    with Session(pooled) as session:
+        # recipe: sqlalchemy-stats
+        # table_name is a regclass, compared as an OID: pick the table by its name in Python.
+        stats = {s.table_name: s for s in session.scalars(select(ArchiveStats).where(ArchiveStats.kind == "table"))}
+        # end recipe
+        tickets = stats["ticket"]
+        got = (tickets.rows_archived, tickets.rows_restored, tickets.rows_erased, tickets.oldest_deleted_at,
+               tickets.newest_deleted_at, tickets.retention, tickets.rows_awaiting_purge, tickets.estimated)
+        check("the ArchiveStats model reads the ticket table's figures typed: counts, deletion times, retention",
+              got == (4, 1, 1, soft[0], soft[4], timedelta(days=30), 0, False) and tickets.bytes > 0, got)
+        partitions = session.scalars(select(ArchiveStats).where(ArchiveStats.kind == "partition")).all()
+        periods = [p for p in partitions if p.period_from is not None]  # the default partition has none
+        check("and the archive's partitions, each with its name and size, the monthly ones with their period",
+              periods and all(p.partition_name and p.bytes > 0 and p.table_name is None for p in partitions)
+              and all(p.period_from < p.period_until for p in periods),
+              [(p.partition_name, p.period_from, p.period_until, p.bytes) for p in partitions])
+
+
 def main():
     direct = create_engine(url(os.environ["DIRECT_PORT"]), future=True)
     pooled = create_engine(url(os.environ["BOUNCER_PORT"]), future=True, pool_size=WORKERS, max_overflow=0,
                            json_deserializer=exact_json_loads)
-    command.upgrade(alembic_config("sqla_app"), "head")
+    import_holds_stats(direct, pooled)
     with Session(direct) as session, session.begin():
         for w in range(1, WORKERS + 1):
             session.add_all(Invoice(worker=w, amount=Decimal("1.5"), big=w) for _ in range(ROWS))

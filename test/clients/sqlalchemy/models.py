@@ -1,6 +1,6 @@
 """The SQLAlchemy models of the client test: customers, invoices and lines, which SQLAlchemy
 cascades itself (relationship cascade; the foreign keys have no ON DELETE in the database)."""
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, Numeric, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, Interval, Numeric, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import declarative_base, relationship
 
@@ -30,6 +30,17 @@ class InvoiceLine(Base):
     id = Column(BigInteger, primary_key=True)
     invoice_id = Column(BigInteger, ForeignKey("invoice.id"), nullable=False)
     text = Column(Text, nullable=False)
+
+
+class Ticket(Base):
+    """A model that soft-deleted its rows until migration 0004 moved them to the archive."""
+    __tablename__ = "ticket"
+    id = Column(BigInteger, primary_key=True)
+    title = Column(Text, nullable=False)
+    amount = Column(Numeric(30, 10), nullable=False)
+    deleted_at = Column(DateTime(timezone=True))
+    deleted_by = Column(Text)
+    delete_reason = Column(Text)
 
 
 # Made by test/shell/clients.sh in every database: which server backend ran each transaction.
@@ -75,4 +86,60 @@ class DeletedInvoice(ArchiveBase):
     worker = Column(Integer)
     amount = Column(Numeric(30, 10))
     big = Column(BigInteger)
+# end recipe
+
+
+# recipe: sqlalchemy-import-models
+class DeletedTicket(ArchiveBase):
+    """Deleted tickets, typed (deleted_record_view('ticket')): the imported ones too."""
+    __tablename__ = "ticket_deleted"
+    archive_id = Column(UUID(as_uuid=True), primary_key=True)
+    archive_deleted_at = Column(DateTime(timezone=True))
+    archive_actor = Column(Text)
+    archive_reason = Column(Text)
+    archive_restored_at = Column(DateTime(timezone=True))
+    id = Column(BigInteger)
+    title = Column(Text)
+    amount = Column(Numeric(30, 10))
+# end recipe
+
+
+# recipe: sqlalchemy-hold-stats-models
+class LegalHold(ArchiveBase):
+    """deleted_record_holds: every hold placed and released. It has no key of its own: a name
+    is held once at a time, so (name, held_at) names a hold."""
+    __tablename__ = "deleted_record_holds"
+    name = Column(Text, primary_key=True)
+    held_at = Column(DateTime(timezone=True), primary_key=True)
+    reason = Column(Text, nullable=False)
+    schema_name = Column(Text)
+    table_name = Column(Text)
+    attachment_id = Column(UUID(as_uuid=True))
+    object_id = Column(Text)
+    deleted_from = Column(DateTime(timezone=True))
+    deleted_until = Column(DateTime(timezone=True))
+    held_by = Column(Text, nullable=False)
+    released_at = Column(DateTime(timezone=True))
+    released_by = Column(Text)
+
+
+class ArchiveStats(ArchiveBase):
+    """deleted_record_stats: a row per attached table (kind 'table', table_name set) and per
+    partition (kind 'partition', partition_name set). table_name and partition_name are regclass:
+    read as their names, but compared as OIDs (filter on a name in Python, or cast it)."""
+    __tablename__ = "deleted_record_stats"
+    kind = Column(Text, primary_key=True)
+    table_name = Column(Text, primary_key=True)
+    partition_name = Column(Text, primary_key=True)
+    period_from = Column(DateTime(timezone=True))
+    period_until = Column(DateTime(timezone=True))
+    rows_archived = Column(BigInteger)
+    rows_restored = Column(BigInteger)
+    rows_erased = Column(BigInteger)
+    bytes = Column(BigInteger)
+    oldest_deleted_at = Column(DateTime(timezone=True))
+    newest_deleted_at = Column(DateTime(timezone=True))
+    retention = Column(Interval)
+    rows_awaiting_purge = Column(BigInteger)
+    estimated = Column(Boolean)
 # end recipe
