@@ -49,3 +49,46 @@ class DeletedInvoice < ActiveRecord::Base
   end
 end
 # end recipe
+
+# A model that soft-deleted its rows until the migration ImportTickets moved them to the archive.
+class Ticket < ActiveRecord::Base
+end
+
+# recipe: rails-import-models
+# Deleted tickets, typed (deleted_record_view('tickets')): the imported ones too.
+class DeletedTicket < ActiveRecord::Base
+  self.table_name = "tickets_deleted"
+  self.primary_key = "archive_id"
+  default_scope { select(arel_table[Arel.star], arel_table[:id].as("ticket_id")) }
+
+  def readonly?
+    true
+  end
+end
+# end recipe
+
+# recipe: rails-hold-stats-models
+# Legal holds are placed and read by the counsel role, on a connection of its own.
+# (ComplianceRecord.establish_connection(:counsel) once the configurations are loaded.)
+class ComplianceRecord < ActiveRecord::Base
+  self.abstract_class = true
+end
+
+# deleted_record_holds: every hold placed and released (no key of its own: read it, never save).
+class LegalHold < ComplianceRecord
+  self.table_name = "deleted_record_holds"
+
+  def readonly?
+    true
+  end
+end
+
+# deleted_record_stats: a row per attached table (kind "table") and per partition (kind "partition").
+class ArchiveStats < ActiveRecord::Base
+  self.table_name = "deleted_record_stats"
+
+  def readonly?
+    true
+  end
+end
+# end recipe
