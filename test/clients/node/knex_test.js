@@ -7,7 +7,8 @@ const { withDeletionContext } = require('./deletion_context');
 const { check, show, rejection, context, env, BIG, AMOUNT } = require('./tap');
 
 const STACK = 'knex';
-const connection = (port) => ({ host: '127.0.0.1', port, user: 'app', database: 'knex_app' });
+const connection = (port, user = 'app') => ({ host: '127.0.0.1', port, user, database: 'knex_app' });
+const DIRECTORY = path.join(__dirname, 'migrations');
 
 // recipe: node-knex-undelete
 // Undelete invoice `id`: restore everything the transaction that deleted it archived (cascades
@@ -23,12 +24,90 @@ async function undeleteInvoice(knex, id) {
 }
 // end recipe
 
+// The import from soft deletion (migration 20240101000003), legal holds as the counsel role
+// through the pooler, and the archive's statistics for the imported table.
+async function importHoldsStats(direct, pooled) {
+  const soft = [1, 2, 3, 4, 5].map((day) => new Date(Date.UTC(2025, 5, day, 10, 0)));
+  const amounts = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `12345678901234567890.012345678${i}`);
+  const ids = [];
+  for (let i = 0; i < 8; i++) {
+    const [{ id }] = await direct('ticket').insert({
+      title: `ticket ${i}`, amount: amounts[i], deleted_at: i < 5 ? soft[i] : null,
+      deleted_by: i < 5 ? `support:${i}` : null, delete_reason: i < 5 ? `duplicate ${i}` : null,
+    }).returning('id');
+    ids.push(id);
+  }
+  await direct.migrate.latest({ directory: DIRECTORY }); // call deleted_record_import(...), batches of 2
+  const live = (await pooled('ticket').orderBy('id').pluck('id'));
+  check('the import migration left only the 3 live tickets in the table', show(live) === show(ids.slice(5)), show(live));
+  // recipe: node-knex-import-read
+  // The imported tickets through their typed view: numeric as exact strings, int8 as BigInt.
+  const migrated = await pooled('ticket_deleted').whereNull('archive_restored_at').orderBy('id');
+  // end recipe
+  const got = migrated.map((t) => [t.id, t.amount, t.archive_deleted_at.toISOString(), t.archive_actor, t.archive_reason]);
+  const want = [0, 1, 2, 3, 4].map((i) => [ids[i], amounts[i], soft[i].toISOString(), `support:${i}`, `duplicate ${i}`]);
+  check("the typed view reads the 5 imported tickets: exact amounts, their own deletion time, actor and reason",
+    show(got) === show(want), show(got));
+  const [first, held] = migrated;
+  const restored = await pooled.raw('select outcome from deleted_record_restore(array[?]::uuid[])', [first.archive_id]);
+  const back = await pooled('ticket').where({ id: first.id }).first();
+  const marked = await pooled('ticket_deleted').where({ archive_id: first.archive_id }).first();
+  check('an imported ticket is undeleted: live again with its exact amount and no deleted_at',
+    restored.rows.map((r) => r.outcome).join() === 'restored' && back !== undefined && back.amount === amounts[0] &&
+    back.deleted_at === null && marked.archive_restored_at !== null, show(restored.rows), show(back));
+
+  // Legal hold on the second imported ticket, as counsel through the pooler.
+  // recipe: node-knex-hold
+  const counsel = Knex({ client: 'pg', connection: connection(env.bouncer, 'counsel') });
+  await counsel.raw("select deleted_record_hold(?, ?, for_table => 'ticket', for_object => ?)",
+                    ['case-knex', 'Litigation hold, letter of 2 November 2026', String(held.id)]);
+  const inPlace = await counsel('deleted_record_holds').whereNull('released_at');
+  // end recipe
+  try {
+    const holds = inPlace.map((h) => [h.name, h.table_name, h.object_id, h.held_by]);
+    check('counsel places a hold; Knex reads deleted_record_holds',
+      show(holds) === show([['case-knex', 'ticket', String(ids[1]), 'counsel']]), show(holds));
+    const erase = () => counsel.raw("select count(*) from deleted_record_erase(array[?]::uuid[], 'GDPR erasure request #4711')",
+                                    [held.archive_id]);
+    const err = await rejection(erase);
+    check("erasing the held ticket is rejected with node-postgres' DatabaseError, err.code 55000, naming the hold",
+      err instanceof DatabaseError && err.code === '55000' && err.message.includes('"case-knex"'), err && `${err.code}: ${err.message}`);
+    await counsel.raw("select deleted_record_release('case-knex')");
+    await erase();
+    const released = await counsel('deleted_record_holds').where({ name: 'case-knex' }).first();
+    const gone = (await pooled('ticket_deleted').where({ archive_id: held.archive_id })).length === 0;
+    check('after counsel releases it the hold is history (released_by counsel) and the erasure goes through',
+      released.released_by === 'counsel' && released.released_at instanceof Date && gone, show(released));
+  } finally {
+    await counsel.destroy();
+  }
+
+  // The archive's statistics for the ticket table: 4 archive rows (5 imported, 1 erased), 1 restored.
+  // recipe: node-knex-stats
+  // table_name is a regclass, compared as an OID: pick the table by its name in JavaScript.
+  const stats = await pooled('deleted_record_stats').where({ kind: 'table' });
+  const tickets = stats.find((s) => s.table_name === 'ticket');
+  // end recipe
+  const figures = tickets && [tickets.rows_archived, tickets.rows_restored, tickets.rows_erased,
+    tickets.oldest_deleted_at.toISOString(), tickets.newest_deleted_at.toISOString(), tickets.retention.toPostgres(),
+    tickets.rows_awaiting_purge, tickets.estimated];
+  check('deleted_record_stats reads typed for the ticket table: int8 counts as BigInt, deletion times, retention',
+    show(figures) === show([4n, 1n, 1n, soft[0].toISOString(), soft[4].toISOString(), '30 days', 0n, false]) &&
+    typeof tickets.bytes === 'bigint' && tickets.bytes > 0n, show(figures));
+  const partitions = await pooled('deleted_record_stats').where({ kind: 'partition' });
+  const periods = partitions.filter((p) => p.period_from !== null); // the default partition has none
+  check("and the archive's partitions, each with its name and size, the monthly ones with their period",
+    periods.length > 0 && partitions.every((p) => p.partition_name && p.bytes > 0n && p.table_name === null) &&
+    periods.every((p) => p.period_from < p.period_until), show(partitions));
+}
+
 async function main() {
   const direct = Knex({ client: 'pg', connection: connection(env.direct) });
   // One client connection per worker; pgbouncer multiplexes them onto its few server connections.
   const pooled = Knex({ client: 'pg', connection: connection(env.bouncer), pool: { min: 0, max: env.workers } });
   try {
-    await direct.migrate.latest({ directory: path.join(__dirname, 'migrations') });
+    for (let i = 0; i < 3; i++) await direct.migrate.up({ directory: DIRECTORY }); // up to the ticket table
+    await importHoldsStats(direct, pooled);
     for (let w = 1; w <= env.workers; w++) {
       await direct('invoice').insert(Array.from({ length: env.rows }, () => ({ worker: w, amount: '1.5', big: w })));
     }

@@ -4,10 +4,12 @@ const { Sequelize, DataTypes } = require('sequelize');
 const { withSequelizeDeletionContext } = require('./deletion_context');
 const migration = require('./sequelize_migrations/20240101000000-invoices');
 const viewMigration = require('./sequelize_migrations/20240101000001-invoices-deleted');
+const ticketMigration = require('./sequelize_migrations/20240101000002-tickets');
+const importMigration = require('./sequelize_migrations/20240101000003-import-tickets');
 const { check, show, rejection, context, env, BIG, AMOUNT } = require('./tap');
 
 const STACK = 'sequelize';
-const connect = (port, pool) => new Sequelize('sequelize_app', 'app', null,
+const connect = (port, pool, user = 'app') => new Sequelize('sequelize_app', user, null,
   { host: '127.0.0.1', port, dialect: 'postgres', logging: false, pool });
 
 function define(sequelize) {
@@ -49,7 +51,64 @@ function define(sequelize) {
     big: DataTypes.BIGINT,
   }, { tableName: 'invoices_deleted', timestamps: false });
   // end recipe
-  return { Customer, Invoice, TxLog, DeletedRecord, DeletedInvoice };
+  // A paranoid model: Sequelize soft-deleted its rows (deletedAt) until the import.
+  const Ticket = sequelize.define('ticket', {
+    title: DataTypes.TEXT,
+    amount: DataTypes.DECIMAL(30, 10),
+    deletedBy: DataTypes.TEXT,
+    deleteReason: DataTypes.TEXT,
+  }, { tableName: 'tickets', paranoid: true, createdAt: false, updatedAt: false });
+  // recipe: node-sequelize-import-models
+  // Deleted tickets, typed (deleted_record_view('tickets')): the imported ones too.
+  const DeletedTicket = sequelize.define('deleted_ticket', {
+    archive_id: { type: DataTypes.UUID, primaryKey: true },
+    archive_deleted_at: DataTypes.DATE,
+    archive_actor: DataTypes.TEXT,
+    archive_reason: DataTypes.TEXT,
+    archive_restored_at: DataTypes.DATE,
+    ticketId: { type: DataTypes.BIGINT, field: 'id' },
+    title: DataTypes.TEXT,
+    amount: DataTypes.DECIMAL(30, 10),
+  }, { tableName: 'tickets_deleted', timestamps: false });
+  // end recipe
+  // recipe: node-sequelize-hold-stats-models
+  // deleted_record_holds: every hold placed and released. No key of its own: a name is held once
+  // at a time, so (name, held_at) names a hold.
+  const LegalHold = sequelize.define('legal_hold', {
+    name: { type: DataTypes.TEXT, primaryKey: true },
+    held_at: { type: DataTypes.DATE, primaryKey: true },
+    reason: DataTypes.TEXT,
+    schema_name: DataTypes.TEXT,
+    table_name: DataTypes.TEXT,
+    attachment_id: DataTypes.UUID,
+    object_id: DataTypes.TEXT,
+    deleted_from: DataTypes.DATE,
+    deleted_until: DataTypes.DATE,
+    held_by: DataTypes.TEXT,
+    released_at: DataTypes.DATE,
+    released_by: DataTypes.TEXT,
+  }, { tableName: 'deleted_record_holds', timestamps: false });
+  // deleted_record_stats: a row per attached table (kind 'table') and per partition (kind
+  // 'partition'). table_name and partition_name are regclass, read as their names.
+  const ArchiveStats = sequelize.define('archive_stats', {
+    kind: DataTypes.TEXT,
+    table_name: DataTypes.TEXT,
+    partition_name: DataTypes.TEXT,
+    period_from: DataTypes.DATE,
+    period_until: DataTypes.DATE,
+    rows_archived: DataTypes.BIGINT,
+    rows_restored: DataTypes.BIGINT,
+    rows_erased: DataTypes.BIGINT,
+    bytes: DataTypes.BIGINT,
+    oldest_deleted_at: DataTypes.DATE,
+    newest_deleted_at: DataTypes.DATE,
+    retention: DataTypes.STRING, // Sequelize 6 has no INTERVAL: node-postgres gives a PostgresInterval
+    rows_awaiting_purge: DataTypes.BIGINT,
+    estimated: DataTypes.BOOLEAN,
+  }, { tableName: 'deleted_record_stats', timestamps: false });
+  ArchiveStats.removeAttribute('id');
+  // end recipe
+  return { Customer, Invoice, TxLog, DeletedRecord, DeletedInvoice, Ticket, DeletedTicket, LegalHold, ArchiveStats };
 }
 
 // recipe: node-sequelize-undelete
@@ -67,6 +126,84 @@ async function undeleteCustomer(sequelize, { Customer, Invoice, DeletedRecord },
 }
 // end recipe
 
+// The import from soft deletion (migration 20240101000003), legal holds as the counsel role
+// through the pooler, and the archive's statistics for the imported table.
+async function importHoldsStats(direct, D, P) {
+  const soft = [1, 2, 3, 4, 5].map((day) => new Date(Date.UTC(2025, 5, day, 10, 0)));
+  const amounts = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `12345678901234567890.012345678${i}`);
+  const created = await D.Ticket.bulkCreate([0, 1, 2, 3, 4, 5, 6, 7].map((i) => ({
+    title: `ticket ${i}`, amount: amounts[i], deletedAt: i < 5 ? soft[i] : null,
+    deletedBy: i < 5 ? `support:${i}` : null, deleteReason: i < 5 ? `duplicate ${i}` : null,
+  })), { returning: true });
+  const ids = created.map((t) => String(t.id));
+  const paranoid = await D.Ticket.count();
+  await importMigration.up(direct.getQueryInterface(), Sequelize); // call deleted_record_import(...), batches of 2
+  const live = (await P.Ticket.findAll({ paranoid: false, order: [['id', 'ASC']] })).map((t) => String(t.id));
+  check('the import migration left only the 3 live tickets in the table (before it, the paranoid model saw 3 of 8)',
+    paranoid === 3 && show(live) === show(ids.slice(5)), paranoid, show(live));
+  // recipe: node-sequelize-import-read
+  const migrated = await P.DeletedTicket.findAll({ where: { archive_restored_at: null }, order: [['ticketId', 'ASC']] });
+  // end recipe
+  const got = migrated.map((t) => [String(t.ticketId), t.amount, t.archive_deleted_at.toISOString(), t.archive_actor, t.archive_reason]);
+  const want = [0, 1, 2, 3, 4].map((i) => [ids[i], amounts[i], soft[i].toISOString(), `support:${i}`, `duplicate ${i}`]);
+  check("the typed view's model reads the 5 imported tickets: exact amounts, their own deletion time, actor and reason",
+    show(got) === show(want), show(got));
+  const [first, held] = migrated;
+  const [restored] = await P.Ticket.sequelize.query('select outcome from deleted_record_restore(array[$1]::uuid[])',
+                                                    { bind: [first.archive_id] });
+  const back = await P.Ticket.findByPk(first.ticketId);
+  await first.reload();
+  check('an imported ticket is undeleted: live again (the paranoid model finds it) with its exact amount',
+    restored.map((r) => r.outcome).join() === 'restored' && back !== null && back.amount === amounts[0] &&
+    back.deletedAt === null && first.archive_restored_at !== null, show(restored), show(back));
+
+  // Legal hold on the second imported ticket, as counsel through the pooler.
+  // recipe: node-sequelize-hold
+  const counsel = connect(env.bouncer, { max: 1 }, 'counsel');
+  const { LegalHold } = define(counsel);
+  await counsel.query("select deleted_record_hold($1, $2, for_table => 'tickets', for_object => $3)",
+                      { bind: ['case-sequelize', 'Litigation hold, letter of 2 November 2026', String(held.ticketId)] });
+  const inPlace = await LegalHold.findAll({ where: { released_at: null } });
+  // end recipe
+  try {
+    const holds = inPlace.map((h) => [h.name, h.table_name, h.object_id, h.held_by]);
+    check('counsel places a hold; the LegalHold model lists it',
+      show(holds) === show([['case-sequelize', 'tickets', ids[1], 'counsel']]), show(holds));
+    const erase = () => counsel.query("select count(*) from deleted_record_erase(array[$1]::uuid[], 'GDPR erasure request #4711')",
+                                      { bind: [held.archive_id] });
+    const err = await rejection(erase);
+    check('erasing the held ticket is a Sequelize DatabaseError whose original error has code 55000, naming the hold',
+      err instanceof Sequelize.DatabaseError && err.original && err.original.code === '55000' &&
+      err.message.includes('"case-sequelize"'), err && `${err.name}: ${err.original && err.original.code} ${err.message}`);
+    await counsel.query("select deleted_record_release('case-sequelize')");
+    await erase();
+    const released = await LegalHold.findOne({ where: { name: 'case-sequelize' } });
+    const gone = (await P.DeletedTicket.findByPk(held.archive_id)) === null;
+    check('after counsel releases it the hold is history (released_by counsel) and the erasure goes through',
+      released.released_by === 'counsel' && released.released_at instanceof Date && gone, show(released));
+  } finally {
+    await counsel.close();
+  }
+
+  // The archive's statistics for the tickets table: 4 archive rows (5 imported, 1 erased), 1 restored.
+  // recipe: node-sequelize-stats
+  // table_name is a regclass, compared as an OID: pick the table by its name in JavaScript.
+  const stats = await P.ArchiveStats.findAll({ where: { kind: 'table' } });
+  const tickets = stats.find((s) => s.table_name === 'tickets');
+  // end recipe
+  const figures = tickets && [tickets.rows_archived, tickets.rows_restored, tickets.rows_erased,
+    tickets.oldest_deleted_at.toISOString(), tickets.newest_deleted_at.toISOString(), tickets.retention.toPostgres(),
+    tickets.rows_awaiting_purge, tickets.estimated].map((x) => (typeof x === 'bigint' ? String(x) : x));
+  check('the ArchiveStats model reads the tickets table\'s figures typed: counts, deletion times, retention',
+    show(figures) === show(['4', '1', '1', soft[0].toISOString(), soft[4].toISOString(), '30 days', '0', false]) &&
+    BigInt(tickets.bytes) > 0n, show(figures));
+  const partitions = await P.ArchiveStats.findAll({ where: { kind: 'partition' } });
+  const periods = partitions.filter((p) => p.period_from !== null); // the default partition has none
+  check("and the archive's partitions, each with its name and size, the monthly ones with their period",
+    periods.length > 0 && partitions.every((p) => p.partition_name && BigInt(p.bytes) > 0n && p.table_name === null) &&
+    periods.every((p) => p.period_from < p.period_until), show(partitions));
+}
+
 async function main() {
   const direct = connect(env.direct);
   const pooled = connect(env.bouncer, { max: env.workers, min: 0 });
@@ -75,6 +212,8 @@ async function main() {
   try {
     await migration.up(direct.getQueryInterface(), Sequelize);
     await viewMigration.up(direct.getQueryInterface(), Sequelize);
+    await ticketMigration.up(direct.getQueryInterface(), Sequelize);
+    await importHoldsStats(direct, D, P);
     for (let w = 1; w <= env.workers; w++) {
       await D.Invoice.bulkCreate(Array.from({ length: env.rows }, () => ({ worker: w, amount: '1.5', big: w })));
     }
