@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 import warnings
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -15,12 +17,12 @@ import django  # noqa: E402
 
 django.setup()
 from django.core.management import call_command  # noqa: E402
-from django.db import DatabaseError, OperationalError, connection, connections  # noqa: E402
+from django.db import DatabaseError, OperationalError, connection, connections, transaction  # noqa: E402
 from django.db.models import TextField  # noqa: E402
 from django.db.models.fields.json import KeyTextTransform  # noqa: E402
 
 from shop.deletion_context import deletion_context  # noqa: E402
-from shop.models import (ArchiveStats, Customer, DeletedInvoice, DeletedRecord, DeletedTicket, Invoice,  # noqa: E402
+from shop.models import (ArchiveStats, Progress, Customer, DeletedInvoice, DeletedRecord, DeletedTicket, Invoice,  # noqa: E402
                          InvoiceLine, LegalHold, Ticket)
 from shop.undelete import undelete  # noqa: E402
 
@@ -125,8 +127,59 @@ def import_holds_stats():
           [(p.partition_name, p.period_from, p.period_until, p.bytes) for p in partitions])
 
 
+# An import whose third batch waits for a row lock the test holds: its progress, as it stands then,
+# is the import's line in deleted_record_progress. Through the pooler; one statement (see RECIPES.md).
+PROGRESS_SETUP = ["CREATE TABLE shop_job (id int PRIMARY KEY, deleted_at timestamptz)",
+                  "INSERT INTO shop_job SELECT i, '2025-06-01 10:00+00' FROM generate_series(1, 6) i",
+                  "SELECT deleted_record_attach('shop_job')"]
+PROGRESS_IMPORT = """DO $$ DECLARE moved bigint; BEGIN
+  PERFORM set_config('deleted_record.actor', 'jobs', false), set_config('deleted_record.reason', 'expired', false);
+  CALL deleted_record_import('shop_job', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at', batch_size => 2, moved => moved);
+  PERFORM set_config('deleted_record.actor', '', false), set_config('deleted_record.reason', '', false);
+END $$"""
+
+
+def progress():
+    with connections["direct"].cursor() as cursor:
+        for statement in PROGRESS_SETUP:
+            cursor.execute(statement)
+    errors = []
+
+    def run_import():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(PROGRESS_IMPORT)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+        finally:
+            connection.close()
+
+    with transaction.atomic(using="direct"):
+        with connections["direct"].cursor() as cursor:
+            cursor.execute("SELECT id FROM shop_job WHERE id = 6 FOR UPDATE")  # the third batch waits for it
+        thread = threading.Thread(target=run_import)
+        thread.start()
+        running = None
+        for _ in range(200):
+            # recipe: django-progress
+            running = Progress.objects.filter(operation__startswith="import").first()
+            # end recipe
+            if running is not None and running.rows_done == 4:
+                break
+            time.sleep(0.05)
+    thread.join()
+    got = running and (running.role_name, running.operation, running.rows_done, running.rows_total, running.rows_left,
+                       running.percent_done, isinstance(running.rows_per_second, int), running.started is not None)
+    check("while an import runs, the Progress model reads its line typed: rows done, total, left, percent, rate",
+          got == ("app", "import shop_job", 4, 6, 2, Decimal("66.7"), True, True), got)
+    check("the import then ran to its end: the table is empty, the progress line gone", not errors and
+          Progress.objects.filter(operation__startswith="import").count() == 0
+          and DeletedRecord.objects.filter(table_name="shop_job").count() == 6, *errors)
+
+
 def main():
     import_holds_stats()
+    progress()
     for w in range(1, WORKERS + 1):
         Invoice.objects.bulk_create(Invoice(worker=w, amount="1.5", big=w) for _ in range(ROWS))
     procs = [subprocess.Popen([sys.executable, __file__, "worker", str(w)]) for w in range(1, WORKERS + 1)]

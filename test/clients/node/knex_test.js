@@ -101,6 +101,41 @@ async function importHoldsStats(direct, pooled) {
     periods.every((p) => p.period_from < p.period_until), show(partitions));
 }
 
+// An import whose third batch waits for a row lock the test holds: its progress, as it stands then,
+// is the import's line in deleted_record_progress. Through the pooler; one statement (see RECIPES.md).
+const PROGRESS_IMPORT = (table) => `do $$ declare moved bigint; begin
+  perform set_config('deleted_record.actor', 'jobs', false), set_config('deleted_record.reason', 'expired', false);
+  call deleted_record_import('${table}', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at', batch_size => 2, moved => moved);
+  perform set_config('deleted_record.actor', '', false), set_config('deleted_record.reason', '', false);
+end $$`;
+
+async function progress(direct, pooled) {
+  await direct.raw('create table job (id int primary key, deleted_at timestamptz)');
+  await direct.raw("insert into job select i, '2025-06-01 10:00+00' from generate_series(1, 6) i");
+  await direct.raw("select deleted_record_attach('job')");
+  const lock = await direct.transaction();
+  await lock.raw('select id from job where id = 6 for update'); // the third batch waits for it
+  const importing = pooled.raw(PROGRESS_IMPORT('job')).then(() => null, (err) => err);
+  let running;
+  for (let i = 0; i < 200; i++) {
+    // recipe: node-knex-progress
+    running = await pooled('deleted_record_progress').where('operation', 'like', 'import%').first();
+    // end recipe
+    if (running !== undefined && running.rows_done === 4n) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await lock.commit();
+  const err = await importing;
+  const got = running && [running.role_name, running.operation, running.rows_done, running.rows_total, running.rows_left,
+    running.percent_done, typeof running.rows_per_second, running.started instanceof Date];
+  check('while an import runs, Knex reads its line in deleted_record_progress: rows done, total, left, percent, rate',
+    show(got) === show(['app', 'import job', 4n, 6n, 2n, '66.7', 'bigint', true]), show(got));
+  const left = await pooled('deleted_record_progress').where('operation', 'like', 'import%');
+  const [{ n }] = await pooled('deleted_record').where({ table_name: 'job' }).count('* as n');
+  check('the import then ran to its end: the table is empty, the progress line gone',
+    err === null && left.length === 0 && n === 6n, err && err.message, show(left));
+}
+
 async function main() {
   const direct = Knex({ client: 'pg', connection: connection(env.direct) });
   // One client connection per worker; pgbouncer multiplexes them onto its few server connections.
@@ -108,6 +143,7 @@ async function main() {
   try {
     for (let i = 0; i < 3; i++) await direct.migrate.up({ directory: DIRECTORY }); // up to the ticket table
     await importHoldsStats(direct, pooled);
+    await progress(direct, pooled);
     for (let w = 1; w <= env.workers; w++) {
       await direct('invoice').insert(Array.from({ length: env.rows }, () => ({ worker: w, amount: '1.5', big: w })));
     }

@@ -1,6 +1,6 @@
 // Sequelize 6 through pgbouncer in transaction mode: see test/shell/clients.sh.
 'use strict';
-const { Sequelize, DataTypes } = require('sequelize');
+const { Sequelize, DataTypes, Op } = require('sequelize');
 const { withSequelizeDeletionContext } = require('./deletion_context');
 const migration = require('./sequelize_migrations/20240101000000-invoices');
 const viewMigration = require('./sequelize_migrations/20240101000001-invoices-deleted');
@@ -108,7 +108,22 @@ function define(sequelize) {
   }, { tableName: 'deleted_record_stats', timestamps: false });
   ArchiveStats.removeAttribute('id');
   // end recipe
-  return { Customer, Invoice, TxLog, DeletedRecord, DeletedInvoice, Ticket, DeletedTicket, LegalHold, ArchiveStats };
+  // recipe: node-sequelize-progress-model
+  // deleted_record_progress: the extension's long operations (purge, import, large restores)
+  // running now, one row per session, as pg_stat_activity lets the reader see them.
+  const Progress = sequelize.define('progress', {
+    pid: { type: DataTypes.INTEGER, primaryKey: true },
+    role_name: DataTypes.TEXT,
+    operation: DataTypes.TEXT,
+    rows_done: DataTypes.BIGINT,
+    rows_total: DataTypes.BIGINT,
+    rows_left: DataTypes.BIGINT,
+    percent_done: DataTypes.DECIMAL,
+    rows_per_second: DataTypes.BIGINT,
+    started: DataTypes.DATE,
+  }, { tableName: 'deleted_record_progress', timestamps: false });
+  // end recipe
+  return { Customer, Invoice, TxLog, DeletedRecord, DeletedInvoice, Ticket, DeletedTicket, LegalHold, ArchiveStats, Progress };
 }
 
 // recipe: node-sequelize-undelete
@@ -204,6 +219,43 @@ async function importHoldsStats(direct, D, P) {
     periods.every((p) => p.period_from < p.period_until), show(partitions));
 }
 
+// An import whose third batch waits for a row lock the test holds: its progress, as it stands then,
+// is the import's line in deleted_record_progress. Through the pooler; one statement (see RECIPES.md).
+const PROGRESS_IMPORT = `do $$ declare moved bigint; begin
+  perform set_config('deleted_record.actor', 'jobs', false), set_config('deleted_record.reason', 'expired', false);
+  call deleted_record_import('jobs', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at', batch_size => 2, moved => moved);
+  perform set_config('deleted_record.actor', '', false), set_config('deleted_record.reason', '', false);
+end $$`;
+
+async function progress(direct, pooled, { Progress }) {
+  await direct.query('create table jobs (id int primary key, deleted_at timestamptz)');
+  await direct.query("insert into jobs select i, '2025-06-01 10:00+00' from generate_series(1, 6) i");
+  await direct.query("select deleted_record_attach('jobs')");
+  const lock = await direct.transaction();
+  await direct.query('select id from jobs where id = 6 for update', { transaction: lock }); // the third batch waits for it
+  const importing = pooled.query(PROGRESS_IMPORT).then(() => null, (err) => err);
+  let running;
+  for (let i = 0; i < 200; i++) {
+    // recipe: node-sequelize-progress
+    running = await Progress.findOne({ where: { operation: { [Op.startsWith]: 'import' } } });
+    // end recipe
+    if (running !== null && String(running.rows_done) === '4') break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await lock.commit();
+  const err = await importing;
+  const got = running && [running.role_name, running.operation, running.rows_done, running.rows_total, running.rows_left,
+    running.percent_done, running.rows_per_second, running.started instanceof Date]
+    .map((x) => (typeof x === 'bigint' ? String(x) : x));
+  check('while an import runs, the Progress model reads its line: rows done, total, left, percent, rate',
+    got && show(got.slice(0, 6)) === show(['app', 'import jobs', '4', '6', '2', '66.7']) && got[7] === true &&
+    /^[0-9]+$/.test(String(got[6])), show(got));
+  const left = await Progress.count({ where: { operation: { [Op.startsWith]: 'import' } } });
+  const [[{ n }]] = await pooled.query("select count(*)::int as n from deleted_record where table_name = 'jobs'");
+  check('the import then ran to its end: the table is empty, the progress line gone',
+    err === null && left === 0 && n === 6, err && err.message, left);
+}
+
 async function main() {
   const direct = connect(env.direct);
   const pooled = connect(env.bouncer, { max: env.workers, min: 0 });
@@ -214,6 +266,7 @@ async function main() {
     await viewMigration.up(direct.getQueryInterface(), Sequelize);
     await ticketMigration.up(direct.getQueryInterface(), Sequelize);
     await importHoldsStats(direct, D, P);
+    await progress(direct, pooled, P);
     for (let w = 1; w <= env.workers; w++) {
       await D.Invoice.bulkCreate(Array.from({ length: env.rows }, () => ({ worker: w, amount: '1.5', big: w })));
     }

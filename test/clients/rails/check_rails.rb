@@ -124,6 +124,55 @@ check "and the archive's partitions, each with its name and size, the monthly on
       !periods.empty? && partitions.all? { |p| p.partition_name && p.bytes.positive? && p.table_name.nil? } &&
         periods.all? { |p| p.period_from < p.period_until },
       partitions.map { |p| [p.partition_name, p.period_from, p.period_until, p.bytes] }.inspect
+
+# An import whose third batch waits for a row lock the test holds: its progress, as it stands then,
+# is the import's line in deleted_record_progress. Through the pooler; one statement (see RECIPES.md).
+direct_config = config.call("direct").configuration_hash
+lock = PG.connect(host: direct_config[:host], port: direct_config[:port], dbname: direct_config[:database],
+                  user: direct_config[:username])
+lock.exec("CREATE TABLE jobs (id int PRIMARY KEY, deleted_at timestamptz)")
+lock.exec("INSERT INTO jobs SELECT i, '2025-06-01 10:00+00' FROM generate_series(1, 6) i")
+lock.exec("SELECT deleted_record_attach('jobs')")
+lock.exec("BEGIN")
+lock.exec("SELECT id FROM jobs WHERE id = 6 FOR UPDATE") # the third batch waits for it
+importer = Thread.new do
+  ActiveRecord::Base.connection_pool.with_connection do |conn|
+    conn.execute(<<~SQL)
+      DO $$ DECLARE moved bigint; BEGIN
+        PERFORM set_config('deleted_record.actor', 'jobs', false), set_config('deleted_record.reason', 'expired', false);
+        CALL deleted_record_import('jobs', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at', batch_size => 2, moved => moved);
+        PERFORM set_config('deleted_record.actor', '', false), set_config('deleted_record.reason', '', false);
+      END $$
+    SQL
+  end
+  nil
+rescue StandardError => e
+  "#{e.class}: #{e.message}"
+end
+running = nil
+_, warned = captured_stderr do
+  200.times do
+    # recipe: rails-progress
+    running = Progress.where("operation LIKE 'import%'").first
+    # end recipe
+    break if running&.rows_done == 4
+
+    sleep 0.05
+  end
+end
+lock.exec("COMMIT")
+import_error = importer.value
+lock.close
+got = running && [running.role_name, running.operation, running.rows_done, running.rows_total, running.rows_left,
+                  running.percent_done, running.rows_per_second.is_a?(Integer), running.started.is_a?(Time)]
+check "while an import runs, the Progress model reads its line typed: rows done, total, left, percent, rate",
+      got == ["app", "import jobs", 4, 6, 2, BigDecimal("66.7"), true, true] && !warned.include?("unknown OID"),
+      got.inspect, warned.strip
+check "the import then ran to its end: the table is empty, the progress line gone",
+      import_error.nil? && !Progress.where("operation LIKE 'import%'").exists? &&
+        DeletedRecord.where(table_name: "jobs").count == 6, import_error
+ActiveRecord::Base.connection.execute("SELECT deleted_record_detach('jobs')") # not the application's: not
+ActiveRecord::Base.connection.execute("DROP TABLE jobs")                       # in its structure.sql below
 ActiveRecord::Base.establish_connection(:direct)
 (1..WORKERS).each do |w|
   Invoice.insert_all!(Array.new(ROWS) { { worker: w, amount: "1.5", big: w } })

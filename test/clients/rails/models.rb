@@ -92,3 +92,16 @@ class ArchiveStats < ActiveRecord::Base
   end
 end
 # end recipe
+
+# recipe: rails-progress-model
+# deleted_record_progress: the extension's long operations (purge, import, large restores) running
+# now, one row per session, as pg_stat_activity lets the reader see them.
+class Progress < ActiveRecord::Base
+  self.table_name = "deleted_record_progress"
+  self.primary_key = "pid"
+
+  def readonly?
+    true
+  end
+end
+# end recipe

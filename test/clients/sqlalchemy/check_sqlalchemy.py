@@ -5,6 +5,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 import warnings
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from deletion_context import deletion_context, ignore_truncate
 from exact_json import exact_json_loads
-from models import (ArchiveStats, Customer, DeletedInvoice, DeletedRecord, DeletedTicket, Invoice, InvoiceLine,
+from models import (ArchiveStats, Progress, Customer, DeletedInvoice, DeletedRecord, DeletedTicket, Invoice, InvoiceLine,
                     LegalHold, Ticket, txlog)
 from undelete import undelete
 
@@ -145,11 +146,66 @@ def import_holds_stats(direct, pooled):
               [(p.partition_name, p.period_from, p.period_until, p.bytes) for p in partitions])
 
 
+# An import whose third batch waits for a row lock the test holds: its progress, as it stands then,
+# is the import's line in deleted_record_progress. Through the pooler; one statement (see RECIPES.md).
+PROGRESS_SETUP = ["CREATE TABLE job (id int PRIMARY KEY, deleted_at timestamptz)",
+                  "INSERT INTO job SELECT i, '2025-06-01 10:00+00' FROM generate_series(1, 6) i",
+                  "SELECT deleted_record_attach('job')"]
+PROGRESS_IMPORT = """DO $$ DECLARE moved bigint; BEGIN
+  PERFORM set_config('deleted_record.actor', 'jobs', false), set_config('deleted_record.reason', 'expired', false);
+  CALL deleted_record_import('job', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at', batch_size => 2, moved => moved);
+  PERFORM set_config('deleted_record.actor', '', false), set_config('deleted_record.reason', '', false);
+END $$"""
+
+
+def progress(direct, pooled):
+    with direct.begin() as conn:
+        for statement in PROGRESS_SETUP:
+            conn.execute(text(statement))
+    errors = []
+
+    def run_import():
+        try:
+            with pooled.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text(PROGRESS_IMPORT))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    with direct.begin() as lock:
+        lock.execute(text("SELECT id FROM job WHERE id = 6 FOR UPDATE"))  # the third batch waits for it
+        thread = threading.Thread(target=run_import)
+        thread.start()
+        running = None
+        with Session(pooled) as session:
+            for _ in range(200):
+                # recipe: sqlalchemy-progress
+                running = session.scalars(select(Progress).where(Progress.operation.startswith("import"))).first()
+                # end recipe
+                session.rollback()  # a fresh snapshot of pg_stat_activity next time
+                if running is not None and running.rows_done == 4:
+                    break
+                time.sleep(0.05)
+    thread.join()
+    got = running and (running.role_name, running.operation, running.rows_done, running.rows_total, running.rows_left,
+                       running.percent_done, isinstance(running.rows_per_second, int), running.started is not None)
+    check("while an import runs, the Progress model reads its line typed: rows done, total, left, percent, rate",
+          got == ("app", "import job", 4, 6, 2, Decimal("66.7"), True, True), got)
+    with Session(pooled) as session:
+        left = session.scalars(select(Progress).where(Progress.operation.startswith("import"))).all()
+        archived = session.execute(text("SELECT count(*) FROM deleted_record WHERE table_name = 'job'")).scalar_one()
+    check("the import then ran to its end: the table is empty, the progress line gone",
+          not errors and not left and archived == 6, *errors)
+    with direct.begin() as conn:  # no model has it: autogenerate (below) would propose dropping it
+        conn.execute(text("SELECT deleted_record_detach('job')"))
+        conn.execute(text("DROP TABLE job"))
+
+
 def main():
     direct = create_engine(url(os.environ["DIRECT_PORT"]), future=True)
     pooled = create_engine(url(os.environ["BOUNCER_PORT"]), future=True, pool_size=WORKERS, max_overflow=0,
                            json_deserializer=exact_json_loads)
     import_holds_stats(direct, pooled)
+    progress(direct, pooled)
     with Session(direct) as session, session.begin():
         for w in range(1, WORKERS + 1):
             session.add_all(Invoice(worker=w, amount=Decimal("1.5"), big=w) for _ in range(ROWS))

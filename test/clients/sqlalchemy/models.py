@@ -143,3 +143,20 @@ class ArchiveStats(ArchiveBase):
     rows_awaiting_purge = Column(BigInteger)
     estimated = Column(Boolean)
 # end recipe
+
+
+# recipe: sqlalchemy-progress-model
+class Progress(ArchiveBase):
+    """deleted_record_progress: the extension's long operations (purge, import, large restores)
+    running now, one row per session, as pg_stat_activity lets the reader see them."""
+    __tablename__ = "deleted_record_progress"
+    pid = Column(Integer, primary_key=True)
+    role_name = Column(Text)
+    operation = Column(Text)
+    rows_done = Column(BigInteger)
+    rows_total = Column(BigInteger)
+    rows_left = Column(BigInteger)
+    percent_done = Column(Numeric)
+    rows_per_second = Column(BigInteger)
+    started = Column(DateTime(timezone=True))
+# end recipe

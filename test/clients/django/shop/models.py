@@ -162,3 +162,24 @@ class ArchiveStats(models.Model):
         managed = False
         db_table = "deleted_record_stats"
 # end recipe
+
+
+# recipe: django-progress-model
+class Progress(models.Model):
+    """deleted_record_progress, read-only: the extension's long operations (purge, import, large
+    restores) running now, one row per session, as pg_stat_activity lets the reader see them."""
+
+    pid = models.IntegerField(primary_key=True)
+    role_name = models.TextField()
+    operation = models.TextField()
+    rows_done = models.BigIntegerField()
+    rows_total = models.BigIntegerField(null=True)
+    rows_left = models.BigIntegerField(null=True)
+    percent_done = models.DecimalField(max_digits=6, decimal_places=1, null=True)
+    rows_per_second = models.BigIntegerField()
+    started = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "deleted_record_progress"
+# end recipe
