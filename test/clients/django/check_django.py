@@ -17,7 +17,8 @@ import django  # noqa: E402
 
 django.setup()
 from django.core.management import call_command  # noqa: E402
-from django.db import DatabaseError, OperationalError, connection, connections, transaction  # noqa: E402
+from django.db import (DatabaseError, OperationalError, ProgrammingError, connection, connections,  # noqa: E402
+                       transaction)
 from django.db.models import TextField  # noqa: E402
 from django.db.models.fields.json import KeyTextTransform  # noqa: E402
 
@@ -83,6 +84,15 @@ def import_holds_stats():
 
     # Legal hold on the second imported ticket, placed and released as the counsel role.
     held = migrated.filter(ticket_id=ids[1]).get()
+    try:  # the application's role has no grant to place holds
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT deleted_record_hold('by-app', 'no grant', for_table => 'shop_ticket')")
+        error = None
+    except Exception as e:  # noqa: BLE001 - the type is what is checked
+        error = e
+    check("the app role (not granted holds) placing one raises Django's ProgrammingError, pgcode 42501",
+          isinstance(error, ProgrammingError) and getattr(error.__cause__, "pgcode", None) == "42501",
+          f"{type(error).__name__}: {error}")
     # recipe: django-hold
     with connections["compliance"].cursor() as cursor:
         cursor.execute("SELECT deleted_record_hold(%s, %s, for_table => 'shop_ticket', for_object => %s)",

@@ -56,6 +56,9 @@ async function importHoldsStats(direct, pooled) {
     restored.rows.map((r) => r.outcome).join() === 'restored' && back !== undefined && back.amount === amounts[0] &&
     back.deleted_at === null && marked.archive_restored_at !== null, show(restored.rows), show(back));
 
+  const denied = await rejection(() => pooled.raw("select deleted_record_hold('by-app', 'no grant', for_table => 'ticket')"));
+  check("the app role (not granted holds) placing one is rejected with node-postgres' DatabaseError, err.code 42501",
+    denied instanceof DatabaseError && denied.code === '42501', denied && `${denied.code}: ${denied.message}`);
   // Legal hold on the second imported ticket, as counsel through the pooler.
   // recipe: node-knex-hold
   const counsel = Knex({ client: 'pg', connection: connection(env.bouncer, 'counsel') });

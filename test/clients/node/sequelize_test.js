@@ -172,6 +172,10 @@ async function importHoldsStats(direct, D, P) {
     restored.map((r) => r.outcome).join() === 'restored' && back !== null && back.amount === amounts[0] &&
     back.deletedAt === null && first.archive_restored_at !== null, show(restored), show(back));
 
+  const denied = await rejection(() => P.Ticket.sequelize.query("select deleted_record_hold('by-app', 'no grant', for_table => 'tickets')"));
+  check('the app role (not granted holds) placing one is a Sequelize DatabaseError whose original error has code 42501',
+    denied instanceof Sequelize.DatabaseError && denied.original && denied.original.code === '42501',
+    denied && `${denied.name}: ${denied.message}`);
   // Legal hold on the second imported ticket, as counsel through the pooler.
   // recipe: node-sequelize-hold
   const counsel = connect(env.bouncer, { max: 1 }, 'counsel');

@@ -73,6 +73,14 @@ check "an imported ticket is undeleted: live again with its exact amount and no 
       outcomes == ["restored"] && back && back.amount == amounts[0] && back.deleted_at.nil? &&
         !DeletedTicket.find(first.archive_id).archive_restored_at.nil?, outcomes.inspect, [back&.amount, back&.deleted_at].inspect
 
+error = begin # the application's role has no grant to place holds
+  ActiveRecord::Base.connection.select_value("SELECT deleted_record_hold('by-app', 'no grant', for_table => 'tickets')")
+  nil
+rescue StandardError => e
+  e
+end
+check "the app role (not granted holds) placing one raises ActiveRecord::StatementInvalid caused by PG::InsufficientPrivilege (42501)",
+      error.is_a?(ActiveRecord::StatementInvalid) && error.cause.is_a?(PG::InsufficientPrivilege), "#{error.class}: #{error&.message}"
 # Legal hold on the second imported ticket, as counsel through the pooler.
 # recipe: rails-hold
 ComplianceRecord.establish_connection(:counsel)

@@ -95,6 +95,14 @@ def import_holds_stats(direct, pooled):
               and session.get(DeletedTicket, first.archive_id).archive_restored_at is not None,
               outcomes, back and (back.amount, back.deleted_at))
 
+    try:  # the application's role has no grant to place holds
+        with Session(pooled) as session, session.begin():
+            session.execute(text("SELECT deleted_record_hold('by-app', 'no grant', for_table => 'ticket')"))
+        error = None
+    except Exception as e:  # noqa: BLE001 - the type is what is checked
+        error = e
+    check("the app role (not granted holds) placing one raises SQLAlchemy's ProgrammingError, pgcode 42501",
+          isinstance(error, exc.ProgrammingError) and getattr(error.orig, "pgcode", None) == "42501", f"{type(error).__name__}: {error}")
     # Legal hold on the second imported ticket, as counsel through the pooler.
     # recipe: sqlalchemy-hold
     counsel = create_engine(url(os.environ["BOUNCER_PORT"], user="counsel"), future=True)
