@@ -164,6 +164,9 @@ BEGIN
                        FROM jsonb_array_elements(windows) x LOOP
                 CONTINUE WHEN (w.from_id IS NOT NULL AND part.upper_id IS NOT NULL AND part.upper_id <= w.from_id)
                            OR (w.until_id IS NOT NULL AND part.lower_id IS NOT NULL AND part.lower_id >= w.until_id);
+                -- The window reaches into this partition: the table's figures are estimates, even
+                -- when its share is too small to show in the statistics.
+                n_estimated[w.i] := true;
                 IF stat.mcv IS NOT NULL AND w.table_name = ANY (stat.mcv) THEN
                     freq := stat.mcf[array_position(stat.mcv, w.table_name)];
                 ELSIF stat.n_distinct IS NOT NULL THEN
@@ -174,7 +177,6 @@ BEGIN
                     freq := 0;
                 END IF;
                 CONTINUE WHEN freq * part_rows < 0.5;
-                n_estimated[w.i] := true;
                 n_rows[w.i] := n_rows[w.i] + freq * part_rows;
                 n_restored[w.i] := n_restored[w.i] + freq * part_rows * (1 - coalesce(stat.restored_null_frac, 1));
                 n_bytes[w.i] := n_bytes[w.i] + freq * part.total_bytes;

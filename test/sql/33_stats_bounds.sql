@@ -14,7 +14,9 @@ CREATE TABLE ticket (id int PRIMARY KEY, title text, deleted_at timestamptz);
 INSERT INTO ticket VALUES (1, 'a', '2025-06-01'), (2, 'b', '2024-01-01'), (3, 'c', '2025-12-01'), (4, 'd', '2025-03-01'),
                           (5, 'live', NULL);
 SELECT deleted_record_attach('ticket', exclude_columns => '{deleted_at}', retention => '30 days') IS NOT NULL AS attached;
+\set VERBOSITY terse
 CALL deleted_record_import('ticket', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at');
+\set VERBOSITY default
 SELECT min(deleted_at) AS true_oldest, max(deleted_at) AS true_newest
   FROM deleted_record WHERE schema_name = 't33' AND table_name = 'ticket';
 SELECT oldest_deleted_at, newest_deleted_at, rows_archived, rows_awaiting_purge, estimated
