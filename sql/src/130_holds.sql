@@ -106,6 +106,10 @@ CREATE FUNCTION deleted_record_holds_follow_table() RETURNS trigger
     SET search_path = pg_catalog, pg_temp
     AS $$
 BEGIN
+    -- Against a hold placed meanwhile on the same table: placing one takes this lock exclusively
+    -- and then reads the registry afresh (kHoldsLock in holds.cpp); whichever comes second sees
+    -- the other's work.
+    PERFORM pg_catalog.pg_advisory_xact_lock_shared(1146243140, 0);
     IF NEW.relid OPERATOR(pg_catalog.<>) 0 THEN
         EXECUTE pg_catalog.format($q$
             UPDATE %1$I.deleted_record_holds h SET attachment_ids = h.attachment_ids OPERATOR(pg_catalog.||) $2

@@ -62,7 +62,9 @@ void PlaceAsOwner(void* argument) {
         " WHERE i.id IS NOT NULL",
         ExtensionObjectName(hold->archive, "deleted_record_attachments"),
         ExtensionObjectName(hold->archive, "deleted_record_attachment"));
-    if (SPI_execute_with_args(query, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+    // Not read-only: a fresh snapshot, which sees an attachment committed while this hold waited
+    // for the holds lock (the registry's trigger takes it too).
+    if (SPI_execute_with_args(query, 1, types, values, nullptr, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
       elog(ERROR, "deleted_record: could not read the attachments of the held table");
     bool isnull = true;
     Datum ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
