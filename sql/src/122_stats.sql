@@ -30,7 +30,16 @@ DECLARE
     archive regclass;
     now_utc timestamptz := clock_timestamp();
     part record;
-    stat record;
+    pstats jsonb;           -- per partition name: {mcv, mcf, mcf_sum, nd, rnf} from pg_stats
+    ps jsonb;
+    st_mcv text[];
+    st_mcf real[];
+    st_nd real;
+    w_i integer[];
+    w_table text[];
+    w_from uuid[];
+    w_until uuid[];
+    k integer;
     -- Attached tables, by position: the relation, its retention and purge cutoff, and the
     -- windows of names (schema, table, from id, until id) its attachment archived rows under.
     tabs regclass[];
@@ -112,21 +121,45 @@ BEGIN
         hold_of := 'NULL';
     END IF;
 
-    -- Partitions, oldest first (the default partition last), with their periods and sizes.
+    -- The windows as arrays (read once per estimated partition), and the statistics of every
+    -- partition in one look at pg_stats.
+    SELECT array_agg((x.value ->> 0)::integer ORDER BY x.n), array_agg(x.value ->> 2 ORDER BY x.n),
+           array_agg((x.value ->> 3)::uuid ORDER BY x.n), array_agg((x.value ->> 4)::uuid ORDER BY x.n)
+      INTO w_i, w_table, w_from, w_until
+      FROM jsonb_array_elements(windows) WITH ORDINALITY x(value, n);
+    SELECT coalesce(jsonb_object_agg(t.tablename, t.o), '{}') INTO pstats
+      FROM (SELECT s.tablename,
+                   jsonb_build_object('mcv', max(s.most_common_vals::text) FILTER (WHERE s.attname = 'table_name'),
+                                      'mcf', max(s.most_common_freqs::text) FILTER (WHERE s.attname = 'table_name'),
+                                      'mcf_sum', max((SELECT sum(f) FROM unnest(s.most_common_freqs) f)) FILTER (WHERE s.attname = 'table_name'),
+                                      'nd', max(s.n_distinct) FILTER (WHERE s.attname = 'table_name'),
+                                      'rnf', max(s.null_frac) FILTER (WHERE s.attname = 'restored_at')) AS o
+              FROM pg_stats s
+             WHERE s.schemaname = ext_schema AND s.attname IN ('table_name', 'restored_at')
+             GROUP BY s.tablename) t;
+
+    -- Partitions, oldest first (the default partition last), with their periods and sizes; which
+    -- are counted exactly (newest first, within the budget), and their size: exact where counted,
+    -- from the page counts of the catalog (as of the last VACUUM or ANALYZE) where estimated.
     FOR part IN EXECUTE format($q$
-        SELECT c.oid::regclass AS relation, c.relname::text AS relname, c.relpages, c.reltuples,
-               sum(pg_relation_size(c.oid) / current_setting('block_size')::bigint)
-                   OVER (ORDER BY b.is_default DESC, b.upper_id DESC) AS pages_newest_first,
-               pg_total_relation_size(c.oid) AS total_bytes, b.is_default, b.lower_id, b.upper_id,
-               %1$I.deleted_record_uuid7_time(b.lower_id) AS lower_time, %1$I.deleted_record_uuid7_time(b.upper_id) AS upper_time
-          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
-               LATERAL (SELECT pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT' AS is_default,
-                               (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \(''([0-9a-f-]+)''\)'))[1]::uuid AS lower_id,
-                               (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([0-9a-f-]+)''\)'))[1]::uuid AS upper_id) b
-         WHERE i.inhparent = $1
-         ORDER BY b.is_default, b.upper_id$q$, ext_schema) USING archive
+        SELECT x.*, CASE WHEN x.exact THEN pg_total_relation_size(x.relation) ELSE x.catalog_bytes END AS total_bytes
+          FROM (SELECT c.oid::regclass AS relation, c.relname::text AS relname, c.relpages, c.reltuples,
+                       sum(pg_relation_size(c.oid) / current_setting('block_size')::bigint)
+                           OVER (ORDER BY b.is_default DESC, b.upper_id DESC) <= $2 OR c.reltuples < 0 AS exact,
+                       (c.relpages::bigint + coalesce((SELECT t.relpages FROM pg_class t WHERE t.oid = c.reltoastrelid), 0)
+                        + coalesce((SELECT sum(ic.relpages) FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+                                     WHERE x.indrelid = c.oid), 0)) * current_setting('block_size')::bigint AS catalog_bytes,
+                       b.is_default, b.lower_id, b.upper_id,
+                       %1$I.deleted_record_uuid7_time(b.lower_id) AS lower_time, %1$I.deleted_record_uuid7_time(b.upper_id) AS upper_time
+                  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
+                       LATERAL (SELECT pg_get_expr(c.relpartbound, c.oid) AS bound) e,
+                       LATERAL (SELECT e.bound = 'DEFAULT' AS is_default,
+                                       (regexp_match(e.bound, 'FROM \(''([0-9a-f-]+)''\)'))[1]::uuid AS lower_id,
+                                       (regexp_match(e.bound, 'TO \(''([0-9a-f-]+)''\)'))[1]::uuid AS upper_id) b
+                 WHERE i.inhparent = $1) x
+         ORDER BY x.is_default, x.upper_id$q$, ext_schema) USING archive, exact_pages
     LOOP
-        exact := part.pages_newest_first <= exact_pages OR part.reltuples < 0;
+        exact := part.exact;
         IF exact THEN
             -- One scan: each table's rows, those archived under one of its names within that
             -- name's window (other rows: i NULL).
@@ -153,40 +186,36 @@ BEGIN
             -- Estimated from ANALYZE's statistics: the share of each table name among the
             -- partition's rows (schemas and windows are told apart only where counted exactly).
             part_rows := part.reltuples;
-            SELECT s.most_common_vals::text::text[] AS mcv, s.most_common_freqs AS mcf, s.n_distinct,
-                   (SELECT r.null_frac FROM pg_stats r WHERE r.schemaname = ext_schema AND r.tablename = part.relname
-                       AND r.attname = 'restored_at') AS restored_null_frac
-              INTO stat
-              FROM pg_stats s
-             WHERE s.schemaname = ext_schema AND s.tablename = part.relname AND s.attname = 'table_name';
-            FOR w IN SELECT (x.value ->> 0)::integer AS i, x.value ->> 2 AS table_name,
-                            (x.value ->> 3)::uuid AS from_id, (x.value ->> 4)::uuid AS until_id
-                       FROM jsonb_array_elements(windows) x LOOP
-                CONTINUE WHEN (w.from_id IS NOT NULL AND part.upper_id IS NOT NULL AND part.upper_id <= w.from_id)
-                           OR (w.until_id IS NOT NULL AND part.lower_id IS NOT NULL AND part.lower_id >= w.until_id);
+            ps := pstats -> part.relname;
+            st_mcv := (ps ->> 'mcv')::text[];
+            st_mcf := (ps ->> 'mcf')::real[];
+            st_nd := (ps ->> 'nd')::real;
+            FOR k IN 1 .. coalesce(array_length(w_i, 1), 0) LOOP
+                CONTINUE WHEN (w_from[k] IS NOT NULL AND part.upper_id IS NOT NULL AND part.upper_id <= w_from[k])
+                           OR (w_until[k] IS NOT NULL AND part.lower_id IS NOT NULL AND part.lower_id >= w_until[k]);
                 -- The window reaches into this partition: the table's figures are estimates, even
                 -- when its share is too small to show in the statistics.
-                n_estimated[w.i] := true;
-                IF stat.mcv IS NOT NULL AND w.table_name = ANY (stat.mcv) THEN
-                    freq := stat.mcf[array_position(stat.mcv, w.table_name)];
-                ELSIF stat.n_distinct IS NOT NULL THEN
-                    freq := greatest(0, 1 - coalesce((SELECT sum(f) FROM unnest(stat.mcf) f), 0))
-                            / greatest(1, CASE WHEN stat.n_distinct >= 0 THEN stat.n_distinct ELSE -stat.n_distinct * part_rows END
-                                          - coalesce(array_length(stat.mcv, 1), 0));
+                n_estimated[w_i[k]] := true;
+                IF st_mcv IS NOT NULL AND w_table[k] = ANY (st_mcv) THEN
+                    freq := st_mcf[array_position(st_mcv, w_table[k])];
+                ELSIF st_nd IS NOT NULL THEN
+                    freq := greatest(0, 1 - coalesce((ps ->> 'mcf_sum')::double precision, 0))
+                            / greatest(1, CASE WHEN st_nd >= 0 THEN st_nd ELSE -st_nd * part_rows END
+                                          - coalesce(array_length(st_mcv, 1), 0));
                 ELSE
                     freq := 0;
                 END IF;
                 CONTINUE WHEN freq * part_rows < 0.5;
-                n_rows[w.i] := n_rows[w.i] + freq * part_rows;
-                n_restored[w.i] := n_restored[w.i] + freq * part_rows * (1 - coalesce(stat.restored_null_frac, 1));
-                n_bytes[w.i] := n_bytes[w.i] + freq * part.total_bytes;
-                cutoff := cutoffs[w.i];
+                n_rows[w_i[k]] := n_rows[w_i[k]] + freq * part_rows;
+                n_restored[w_i[k]] := n_restored[w_i[k]] + freq * part_rows * (1 - coalesce((ps ->> 'rnf')::double precision, 1));
+                n_bytes[w_i[k]] := n_bytes[w_i[k]] + freq * part.total_bytes;
+                cutoff := cutoffs[w_i[k]];
                 IF cutoff IS NOT NULL AND cutoff > '-infinity' THEN
                     IF part.upper_time IS NOT NULL AND part.upper_time <= cutoff THEN
-                        n_purge[w.i] := n_purge[w.i] + freq * part_rows;
+                        n_purge[w_i[k]] := n_purge[w_i[k]] + freq * part_rows;
                     ELSIF part.lower_time IS NOT NULL AND part.lower_time < cutoff THEN
                         -- The share of the partition's period that lies before the cutoff.
-                        n_purge[w.i] := n_purge[w.i] + freq * part_rows
+                        n_purge[w_i[k]] := n_purge[w_i[k]] + freq * part_rows
                                         * extract(epoch FROM cutoff - part.lower_time) / extract(epoch FROM part.upper_time - part.lower_time);
                     END IF;
                 END IF;
