@@ -159,7 +159,7 @@ BEGIN
                  WHERE i.inhparent = $1) x
          ORDER BY x.is_default, x.upper_id$q$, ext_schema) USING archive, exact_pages
     LOOP
-        exact := part.exact;
+        exact := coalesce(part.exact, false);
         IF exact THEN
             -- One scan: each table's rows, those archived under one of its names within that
             -- name's window (other rows: i NULL).

@@ -133,5 +133,6 @@ END
 $$;
 REVOKE ALL ON FUNCTION deleted_record_holds_follow_table() FROM PUBLIC;
 COMMENT ON FUNCTION deleted_record_holds_follow_table() IS 'Internal: a hold on a table follows the table''s later attachments (trigger on deleted_record_attachment)';
-CREATE TRIGGER deleted_record_holds_follow_table AFTER INSERT OR UPDATE OF relid ON deleted_record_attachment
+-- Named without the deleted_record prefix, which marks the archive triggers of attached tables.
+CREATE TRIGGER holds_follow_table AFTER INSERT OR UPDATE OF relid ON deleted_record_attachment
     FOR EACH ROW EXECUTE FUNCTION deleted_record_holds_follow_table();
