@@ -10,7 +10,7 @@
 
 -- deleted_record_typed_value converts an archived JSON value to type_name (template gives the
 -- type to return; it is NULL::type_name) the way jsonb_to_record does, and returns NULL when the
--- value does not convert (an old value of a column since retyped, say). Typed views call it for
+-- value does not convert, whatever the error (an old value of a column since retyped, say). Typed views call it for
 -- rows archived before a column was retyped, so that one such value never fails the view for
 -- every reader. Not a security definer: the type's input function and domain checks run as
 -- the reader of the view, with search_path pinned (format_type names the type as it resolves
@@ -25,7 +25,8 @@ BEGIN
     EXECUTE format('SELECT t.x FROM pg_catalog.jsonb_to_record($1) AS t(x %s)', type_name)
        INTO result USING pg_catalog.jsonb_build_object('x', value);
     RETURN result;
-EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+EXCEPTION WHEN OTHERS THEN
+    -- Whatever the type's input function or a domain's check raises (not a cancel): NULL.
     RETURN NULL;
 END
 $$;

@@ -17,17 +17,24 @@ SET search_path = t32, public;
 -- (1) Retyped columns: values archived before that do not convert come back NULL, the others
 -- as the new type; rows archived after the retype are typed as usual.
 CREATE DOMAIN small_positive AS int CHECK (VALUE BETWEEN 1 AND 100);
-CREATE TABLE item (id int PRIMARY KEY, code text, price numeric, note varchar(20), qty int);
+-- A check that raises an error of its own (not a check violation).
+CREATE FUNCTION t32.picky(value text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  IF length(value) > 3 THEN RAISE EXCEPTION 'picky: % is too long', value; END IF;
+  RETURN true;
+END $$;
+CREATE DOMAIN picky_text AS text CHECK (t32.picky(VALUE));
+CREATE TABLE item (id int PRIMARY KEY, code text, price numeric, note varchar(20), qty int, tag text);
 SELECT deleted_record_attach('item') IS NOT NULL AS attached;
 SELECT deleted_record_view('item');
-INSERT INTO item VALUES (1, 'abc', 1.5, 'a rather long note', 500), (2, '42', 2, 'short', 5), (3, '7', 3, 'x', 7);
+INSERT INTO item VALUES (1, 'abc', 1.5, 'a rather long note', 500, 'long tag'), (2, '42', 2, 'short', 5, 'ok'), (3, '7', 3, 'x', 7, 'new');
 DELETE FROM item WHERE id IN (1, 2);
 ALTER TABLE item ALTER COLUMN code TYPE int USING 0, ALTER COLUMN price TYPE int, ALTER COLUMN note TYPE varchar(5),
-                 ALTER COLUMN qty TYPE small_positive;
+                 ALTER COLUMN qty TYPE small_positive, ALTER COLUMN tag TYPE picky_text;
 DELETE FROM item WHERE id = 3;
-SELECT id, code, price, note, qty FROM item_deleted ORDER BY id;
+SELECT id, code, price, note, qty, tag FROM item_deleted ORDER BY id;
 SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
- WHERE a.attrelid = 'item_deleted'::regclass AND a.attname IN ('code', 'price', 'note', 'qty') ORDER BY a.attnum;
+ WHERE a.attrelid = 'item_deleted'::regclass AND a.attname IN ('code', 'price', 'note', 'qty', 'tag') ORDER BY a.attnum;
 -- The raw value stays reachable in the archive.
 SELECT d.data ->> 'code' AS code, d.data ->> 'note' AS note FROM item_deleted v JOIN deleted_record d ON d.id = v.archive_id
  WHERE v.id = 1;
@@ -36,7 +43,7 @@ ALTER TABLE item ALTER COLUMN code TYPE text;
 SELECT id, code FROM item_deleted ORDER BY id;
 -- A reader of the archive reads the view too (the conversion runs as the reader).
 SET ROLE regress_dr_reader32;
-SELECT id, code, price, note, qty FROM item_deleted ORDER BY id;
+SELECT id, code, price, note, qty, tag FROM item_deleted ORDER BY id;
 RESET ROLE;
 
 -- (2) Dropped with its table: the next table of that name gets a view of its own, with only its rows.
