@@ -72,7 +72,7 @@ BEGIN
         IF children_exist THEN
             RAISE EXCEPTION 'deleted_record_import: % is a Citus table, which deleted_record_import does not support', target
                 USING ERRCODE = 'feature_not_supported',
-                      HINT = 'Import the soft-deleted rows before the table is distributed (create_distributed_table), or from a table that is not, or after undistribute_table.';
+                      HINT = 'Import the soft-deleted rows before distributing the table (create_distributed_table), or undistribute it first (undistribute_table).';
         END IF;
     END IF;
     IF NOT dry_run THEN

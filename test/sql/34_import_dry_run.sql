@@ -18,3 +18,22 @@ CALL deleted_record_import('parent', 'deleted_at IS NOT NULL', dry_run => true);
 SELECT count(*) AS parents, (SELECT count(*) FROM zeta_child) AS zeta, (SELECT count(*) FROM alpha_child) AS alpha FROM parent;
 SET client_min_messages = warning;
 DROP SCHEMA t34 CASCADE;
+
+-- A Citus table is refused with a clear error, before anything moves (Citus' catalog is mimicked
+-- here: this suite runs without Citus; test/shell/citus.sh has the real one).
+CREATE SCHEMA t34c;
+CREATE TABLE t34c.dist (id int PRIMARY KEY, deleted_at timestamptz);
+INSERT INTO t34c.dist VALUES (1, now()), (2, NULL);
+SELECT deleted_record_attach('t34c.dist') IS NOT NULL AS attached;
+SET allow_system_table_mods = on;
+CREATE TABLE pg_catalog.pg_dist_partition (logicalrelid regclass NOT NULL);
+RESET allow_system_table_mods;
+INSERT INTO pg_catalog.pg_dist_partition VALUES ('t34c.dist');
+CALL deleted_record_import('t34c.dist', 'deleted_at IS NOT NULL');
+CALL deleted_record_import('t34c.dist', 'deleted_at IS NOT NULL', dry_run => true);
+SELECT count(*) AS rows_left FROM t34c.dist;
+SET allow_system_table_mods = on;
+DROP TABLE pg_catalog.pg_dist_partition;
+RESET allow_system_table_mods;
+SET client_min_messages = warning;
+DROP SCHEMA t34c CASCADE;
