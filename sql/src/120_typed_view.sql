@@ -8,6 +8,57 @@
 -- applies) is kept as JSON at the end of the view's own comment, so that it travels with the
 -- view through pg_dump and only the view's owner can change it.
 
+-- deleted_record_typed_value converts an archived JSON value to type_name (template gives the
+-- type to return; it is NULL::type_name) the way jsonb_to_record does, and returns NULL when the
+-- value does not convert, whatever the error (an old value of a column since retyped, say). Typed views call it for
+-- rows archived before a column was retyped, so that one such value never fails the view for
+-- every reader. Not a security definer: the type's input function and domain checks run as
+-- the reader of the view, with search_path pinned (format_type names the type as it resolves
+-- under that path).
+CREATE FUNCTION deleted_record_typed_value(value jsonb, type_name text, template anyelement) RETURNS anyelement
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    result ALIAS FOR $0;
+BEGIN
+    EXECUTE format('SELECT t.x FROM pg_catalog.jsonb_to_record($1) AS t(x %s)', type_name)
+       INTO result USING pg_catalog.jsonb_build_object('x', value);
+    RETURN result;
+EXCEPTION WHEN OTHERS THEN
+    -- Whatever the type's input function or a domain's check raises (not a cancel): NULL.
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION deleted_record_typed_value(jsonb, text, anyelement) IS 'Internal: an archived value as the given type, or NULL when it does not convert (typed views, retyped columns)';
+
+-- deleted_record_typed_view_since (internal) is the archive id from which rows of target (with
+-- this attachment) were archived: the start of the earliest registry window of the attachment
+-- or of the table's OID; NULL when the registry knows none. A new typed view starts there, so
+-- that it never lists the rows of an earlier, dropped table of the same name. A security
+-- definer (the registry is the owner's), it tells only that id.
+CREATE FUNCTION deleted_record_typed_view_since(target regclass, attachment uuid) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ext_schema name;
+    since uuid;
+BEGIN
+    SELECT n.nspname INTO ext_schema
+      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+     WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
+    EXECUTE pg_catalog.format($q$SELECT w.from_id FROM %I.deleted_record_attachment w
+                                  WHERE w.attachment_id OPERATOR(pg_catalog.=) $1
+                                     OR w.relid OPERATOR(pg_catalog.=) $2::pg_catalog.oid
+                                  ORDER BY w.from_id USING OPERATOR(pg_catalog.<) LIMIT 1$q$, ext_schema)
+       INTO since USING attachment, target;
+    RETURN since;
+END
+$$;
+COMMENT ON FUNCTION deleted_record_typed_view_since(regclass, uuid) IS 'Internal: from which archive id a new typed view lists the rows of its table';
+
 -- deleted_record_typed_view_sync (internal) (re)creates the typed view view_schema.view_name
 -- of target: state is what the view remembered (NULL for a new view); it returns the new state.
 -- It runs as its caller, who must be able to create the view (or own it, to replace it).
@@ -19,6 +70,7 @@ CREATE FUNCTION deleted_record_typed_view_sync(view_schema name, view_name name,
 DECLARE
     ext_schema name;
     now_id text;
+    since text;
     tab_schema text;
     tab_name text;
     names jsonb;
@@ -59,7 +111,10 @@ BEGIN
     END IF;
 
     -- Names: each window of names the table had, over a range of archive ids.
-    names := coalesce(state -> 'names', jsonb_build_array(jsonb_build_object('schema', tab_schema, 'table', tab_name, 'from', NULL)));
+    IF state IS NULL THEN
+        EXECUTE format('SELECT %I.deleted_record_typed_view_since($1, $2)::text', ext_schema) INTO since USING target, attachment;
+    END IF;
+    names := coalesce(state -> 'names', jsonb_build_array(jsonb_build_object('schema', tab_schema, 'table', tab_name, 'from', since)));
     last := names -> (jsonb_array_length(names) - 1);
     IF last ->> 'schema' <> tab_schema OR last ->> 'table' <> tab_name THEN
         names := jsonb_set(names, ARRAY[(jsonb_array_length(names) - 1)::text, 'until'], to_jsonb(now_id))
@@ -68,7 +123,7 @@ BEGIN
 
     -- Columns by attribute number: a renamed column reads its older rows under its old key, a
     -- dropped column's key is ignored in rows archived before the drop (a later column of the
-    -- same name is another column).
+    -- same name is another column), and a retyped column converts its older rows leniently.
     FOR col IN SELECT a.attnum, a.attname::text AS attname,
                       format_type(a.atttypid, a.atttypmod) AS typ,
                       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
@@ -79,22 +134,51 @@ BEGIN
                 WHERE a.attrelid = target AND a.attnum > 0 AND NOT a.attisdropped
                 ORDER BY a.attnum LOOP
         new_columns := new_columns || jsonb_build_object(col.attnum::text, jsonb_build_array(col.attname, col.typ || col.coll));
-        column_list := column_list || format(', r.%I', col.attname);
-        column_defs := column_defs || CASE WHEN column_defs = '' THEN '' ELSE ', ' END || format('%I %s%s', col.attname, col.typ, col.coll);
     END LOOP;
     steps := coalesce(state -> 'steps', '[]');
     old_columns := coalesce(state -> 'columns', new_columns);
-    FOR col IN SELECT o.key, o.value ->> 0 AS old_name, new_columns -> o.key ->> 0 AS new_name
+    FOR col IN SELECT o.key, o.value ->> 0 AS old_name, new_columns -> o.key ->> 0 AS new_name,
+                      o.value ->> 1 AS old_type, new_columns -> o.key ->> 1 AS new_type
                  FROM jsonb_each(old_columns) o ORDER BY o.key::integer LOOP
         IF col.new_name IS NULL THEN
             steps := steps || jsonb_build_array(jsonb_build_object('drop', col.old_name, 'before', now_id));
         ELSIF col.new_name <> col.old_name THEN
             steps := steps || jsonb_build_array(jsonb_build_object('from', col.old_name, 'to', col.new_name, 'before', now_id));
         END IF;
+        IF col.new_name IS NOT NULL AND col.new_type <> col.old_type THEN
+            steps := steps || jsonb_build_array(jsonb_build_object('retype', col.key::integer, 'before', now_id));
+        END IF;
+    END LOOP;
+    -- A column retyped since rows were archived: its values archived before the (latest) retype
+    -- may not convert to the new type; those come back NULL (deleted_record_typed_value, which
+    -- runs as the reader) instead of failing the view, and stay readable in the archive's data.
+    FOR col IN SELECT a.attnum, a.attname::text AS attname, format_type(a.atttypid, a.atttypmod) AS typ,
+                      new_columns -> a.attnum::text ->> 1 AS typ_coll,
+                      CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+                           THEN (SELECT format(' COLLATE %I.%I', cn.nspname, co.collname)
+                                   FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                                  WHERE co.oid = a.attcollation) ELSE '' END AS coll,
+                      (SELECT max(s.value ->> 'before') FROM jsonb_array_elements(steps) s(value)
+                        WHERE (s.value ->> 'retype')::integer = a.attnum) AS retyped_before
+                 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+                WHERE a.attrelid = target AND a.attnum > 0 AND NOT a.attisdropped
+                ORDER BY a.attnum LOOP
+        column_defs := column_defs || CASE WHEN column_defs = '' THEN '' ELSE ', ' END;
+        IF col.retyped_before IS NULL THEN
+            column_list := column_list || format(', r.%I', col.attname);
+            column_defs := column_defs || format('%I %s', col.attname, col.typ_coll);
+        ELSE
+            column_list := column_list || format(
+                E',\n       CAST(CASE WHEN a.id OPERATOR(pg_catalog.<) %1$L::pg_catalog.uuid THEN %2$I.deleted_record_typed_value(r.%3$I, %4$L, NULL::%4$s)\n'
+                '                 ELSE (SELECT t.x FROM pg_catalog.jsonb_to_record(pg_catalog.jsonb_build_object(''x'', r.%3$I)) AS t(x %4$s)) END AS %4$s)%5$s AS %3$I',
+                col.retyped_before, ext_schema, col.attname, col.typ, col.coll);
+            column_defs := column_defs || format('%I pg_catalog.jsonb', col.attname);
+        END IF;
     END LOOP;
 
     i := 0;
-    FOR step IN SELECT s.value FROM jsonb_array_elements(steps) WITH ORDINALITY s(value, n) ORDER BY s.n LOOP
+    FOR step IN SELECT s.value FROM jsonb_array_elements(steps) WITH ORDINALITY s(value, n)
+                 WHERE NOT s.value ? 'retype' ORDER BY s.n LOOP
         i := i + 1;
         IF step ? 'drop' THEN
             lateral_sql := lateral_sql || format(
@@ -140,7 +224,7 @@ BEGIN
         BEGIN
             -- Renamed columns keep their place (and whatever depends on the view) when renamed in it.
             FOR step IN SELECT s.value FROM jsonb_array_elements(steps) s(value)
-                         WHERE NOT s.value ? 'drop' AND s.value ->> 'before' = now_id LOOP
+                         WHERE s.value ? 'from' AND s.value ->> 'before' = now_id LOOP
                 IF EXISTS (SELECT FROM pg_attribute WHERE attrelid = view_oid AND attname::text = step ->> 'from' AND NOT attisdropped)
                    AND NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = view_oid AND attname::text = step ->> 'to' AND NOT attisdropped) THEN
                     EXECUTE format('ALTER VIEW %I.%I RENAME COLUMN %I TO %I', view_schema, view_name, step ->> 'from', step ->> 'to');
@@ -364,3 +448,55 @@ CREATE EVENT TRIGGER deleted_record_follow_views ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER SCHEMA')
     EXECUTE FUNCTION deleted_record_follow_views();
 COMMENT ON EVENT TRIGGER deleted_record_follow_views IS 'Typed views (deleted_record_view) follow their tables'' columns and names';
+
+-- deleted_record_drop_views drops a typed view with its table: a view that outlived its table
+-- would go on listing, under the table's last names, the archived rows of whichever table takes
+-- that name next (another table, other types), and would keep deleted_record_view from making
+-- that table's view. The archived rows themselves stay in deleted_record. It runs as whoever
+-- dropped the table: a view it may not drop (another owner, objects depending on it) gets a
+-- WARNING saying so instead of failing the DROP.
+CREATE FUNCTION deleted_record_drop_views() RETURNS event_trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ext_schema name;
+    v record;
+    target regclass;
+    last jsonb;
+BEGIN
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'deleted_record';
+    IF ext_schema IS NULL
+       OR NOT EXISTS (SELECT FROM pg_event_trigger_dropped_objects() d WHERE d.object_type = 'table') THEN
+        RETURN;
+    END IF;
+    FOR v IN EXECUTE format('SELECT * FROM %I.deleted_record_typed_views() WHERE state IS NOT NULL', ext_schema) LOOP
+      BEGIN
+        last := v.state -> 'names' -> (jsonb_array_length(v.state -> 'names') - 1);
+        CONTINUE WHEN NOT EXISTS (SELECT FROM pg_event_trigger_dropped_objects() d
+                                   WHERE d.object_type = 'table'
+                                     AND (d.objid = (v.state ->> 'relid')::oid
+                                          OR (d.schema_name = last ->> 'schema' AND d.object_name = last ->> 'table')));
+        EXECUTE format('SELECT %I.deleted_record_typed_view_table($1)', ext_schema) INTO target USING v.state;
+        CONTINUE WHEN target IS NOT NULL;  -- its table is still there (a same-named table was dropped)
+        CONTINUE WHEN to_regclass(format('%I.%I', v.view_schema, v.view_name)) IS NULL;
+        BEGIN
+            EXECUTE format('DROP VIEW %I.%I', v.view_schema, v.view_name);
+        EXCEPTION WHEN insufficient_privilege OR dependent_objects_still_exist THEN
+            RAISE WARNING 'typed view %.% of the dropped table %.% is left in place: %', quote_ident(v.view_schema),
+                          quote_ident(v.view_name), quote_ident(last ->> 'schema'), quote_ident(last ->> 'table'), SQLERRM
+                USING HINT = 'Drop it (and what depends on it): it would list the archived rows of the next table of that name.';
+        END;
+      EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'typed view %.% cannot be followed: %', quote_ident(v.view_schema), quote_ident(v.view_name), SQLERRM;
+      END;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION deleted_record_drop_views() IS 'Event trigger: a typed view (deleted_record_view) is dropped with its table';
+CREATE EVENT TRIGGER deleted_record_drop_views ON sql_drop
+    WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
+    EXECUTE FUNCTION deleted_record_drop_views();
+COMMENT ON EVENT TRIGGER deleted_record_drop_views IS 'Typed views (deleted_record_view) are dropped with their tables';

@@ -7,14 +7,17 @@ CREATE TABLE deleted_record_holds (
     reason        text        NOT NULL,
     schema_name   text        COLLATE "C",
     table_name    text        COLLATE "C",
-    attachment_id uuid,
+    table_oid     oid,
+    attachment_ids uuid[]     NOT NULL DEFAULT '{}',
     object_id     text        COLLATE "C",
     deleted_from  timestamptz,
     deleted_until timestamptz,
     held_at       timestamptz NOT NULL DEFAULT pg_catalog.transaction_timestamp(),
     held_by       text        NOT NULL,
+    held_by_session_user text NOT NULL,
     released_at   timestamptz,
-    released_by   text
+    released_by   text,
+    released_by_session_user text
 );
 -- One hold of a name at a time; released holds of that name stay as history.
 CREATE UNIQUE INDEX deleted_record_holds_active_name ON deleted_record_holds (name) WHERE released_at IS NULL;
@@ -25,14 +28,17 @@ COMMENT ON COLUMN deleted_record_holds.name IS 'The hold''s name (one active hol
 COMMENT ON COLUMN deleted_record_holds.reason IS 'Why the rows are held (required)';
 COMMENT ON COLUMN deleted_record_holds.schema_name IS 'Schema of the held table as archive rows name it (NULL: every table)';
 COMMENT ON COLUMN deleted_record_holds.table_name IS 'The held table as archive rows name it: the partition root for a partition (NULL: every table)';
-COMMENT ON COLUMN deleted_record_holds.attachment_id IS 'The held table''s attachment, when it was attached: rows archived under its earlier names are held too';
+COMMENT ON COLUMN deleted_record_holds.table_oid IS 'The held table while it exists (0 once dropped): each attachment it gets later joins attachment_ids';
+COMMENT ON COLUMN deleted_record_holds.attachment_ids IS 'The held table''s attachments (identities), at hold time and since: rows archived under any of them, whatever the table''s names then, are held';
 COMMENT ON COLUMN deleted_record_holds.object_id IS 'The held object''s object_id (NULL: every object of the table)';
 COMMENT ON COLUMN deleted_record_holds.deleted_from IS 'Held rows were deleted at or after this time (NULL: no lower bound)';
 COMMENT ON COLUMN deleted_record_holds.deleted_until IS 'Held rows were deleted before this time (NULL: no upper bound)';
 COMMENT ON COLUMN deleted_record_holds.held_at IS 'When the hold was placed';
-COMMENT ON COLUMN deleted_record_holds.held_by IS 'Role that placed it';
+COMMENT ON COLUMN deleted_record_holds.held_by IS 'Role that placed it (current_user)';
+COMMENT ON COLUMN deleted_record_holds.held_by_session_user IS 'Session user (the login, before SET ROLE or SECURITY DEFINER) that placed it';
 COMMENT ON COLUMN deleted_record_holds.released_at IS 'When it was released; NULL while it holds';
-COMMENT ON COLUMN deleted_record_holds.released_by IS 'Role that released it';
+COMMENT ON COLUMN deleted_record_holds.released_by IS 'Role that released it (current_user)';
+COMMENT ON COLUMN deleted_record_holds.released_by_session_user IS 'Session user (the login) that released it';
 
 -- deleted_record_hold_rule is the one rule of what a hold covers, as SQL for the statements
 -- that need it (purge and erasure, which run as the owner): a scalar expression over the archive
@@ -54,7 +60,7 @@ BEGIN
             AND (h.table_name IS NULL
                  OR (h.schema_name OPERATOR(pg_catalog.=) %2$I.schema_name AND h.table_name OPERATOR(pg_catalog.=) %2$I.table_name)
                  OR EXISTS (SELECT FROM %1$I.deleted_record_attachment w
-                             WHERE w.attachment_id OPERATOR(pg_catalog.=) h.attachment_id
+                             WHERE w.attachment_id OPERATOR(pg_catalog.=) ANY (h.attachment_ids)
                                AND w.schema_name OPERATOR(pg_catalog.=) %2$I.schema_name
                                AND w.table_name OPERATOR(pg_catalog.=) %2$I.table_name
                                AND w.from_id OPERATOR(pg_catalog.<=) %2$I.id
@@ -86,3 +92,47 @@ CREATE FUNCTION deleted_record_release(name text) RETURNS void
     AS 'MODULE_PATHNAME', 'deleted_record_release';
 REVOKE ALL ON FUNCTION deleted_record_release(text) FROM PUBLIC;
 COMMENT ON FUNCTION deleted_record_release(text) IS 'Releases a named legal hold (kept in deleted_record_holds as history)';
+
+-- deleted_record_holds_follow_table keeps a hold on a table following that table, whatever its
+-- later names and identities: a trigger on the attachment registry, which gets a row whenever
+-- a table gets an attachment (attached again after a detach, say) or a window under new names.
+-- An attachment registered to a held table joins the hold's attachment_ids; an attachment of
+-- the hold handed to another OID (pg_restore: the same table under a new OID) moves table_oid;
+-- once the held table is dropped, table_oid becomes 0 (no later table with its OID is held).
+-- The registry is written by the extension owner (the deleted_record_follow_attachments event
+-- trigger) or by a superuser rebinding an attachment, who both may write the holds.
+CREATE FUNCTION deleted_record_holds_follow_table() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    -- Against a hold placed meanwhile on the same table: placing one takes this lock exclusively
+    -- and then reads the registry afresh (kHoldsLock in holds.cpp); whichever comes second sees
+    -- the other's work.
+    PERFORM pg_catalog.pg_advisory_xact_lock_shared(1146243140, 0);
+    IF NEW.relid OPERATOR(pg_catalog.<>) 0 THEN
+        EXECUTE pg_catalog.format($q$
+            UPDATE %1$I.deleted_record_holds h SET attachment_ids = h.attachment_ids OPERATOR(pg_catalog.||) $2
+             WHERE h.released_at IS NULL AND h.table_oid OPERATOR(pg_catalog.=) $1
+               AND NOT $2 OPERATOR(pg_catalog.=) ANY (h.attachment_ids)$q$, TG_TABLE_SCHEMA)
+          USING NEW.relid, NEW.attachment_id;
+        EXECUTE pg_catalog.format($q$
+            UPDATE %1$I.deleted_record_holds h SET table_oid = $1
+             WHERE h.released_at IS NULL AND $2 OPERATOR(pg_catalog.=) ANY (h.attachment_ids)
+               AND h.table_oid OPERATOR(pg_catalog.<>) $1$q$, TG_TABLE_SCHEMA)
+          USING NEW.relid, NEW.attachment_id;
+    ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' AND OLD.relid OPERATOR(pg_catalog.<>) 0
+          AND NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) OLD.relid) THEN
+        EXECUTE pg_catalog.format($q$
+            UPDATE %1$I.deleted_record_holds h SET table_oid = 0
+             WHERE h.released_at IS NULL AND h.table_oid OPERATOR(pg_catalog.=) $1$q$, TG_TABLE_SCHEMA)
+          USING OLD.relid;
+    END IF;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION deleted_record_holds_follow_table() FROM PUBLIC;
+COMMENT ON FUNCTION deleted_record_holds_follow_table() IS 'Internal: a hold on a table follows the table''s later attachments (trigger on deleted_record_attachment)';
+-- Named without the deleted_record prefix, which marks the archive triggers of attached tables.
+CREATE TRIGGER holds_follow_table AFTER INSERT OR UPDATE OF relid ON deleted_record_attachment
+    FOR EACH ROW EXECUTE FUNCTION deleted_record_holds_follow_table();

@@ -41,6 +41,7 @@ DECLARE
     elapsed double precision;
     fk record;
     children bigint;
+    children_exist boolean;
     first_deleted timestamptz;
     last_deleted timestamptz;
 BEGIN
@@ -63,6 +64,17 @@ BEGIN
     IF dry_run IS NULL THEN
         RAISE EXCEPTION 'deleted_record_import: dry_run must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- A Citus table's rows are archived on the worker nodes, where the import's stamping (on the
+    -- coordinator) cannot find them: refused with a clear error rather than half done.
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1)'
+           INTO children_exist USING target;
+        IF children_exist THEN
+            RAISE EXCEPTION 'deleted_record_import: % is a Citus table, which deleted_record_import does not support', target
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Import the soft-deleted rows before distributing the table (create_distributed_table), or undistribute it first (undistribute_table).';
+        END IF;
+    END IF;
     IF NOT dry_run THEN
         EXECUTE pg_catalog.format('SELECT %I.deleted_record_import_may_commit()', ext_schema);
     END IF;
@@ -78,7 +90,7 @@ BEGIN
         -- What the table's foreign keys would do to the rows that reference the moving rows.
         FOR fk IN
             SELECT c.conname, c.conrelid::pg_catalog.regclass AS child, c.confdeltype,
-                   (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.i)
+                   (SELECT pg_catalog.string_agg('c.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.i)
                       FROM pg_catalog.unnest(c.conkey) WITH ORDINALITY k(attnum, i)
                       JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.conrelid AND a.attnum OPERATOR(pg_catalog.=) k.attnum) AS child_columns,
                    (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.i)
@@ -86,12 +98,10 @@ BEGIN
                       JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.confrelid AND a.attnum OPERATOR(pg_catalog.=) k.attnum) AS parent_columns
               FROM pg_catalog.pg_constraint c
              WHERE c.contype OPERATOR(pg_catalog.=) 'f' AND c.confrelid OPERATOR(pg_catalog.=) target::pg_catalog.oid AND c.conparentid OPERATOR(pg_catalog.=) 0
-             ORDER BY 2::pg_catalog.text, 1
+             ORDER BY c.conrelid::pg_catalog.regclass::pg_catalog.text COLLATE "C", c.conname COLLATE "C"
         LOOP
             EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %1$s AS c WHERE (%2$s) IN (SELECT %3$s FROM %4$s AS t WHERE (%5$s))',
-                                      fk.child, (SELECT pg_catalog.string_agg('c.' OPERATOR(pg_catalog.||) x, ', ')
-                                                   FROM pg_catalog.unnest(pg_catalog.string_to_array(fk.child_columns, ', ')) x),
-                                      fk.parent_columns, target, soft_deleted)
+                                      fk.child, fk.child_columns, fk.parent_columns, target, soft_deleted)
                INTO children;
             RAISE NOTICE 'deleted_record_import (dry run): % rows of % reference them through %: %', children, fk.child, fk.conname,
                 CASE fk.confdeltype WHEN 'c' THEN 'deleted with them (ON DELETE CASCADE; archived if that table is attached)'

@@ -16,7 +16,8 @@ struct Hold {
   text* name;
   text* reason;
   const HoldScope* scope;
-  Datum by;  // text: the calling role
+  Datum by;          // text: the calling role (current_user)
+  Datum session_by;  // text: the session user (the login, before SET ROLE or SECURITY DEFINER)
 };
 
 void PlaceAsOwner(void* argument) {
@@ -40,46 +41,56 @@ void PlaceAsOwner(void* argument) {
                       errhint("Choose another name, or release it first with deleted_record_release('%s').",
                               text_to_cstring(hold->name))));
   }
-  // The table as archive rows name it (a partition's rows carry its root's names), and its
-  // attachment, so that rows archived under its earlier names are held too.
-  Datum schema_name = (Datum) 0, table_name = (Datum) 0, attachment = (Datum) 0;
-  bool has_table = OidIsValid(scope->relation), has_attachment = false;
+  // The table as archive rows name it (a partition's rows carry its root's names), its OID
+  // and its attachments: the one it has now and those registered to it before (rows archived
+  // under its earlier names are held too); later ones join through the registry's trigger
+  // (deleted_record_holds_follow_table).
+  Datum schema_name = (Datum) 0, table_name = (Datum) 0, table_oid = (Datum) 0, attachments = (Datum) 0;
+  bool has_table = OidIsValid(scope->relation);
   if (has_table) {
     Oid named = scope->relation;
     if (get_rel_relispartition(named)) named = llast_oid(get_partition_ancestors(named));
     schema_name = CStringGetTextDatum(get_namespace_name(get_rel_namespace(named)));
     table_name = CStringGetTextDatum(get_rel_name(named));
+    table_oid = ObjectIdGetDatum(named);
     Oid types[1] = {OIDOID};
-    Datum values[1] = {ObjectIdGetDatum(named)};
-    char* query = psprintf("SELECT a.attachment_id FROM %s() a WHERE a.relation OPERATOR(pg_catalog.=) CAST($1 AS pg_catalog.regclass)",
-                           ExtensionObjectName(hold->archive, "deleted_record_attachments"));
-    if (SPI_execute_with_args(query, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
-      elog(ERROR, "deleted_record: could not read the attachment of the held table");
-    if (SPI_processed > 0) {
-      bool isnull = true;
-      Datum id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-      if (!isnull) {
-        attachment = datumCopy(id, false, UUID_LEN);
-        has_attachment = true;
-      }
-    }
+    Datum values[1] = {table_oid};
+    char* query = psprintf(
+        "SELECT pg_catalog.array_agg(DISTINCT i.id) FROM ("
+        " SELECT a.attachment_id FROM %s() a WHERE a.relation OPERATOR(pg_catalog.=) CAST($1 AS pg_catalog.regclass)"
+        " UNION ALL SELECT w.attachment_id FROM %s w WHERE w.relid OPERATOR(pg_catalog.=) $1) AS i(id)"
+        " WHERE i.id IS NOT NULL",
+        ExtensionObjectName(hold->archive, "deleted_record_attachments"),
+        ExtensionObjectName(hold->archive, "deleted_record_attachment"));
+    // Not read-only: a fresh snapshot, which sees an attachment committed while this hold waited
+    // for the holds lock (the registry's trigger takes it too).
+    if (SPI_execute_with_args(query, 1, types, values, nullptr, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+      elog(ERROR, "deleted_record: could not read the attachments of the held table");
+    bool isnull = true;
+    Datum ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    attachments = isnull ? PointerGetDatum(construct_empty_array(UUIDOID)) : PointerGetDatum(DatumGetArrayTypePCopy(ids));
+  } else {
+    attachments = PointerGetDatum(construct_empty_array(UUIDOID));
   }
-  Oid types[10] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID};
-  Datum values[10] = {PointerGetDatum(hold->name),
+  Oid types[11] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, OIDOID, UUIDARRAYOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TEXTOID};
+  Datum values[11] = {PointerGetDatum(hold->name),
                       PointerGetDatum(hold->reason),
                       schema_name,
                       table_name,
-                      attachment,
+                      table_oid,
+                      attachments,
                       PointerGetDatum(scope->object_id),
                       TimestampTzGetDatum(scope->deleted_from),
                       TimestampTzGetDatum(scope->deleted_until),
-                      hold->by};
-  char nulls[10] = {' ', ' ', has_table ? ' ' : 'n', has_table ? ' ' : 'n', has_attachment ? ' ' : 'n',
-                    scope->object_id != nullptr ? ' ' : 'n', scope->has_from ? ' ' : 'n', scope->has_until ? ' ' : 'n', ' '};
-  char* insert = psprintf("INSERT INTO %s (name, reason, schema_name, table_name, attachment_id, object_id,"
-                          " deleted_from, deleted_until, held_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                      hold->by,
+                      hold->session_by};
+  char nulls[11] = {' ', ' ', has_table ? ' ' : 'n', has_table ? ' ' : 'n', has_table ? ' ' : 'n', ' ',
+                    scope->object_id != nullptr ? ' ' : 'n', scope->has_from ? ' ' : 'n', scope->has_until ? ' ' : 'n', ' ', ' '};
+  char* insert = psprintf("INSERT INTO %s (name, reason, schema_name, table_name, table_oid, attachment_ids, object_id,"
+                          " deleted_from, deleted_until, held_by, held_by_session_user)"
+                          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                           holds);
-  if (SPI_execute_with_args(insert, 9, types, values, nulls, false, 0) != SPI_OK_INSERT)
+  if (SPI_execute_with_args(insert, 11, types, values, nulls, false, 0) != SPI_OK_INSERT)
     elog(ERROR, "deleted_record: could not record the hold");
   SPI_finish();
 }
@@ -87,12 +98,13 @@ void PlaceAsOwner(void* argument) {
 void ReleaseAsOwner(void* argument) {
   auto* hold = static_cast<Hold*>(argument);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
-  Oid types[2] = {TEXTOID, TEXTOID};
-  Datum values[2] = {PointerGetDatum(hold->name), hold->by};
-  char* query = psprintf("UPDATE %s h SET released_at = pg_catalog.transaction_timestamp(), released_by = $2"
+  Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
+  Datum values[3] = {PointerGetDatum(hold->name), hold->by, hold->session_by};
+  char* query = psprintf("UPDATE %s h SET released_at = pg_catalog.transaction_timestamp(), released_by = $2,"
+                         " released_by_session_user = $3"
                          " WHERE h.name OPERATOR(pg_catalog.=) $1 AND h.released_at IS NULL",
                          ExtensionObjectName(hold->archive, "deleted_record_holds"));
-  if (SPI_execute_with_args(query, 2, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
+  if (SPI_execute_with_args(query, 3, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
     elog(ERROR, "deleted_record: could not record the release");
   if (SPI_processed == 0)
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -106,6 +118,7 @@ void ReleaseAsOwner(void* argument) {
 constexpr int32 kHoldsLock = 0x44524844;
 
 Datum CallingRoleName() { return CStringGetTextDatum(GetUserNameFromId(GetUserId(), false)); }
+Datum SessionUserName() { return CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false)); }
 
 }  // namespace
 
@@ -142,7 +155,7 @@ void PlaceHold(text* name, text* reason, const HoldScope* scope) {
                     errhint("Name the table whose archived rows are to be held (for a typed view, its table).")));
   const ArchiveTable* archive = ResolveArchiveTable();
   LockHoldsExclusive();
-  Hold hold = {archive, name, reason, scope, CallingRoleName()};
+  Hold hold = {archive, name, reason, scope, CallingRoleName(), SessionUserName()};
   AsExtensionOwner(archive->owner, PlaceAsOwner, &hold);
 }
 
@@ -151,7 +164,7 @@ void ReleaseHold(text* name) {
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_release: a name is required")));
   const ArchiveTable* archive = ResolveArchiveTable();
   LockHoldsExclusive();
-  Hold hold = {archive, name, nullptr, nullptr, CallingRoleName()};
+  Hold hold = {archive, name, nullptr, nullptr, CallingRoleName(), SessionUserName()};
   AsExtensionOwner(archive->owner, ReleaseAsOwner, &hold);
 }
 
@@ -177,6 +190,17 @@ void RefuseHeldRows(const ArchiveTable* archive, ArrayType* archive_ids) {
   if (SPI_processed == 0) return;
   HeapTuple row = SPI_tuptable->vals[0];
   TupleDesc descriptor = SPI_tuptable->tupdesc;
+  // The hold list is private: the hold's name, reason and placer are told only to a session
+  // whose role (the one it runs as outside any SECURITY DEFINER function, this erasure runs as
+  // the owner) may read deleted_record_holds; any other is told only that a hold covers the row.
+  Oid holds = get_relname_relid("deleted_record_holds", archive->schema);
+  bool may_read_holds = OidIsValid(holds) && pg_class_aclcheck(holds, GetOuterUserId(), ACL_SELECT) == ACLCHECK_OK;
+  if (!may_read_holds)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("deleted_record_erase: archive row %s is under a legal hold", SPI_getvalue(row, descriptor, 1)),
+                    errdetail("%s of the given rows are held.", SPI_getvalue(row, descriptor, 5)),
+                    errhint("Nothing was erased. Which hold covers it is listed in deleted_record_holds, for the roles "
+                            "granted SELECT on it; held rows can be erased once the hold is released.")));
   ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                   errmsg("deleted_record_erase: archive row %s is under legal hold \"%s\"", SPI_getvalue(row, descriptor, 1),
                          SPI_getvalue(row, descriptor, 2)),

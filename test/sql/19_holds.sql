@@ -65,7 +65,7 @@ SELECT deleted_record_hold('case-ledger', 'tax inspection', for_table => 'ledger
 \set VERBOSITY terse
 SELECT deleted_record_hold('case-ledger', 'again');
 \set VERBOSITY default
-SELECT name, reason, schema_name, table_name, attachment_id IS NOT NULL AS has_attachment, object_id,
+SELECT name, reason, schema_name, table_name, cardinality(attachment_ids) > 0 AS has_attachment, object_id,
        deleted_from IS NOT NULL AS has_from, deleted_until IS NOT NULL AS has_until, held_by = current_user AS by_me,
        released_at
   FROM deleted_record_holds ORDER BY name;
