@@ -309,12 +309,21 @@ COMMENT ON FUNCTION deleted_record_stats_report(integer) IS 'Internal: what dele
 -- deleted_record_stats: one row per attached table (kind 'table') and per archive partition
 -- (kind 'partition'). For the DBA and roles granted it (SELECT on the view and EXECUTE on
 -- deleted_record_stats_report(integer)), like the purge.
+-- Names are text, as in the archive (schema_name, table_name): an application filters by them
+-- with a plain string, which a regclass column would refuse ('invalid input syntax for type oid').
 CREATE VIEW deleted_record_stats AS
-SELECT s.kind, s.table_name, s.partition_name, s.period_from, s.period_until, s.rows_archived, s.rows_restored,
+SELECT s.kind, tn.nspname::text AS schema_name, t.relname::text AS table_name, p.relname::text AS partition_name,
+       s.period_from, s.period_until, s.rows_archived, s.rows_restored,
        s.rows_erased, s.bytes, s.oldest_deleted_at, s.newest_deleted_at, s.retention, s.rows_awaiting_purge, s.estimated
-  FROM deleted_record_stats_report() s;
+  FROM deleted_record_stats_report() s
+  LEFT JOIN pg_catalog.pg_class t ON t.oid OPERATOR(pg_catalog.=) s.table_name::pg_catalog.oid
+  LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid OPERATOR(pg_catalog.=) t.relnamespace
+  LEFT JOIN pg_catalog.pg_class p ON p.oid OPERATOR(pg_catalog.=) s.partition_name::pg_catalog.oid;
 REVOKE ALL ON deleted_record_stats FROM PUBLIC;
 COMMENT ON VIEW deleted_record_stats IS 'What the archive holds: per attached table (kind = ''table'') and per partition (kind = ''partition''); estimated says where a figure comes from statistics';
+COMMENT ON COLUMN deleted_record_stats.schema_name IS 'Table rows: the attached table''s schema';
+COMMENT ON COLUMN deleted_record_stats.table_name IS 'Table rows: the attached table''s name (as in the archive''s table_name)';
+COMMENT ON COLUMN deleted_record_stats.partition_name IS 'Partition rows: the archive partition''s name (in the extension''s schema)';
 COMMENT ON COLUMN deleted_record_stats.rows_archived IS 'Archive rows (of the table, or in the partition)';
 COMMENT ON COLUMN deleted_record_stats.rows_restored IS 'Of those, rows put back by deleted_record_restore';
 COMMENT ON COLUMN deleted_record_stats.rows_erased IS 'Rows erased (tombstones in deleted_record_erasure), exact';

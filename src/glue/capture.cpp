@@ -15,8 +15,12 @@ void CaptureDeletedRow(Relation rel, HeapTuple tuple) {
   // Another placement of this replicated shard (a Citus reference table's) archives the row.
   if (!info->citus.archive_here) return;
 
+  // An import from soft deletion stamps its rows with their own actor and reason (when it was
+  // given expressions for them): those count for require_context.
+  SuppliedContext supplied = {false, false};
+  if (ImportStampsActive()) supplied = ImportStampSupplies(rel, tuple);
   DeletionContext context;
-  ReadDeletionContext(info->qualified_name, &context);
+  ReadDeletionContext(info->qualified_name, supplied, &context);
 
   ConvertedRow row;
   ConvertRow(&info->columns, tuple, RelationGetDescr(rel), &row);

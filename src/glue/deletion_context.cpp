@@ -19,13 +19,14 @@ const char* MissingContextHint(RequiredContext policy, bool has_actor, bool has_
 
 }  // namespace
 
-void ReadDeletionContext(const char* qualified_relation_name, DeletionContext* context) {
+void ReadDeletionContext(const char* qualified_relation_name, SuppliedContext supplied, DeletionContext* context) {
   RefuseUnhonourableSettings(qualified_relation_name);
   ContextValues values = CurrentContextValues();
   bool has_actor = values.actor != nullptr;
   bool has_reason = values.reason != nullptr;
   if (values.required != RequiredContext::kNone) {
-    boundary::Verdict verdict = boundary::CheckRequiredContext(values.required, has_actor, has_reason);
+    boundary::Verdict verdict =
+        boundary::CheckRequiredContext(values.required, has_actor || supplied.actor, has_reason || supplied.reason);
     if (!verdict.ok)
       ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                       errmsg("deleting from %s requires %s", qualified_relation_name, verdict.message),

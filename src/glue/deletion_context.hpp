@@ -16,10 +16,18 @@ struct DeletionContext {
   bool metadata_is_null;
 };
 
+// SuppliedContext names the parts of the context that a row brings itself (an import from soft
+// deletion stamps each row with its own actor and reason): they count as set for
+// deleted_record.require_context.
+struct SuppliedContext {
+  bool actor;
+  bool reason;
+};
+
 // ReadDeletionContext reads the settings as they are at this moment, refuses settings that
 // could not be honoured, and enforces deleted_record.require_context for a delete from the
-// named relation.
-void ReadDeletionContext(const char* qualified_relation_name, DeletionContext* context);
+// named relation, counting what the row supplies itself as set.
+void ReadDeletionContext(const char* qualified_relation_name, SuppliedContext supplied, DeletionContext* context);
 
 // SetContextForTransaction implements deleted_record_set_context(): the three settings for the
 // current transaction only. metadata is NULL or a jsonb object. Outside a transaction block,

@@ -193,12 +193,27 @@ int64 ImportBatch(const ImportRequest* request) {
 
 namespace deleted_record::glue {
 
-void ApplyImportStamp(Relation rel, HeapTuple tuple, const ArchiveTable* target, Datum* values, bool* nulls) {
+namespace {
+
+// FindStamp is the batch's stamp for a deleted row, or NULL for a row a cascade took with it.
+StampEntry* FindStamp(Relation rel, HeapTuple tuple) {
   StampKey key;
   memset(&key, 0, sizeof(key));
   key.relid = RelationGetRelid(rel);
   ItemPointerCopy(&tuple->t_self, &key.tid);
-  StampEntry* entry = static_cast<StampEntry*>(hash_search(active_stamps, &key, HASH_FIND, nullptr));
+  return static_cast<StampEntry*>(hash_search(active_stamps, &key, HASH_FIND, nullptr));
+}
+
+}  // namespace
+
+SuppliedContext ImportStampSupplies(Relation rel, HeapTuple tuple) {
+  StampEntry* entry = FindStamp(rel, tuple);
+  if (entry == nullptr) return {false, false};
+  return {stamp_actor && !entry->actor_null, stamp_reason && !entry->reason_null};
+}
+
+void ApplyImportStamp(Relation rel, HeapTuple tuple, const ArchiveTable* target, Datum* values, bool* nulls) {
+  StampEntry* entry = FindStamp(rel, tuple);
   if (entry == nullptr) return;  // a row a cascade took with it: archived as any delete
   stamps_applied++;
   auto set = [&](ArchiveColumn column, Datum value, bool isnull) {

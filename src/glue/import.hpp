@@ -2,6 +2,7 @@
 // archive, archived with their own deletion time, actor and reason.
 #pragma once
 #include "glue/archive_table.hpp"
+#include "glue/deletion_context.hpp"
 
 namespace deleted_record::glue {
 
@@ -25,6 +26,11 @@ int64 ImportBatch(const ImportRequest* request);
 
 // ImportStampsActive is true while an import batch deletes its rows (one test per archived row).
 bool ImportStampsActive();
+
+// ImportStampSupplies says which parts of the deletion context the batch's stamp gives this row:
+// an actor (reason) expression that is not NULL for it. Rows outside the batch (a cascade's) get
+// none.
+SuppliedContext ImportStampSupplies(Relation rel, HeapTuple tuple);
 
 // ApplyImportStamp puts the import's deletion time, actor and reason for a row of the batch
 // (rel and tuple as the archive trigger sees them) into its archive row's values; rows the batch

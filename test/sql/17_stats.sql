@@ -46,16 +46,16 @@ SELECT deleted_record_erase(ARRAY(SELECT id FROM deleted_record WHERE schema_nam
 
 -- Per table: counts, oldest and newest deletion, rows past retention (aged: the 20 old rows).
 SELECT s.table_name, s.rows_archived, s.rows_restored, s.rows_erased, s.bytes > 0 AS has_bytes,
-       s.oldest_deleted_at = (SELECT min(deleted_at) FROM deleted_record d WHERE d.schema_name = 't17' AND d.table_name = c.relname) AS oldest_exact,
-       s.newest_deleted_at = (SELECT max(deleted_at) FROM deleted_record d WHERE d.schema_name = 't17' AND d.table_name = c.relname) AS newest_exact,
+       s.oldest_deleted_at = (SELECT min(deleted_at) FROM deleted_record d WHERE d.schema_name = 't17' AND d.table_name = s.table_name) AS oldest_exact,
+       s.newest_deleted_at = (SELECT max(deleted_at) FROM deleted_record d WHERE d.schema_name = 't17' AND d.table_name = s.table_name) AS newest_exact,
        s.retention, s.rows_awaiting_purge, s.estimated
-  FROM deleted_record_stats s JOIN pg_class c ON c.oid = s.table_name
- WHERE s.kind = 'table' ORDER BY s.table_name::text;
+  FROM deleted_record_stats s
+ WHERE s.kind = 'table' ORDER BY s.table_name;
 -- Per partition: its period and size.
 SELECT partition_name, period_until - period_from AS period, rows_archived, bytes > 0 AS has_bytes, estimated
-  FROM deleted_record_stats WHERE partition_name = 'deleted_record_t17_old'::regclass;
+  FROM deleted_record_stats WHERE partition_name = 'deleted_record_t17_old';
 SELECT count(*) > 0 AS every_partition_listed
-  FROM deleted_record_stats WHERE kind = 'partition' AND partition_name = 'deleted_record_default'::regclass;
+  FROM deleted_record_stats WHERE kind = 'partition' AND partition_name = 'deleted_record_default';
 -- A large partition is estimated from its statistics, and says so.
 ANALYZE deleted_record_t17_old;
 SELECT table_name, rows_archived BETWEEN 45 AND 55 AS about_50, estimated
@@ -65,7 +65,9 @@ SELECT rows_archived, estimated FROM deleted_record_stats_report(exact_pages => 
 ALTER TABLE kept RENAME TO kept_renamed;
 CREATE TABLE kept (id int PRIMARY KEY);
 SELECT deleted_record_attach('kept');
-SELECT table_name, rows_archived FROM deleted_record_stats WHERE table_name IN ('kept'::regclass, 'kept_renamed'::regclass) ORDER BY table_name::text;
+SELECT table_name, rows_archived FROM deleted_record_stats WHERE table_name IN ('kept', 'kept_renamed') ORDER BY table_name;
+-- Names are text, as in the archive: a plain string filters, and the schema is its own column.
+SELECT schema_name, table_name FROM deleted_record_stats WHERE kind = 'table' AND table_name = 'kept_renamed';
 
 -- For roles granted it: SELECT on the view and EXECUTE on its function, like the purge.
 SET ROLE regress_h9_dba;

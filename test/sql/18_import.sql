@@ -131,6 +131,23 @@ CALL deleted_record_import('parcel', 'deleted_at IS NOT NULL', deleted_at => 'de
 SELECT object_id, data, deleted_at FROM public.deleted_record WHERE schema_name = 't18' AND table_name = 'parcel';
 SELECT id FROM parcel;
 
+-- (9) require_context counts what the import stamps: actor and reason expressions satisfy it for
+-- the rows that have them; a row whose actor expression is NULL, or an import without an actor
+-- expression and no session actor, is refused and moves nothing.
+CREATE TABLE lead (id int PRIMARY KEY, deleted_at timestamptz, deleted_by text, delete_reason text);
+INSERT INTO lead VALUES (1, '2025-02-01', 'sales:ann', 'lost'), (2, '2025-02-02', NULL, 'lost'), (3, NULL, NULL, NULL);
+SELECT deleted_record_attach('lead', exclude_columns => '{deleted_at,deleted_by,delete_reason}');
+SET deleted_record.require_context = 'actor_and_reason';
+CALL deleted_record_import('lead', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at', actor => 'deleted_by');
+CALL deleted_record_import('lead', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at', actor => 'deleted_by',
+                           reason => 'delete_reason');
+SELECT count(*) AS still_in_table FROM lead;
+UPDATE lead SET deleted_by = 'sales:bo' WHERE id = 2;
+CALL deleted_record_import('lead', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at', actor => 'deleted_by',
+                           reason => 'delete_reason');
+SELECT object_id, actor, reason FROM deleted_record WHERE schema_name = 't18' AND table_name = 'lead' ORDER BY object_id;
+RESET deleted_record.require_context;
+
 SET client_min_messages = warning;
 DROP SCHEMA t18 CASCADE;
 DROP ROLE regress_dr_importer;
