@@ -40,7 +40,6 @@ bool IsDistributedPlan(const PlannedStmt* statement) {
   return methods != nullptr && methods->CustomName != nullptr && strncmp(methods->CustomName, "Citus", 5) == 0;
 }
 
-void CheckDelegatedCall(Oid function);
 bool ContextWouldNotReachNodes();
 
 // CheckCachedDelegation rechecks, at execution, the calls of distributed functions in a plan Citus
