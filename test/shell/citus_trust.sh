@@ -11,7 +11,8 @@
 # table named like a shard placed on another node is an ordinary table (5); the marker that
 # Citus is rebuilding a table cannot be set by a session (6); a direct TRUNCATE of a shard obeys
 # 'deny' and archives under 'archive' (7); citus_schema_distribute / _undistribute work on
-# schemas holding attached tables (8).
+# schemas holding attached tables (8). Also tried as an adversary would: the refusal caught by
+# the caller's exception block, and look-alikes of Citus's functions first on the search_path.
 # Citus 13.2 supports PostgreSQL 15 to 17 (Citus 14, for 16 to 18, is not available here):
 # Runs on PostgreSQL: 15
 set -uo pipefail
@@ -71,6 +72,36 @@ check "SECURITY DEFINER code deleting from a distributed table is refused rather
   "$(head -1 <<<"$err")"
 check "  no archived row of ledger or memo names anyone but mallory" "0" \
   "$(cq coord -c "SELECT count(*) FROM deleted_record_cluster() WHERE session_user_name NOT IN ('mallory') AND table_name IN ('ledger', 'memo')")"
+
+err=$(cq coord -U mallory 2>&1 <<'SQL'
+DO $$
+BEGIN
+  SET LOCAL ROLE app_role;
+  BEGIN
+    DELETE FROM ledger WHERE id BETWEEN 51 AND 55;
+  EXCEPTION WHEN feature_not_supported THEN
+    RAISE NOTICE 'caught: %', SQLERRM;
+  END;
+  RESET ROLE;
+  DELETE FROM ledger WHERE id BETWEEN 56 AND 60;
+END $$;
+SQL
+)
+check "the refusal caught by the caller's exception block deletes nothing; the login role's own DELETE then archives as mallory" \
+  "5|5|mallory" \
+  "$(cq coord -c "SELECT (SELECT count(*) FROM ledger WHERE id BETWEEN 51 AND 55), count(*), string_agg(DISTINCT session_user_name, ',') FROM deleted_record_cluster(for_table => 'ledger') WHERE object_id::int BETWEEN 51 AND 60")"
+[ -n "$(grep -o 'caught: deleted_record: the rows of this statement' <<<"$err")" ] || sed 's/^/#   /' <<<"$err"
+# A hostile search_path: look-alikes of Citus's functions in mallory's schema change nothing.
+cq coord >/dev/null <<'SQL'
+CREATE SCHEMA evil AUTHORIZATION mallory;
+SQL
+cq coord -U mallory >/dev/null <<'SQL'
+CREATE FUNCTION evil.relation_is_a_known_shard(regclass) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE FUNCTION evil.shard_name(regclass, bigint, boolean DEFAULT true) RETURNS text LANGUAGE sql AS 'SELECT $1::text';
+SQL
+cq coord -U mallory -c "SET search_path = evil, public, pg_catalog" -c "DELETE FROM memo WHERE id = 3" >/dev/null 2>&1
+check "  with mallory's look-alikes of Citus's functions first on the search_path, memo's row is still archived" "1" \
+  "$(cq coord -c "SELECT count(*) FROM deleted_record WHERE table_name = 'memo' AND object_id = '3'")"
 
 # ---- 2. A copied archive trigger does not make a table an old shard copy -----------------------
 cq coord >/dev/null <<'SQL'
