@@ -10,8 +10,8 @@
 -- Citus copies the table's triggers onto them itself, over several connections at once (a split
 -- or move creates sibling shards in parallel), so touching a sibling from here would deadlock.
 -- Which relations are shards (or old shard copies left for deferred drop, or a split's shards
--- before Citus records them) deleted_record_shard_of decides from Citus's metadata and the
--- archive trigger Citus copied, never from names. DDL that Citus replays on a node over its own
+-- before Citus records them) deleted_record_shard_of decides from Citus's metadata only
+-- (pg_dist_shard, pg_dist_placement, pg_dist_cleanup), never from names or trigger arguments. DDL that Citus replays on a node over its own
 -- connections (shells, shards, their triggers) is left as Citus sends it: the node that ran the
 -- user's DDL has decided the guards, and Citus propagates them.
 CREATE FUNCTION deleted_record_guard_partitions() RETURNS event_trigger
@@ -32,8 +32,9 @@ BEGIN
     END IF;
     citus := EXISTS (SELECT FROM pg_extension WHERE extname = 'citus');
     -- Citus replaying DDL over its own connections, or rebuilding a table in this session
-    -- (undistribute_table, alter_distributed_table: marked by the preloaded library for the
-    -- call) copies the table's triggers, guards included, itself.
+    -- (undistribute_table, alter_distributed_table, citus_schema_(un)distribute: marked by the
+    -- preloaded library for the call, in a superuser-only setting no session can set itself)
+    -- copies the table's triggers, guards included, itself.
     IF citus AND (current_setting('application_name') LIKE 'citus\_internal%'
                   OR coalesce(current_setting('deleted_record_citus.converting', true), '') = 'on') THEN
         RETURN;

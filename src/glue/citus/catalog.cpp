@@ -114,10 +114,25 @@ bool IsCitusTable(Oid relid) {
 }
 
 
-// KnownShard returns the Citus table relid is a live shard of (and its shard id), or InvalidOid.
-// Citus's own relation_is_a_known_shard decides (it rebuilds the name of a shard of its
-// metadata the way Citus names shards, hashed long names included); only then is the shard id
-// read from the name, the way Citus reads it, to find the shard's table in pg_dist_shard.
+// HasPlacementInGroup: pg_dist_placement records a placement of the shard in the given group.
+bool HasPlacementInGroup(int64 shard_id, int32 group) {
+  bool found = false;
+  ScanCatalog("pg_dist_placement", "pg_dist_placement_shardid_index", "shardid", F_INT8EQ, Int64GetDatum(shard_id),
+              [&](HeapTuple tuple, TupleDesc descriptor, Oid catalog) {
+                bool isnull = false;
+                Datum value = ColumnValue(tuple, descriptor, catalog, "groupid", &isnull);
+                if (!isnull && DatumGetInt32(value) == group) found = true;
+                return !found;
+              });
+  return found;
+}
+
+// KnownShard returns the Citus table relid is a live shard of on this node (and its shard id),
+// or InvalidOid. Citus's metadata decides: Citus's own relation_is_a_known_shard (it rebuilds the
+// name of a shard of its metadata the way Citus names shards, hashed long names included), the
+// shard in pg_dist_shard, a placement of it in this node's group in pg_dist_placement, and the
+// relation in its table's schema. A table that merely carries the name of a shard placed on
+// another node is not one (found by review: it went unarchived).
 Oid KnownShard(Oid relid, int64* shard_id) {
   Oid argument_types[1] = {REGCLASSOID};
   Oid function = CitusFunction("relation_is_a_known_shard", 1, argument_types);
@@ -125,61 +140,124 @@ Oid KnownShard(Oid relid, int64* shard_id) {
   char* name = get_rel_name(relid);
   if (name == nullptr || !ShardIdFromName(name, shard_id)) return InvalidOid;
   Oid logical = LogicalRelationOfShard(*shard_id);
-  return logical == relid ? InvalidOid : logical;
+  if (!OidIsValid(logical) || logical == relid || get_rel_namespace(logical) != get_rel_namespace(relid) ||
+      !HasPlacementInGroup(*shard_id, LocalGroupId()))
+    return InvalidOid;
+  return logical;
 }
 
-// ArchiveTriggerArguments: the arguments of rel's archive trigger as pg_trigger.tgargs stores
-// them (each followed by a zero byte), or false when rel has none.
-bool ArchiveTriggerArguments(Relation rel, Oid insert_function, StringInfo arguments) {
-  if (rel->trigdesc == nullptr) return false;
-  for (int i = 0; i < rel->trigdesc->numtriggers; ++i) {
-    const Trigger* trigger = &rel->trigdesc->triggers[i];
+// kCleanupShardPlacement is pg_dist_cleanup.object_type of a shard placement
+// (CLEANUP_OBJECT_SHARD_PLACEMENT in Citus's shard_cleaner.h).
+constexpr int32 kCleanupShardPlacement = 1;
+
+// ScheduledForCleanup: pg_dist_cleanup names relid (by its qualified name, as Citus writes it) as
+// a shard placement of this node's group. pg_dist_cleanup lives on the coordinator only.
+bool ScheduledForCleanup(Oid relid, const char* name) {
+  const char* qualified = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), name);
+  int32 local = LocalGroupId();
+  bool scheduled = false;
+  ScanCatalog("pg_dist_cleanup", nullptr, nullptr, InvalidOid, (Datum) 0,
+              [&](HeapTuple tuple, TupleDesc descriptor, Oid catalog) {
+                bool type_null = false, group_null = false, name_null = false;
+                int32 type = DatumGetInt32(ColumnValue(tuple, descriptor, catalog, "object_type", &type_null));
+                int32 group = DatumGetInt32(ColumnValue(tuple, descriptor, catalog, "node_group_id", &group_null));
+                if (type_null || group_null || type != kCleanupShardPlacement || group != local) return true;
+                Datum object = ColumnValue(tuple, descriptor, catalog, "object_name", &name_null);
+                if (!name_null && strcmp(TextDatumGetCString(object), qualified) == 0) scheduled = true;
+                return !scheduled;
+              });
+  return scheduled;
+}
+
+// NamedAsShardOf returns the Citus table in relid's schema whose shard shard_id relid is named
+// as, by Citus's own shard_name(table, shard id) (hashed long names included); InvalidOid if none.
+// The table of a shard pg_dist_shard knows is taken from there; a shard it no longer knows (the
+// parent of a completed split) is matched against the schema's Citus tables.
+Oid NamedAsShardOf(Oid relid, const char* name, int64 shard_id) {
+  // shard_name(regclass, bigint, skip_qualify_public boolean) since Citus 13.1, before that
+  // shard_name(regclass, bigint).
+  Oid argument_types[3] = {REGCLASSOID, INT8OID, BOOLOID};
+  Oid shard_name = CitusFunction("shard_name", 3, argument_types);
+  bool three = OidIsValid(shard_name);
+  if (!three) shard_name = CitusFunction("shard_name", 2, argument_types);
+  if (!OidIsValid(shard_name)) return InvalidOid;
+  Oid schema = get_rel_namespace(relid);
+  auto named_as = [&](Oid table) {
+    if (!OidIsValid(table) || table == relid || get_rel_namespace(table) != schema) return false;
+    Datum result = three ? OidFunctionCall3(shard_name, ObjectIdGetDatum(table), Int64GetDatum(shard_id),
+                                            BoolGetDatum(true))
+                         : OidFunctionCall2(shard_name, ObjectIdGetDatum(table), Int64GetDatum(shard_id));
+    char* expected = TextDatumGetCString(result);
+    // shard_name qualifies the name when its schema is not on the search path.
+    return strcmp(expected, quote_identifier(name)) == 0 ||
+           strcmp(expected, quote_qualified_identifier(get_namespace_name(schema), name)) == 0;
+  };
+  Oid known = LogicalRelationOfShard(shard_id);
+  if (OidIsValid(known)) return named_as(known) ? known : InvalidOid;
+  Oid found = InvalidOid;
+  ScanCatalog("pg_dist_partition", nullptr, nullptr, InvalidOid, (Datum) 0,
+              [&](HeapTuple tuple, TupleDesc descriptor, Oid catalog) {
+                bool isnull = false;
+                Oid table = DatumGetObjectId(ColumnValue(tuple, descriptor, catalog, "logicalrelid", &isnull));
+                if (!isnull && named_as(table)) found = table;
+                return !OidIsValid(found);
+              });
+  return found;
+}
+
+// ArchiveTriggerArguments reads the stored arguments of relid's archive trigger from pg_trigger
+// (without opening relid), or null.
+bytea* ArchiveTriggerArguments(Oid relid, Oid insert_function) {
+  bytea* arguments = nullptr;
+  Relation triggers = table_open(TriggerRelationId, AccessShareLock);
+  ScanKeyData key;
+  ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+  SysScanDesc scan = systable_beginscan(triggers, TriggerRelidNameIndexId, true, nullptr, 1, &key);
+  HeapTuple tuple;
+  while (arguments == nullptr && HeapTupleIsValid(tuple = systable_getnext(scan))) {
+    auto* trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
     if (trigger->tgfoid != insert_function) continue;
-    for (int a = 0; a < trigger->tgnargs; ++a) appendBinaryStringInfo(arguments, trigger->tgargs[a], strlen(trigger->tgargs[a]) + 1);
+    bool isnull = false;
+    Datum value = heap_getattr(tuple, Anum_pg_trigger_tgargs, RelationGetDescr(triggers), &isnull);
+    if (!isnull) arguments = DatumGetByteaPCopy(value);
+  }
+  systable_endscan(scan);
+  table_close(triggers, AccessShareLock);
+  return arguments;
+}
+
+// SameArchiveTrigger: relid's archive trigger is a copy of table's (the same attachment).
+bool SameArchiveTrigger(Oid relid, Oid table) {
+  Oid insert_function = ResolveArchiveTable()->insert_function;
+  if (!OidIsValid(insert_function)) return false;
+  bytea* mine = ArchiveTriggerArguments(relid, insert_function);
+  bytea* theirs = mine != nullptr ? ArchiveTriggerArguments(table, insert_function) : nullptr;
+  return theirs != nullptr && VARSIZE_ANY_EXHDR(mine) == VARSIZE_ANY_EXHDR(theirs) &&
+         memcmp(VARDATA_ANY(mine), VARDATA_ANY(theirs), VARSIZE_ANY_EXHDR(mine)) == 0;
+}
+
+// StaleShardCopyOf tells whether relid is a placement of a Citus table's shard that is not a live
+// placement on this node — an old placement a move or split left behind for deferred drop, or a
+// move's or split's new placement before Citus records it — and sets *logical to that table.
+// Decided by Citus's metadata: pg_dist_cleanup names it for this node (on the coordinator); or
+// relid is named, by Citus's shard_name, as a shard of a Citus table in its schema that has no
+// live placement here (pg_dist_shard, pg_dist_placement) and Citus copied that table's archive
+// trigger onto it. Renaming a table takes its owner, so a role with only TRIGGER privilege cannot
+// make an ordinary table a copy (found by review: a trigger alone did), and an ordinary table
+// named like a shard keeps its own attachment and archives.
+bool StaleShardCopyOf(Oid relid, Oid* logical) {
+  *logical = InvalidOid;
+  char* name = get_rel_name(relid);
+  int64 shard_id = 0;
+  if (name == nullptr || !ShardIdFromName(name, &shard_id)) return false;
+  Oid table = NamedAsShardOf(relid, name, shard_id);
+  if (ScheduledForCleanup(relid, name)) {
+    *logical = table;
     return true;
   }
-  return false;
-}
-
-// CopiedFromCitusTable returns the Citus table whose archive trigger rel's archive trigger is a
-// copy of, or InvalidOid. Each attach gives a table a new attachment id, kept in its archive
-// trigger's arguments, and the attachment contract refuses a trigger with another table's id:
-// identical arguments on another relation are Citus's copy of the trigger onto a shard.
-// Needs the Citus table's shell on this node (the coordinator, workers with metadata).
-Oid CopiedFromCitusTable(Relation rel) {
-  Oid insert_function = ResolveArchiveTable()->insert_function;
-  StringInfoData arguments;
-  initStringInfo(&arguments);
-  if (!OidIsValid(insert_function) || !ArchiveTriggerArguments(rel, insert_function, &arguments)) return InvalidOid;
-  // Each Citus table's triggers, by index: as many lookups as there are Citus tables.
-  Oid source = InvalidOid;
-  Relation triggers = table_open(TriggerRelationId, AccessShareLock);
-  ScanCatalog("pg_dist_partition", nullptr, nullptr, InvalidOid, (Datum) 0,
-              [&](HeapTuple row, TupleDesc row_descriptor, Oid catalog) {
-                bool isnull = false;
-                Oid candidate = DatumGetObjectId(ColumnValue(row, row_descriptor, catalog, "logicalrelid", &isnull));
-                if (isnull || candidate == RelationGetRelid(rel)) return true;
-                ScanKeyData key;
-                ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(candidate));
-                SysScanDesc scan = systable_beginscan(triggers, TriggerRelidNameIndexId, true, nullptr, 1, &key);
-                HeapTuple tuple;
-                while (!OidIsValid(source) && HeapTupleIsValid(tuple = systable_getnext(scan))) {
-                  auto* trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
-                  if (trigger->tgfoid != insert_function) continue;
-                  bool args_null = false;
-                  Datum value = heap_getattr(tuple, Anum_pg_trigger_tgargs, RelationGetDescr(triggers), &args_null);
-                  if (args_null) continue;
-                  bytea* stored = DatumGetByteaPP(value);
-                  if (VARSIZE_ANY_EXHDR(stored) == static_cast<Size>(arguments.len) &&
-                      memcmp(VARDATA_ANY(stored), arguments.data, arguments.len) == 0)
-                    source = candidate;
-                }
-                systable_endscan(scan);
-                return !OidIsValid(source);
-              });
-  table_close(triggers, AccessShareLock);
-  pfree(arguments.data);
-  return source;
+  if (!OidIsValid(table) || !SameArchiveTrigger(relid, table)) return false;
+  *logical = table;
+  return true;
 }
 
 }  // namespace
@@ -222,11 +300,13 @@ void DescribeCitusRelation(Relation rel, CitusRelation* facts) {
     facts->archive_here = IsDesignatedPlacement(shard_id);
     return;
   }
-  // Not a shard Citus knows, yet its archive trigger is a copy of a Citus table's: an old
-  // placement a shard move or split left behind for deferred drop (or a split's new shard before
-  // Citus records it). Its rows live on in the current shards; a cascade from a reference table
-  // still deletes them here, and archiving that would archive rows twice.
-  if (OidIsValid(CopiedFromCitusTable(rel))) facts->archive_here = false;
+  // Not a live shard here, but a placement Citus scheduled for removal on this node
+  // (pg_dist_cleanup): an old placement a shard move or split left behind for deferred drop, or a
+  // split's new shard before Citus records it. Its rows live on in the current shards; a cascade
+  // from a reference table still deletes them here, and archiving that would archive rows twice.
+  // Anything else (whatever its name or triggers) is an ordinary table and archives.
+  Oid stale_of = InvalidOid;
+  if (StaleShardCopyOf(relid, &stale_of)) facts->archive_here = false;
 }
 
 Oid CitusShardOf(Oid relid) {
@@ -234,10 +314,7 @@ Oid CitusShardOf(Oid relid) {
   int64 shard_id = 0;
   Oid logical = KnownShard(relid, &shard_id);
   if (OidIsValid(logical)) return logical;
-  Relation rel = try_relation_open(relid, AccessShareLock);
-  if (rel == nullptr) return InvalidOid;
-  logical = CopiedFromCitusTable(rel);
-  relation_close(rel, AccessShareLock);
+  (void) StaleShardCopyOf(relid, &logical);
   return logical;
 }
 
@@ -270,15 +347,23 @@ void CheckShardsArchivable(Relation rel) {
 
 bool IsCitusTableOid(Oid relid) { return CitusPresent() && IsCitusTable(relid); }
 
-bool IsDistributedFunction(Oid function) {
+bool IsDistributedFunction(Oid function, bool* force_delegation) {
+  if (force_delegation != nullptr) *force_delegation = false;
   if (!CitusPresent()) return false;
   bool delegated = false;
   ScanCatalog("pg_dist_object", nullptr, "objid", F_OIDEQ, ObjectIdGetDatum(function),
               [&](HeapTuple tuple, TupleDesc descriptor, Oid catalog) {
-                bool class_null = false, argument_null = false;
+                bool class_null = false, argument_null = false, force_null = true;
                 Oid classid = DatumGetObjectId(ColumnValue(tuple, descriptor, catalog, "classid", &class_null));
                 (void) ColumnValue(tuple, descriptor, catalog, "distribution_argument_index", &argument_null);
-                if (!class_null && classid == ProcedureRelationId && !argument_null) delegated = true;
+                if (!class_null && classid == ProcedureRelationId && !argument_null) {
+                  delegated = true;
+                  AttrNumber force_column = get_attnum(catalog, "force_delegation");  // Citus 11 and later
+                  Datum force = force_column == InvalidAttrNumber
+                                    ? (Datum) 0
+                                    : heap_getattr(tuple, force_column, descriptor, &force_null);
+                  if (force_delegation != nullptr) *force_delegation = !force_null && DatumGetBool(force);
+                }
                 return !delegated;
               });
   return delegated;

@@ -13,8 +13,8 @@ struct CitusRelation {
   Oid logical_relid;    // for a shard, the Citus table (whose shell exists on every node)
   bool archive_here;    // false on every placement of a replicated shard (a reference table's)
                         // but the designated one, so that a row is archived exactly once, and
-                        // on an old shard copy a move or split left behind for deferred drop
-                        // (told by its copy of a Citus table's archive trigger, not by its name)
+                        // on a placement Citus scheduled for removal on this node (pg_dist_cleanup:
+                        // an old copy a move or split left for deferred drop), never by name or trigger
   bool is_citus_table;  // the shell of a Citus table (distributed, reference or Citus local)
 };
 
@@ -24,9 +24,11 @@ bool CitusPresent();
 // DescribeCitusRelation fills facts for rel from Citus's catalogs.
 void DescribeCitusRelation(Relation rel, CitusRelation* facts);
 
-// CitusShardOf returns the Citus table relid is a shard of (a live shard by Citus's metadata, or
-// a copy carrying a copy of the Citus table's archive trigger: an old placement left for deferred
-// drop, a split's new shard before Citus records it), or InvalidOid.
+// CitusShardOf returns the Citus table relid is a shard of, by Citus's metadata only: a live shard
+// with a placement on this node (pg_dist_shard, pg_dist_placement), or a placement Citus
+// scheduled for removal here (pg_dist_cleanup: an old placement left for deferred drop, a split's
+// new shard before Citus records it) whose shard pg_dist_shard still knows; else InvalidOid.
+// Never opens or locks relid.
 Oid CitusShardOf(Oid relid);
 
 // CheckShardsArchivable errors unless every active node has Citus's metadata (each archives the
@@ -37,8 +39,9 @@ void CheckShardsArchivable(Relation rel);
 bool IsCitusTableOid(Oid relid);
 
 // IsDistributedFunction: Citus delegates calls of function (a distributed function or procedure
-// with a distribution argument) to the node holding that argument's shard.
-bool IsDistributedFunction(Oid function);
+// with a distribution argument) to the node holding that argument's shard; *force_delegation
+// (when not null) tells whether Citus delegates it inside transaction blocks too.
+bool IsDistributedFunction(Oid function, bool* force_delegation = nullptr);
 
 // For the other rooms of glue/citus/:
 

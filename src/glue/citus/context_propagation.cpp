@@ -15,7 +15,7 @@ struct SentSetting {
   char* value;  // in TopTransactionContext
   SubTransactionId sent_in;
 };
-SentSetting sent_settings[kContextSettingCount + 1];  // the context settings, then the login role
+SentSetting sent_settings[kContextSettingCount];
 
 bool NeedsSending(const ContextSetting& now, const SentSetting& sent) {
   if (sent.sent) return strcmp(now.value, sent.value) != 0;
@@ -27,21 +27,21 @@ bool NeedsSending(const ContextSetting& now, const SentSetting& sent) {
 // connections at once and replays it on those it opens later.
 void SendSettings(const ContextSetting* settings, const bool* chosen) {
   // Copy the values first: SET LOCAL replaces the strings settings[] points to.
-  char* values[kContextSettingCount + 1] = {};
-  for (int i = 0; i <= kContextSettingCount; ++i)
+  char* values[kContextSettingCount] = {};
+  for (int i = 0; i < kContextSettingCount; ++i)
     if (chosen[i]) values[i] = MemoryContextStrdup(TopTransactionContext, settings[i].value);
   int nest_level = NewGUCNestLevel();
   (void) set_config_option("citus.propagate_set_commands", "local", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
                            0, false);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
-  for (int i = 0; i <= kContextSettingCount; ++i) {
+  for (int i = 0; i < kContextSettingCount; ++i) {
     if (!chosen[i]) continue;
     char* command = psprintf("SET LOCAL %s = %s", settings[i].name, quote_literal_cstr(values[i]));
     if (SPI_execute(command, false, 0) != SPI_OK_UTILITY) elog(ERROR, "deleted_record: %s failed", command);
   }
   SPI_finish();
   AtEOXact_GUC(true, nest_level);
-  for (int i = 0; i <= kContextSettingCount; ++i)
+  for (int i = 0; i < kContextSettingCount; ++i)
     if (chosen[i]) sent_settings[i] = {true, values[i], GetCurrentSubTransactionId()};
 }
 
@@ -59,20 +59,13 @@ void ForgetSentSince(SubTransactionId subtransaction) {
 }
 
 bool PropagateContextSettings(bool force) {
-  ContextSetting settings[kContextSettingCount + 1];
+  ContextSetting settings[kContextSettingCount];
   ReadContextSettings(settings);
-  // Under SET ROLE, Citus connects to the other nodes as the role set: their sessions would have
-  // that role's ALTER ROLE defaults and record it as the session user. This node's values of
-  // every context setting go (empty ones too), and the login role, which the archive on those
-  // nodes records as session_user_name.
-  bool other_role = GetSessionUserId() != GetUserId();
-  settings[kContextSettingCount] = {kLoginRoleSetting, GetUserNameFromId(GetSessionUserId(), false), other_role};
-  bool chosen[kContextSettingCount + 1];
+  bool chosen[kContextSettingCount];
   bool any = false;
-  for (int i = 0; i <= kContextSettingCount; ++i) {
+  for (int i = 0; i < kContextSettingCount; ++i) {
     // deleted_record_set_context sets actor, reason and metadata: those always go.
-    chosen[i] = (force && i < 3) || NeedsSending(settings[i], sent_settings[i]) ||
-                (other_role && !sent_settings[i].sent);
+    chosen[i] = (force && i < 3) || NeedsSending(settings[i], sent_settings[i]);
     any = any || chosen[i];
   }
   if (!any) return true;
@@ -83,17 +76,43 @@ bool PropagateContextSettings(bool force) {
   return true;
 }
 
+// A node cannot verify a login role another session claims: Citus marks its own connections
+// only by application_name, which any client can set, and any role may call Citus's
+// assign_distributed_transaction_id, so neither "Citus's connection" nor "the distributed
+// transaction's initiator" can be proven here. No node records a claimed login role; a node
+// where archived rows would record another role refuses instead (CheckLoginRoleReachesNodes).
+void CheckLoginRoleReachesNodes(const char* what) {
+  Oid login = GetSessionUserId();
+  Oid current = GetUserId();
+  if (login == current) return;
+  ereport(ERROR,
+          (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+           errmsg("deleted_record: %s would be archived on other Citus nodes as done by role \"%s\", not by the login "
+                  "role \"%s\"",
+                  what, GetUserNameFromId(current, false), GetUserNameFromId(login, false)),
+           errdetail("Under SET ROLE or in SECURITY DEFINER code Citus connects to the other nodes as the current role, "
+                     "and a node cannot verify a login role sent to it, so it records the role it was connected as."),
+           errhint("Run the statement as the login role (RESET ROLE, or outside SECURITY DEFINER code), or log in as "
+                   "role \"%s\".",
+                   GetUserNameFromId(current, false))));
+}
+
 const char* CitusLoginRole() {
-  if (!IsCitusInternalBackend()) return nullptr;
-  const char* login = GetConfigOption(kLoginRoleSetting, true, false);
-  if (login == nullptr || login[0] == '\0') return nullptr;
-  Oid role = get_role_oid(login, true);
-  if (!OidIsValid(role) || (role != GetSessionUserId() && !is_member_of_role(role, GetSessionUserId()))) return nullptr;
-  // A superuser is a member of every role: a claim of one is taken only from a session that is
-  // itself a superuser's (found by review: any role could have its deletes recorded as the
-  // superuser's).
-  if (role != GetSessionUserId() && superuser_arg(role) && !superuser_arg(GetSessionUserId())) return nullptr;
-  return login;
+  const char* claimed = GetConfigOption(kLoginRoleSetting, true, false);
+  if (claimed == nullptr || claimed[0] == '\0') return nullptr;
+  const char* login = GetUserNameFromId(GetSessionUserId(), false);
+  if (strcmp(claimed, login) == 0) return nullptr;
+  // Never recorded: whoever sets it (any client, or Citus on behalf of a user who set it with
+  // citus.propagate_set_commands) could claim any role (found by review).
+  ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                  errmsg("deleted_record: cannot archive rows as deleted by role \"%s\": this session's login role is "
+                         "\"%s\"",
+                         claimed, login),
+                  errdetail("%s carries a login role claimed by another session, which this node cannot verify; "
+                            "deleted_record 1.2 never sends it.",
+                            kLoginRoleSetting),
+                  errhint("RESET %s.", kLoginRoleSetting)));
+  return nullptr;
 }
 
 }  // namespace deleted_record::glue

@@ -4,11 +4,14 @@
 #include "glue/archive_table.hpp"
 #include "glue/citus/catalog.hpp"
 #include "glue/citus/context_propagation.hpp"
+#include "glue/citus/shard_truncate.hpp"
 #include "glue/citus/transaction_key.hpp"
 #include "glue/transaction_end.hpp"
 #include "glue/truncate_guard.hpp"
 
 extern "C" {
+#include "catalog/pg_class.h"   // RELKIND_*
+#include "nodes/nodeFuncs.h"    // query_tree_walker
 #include "optimizer/planner.h"  // planner_hook
 #include "utils/regproc.h"      // format_procedure
 #include "tcop/utility.h"       // ProcessUtility_hook
@@ -19,6 +22,9 @@ namespace deleted_record::glue {
 namespace {
 
 bool hooks_installed = false;
+// deleted_record_citus.converting: on while a Citus function rebuilds a table (fmgr hook).
+constexpr const char* kConvertingSetting = "deleted_record_citus.converting";
+bool converting_setting = false;
 bool CitusWillCopyOurTriggers(Node* statement);
 void CheckDelegatedCall(Oid function);
 ExecutorStart_hook_type previous_executor_start = nullptr;
@@ -34,10 +40,34 @@ bool IsDistributedPlan(const PlannedStmt* statement) {
   return methods != nullptr && methods->CustomName != nullptr && strncmp(methods->CustomName, "Citus", 5) == 0;
 }
 
+bool ContextWouldNotReachNodes();
+
+// CheckCachedDelegation rechecks, at execution, the calls of distributed functions in a plan Citus
+// made (a cached plan of SELECT f() or SELECT * FROM f(), prepared before the session set its
+// context or role, is not planned again; found by review). Citus keeps the query it delegates in
+// its plan (the job's query); its text form names each function a FuncExpr calls.
+void CheckCachedDelegation(const PlannedStmt* statement) {
+  const auto* scan = reinterpret_cast<const CustomScan*>(statement->planTree);
+  char* text = nodeToString(scan->custom_private);
+  static const char kCall[] = "{FUNCEXPR :funcid ";
+  for (const char* at = strstr(text, kCall); at != nullptr; at = strstr(at + 1, kCall)) {
+    Oid function = static_cast<Oid>(strtoul(at + sizeof(kCall) - 1, nullptr, 10));
+    if (function >= FirstNormalObjectId) CheckDelegatedCall(function);
+  }
+  pfree(text);
+}
+
 extern "C" void DeletedRecordExecutorStart(QueryDesc* query, int eflags) {
   const PlannedStmt* statement = query->plannedstmt;
+  if (statement->commandType == CMD_SELECT && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 &&
+      IsDistributedPlan(statement) && ContextWouldNotReachNodes())
+    CheckCachedDelegation(statement);
   bool deletes = statement->commandType == CMD_DELETE || statement->commandType == CMD_MERGE ||
                  statement->hasModifyingCTE;
+  // In every backend, Citus's own included: the other nodes would record the current role.
+  if (deletes && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 && GetUserId() != GetSessionUserId() &&
+      IsDistributedPlan(statement))
+    CheckLoginRoleReachesNodes("the rows of this statement");
   if (deletes && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 && !IsCitusInternalBackend() && IsDistributedPlan(statement) &&
       !PropagateContextSettings(false))
     ereport(ERROR,
@@ -59,7 +89,13 @@ extern "C" void DeletedRecordExecutorStart(QueryDesc* query, int eflags) {
 // The deletion context set in this session must reach it like any distributed DELETE's, or the
 // call fails before it runs, saying how to pass it.
 void CheckDelegatedCall(Oid function) {
-  if (IsCitusInternalBackend() || !IsDistributedFunction(function) || PropagateContextSettings(false)) return;
+  bool force_delegation = false;
+  if (!IsDistributedFunction(function, &force_delegation)) return;
+  // Delegated (outside a transaction block, or always when forced), the call runs on a node that
+  // Citus connects to as the current role.
+  if (GetUserId() != GetSessionUserId() && (!IsTransactionBlock() || force_delegation))
+    CheckLoginRoleReachesNodes(psprintf("the rows deleted by distributed function %s", format_procedure(function)));
+  if (IsCitusInternalBackend() || PropagateContextSettings(false)) return;
   ereport(ERROR,
           (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
            errmsg("deleted_record: the deletion context set in this session cannot reach the Citus node that runs "
@@ -73,14 +109,36 @@ void CheckDelegatedCall(Oid function) {
 
 planner_hook_type previous_planner = nullptr;
 
-// DeletedRecordPlanner checks a FROM-less SELECT of a distributed function before Citus plans
-// its delegation to a worker.
+// AsWalker passes a walker to PostgreSQL's tree walkers (declared without parameters in 15).
+using Walker = bool (*)();
+inline Walker AsWalker(bool (*walker)(Node*, void*)) {
+  return reinterpret_cast<Walker>(reinterpret_cast<void (*)()>(walker));
+}
+
+// ContextWouldNotReachNodes: a call delegated now would run without this session's context or
+// login role — the role is not the login role (SET ROLE, SECURITY DEFINER), or context set in
+// this session cannot be sent outside a transaction block. No catalog access.
+bool ContextWouldNotReachNodes() {
+  return GetUserId() != GetSessionUserId() || (!IsTransactionBlock() && !PropagateContextSettings(false));
+}
+
+// CheckDistributedCalls checks every call of a user-defined function in the query (its target
+// list, FROM clause — SELECT * FROM f(...) is delegated too, found by review — and subqueries).
+bool CheckDistributedCalls(Node* node, void* context) {
+  if (node == nullptr) return false;
+  if (IsA(node, FuncExpr) && castNode(FuncExpr, node)->funcid >= FirstNormalObjectId)
+    CheckDelegatedCall(castNode(FuncExpr, node)->funcid);
+  if (IsA(node, Query)) return query_tree_walker(castNode(Query, node), AsWalker(CheckDistributedCalls), context, 0);
+  return expression_tree_walker(node, AsWalker(CheckDistributedCalls), context);
+}
+
+// DeletedRecordPlanner checks the calls of distributed functions in a query before Citus plans
+// their delegation to a worker, when something would not reach it: the context set in this
+// session outside a transaction block, or the login role (SET ROLE, SECURITY DEFINER). The
+// check that decides this costs no catalog access; in the usual case nothing is walked.
 extern "C" PlannedStmt* DeletedRecordPlanner(Query* parse, const char* query, int options, ParamListInfo parameters) {
-  if (parse->commandType == CMD_SELECT && parse->rtable == NIL && list_length(parse->targetList) == 1 &&
-      CitusPresent()) {
-    Node* expression = reinterpret_cast<Node*>(linitial_node(TargetEntry, parse->targetList)->expr);
-    if (expression != nullptr && IsA(expression, FuncExpr)) CheckDelegatedCall(castNode(FuncExpr, expression)->funcid);
-  }
+  if (parse->commandType != CMD_UTILITY && CitusPresent() && ContextWouldNotReachNodes())
+    (void) query_tree_walker(parse, AsWalker(CheckDistributedCalls), nullptr, 0);
   if (previous_planner != nullptr) return previous_planner(parse, query, options, parameters);
   return standard_planner(parse, query, options, parameters);
 }
@@ -116,10 +174,12 @@ extern "C" void DeletedRecordProcessUtility(PlannedStmt* statement, const char* 
 }
 
 // The Citus functions that turn a table (their first argument) into a Citus table or back, and
-// refuse tables with triggers (a local Citus table allows them, but not on the archive).
+// refuse tables with triggers (a local Citus table allows them, but not on the archive); and
+// those that do so for every table of a schema (their first argument, schema-based sharding).
 const char* const kDistributingFunctions[] = {"create_distributed_table", "create_distributed_table_concurrently",
                                               "create_reference_table", "alter_distributed_table", "undistribute_table",
-                                              "citus_add_local_table_to_metadata"};
+                                              "citus_add_local_table_to_metadata", "citus_schema_distribute",
+                                              "citus_schema_undistribute"};
 
 // Function OIDs known to be one of kDistributingFunctions (a backend sees a handful).
 constexpr int kKnownFunctionSlots = 16;
@@ -152,9 +212,9 @@ extern "C" bool DeletedRecordNeedsFmgrHook(Oid function) {
   return IsDistributingFunction(function);
 }
 
-// ConstantRelation is the call's first argument when it is a regclass constant (plans of
-// literal calls, and PL/pgSQL's custom plans, have one).
-Oid ConstantRelation(const FmgrInfo* flinfo) {
+// ConstantArgument is the call's first argument when it is an OID-valued constant (plans of
+// literal calls, and PL/pgSQL's custom plans, have one), with its type.
+Oid ConstantArgument(const FmgrInfo* flinfo, Oid* type) {
   if (flinfo->fn_expr == nullptr || !IsA(flinfo->fn_expr, FuncExpr)) return InvalidOid;
   List* arguments = reinterpret_cast<FuncExpr*>(flinfo->fn_expr)->args;
   if (arguments == NIL) return InvalidOid;
@@ -162,8 +222,30 @@ Oid ConstantRelation(const FmgrInfo* flinfo) {
   while (first != nullptr && IsA(first, RelabelType)) first = reinterpret_cast<Node*>(castNode(RelabelType, first)->arg);
   if (first == nullptr || !IsA(first, Const)) return InvalidOid;
   const Const* constant = castNode(Const, first);
-  if (constant->constisnull || (constant->consttype != REGCLASSOID && constant->consttype != OIDOID)) return InvalidOid;
+  if (constant->constisnull || (constant->consttype != REGCLASSOID && constant->consttype != OIDOID &&
+                                 constant->consttype != REGNAMESPACEOID))
+    return InvalidOid;
+  *type = constant->consttype;
   return DatumGetObjectId(constant->constvalue);
+}
+
+// SchemaTables lists the ordinary and partitioned tables of a schema.
+List* SchemaTables(Oid schema) {
+  List* tables = NIL;
+  Relation classes = table_open(RelationRelationId, AccessShareLock);
+  ScanKeyData key;
+  ScanKeyInit(&key, Anum_pg_class_relnamespace, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(schema));
+  SysScanDesc scan = systable_beginscan(classes, InvalidOid, false, nullptr, 1, &key);
+  HeapTuple tuple;
+  while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
+    auto* form = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple));
+    if (form->relnamespace == schema &&
+        (form->relkind == RELKIND_RELATION || form->relkind == RELKIND_PARTITIONED_TABLE))
+      tables = lappend_oid(tables, form->oid);
+  }
+  systable_endscan(scan);
+  table_close(classes, AccessShareLock);
+  return tables;
 }
 
 // UserTriggers tells whether relid has triggers a user created that call a function of this
@@ -251,21 +333,36 @@ extern "C" void DeletedRecordFmgrHook(FmgrHookEventType event, FmgrInfo* flinfo,
   if (previous_fmgr_hook != nullptr) previous_fmgr_hook(event, flinfo, private_data);
   if (!IsKnownDistributingFunction(flinfo->fn_oid)) return;
   if (event == FHET_START) {
-    Oid relid = ConstantRelation(flinfo);
-    if (!OidIsValid(relid)) return;
-    if (IsArchiveRelation(relid))
-      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                      errmsg("the archive table \"%s\" cannot be made a Citus table", get_rel_name(relid)),
-                      errdetail("Each node archives the rows deleted from its own shards into its own archive table; "
-                                "a distributed archive would hide every row archived afterwards."),
-                      errhint("Read the whole cluster's archive with deleted_record_cluster().")));
+    Oid type = InvalidOid;
+    Oid argument = ConstantArgument(flinfo, &type);
+    if (!OidIsValid(argument)) return;
+    // A schema's tables (citus_schema_distribute / _undistribute), or the one table.
+    List* tables = type == REGNAMESPACEOID ? SchemaTables(argument) : list_make1_oid(argument);
+    bool only_ours = false, foreign = false;
+    ListCell* cell;
+    foreach (cell, tables) {
+      Oid relid = lfirst_oid(cell);
+      if (IsArchiveRelation(relid))
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("the archive table \"%s\" cannot be made a Citus table", get_rel_name(relid)),
+                        errdetail("Each node archives the rows deleted from its own shards into its own archive "
+                                  "table; a distributed archive would hide every row archived afterwards."),
+                        errhint("Read the whole cluster's archive with deleted_record_cluster().")));
+      bool ours = false, theirs = false;
+      UserTriggers(relid, &ours, &theirs);
+      only_ours = only_ours || ours;
+      foreign = foreign || theirs;
+    }
+    list_free(tables);
     if (open_call_count == kMaxOpenCalls) return;
     int nest_level = NewGUCNestLevel();
-    // Citus rebuilds the table (undistribute_table, alter_distributed_table) and copies its
-    // triggers, guards included: deleted_record_guard_partitions reads this and leaves them be.
-    (void) set_config_option("deleted_record_citus.converting", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-                             true, 0, false);
-    if (OnlyOurTriggers(relid))
+    // Citus rebuilds the table (undistribute_table, alter_distributed_table, the schema
+    // functions) and copies its triggers, guards included: deleted_record_guard_partitions reads
+    // this and leaves them be. Only this library can set it (superuser-only setting, set here
+    // with the library's own authority; found by review: a user-settable placeholder let anyone
+    // switch the guards off).
+    (void) set_config_option(kConvertingSetting, "on", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    if (only_ours && !foreign)
       (void) set_config_option("citus.enable_unsafe_triggers", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
                                true, 0, false);
     open_calls[open_call_count++] = {flinfo, nest_level};
@@ -300,6 +397,12 @@ void CheckCitusAttachPrerequisites() {
 }
 
 void RegisterCitus() {
+  DefineCustomBoolVariable(kConvertingSetting,
+                           "Set by deleted_record while Citus rebuilds a table, for the duration of the call.",
+                           "Superuser-only: a session cannot set it to switch deleted_record's partition guards off.",
+                           &converting_setting, false, PGC_SUSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr,
+                           nullptr, nullptr);
+  SetTruncateDelegate(CitusTruncateDelegate);
   RegisterXactCallback(DeletedRecordCitusOnTransactionEnd, nullptr);
   RegisterSubXactCallback(DeletedRecordCitusOnSubtransactionEnd, nullptr);
   // Citus defines its settings in its own _PG_init: seeing one means it was loaded before us.
