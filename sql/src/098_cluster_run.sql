@@ -8,9 +8,9 @@
 --              directly, and a call fails naming it when it cannot be reached), and this server
 --              when it is not in the metadata
 --   failure    DETAIL of the error raised when a node cannot be reached or its command fails
--- Nodes are run in parallel. Anyone may call it: it runs nothing master_run_on_worker would not
--- run for the caller, with the caller's rights. The error names the node, its address and whether it is disabled.
--- The caller (a function of the extension) builds commands that name every function, operator
+-- Nodes are run in parallel; the error names the node, its address and whether it is disabled.
+-- Anyone may call it: it runs nothing master_run_on_worker would not run for the caller, with
+-- the caller's rights. The caller (a function of the extension) builds commands that name every function, operator
 -- and type with its schema: a node's session may have any search_path.
 CREATE FUNCTION deleted_record_cluster_run(caller text, commands text[], node_ids integer[] DEFAULT NULL, failure text DEFAULT NULL)
     RETURNS TABLE (node_id integer, result text)
