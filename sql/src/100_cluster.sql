@@ -30,7 +30,11 @@ DECLARE
     page_head text;
     page_mid text;
     page_tail text;
-    first record;
+    run_sql text;
+    ran_nodes integer[];
+    ran_results text[];
+    more_nodes integer[];
+    more_results text[];
     page json;
     rows json;
     after uuid;
@@ -68,20 +72,25 @@ BEGIN
     page_tail := format(
         '::pg_catalog.uuid) ORDER BY r.id USING OPERATOR(pg_catalog.<) LIMIT %s) r'
         '       WINDOW w AS (ORDER BY r.id USING OPERATOR(pg_catalog.<))) p', page_rows);
-    FOR first IN SELECT c.node_id, c.result FROM @extschema@.deleted_record_cluster_run('deleted_record_cluster', ARRAY[page_head || 'NULL' || page_mid || 'NULL' || page_tail],
-                                                                            failure => 'The archive was not read.') c
-                  ORDER BY c.node_id LOOP
-        page := first.result::json;
+    -- The node loop (098): called through the extension's schema, whatever the caller's search_path.
+    run_sql := format('SELECT pg_catalog.array_agg(c.node_id ORDER BY c.node_id), pg_catalog.array_agg(c.result ORDER BY c.node_id)'
+                      ' FROM %I.deleted_record_cluster_run($1, $2, $3, $4) c', ext_schema);
+    EXECUTE run_sql INTO ran_nodes, ran_results
+      USING 'deleted_record_cluster'::text, ARRAY[page_head || 'NULL' || page_mid || 'NULL' || page_tail], NULL::integer[], 'The archive was not read.'::text;
+    FOR i IN 1 .. coalesce(cardinality(ran_nodes), 0) LOOP
+        page := ran_results[i]::json;
+        ran_results[i] := NULL;
         LOOP
             rows := page -> 'rows';
             RETURN QUERY EXECUTE format('SELECT $1, %s FROM pg_catalog.json_populate_recordset(NULL::%I.deleted_record, $2) r',
                                         archive_columns, ext_schema)
-                         USING first.node_id, rows;
+                         USING ran_nodes[i], rows;
             EXIT WHEN NOT (page ->> 'more')::boolean OR json_array_length(rows) = 0;
             after := (rows -> (json_array_length(rows) - 1) ->> 'id')::uuid;
-            SELECT c.result::json INTO page
-              FROM @extschema@.deleted_record_cluster_run('deleted_record_cluster', ARRAY[page_head || quote_literal(after) || page_mid || quote_literal(after) || page_tail], ARRAY[first.node_id],
-                                              'The archive was not read.') c;
+            EXECUTE run_sql INTO more_nodes, more_results
+              USING 'deleted_record_cluster'::text, ARRAY[page_head || quote_literal(after) || page_mid || quote_literal(after) || page_tail],
+                    ARRAY[ran_nodes[i]], 'The archive was not read.'::text;
+            page := more_results[1]::json;
         END LOOP;
     END LOOP;
 END

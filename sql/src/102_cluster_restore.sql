@@ -19,7 +19,9 @@ DECLARE
     held jsonb := '[]';
     grp record;
     done text[] := '{}';
-    ran record;
+    run_sql text;
+    ran_nodes integer[];
+    ran_results text[];
     disabled text;
 BEGIN
     IF to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
@@ -31,15 +33,18 @@ BEGIN
      WHERE e.extname = 'deleted_record';
     -- Every node is asked, at once, which of the ids it holds (an indexed probe: it reads only
     -- those rows); a disabled node too, or the call fails naming it.
-    FOR node IN SELECT c.node_id, c.result
-                  FROM @extschema@.deleted_record_cluster_run('deleted_record_cluster_restore', ARRAY[format(
-                           'SELECT pg_catalog.json_agg(pg_catalog.json_build_array(r.id, r.schema_name, r.table_name)) FROM %I.deleted_record r'
-                           ' WHERE r.id OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.uuid[]))', ext_schema, archive_ids)],
-                           failure => 'Nothing was restored.') c
-                 ORDER BY c.node_id LOOP
-        IF node.result IS NOT NULL AND node.result <> '' THEN
-            held := held || (SELECT jsonb_agg(jsonb_build_object('node', node.node_id, 'id', e->>0, 'schema', e->>1, 'table', e->>2))
-                               FROM jsonb_array_elements(node.result::jsonb) e);
+    -- The node loop (098): called through the extension's schema, whatever the caller's search_path.
+    run_sql := format('SELECT pg_catalog.array_agg(c.node_id ORDER BY c.node_id), pg_catalog.array_agg(c.result ORDER BY c.node_id)'
+                      ' FROM %I.deleted_record_cluster_run($1, $2, $3, $4) c', ext_schema);
+    EXECUTE run_sql INTO ran_nodes, ran_results
+      USING 'deleted_record_cluster_restore'::text, ARRAY[format(
+                'SELECT pg_catalog.json_agg(pg_catalog.json_build_array(r.id, r.schema_name, r.table_name)) FROM %I.deleted_record r'
+                ' WHERE r.id OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.uuid[]))', ext_schema, archive_ids)],
+            NULL::integer[], 'Nothing was restored.'::text;
+    FOR i IN 1 .. coalesce(cardinality(ran_nodes), 0) LOOP
+        IF ran_results[i] IS NOT NULL AND ran_results[i] <> '' THEN
+            held := held || (SELECT jsonb_agg(jsonb_build_object('node', ran_nodes[i], 'id', e->>0, 'schema', e->>1, 'table', e->>2))
+                               FROM jsonb_array_elements(ran_results[i]::jsonb) e);
         END IF;
     END LOOP;
     -- A disabled node's Citus metadata is no longer kept up to date: rows archived there are
@@ -74,15 +79,15 @@ BEGIN
          GROUP BY r.node, t.relid, r.schema_name, r.table_name
          ORDER BY depth, r.schema_name, r.table_name, r.node
     LOOP
-        SELECT c.result INTO ran
-          FROM @extschema@.deleted_record_cluster_run(format('deleted_record_cluster_restore: restoring rows of %s.%s', grp.schema_name, grp.table_name),
-                   ARRAY[format('SELECT coalesce(pg_catalog.json_agg(r), ''[]'') FROM %I.deleted_record_restore(CAST(%L AS pg_catalog.uuid[]), %L, %L, %L) r',
-                                ext_schema, grp.ids, on_conflict, dry_run, masked)], ARRAY[grp.node],
-                   CASE WHEN cardinality(done) = 0 THEN 'Nothing was restored.'
-                        ELSE format('Restored before (committed there): %s; nothing of this and later groups.', array_to_string(done, ', ')) END) c;
+        EXECUTE run_sql INTO ran_nodes, ran_results
+          USING format('deleted_record_cluster_restore: restoring rows of %s.%s', grp.schema_name, grp.table_name),
+                ARRAY[format('SELECT coalesce(pg_catalog.json_agg(r), ''[]'') FROM %I.deleted_record_restore(CAST(%L AS pg_catalog.uuid[]), %L, %L, %L) r',
+                             ext_schema, grp.ids, on_conflict, dry_run, masked)], ARRAY[grp.node],
+                CASE WHEN cardinality(done) = 0 THEN 'Nothing was restored.'
+                     ELSE format('Restored before (committed there): %s; nothing of this and later groups.', array_to_string(done, ', ')) END;
         done := done || format('%s.%s on node %s', grp.schema_name, grp.table_name, grp.node);
         RETURN QUERY SELECT grp.node, r.archive_id, r.target, r.object_id, r.outcome, r.detail
-                       FROM json_to_recordset(ran.result::json)
+                       FROM json_to_recordset(ran_results[1]::json)
                             AS r(archive_id uuid, target text, object_id text, outcome text, detail text);
     END LOOP;
 END

@@ -15,6 +15,9 @@ CREATE FUNCTION deleted_record_cluster_erase(archive_ids uuid[], reason text)
 DECLARE
     ext_schema name;
     refused text;
+    run_sql text;
+    ran_nodes integer[];
+    ran_results text[];
     holder_nodes integer[] := '{}';
     holder_ids text[] := '{}';
 BEGIN
@@ -31,33 +34,39 @@ BEGIN
      WHERE e.extname = 'deleted_record';
     -- Every node first, disabled ones included (their archive is theirs): may the caller erase
     -- there? A node that cannot be reached stops the call here, named.
-    SELECT string_agg(format('node %s', c.node_id), ', ' ORDER BY c.node_id) INTO refused
-      FROM @extschema@.deleted_record_cluster_run('deleted_record_cluster_erase', ARRAY[format(
-               'SELECT pg_catalog.has_function_privilege(%1$L, ''EXECUTE'') AND pg_catalog.has_table_privilege(%2$L, ''SELECT'')',
-               format('%I.deleted_record_erase(pg_catalog.uuid[], pg_catalog.text)', ext_schema), format('%I.deleted_record', ext_schema))],
-               failure => 'Nothing was erased.') c
-     WHERE c.result IS DISTINCT FROM 't';
+    -- The node loop (098): called through the extension's schema, whatever the caller's search_path.
+    run_sql := format('SELECT pg_catalog.array_agg(c.node_id ORDER BY c.node_id), pg_catalog.array_agg(c.result ORDER BY c.node_id)'
+                      ' FROM %I.deleted_record_cluster_run($1, $2, $3, $4) c', ext_schema);
+    EXECUTE run_sql INTO ran_nodes, ran_results
+      USING 'deleted_record_cluster_erase'::text, ARRAY[format(
+                'SELECT pg_catalog.has_function_privilege(%1$L, ''EXECUTE'') AND pg_catalog.has_table_privilege(%2$L, ''SELECT'')',
+                format('%I.deleted_record_erase(pg_catalog.uuid[], pg_catalog.text)', ext_schema), format('%I.deleted_record', ext_schema))],
+            NULL::integer[], 'Nothing was erased.'::text;
+    SELECT string_agg(format('node %s', u.n), ', ' ORDER BY u.n) INTO refused
+      FROM unnest(ran_nodes, ran_results) u(n, r) WHERE u.r IS DISTINCT FROM 't';
     IF refused IS NOT NULL THEN
         RAISE EXCEPTION 'deleted_record_cluster_erase: nothing was erased: the caller may not erase on % (permission denied)', refused
             USING ERRCODE = 'insufficient_privilege',
                   HINT = format('On each of those nodes: GRANT EXECUTE ON FUNCTION %1$I.deleted_record_erase(uuid[], text) TO <role>; GRANT SELECT ON %1$I.deleted_record TO <role>; (Citus does not propagate these grants: run_command_on_all_nodes can.)', ext_schema);
     END IF;
     -- Which of the ids each node holds (an indexed probe, every node at once).
-    SELECT array_agg(c.node_id ORDER BY c.node_id), array_agg(c.result ORDER BY c.node_id) INTO holder_nodes, holder_ids
-      FROM @extschema@.deleted_record_cluster_run('deleted_record_cluster_erase', ARRAY[format(
-               'SELECT pg_catalog.array_agg(r.id) FROM %I.deleted_record r WHERE r.id OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.uuid[]))',
-               ext_schema, archive_ids)], failure => 'Nothing was erased.') c
-     WHERE c.result IS NOT NULL AND c.result <> '';
+    EXECUTE run_sql INTO ran_nodes, ran_results
+      USING 'deleted_record_cluster_erase'::text, ARRAY[format(
+                'SELECT pg_catalog.array_agg(r.id) FROM %I.deleted_record r WHERE r.id OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.uuid[]))',
+                ext_schema, archive_ids)], NULL::integer[], 'Nothing was erased.'::text;
+    SELECT array_agg(u.n ORDER BY u.n), array_agg(u.r ORDER BY u.n) INTO holder_nodes, holder_ids
+      FROM unnest(ran_nodes, ran_results) u(n, r) WHERE u.r IS NOT NULL AND u.r <> '';
     -- Then each holder erases the ids it holds, and only those, one node after the other.
     FOR i IN 1 .. coalesce(array_length(holder_nodes, 1), 0) LOOP
         node_id := holder_nodes[i];
-        SELECT c.result::bigint INTO erased
-          FROM @extschema@.deleted_record_cluster_run('deleted_record_cluster_erase: erasing',
-                   ARRAY[format('SELECT %I.deleted_record_erase(CAST(%L AS pg_catalog.uuid[]), CAST(%L AS pg_catalog.text))',
-                                ext_schema, holder_ids[i], reason)], ARRAY[holder_nodes[i]],
-                   CASE WHEN i = 1 THEN 'Nothing was erased.'
-                        ELSE format('Rows on nodes %s were erased (committed there); nothing on this and later nodes.',
-                                    array_to_string(holder_nodes[1:i - 1], ', ')) END) c;
+        EXECUTE run_sql INTO ran_nodes, ran_results
+          USING 'deleted_record_cluster_erase: erasing'::text,
+                ARRAY[format('SELECT %I.deleted_record_erase(CAST(%L AS pg_catalog.uuid[]), CAST(%L AS pg_catalog.text))',
+                             ext_schema, holder_ids[i], reason)], ARRAY[holder_nodes[i]],
+                CASE WHEN i = 1 THEN 'Nothing was erased.'
+                     ELSE format('Rows on nodes %s were erased (committed there); nothing on this and later nodes.',
+                                 array_to_string(holder_nodes[1:i - 1], ', ')) END;
+        erased := ran_results[1]::bigint;
         RETURN NEXT;
     END LOOP;
 END
