@@ -10,6 +10,8 @@
 #             every node asked at once, each by the xact_key index: one node hop;
 #   floor   - the same for a key no node holds: what one hop costs (connections, the query's
 #             start-up), whatever the archive's size;
+#   reference - run_command_on_all_nodes('SELECT 1'): Citus's own cost of one hop to every node
+#             (master_run_on_worker opens new connections for each call);
 #   restore - deleted_record_cluster_restore(those 10 ids, dry_run => true): an indexed probe of
 #             every node at once, then deleted_record_restore on each node holding some of
 #             them, with only its ids: 1 + (nodes holding them) hops;
@@ -70,16 +72,18 @@ SQL
 }
 lookup=$(median_ms "SELECT * FROM deleted_record_cluster(for_xact_key => '$key')")
 floor=$(median_ms "SELECT * FROM deleted_record_cluster(for_xact_key => 'no such key')")
+citus=$(median_ms "SELECT * FROM run_command_on_all_nodes('SELECT 1')")
 restore=$(median_ms "SELECT * FROM deleted_record_cluster_restore('$ids', dry_run => true)")
 real=$(cq coord -c "SELECT round((1000 * extract(epoch FROM clock_timestamp() - now()))::numeric, 1) FROM (SELECT count(*) FROM deleted_record_cluster_restore('$ids')) r" 2>&1)
 back=$(cq coord -c "SELECT count(*) FROM bench_item WHERE id > $ROWS")
 restore_hops=$((1 + holders))
 
 echo
-echo "Citus lookup: one transaction of 10 rows among $archived archived rows ($per_node), median of $RUNS"
+echo "Citus lookup (load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs): one transaction of 10 rows among $archived archived rows ($per_node), median of $RUNS"
 printf '  %-58s %s\n' "found by deleted_record_cluster(for_xact_key)" "$found"
 printf '  %-58s %8s ms  (1 hop)\n' "lookup: deleted_record_cluster(for_xact_key => ...)" "$lookup"
 printf '  %-58s %8s ms  (1 hop, 0 rows: the cost of a hop)\n' "floor: deleted_record_cluster(for_xact_key => 'no such key')" "$floor"
+printf '  %-58s %8s ms  (Citus alone: new connections to every node)\n' "reference: run_command_on_all_nodes('SELECT 1')" "$citus"
 printf '  %-58s %8s ms  (%s hops)\n' "restore: deleted_record_cluster_restore(10 ids, dry_run)" "$restore" "$restore_hops"
 printf '  %-58s %8s ms  (%s hops; %s of 10 rows back)\n' "restore: deleted_record_cluster_restore(10 ids), once" "$real" "$restore_hops" "$back"
 verdict() { awk -v v="$1" -v l="$2" 'BEGIN { print (v + 0 <= l + 0) ? "PASS" : "MISS" }'; }
