@@ -6,8 +6,11 @@
 
 -- deleted_record_cluster returns the archive rows of every node with the node they are on
 -- (pg_dist_node.nodeid), filtered on each node: by table name, object id, deletion time, or the
--- deleting distributed transaction (xact_key). Each node sends its rows in pages of at most
--- 10,000 (one bounded value each, however large its archive). Without Citus it returns this
+-- deleting distributed transaction (xact_key), each a condition the node's indexes serve. Each
+-- node sends its rows in pages (deleted_record_cluster_run): at most 10,000 rows and about
+-- 8 MB of row data each (at least one row), one bounded text value each, however large its
+-- archive; the rows are returned as they come (PostgreSQL spills a large result to disk). A
+-- disabled node is read too, or the call fails naming it. Without Citus it returns this
 -- server's archive with node_id NULL.
 CREATE FUNCTION deleted_record_cluster(for_table text DEFAULT NULL, for_object text DEFAULT NULL,
                                        since timestamptz DEFAULT NULL, for_xact_key text DEFAULT NULL)
@@ -24,51 +27,70 @@ DECLARE
         'r.actor, r.reason, r.metadata, r.xact_id, r.session_user_name, r.current_user_name, r.updated_at, '
         'r.restored_at, r.restored_by, r.excluded_columns, r.masked_columns, r.xact_key';
     filter text;
-    node record;
-    page record;
+    page_head text;
+    page_mid text;
+    page_tail text;
+    run_sql text;
+    ran_nodes integer[];
+    ran_results text[];
+    more_nodes integer[];
+    more_results text[];
+    page json;
+    rows json;
     after uuid;
-    page_size constant integer := 10000;
+    page_rows constant integer := 10000;
+    page_bytes constant bigint := 8 * 1024 * 1024;
 BEGIN
     SELECT n.nspname INTO ext_schema
       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'deleted_record';
-    -- Literals every node reads the same way (the time as epoch seconds, whatever DateStyle).
-    filter := format('(%1$L::text IS NULL OR r.table_name = %1$L) AND (%2$L::text IS NULL OR r.object_id = %2$L)'
-                     ' AND (%3$L::numeric IS NULL OR (r.deleted_at >= pg_catalog.to_timestamp(%3$L::double precision)'
-                     ' AND r.id >= %5$I.deleted_record_uuid7_floor(pg_catalog.to_timestamp(%3$L::double precision))))'
-                     ' AND (%4$L::text IS NULL OR r.xact_key = %4$L)',
+    -- Literals every node reads the same way (the time as epoch seconds, whatever DateStyle);
+    -- operators, functions and types named with their schema, whatever the node's search_path.
+    filter := format('(%1$L::pg_catalog.text IS NULL OR r.table_name OPERATOR(pg_catalog.=) %1$L::pg_catalog.text)'
+                     ' AND (%2$L::pg_catalog.text IS NULL OR r.object_id OPERATOR(pg_catalog.=) %2$L::pg_catalog.text)'
+                     ' AND (%3$L::pg_catalog.numeric IS NULL OR (r.deleted_at OPERATOR(pg_catalog.>=) pg_catalog.to_timestamp(%3$L::pg_catalog.float8)'
+                     ' AND r.id OPERATOR(pg_catalog.>=) %5$I.deleted_record_uuid7_floor(pg_catalog.to_timestamp(%3$L::pg_catalog.float8))))'
+                     ' AND (%4$L::pg_catalog.text IS NULL OR r.xact_key OPERATOR(pg_catalog.=) %4$L::pg_catalog.text)',
                      for_table, for_object, extract(epoch FROM since), for_xact_key, ext_schema);
     IF to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
         RETURN QUERY EXECUTE format('SELECT NULL::integer, %s FROM %I.deleted_record r WHERE %s', archive_columns, ext_schema, filter);
         RETURN;
     END IF;
-    -- The nodes run_command_on_all_nodes reaches (this node too when it is not in the metadata,
-    -- as node 0). Each node returns its rows in pages of at most page_size rows, in id order, each
-    -- filtered there: no node's whole archive travels as one value.
-    FOR node IN
-        SELECT d.nodeid, d.nodename, d.nodeport FROM pg_catalog.pg_dist_node d
-         WHERE d.isactive AND d.noderole = 'primary' AND d.nodecluster = current_setting('citus.cluster_name')
-        UNION ALL
-        SELECT 0, current_setting('citus.local_hostname'), current_setting('port')::integer
-         WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_dist_node d JOIN pg_catalog.pg_dist_local_group g USING (groupid)
-                            WHERE d.isactive AND d.nodecluster = current_setting('citus.cluster_name'))
-        ORDER BY 1 LOOP
-        after := NULL;
+    -- A page: the next rows after the last id, in id order, cut at page_rows rows or once
+    -- page_bytes of row data are reached (a row larger than that comes alone), and whether more
+    -- may follow. The first page of every node is asked at once, the next ones node by node.
+    -- (the id after which a page starts goes between page_head, page_mid and page_tail: the
+    -- filter holds the caller's literals, which no second format() may read)
+    page_head := format(
+        'SELECT pg_catalog.json_build_object(''rows'', coalesce(pg_catalog.json_agg(p.r ORDER BY p.r_id USING OPERATOR(pg_catalog.<)) FILTER (WHERE p.keep), ''[]''),'
+        '                                    ''more'', pg_catalog.count(*) OPERATOR(pg_catalog.=) %4$s OR coalesce(pg_catalog.bool_or(NOT p.keep), false))'
+        ' FROM (SELECT r, r.id AS r_id, (pg_catalog.sum(pg_catalog.pg_column_size(r.*)) OVER w OPERATOR(pg_catalog.-) pg_catalog.pg_column_size(r.*)'
+        '                                OPERATOR(pg_catalog.<) %5$s OR pg_catalog.row_number() OVER w OPERATOR(pg_catalog.=) 1) AS keep'
+        '         FROM (SELECT %1$s FROM %2$I.deleted_record r WHERE %3$s AND (',
+        archive_columns, ext_schema, filter, page_rows, page_bytes);
+    page_mid := '::pg_catalog.uuid IS NULL OR r.id OPERATOR(pg_catalog.>) ';
+    page_tail := format(
+        '::pg_catalog.uuid) ORDER BY r.id USING OPERATOR(pg_catalog.<) LIMIT %s) r'
+        '       WINDOW w AS (ORDER BY r.id USING OPERATOR(pg_catalog.<))) p', page_rows);
+    -- The node loop (098): called through the extension's schema, whatever the caller's search_path.
+    run_sql := format('SELECT pg_catalog.array_agg(c.node_id ORDER BY c.node_id), pg_catalog.array_agg(c.result ORDER BY c.node_id)'
+                      ' FROM %I.deleted_record_cluster_run($1, $2, $3, $4) c', ext_schema);
+    EXECUTE run_sql INTO ran_nodes, ran_results
+      USING 'deleted_record_cluster'::text, ARRAY[page_head || 'NULL' || page_mid || 'NULL' || page_tail], NULL::integer[], 'The archive was not read.'::text;
+    FOR i IN 1 .. coalesce(cardinality(ran_nodes), 0) LOOP
+        page := ran_results[i]::json;
+        ran_results[i] := NULL;
         LOOP
-            SELECT m.success, m.result INTO page
-              FROM pg_catalog.master_run_on_worker(ARRAY[node.nodename], ARRAY[node.nodeport], ARRAY[format(
-                       'SELECT coalesce(pg_catalog.json_agg(r ORDER BY r.id USING OPERATOR(pg_catalog.<)), ''[]'')'
-                       ' FROM (SELECT %s FROM %I.deleted_record r WHERE %s AND (%L::pg_catalog.uuid IS NULL OR r.id OPERATOR(pg_catalog.>) %L::pg_catalog.uuid)'
-                       ' ORDER BY r.id USING OPERATOR(pg_catalog.<) LIMIT %s) r',
-                       archive_columns, ext_schema, filter, after, after, page_size)], false) m;
-            IF NOT FOUND OR NOT page.success THEN
-                RAISE EXCEPTION 'deleted_record_cluster: cannot read the archive on node %: %', node.nodeid, page.result;
-            END IF;
+            rows := page -> 'rows';
             RETURN QUERY EXECUTE format('SELECT $1, %s FROM pg_catalog.json_populate_recordset(NULL::%I.deleted_record, $2) r',
                                         archive_columns, ext_schema)
-                         USING node.nodeid, page.result::json;
-            EXIT WHEN json_array_length(page.result::json) < page_size;
-            after := (page.result::jsonb -> -1 ->> 'id')::uuid;
+                         USING ran_nodes[i], rows;
+            EXIT WHEN NOT (page ->> 'more')::boolean OR json_array_length(rows) = 0;
+            after := (rows -> (json_array_length(rows) - 1) ->> 'id')::uuid;
+            EXECUTE run_sql INTO more_nodes, more_results
+              USING 'deleted_record_cluster'::text, ARRAY[page_head || quote_literal(after) || page_mid || quote_literal(after) || page_tail],
+                    ARRAY[ran_nodes[i]], 'The archive was not read.'::text;
+            page := more_results[1]::json;
         END LOOP;
     END LOOP;
 END

@@ -4,7 +4,8 @@
 -- referenced table before the tables that reference it, across nodes: a reference table's row
 -- archived on one node before the distributed rows that cascaded from it on others), and within
 -- that by node. Each group runs deleted_record_restore on its node with only its ids (all or
--- nothing there; Citus routes the inserts to the shards). Groups are not one transaction: an
+-- nothing there; Citus routes the inserts to the shards). Rows archived on a disabled node stop
+-- the call before anything is restored, naming the node. Groups are not one transaction: an
 -- error stops at that group, and earlier groups' rows stay restored (and marked so).
 CREATE FUNCTION deleted_record_cluster_restore(archive_ids uuid[], on_conflict text DEFAULT 'error', dry_run boolean DEFAULT false,
                                                masked text DEFAULT 'error')
@@ -18,7 +19,10 @@ DECLARE
     held jsonb := '[]';
     grp record;
     done text[] := '{}';
-    ran record;
+    run_sql text;
+    ran_nodes integer[];
+    ran_results text[];
+    disabled text;
 BEGIN
     IF to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
         RAISE EXCEPTION 'deleted_record_cluster_restore needs Citus'
@@ -27,19 +31,32 @@ BEGIN
     SELECT n.nspname INTO ext_schema
       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'deleted_record';
-    FOR node IN SELECT c.nodeid, c.success, c.result
-                  FROM pg_catalog.run_command_on_all_nodes(format(
-                           'SELECT pg_catalog.json_agg(pg_catalog.json_build_array(r.id, r.schema_name, r.table_name)) FROM %I.deleted_record r'
-                           ' WHERE r.id OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.uuid[]))', ext_schema, archive_ids)) c
-                 ORDER BY c.nodeid LOOP
-        IF NOT node.success THEN
-            RAISE EXCEPTION 'deleted_record_cluster_restore: nothing was restored: cannot read the archive on node %: %', node.nodeid, node.result;
-        END IF;
-        IF node.result IS NOT NULL AND node.result <> '' THEN
-            held := held || (SELECT jsonb_agg(jsonb_build_object('node', node.nodeid, 'id', e->>0, 'schema', e->>1, 'table', e->>2))
-                               FROM jsonb_array_elements(node.result::jsonb) e);
+    -- Every node is asked, at once, which of the ids it holds (an indexed probe: it reads only
+    -- those rows); a disabled node too, or the call fails naming it.
+    -- The node loop (098): called through the extension's schema, whatever the caller's search_path.
+    run_sql := format('SELECT pg_catalog.array_agg(c.node_id ORDER BY c.node_id), pg_catalog.array_agg(c.result ORDER BY c.node_id)'
+                      ' FROM %I.deleted_record_cluster_run($1, $2, $3, $4) c', ext_schema);
+    EXECUTE run_sql INTO ran_nodes, ran_results
+      USING 'deleted_record_cluster_restore'::text, ARRAY[format(
+                'SELECT pg_catalog.json_agg(pg_catalog.json_build_array(r.id, r.schema_name, r.table_name)) FROM %I.deleted_record r'
+                ' WHERE r.id OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.uuid[]))', ext_schema, archive_ids)],
+            NULL::integer[], 'Nothing was restored.'::text;
+    FOR i IN 1 .. coalesce(cardinality(ran_nodes), 0) LOOP
+        IF ran_results[i] IS NOT NULL AND ran_results[i] <> '' THEN
+            held := held || (SELECT jsonb_agg(jsonb_build_object('node', ran_nodes[i], 'id', e->>0, 'schema', e->>1, 'table', e->>2))
+                               FROM jsonb_array_elements(ran_results[i]::jsonb) e);
         END IF;
     END LOOP;
+    -- A disabled node's Citus metadata is no longer kept up to date: rows archived there are
+    -- not restored through it (nothing is restored at all).
+    SELECT string_agg(DISTINCT format('node %s (%s:%s)', d.nodeid, d.nodename, d.nodeport), ', ') INTO disabled
+      FROM jsonb_array_elements(held) h JOIN pg_catalog.pg_dist_node d ON d.nodeid = (h->>'node')::integer
+     WHERE NOT d.isactive;
+    IF disabled IS NOT NULL THEN
+        RAISE EXCEPTION 'deleted_record_cluster_restore: nothing was restored: rows to restore are archived on %, which is disabled', disabled
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Bring the node back (citus_activate_node), then restore; deleted_record_cluster reads its rows meanwhile.';
+    END IF;
     FOR grp IN
         WITH RECURSIVE held_rows AS (
             SELECT (h->>'node')::integer AS node, (h->>'id')::uuid AS id, h->>'schema' AS schema_name, h->>'table' AS table_name
@@ -62,21 +79,15 @@ BEGIN
          GROUP BY r.node, t.relid, r.schema_name, r.table_name
          ORDER BY depth, r.schema_name, r.table_name, r.node
     LOOP
-        SELECT m.success, m.result INTO ran
-          FROM (SELECT d.nodename, d.nodeport FROM pg_catalog.pg_dist_node d WHERE d.nodeid = grp.node
-                UNION ALL  -- this node when it is not in the metadata (run_command_on_all_nodes calls it node 0)
-                SELECT current_setting('citus.local_hostname'), current_setting('port')::integer WHERE grp.node = 0) d,
-               pg_catalog.master_run_on_worker(ARRAY[d.nodename], ARRAY[d.nodeport], ARRAY[format(
-                   'SELECT coalesce(pg_catalog.json_agg(r), ''[]'') FROM %I.deleted_record_restore(CAST(%L AS pg_catalog.uuid[]), %L, %L, %L) r',
-                   ext_schema, grp.ids, on_conflict, dry_run, masked)], false) m;
-        IF NOT FOUND OR NOT ran.success THEN
-            RAISE EXCEPTION 'deleted_record_cluster_restore: restoring rows of %.% on node % failed: %', grp.schema_name, grp.table_name, grp.node, ran.result
-                USING DETAIL = CASE WHEN cardinality(done) = 0 THEN 'Nothing was restored.'
-                                    ELSE format('Restored before (committed there): %s; nothing of this and later groups.', array_to_string(done, ', ')) END;
-        END IF;
+        EXECUTE run_sql INTO ran_nodes, ran_results
+          USING format('deleted_record_cluster_restore: restoring rows of %s.%s', grp.schema_name, grp.table_name),
+                ARRAY[format('SELECT coalesce(pg_catalog.json_agg(r), ''[]'') FROM %I.deleted_record_restore(CAST(%L AS pg_catalog.uuid[]), %L, %L, %L) r',
+                             ext_schema, grp.ids, on_conflict, dry_run, masked)], ARRAY[grp.node],
+                CASE WHEN cardinality(done) = 0 THEN 'Nothing was restored.'
+                     ELSE format('Restored before (committed there): %s; nothing of this and later groups.', array_to_string(done, ', ')) END;
         done := done || format('%s.%s on node %s', grp.schema_name, grp.table_name, grp.node);
         RETURN QUERY SELECT grp.node, r.archive_id, r.target, r.object_id, r.outcome, r.detail
-                       FROM json_to_recordset(ran.result::json)
+                       FROM json_to_recordset(ran_results[1]::json)
                             AS r(archive_id uuid, target text, object_id text, outcome text, detail text);
     END LOOP;
 END

@@ -2,7 +2,8 @@
 -- deleted_record_erase of the given ids it holds (tombstones stay on that node). Returns how
 -- many rows each node erased. Nodes are not one transaction, so before anything is erased every
 -- node is asked whether the caller may erase there (EXECUTE on deleted_record_erase, SELECT on
--- the archive: Citus propagates neither GRANT): a node that refuses, or cannot be reached, stops
+-- the archive: Citus propagates neither GRANT): a node that refuses, or cannot be reached (a
+-- disabled node is asked too: it keeps its archive), stops
 -- the call with nothing erased anywhere. Each node then receives only the ids it holds. The
 -- commands each node runs name operators and types with pg_catalog, whatever search_path the
 -- node's session has.
@@ -13,8 +14,10 @@ CREATE FUNCTION deleted_record_cluster_erase(archive_ids uuid[], reason text)
     AS $$
 DECLARE
     ext_schema name;
-    node record;
     refused text;
+    run_sql text;
+    ran_nodes integer[];
+    ran_results text[];
     holder_nodes integer[] := '{}';
     holder_ids text[] := '{}';
 BEGIN
@@ -29,48 +32,41 @@ BEGIN
     SELECT n.nspname INTO ext_schema
       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'deleted_record';
-    -- Every node first: may the caller erase there? Which of the ids does it hold?
-    SELECT string_agg(format('node %s (%s)', c.nodeid, CASE WHEN c.success THEN 'permission denied' ELSE c.result END), ', ' ORDER BY c.nodeid)
-      INTO refused
-      FROM pg_catalog.run_command_on_all_nodes(format(
-               'SELECT pg_catalog.has_function_privilege(%1$L, ''EXECUTE'') AND pg_catalog.has_table_privilege(%2$L, ''SELECT'')',
-               format('%I.deleted_record_erase(uuid[], text)', ext_schema), format('%I.deleted_record', ext_schema))) c
-     WHERE NOT c.success OR c.result <> 't';
+    -- Every node first, disabled ones included (their archive is theirs): may the caller erase
+    -- there? A node that cannot be reached stops the call here, named.
+    -- The node loop (098): called through the extension's schema, whatever the caller's search_path.
+    run_sql := format('SELECT pg_catalog.array_agg(c.node_id ORDER BY c.node_id), pg_catalog.array_agg(c.result ORDER BY c.node_id)'
+                      ' FROM %I.deleted_record_cluster_run($1, $2, $3, $4) c', ext_schema);
+    EXECUTE run_sql INTO ran_nodes, ran_results
+      USING 'deleted_record_cluster_erase'::text, ARRAY[format(
+                'SELECT pg_catalog.has_function_privilege(%1$L, ''EXECUTE'') AND pg_catalog.has_table_privilege(%2$L, ''SELECT'')',
+                format('%I.deleted_record_erase(pg_catalog.uuid[], pg_catalog.text)', ext_schema), format('%I.deleted_record', ext_schema))],
+            NULL::integer[], 'Nothing was erased.'::text;
+    SELECT string_agg(format('node %s', u.n), ', ' ORDER BY u.n) INTO refused
+      FROM unnest(ran_nodes, ran_results) u(n, r) WHERE u.r IS DISTINCT FROM 't';
     IF refused IS NOT NULL THEN
-        RAISE EXCEPTION 'deleted_record_cluster_erase: nothing was erased: the caller may not erase on %', refused
+        RAISE EXCEPTION 'deleted_record_cluster_erase: nothing was erased: the caller may not erase on % (permission denied)', refused
             USING ERRCODE = 'insufficient_privilege',
                   HINT = format('On each of those nodes: GRANT EXECUTE ON FUNCTION %1$I.deleted_record_erase(uuid[], text) TO <role>; GRANT SELECT ON %1$I.deleted_record TO <role>; (Citus does not propagate these grants: run_command_on_all_nodes can.)', ext_schema);
     END IF;
-    -- Which of the ids each node holds (a node that cannot answer stops the call here too).
-    FOR node IN SELECT c.nodeid, c.success, c.result
-                  FROM pg_catalog.run_command_on_all_nodes(format(
-                           'SELECT pg_catalog.array_agg(r.id) FROM %I.deleted_record r WHERE r.id OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.uuid[]))',
-                           ext_schema, archive_ids)) c ORDER BY c.nodeid LOOP
-        IF NOT node.success THEN
-            RAISE EXCEPTION 'deleted_record_cluster_erase: nothing was erased: cannot read the archive on node %: %', node.nodeid, node.result;
-        END IF;
-        IF node.result IS NOT NULL AND node.result <> '' THEN
-            holder_nodes := holder_nodes || node.nodeid;
-            holder_ids := holder_ids || node.result;
-        END IF;
-    END LOOP;
-    -- Then each holder erases the ids it holds, and only those.
+    -- Which of the ids each node holds (an indexed probe, every node at once).
+    EXECUTE run_sql INTO ran_nodes, ran_results
+      USING 'deleted_record_cluster_erase'::text, ARRAY[format(
+                'SELECT pg_catalog.array_agg(r.id) FROM %I.deleted_record r WHERE r.id OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.uuid[]))',
+                ext_schema, archive_ids)], NULL::integer[], 'Nothing was erased.'::text;
+    SELECT array_agg(u.n ORDER BY u.n), array_agg(u.r ORDER BY u.n) INTO holder_nodes, holder_ids
+      FROM unnest(ran_nodes, ran_results) u(n, r) WHERE u.r IS NOT NULL AND u.r <> '';
+    -- Then each holder erases the ids it holds, and only those, one node after the other.
     FOR i IN 1 .. coalesce(array_length(holder_nodes, 1), 0) LOOP
-        SELECT m.success, m.result INTO node
-          FROM (SELECT d.nodename, d.nodeport FROM pg_catalog.pg_dist_node d WHERE d.nodeid = holder_nodes[i]
-                UNION ALL  -- this node when it is not in the metadata (run_command_on_all_nodes calls it node 0)
-                SELECT current_setting('citus.local_hostname'), current_setting('port')::integer WHERE holder_nodes[i] = 0) d,
-               pg_catalog.master_run_on_worker(ARRAY[d.nodename], ARRAY[d.nodeport], ARRAY[format(
-                   'SELECT %I.deleted_record_erase(CAST(%L AS pg_catalog.uuid[]), CAST(%L AS pg_catalog.text))',
-                   ext_schema, holder_ids[i], reason)], false) m;
-        IF NOT FOUND OR NOT node.success THEN
-            RAISE EXCEPTION 'deleted_record_cluster_erase: erasing on node % failed: %', holder_nodes[i], node.result
-                USING DETAIL = CASE WHEN i = 1 THEN 'Nothing was erased.'
-                                    ELSE format('Rows on nodes %s were erased (committed there); nothing on this and later nodes.',
-                                                array_to_string(holder_nodes[1:i - 1], ', ')) END;
-        END IF;
         node_id := holder_nodes[i];
-        erased := node.result::bigint;
+        EXECUTE run_sql INTO ran_nodes, ran_results
+          USING 'deleted_record_cluster_erase: erasing'::text,
+                ARRAY[format('SELECT %I.deleted_record_erase(CAST(%L AS pg_catalog.uuid[]), CAST(%L AS pg_catalog.text))',
+                             ext_schema, holder_ids[i], reason)], ARRAY[holder_nodes[i]],
+                CASE WHEN i = 1 THEN 'Nothing was erased.'
+                     ELSE format('Rows on nodes %s were erased (committed there); nothing on this and later nodes.',
+                                 array_to_string(holder_nodes[1:i - 1], ', ')) END;
+        erased := ran_results[1]::bigint;
         RETURN NEXT;
     END LOOP;
 END

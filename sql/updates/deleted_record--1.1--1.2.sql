@@ -217,5 +217,9 @@ $$;
 -- included above, which bring their current definitions. Cluster-wide purge
 -- checks every node's privileges before purging anything.
 --@include 106_cluster_purge
--- deleted_record_cluster reads each node in bounded pages instead of one JSON value per node.
+-- deleted_record_cluster reads each node in bounded pages (rows and bytes) instead of one JSON value per node.
 --@include 100_cluster
+-- The cluster-wide functions share one node loop, deleted_record_cluster_run (new): it reaches
+-- every node that may hold an archive, a disabled one included, and fails naming a node that
+-- cannot be reached (100..106, included above, call it).
+--@include 098_cluster_run

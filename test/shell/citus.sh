@@ -10,9 +10,12 @@
 # table named like a shard (1), TRUNCATE under row-level security (2) and with a column named t
 # (3), a reference table with its lowest worker disabled and the coordinator outside the
 # metadata (4), delegated function and procedure calls (5), new partitions, schema-based
-# sharding and alter_distributed_table of attached tables (7), paged cluster reads (8), a
-# cluster restore of a reference -> distributed cascade when the coordinator joined last (9),
-# cluster erase and purge refused before anything changes when a node lacks the grant (10).
+# sharding and alter_distributed_table of attached tables (7), cluster reads in pages bounded in
+# rows and bytes, each node sent only its ids and a filter it reads whatever its search_path (8),
+# a cluster restore of a reference -> distributed cascade when the coordinator joined last (9),
+# cluster erase and purge refused before anything changes when a node lacks the grant, a purge
+# failing midway naming the nodes that purged (10); a disabled node's archive read and erased,
+# its rows' restore refused naming it, and every call failing naming it while it is down.
 # Citus 13.2 supports PostgreSQL 15 to 17 (Citus 14, for 16 to 18, is not available here):
 # Runs on PostgreSQL: 15
 set -uo pipefail
@@ -495,14 +498,55 @@ check "  an autocommit distributed DELETE under SET ROLE fails instead, saying h
   "ERROR:  deleted_record: the deletion context set in this session cannot reach the Citus nodes that archive this statement's rows|4" \
   "$(head -1 <<<"$err")|$(cq coord -c "SELECT count(*) FROM item WHERE id BETWEEN 8009 AND 8012")"
 
-# ---- Issue 16: cluster-wide reads come in bounded pages (8) ----------------------------------
+# ---- Issue 16: cluster-wide reads come in bounded pages, nodes get only their ids (8) --------
+# Statements each node received are read from its log (log_statement = all while we look): the
+# evidence of what was sent where, free of timing.
+node_log_mark() { local n; for n in coord w1 w2 w3; do LOG_MARK[$n]=$(wc -c <"${CITUS_NODE_DIR[$n]}/server.log"); done; }
+node_log() { tail -c +"$((LOG_MARK[$1] + 1))" "${CITUS_NODE_DIR[$1]}/server.log"; }
+declare -A LOG_MARK=()
+for n in coord w1 w2 w3; do cq $n -c "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" >/dev/null; done; sleep 1
 cq coord -c "INSERT INTO memo SELECT g, 'bulk ' || g FROM generate_series(100001, 112000) g" \
          -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'bulk')" -c "DELETE FROM memo WHERE id > 100000" -c "COMMIT" >/dev/null 2>&1
+node_log_mark
 check "deleted_record_cluster returns a node's 12,000 rows (pages of 10,000) each once" "12000|12000|100001|112000" \
   "$(cq coord -c "SELECT count(*), count(DISTINCT id), min(object_id::int), max(object_id::int) FROM deleted_record_cluster(for_table => 'memo') WHERE reason = 'bulk'")"
+check "  the coordinator, which holds them, was asked for two pages; each worker for one" "2 1 1 1" \
+  "$(for n in coord w1 w2 w3; do node_log $n | grep -c "statement: SELECT pg_catalog.json_build_object('rows'"; done | xargs)"
+# 24 rows of about 600 kB each (random text: it does not compress): more than one page of 8 MB.
+cq coord -c "INSERT INTO memo SELECT g, (SELECT string_agg(md5(random()::text || g || s), '') FROM generate_series(1, 20000) s) FROM generate_series(120001, 120024) g" \
+         -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'wide')" -c "DELETE FROM memo WHERE id > 120000" -c "COMMIT" >/dev/null 2>&1
+node_log_mark
+check "24 rows of 640 kB each come back whole, each once, in pages cut at 8 MB of row data" "24|24|15360000" \
+  "$(cq coord -c "SELECT count(*), count(DISTINCT id), sum(length(data->>'body')) FROM deleted_record_cluster(for_table => 'memo') WHERE reason = 'wide'")"
+check "  the coordinator was asked for more than one page" "t" \
+  "$(node_log coord | grep -c "statement: SELECT pg_catalog.json_build_object('rows'" | awk '{ print ($1 > 1) ? "t" : "f" }')"
 ids=$(cq coord -c "SELECT array_agg(id) FROM (SELECT id FROM deleted_record_cluster(for_table => 'memo') WHERE reason = 'bulk' AND object_id::int IN (100001, 112000)) x")
 check "  and a restore of two of them restores those two" "2 2" \
   "$(cq coord -c "SELECT count(*) FILTER (WHERE outcome = 'restored') FROM deleted_record_cluster_restore('$ids')" 2>&1) $(cq coord -c "SELECT count(*) FROM memo WHERE id IN (100001, 112000)")"
+# A restore of rows archived on several workers: each worker receives only the ids it holds.
+cq coord -c "INSERT INTO country VALUES ('c95', 'country 95') ON CONFLICT DO NOTHING" -c "INSERT INTO item SELECT g, 'c95', 'item ' || g FROM generate_series(9101, 9140) g ON CONFLICT DO NOTHING" \
+         -c "BEGIN" -c "SELECT deleted_record_set_context('ops', 'sent where')" -c "DELETE FROM item WHERE id BETWEEN 9101 AND 9140" -c "COMMIT" >/dev/null 2>&1
+ids=$(cq coord -c "SELECT array_agg(id) FROM deleted_record_cluster(for_table => 'item') WHERE reason = 'sent where'")
+node_log_mark
+out=$(cq coord -c "SELECT count(*), count(DISTINCT node_id) > 1, min(outcome) FROM deleted_record_cluster_restore('$ids', dry_run => true)" 2>&1)
+check "a dry-run cluster restore of 40 rows archived on several nodes" "40|t|would restore" "$out"
+sent=() held=()
+for n in coord w1 w2 w3; do
+  sent+=("$(node_log $n | grep 'deleted_record_restore(CAST(' | grep -oE '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}' | LC_ALL=C sort -u | xargs | tr ' ' ,)")
+  held+=("$(cq $n -c "SELECT coalesce(string_agg(id::text, ',' ORDER BY id::text COLLATE \"C\"), '') FROM deleted_record WHERE id = ANY ('$ids')")")
+done
+check "  each node was sent exactly the ids it holds, nothing of the others' (coordinator, w1, w2, w3)" "${held[*]}" "${sent[*]}"
+for n in coord w1 w2 w3; do cq $n -c "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" >/dev/null; done
+# A hostile search_path on every node (a role default there, with an = of its own that is always
+# true) changes nothing in what the node filters.
+cq coord -c "SELECT run_command_on_all_nodes(\$\$SET citus.enable_ddl_propagation = off; CREATE SCHEMA evil;
+  CREATE FUNCTION evil.texteq_evil(text, text) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+  CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.texteq_evil);
+  GRANT USAGE ON SCHEMA evil TO auditor; ALTER ROLE auditor SET search_path = evil, pg_catalog, public\$\$)" >/dev/null 2>&1
+check "a reader whose search_path on every node puts a schema with an always-true = first gets only the filtered rows" \
+  "$(cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_object => '9101')")" \
+  "$(PGUSER=auditor cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_object => '9101')" 2>&1)"
+cq coord -c "SELECT run_command_on_all_nodes(\$\$ALTER ROLE auditor RESET search_path\$\$)" >/dev/null 2>&1
 
 # ---- Issue 16: cluster-wide erase checks every node first (10) -------------------------------
 cq coord >/dev/null 2>&1 <<'SQL'
@@ -538,6 +582,18 @@ err=$(PGUSER=purger cq coord -c "SELECT * FROM deleted_record_cluster_purge(olde
 check "cluster purge by a role granted purge on the coordinator only is refused before anything is purged" \
   "ERROR:  deleted_record_cluster_purge: nothing was purged: the caller may not purge on node|$before" \
   "$(head -1 <<<"$err" | grep -o '^ERROR:  deleted_record_cluster_purge: nothing was purged: the caller may not purge on node')|$(cq coord -c "SELECT count(*) FROM deleted_record_cluster()")"
+# Granted everywhere, but the last node (in node id order) refuses to write for this role: the
+# nodes before it purged and committed, and the error says which.
+cq coord -c "SELECT run_command_on_all_nodes(\$\$SET citus.enable_ddl_propagation = off; GRANT EXECUTE ON PROCEDURE deleted_record_purge(interval, integer, bigint) TO purger; GRANT EXECUTE ON FUNCTION deleted_record_purge_step(interval, integer, regclass[]) TO purger\$\$)" >/dev/null 2>&1
+last=$(cq coord -c "SELECT nodeid || ':' || nodeport FROM pg_dist_node ORDER BY nodeid DESC LIMIT 1")
+before_last=$(cq coord -c "SELECT string_agg(nodeid::text, ', ' ORDER BY nodeid) FROM pg_dist_node WHERE nodeid < ${last%%:*}")
+for n in "${CITUS_NODES[@]}"; do [ "${CITUS_PORT[$n]}" = "${last#*:}" ] && last_node=$n; done
+cq $last_node -c "SET citus.enable_ddl_propagation = off" -c "ALTER ROLE purger SET default_transaction_read_only = on" >/dev/null
+err=$(PGUSER=purger cq coord -c "SELECT * FROM deleted_record_cluster_purge(older_than => interval '100 years')" 2>&1)
+check "a cluster purge that fails on the last node names it, and the nodes that purged before" \
+  "ERROR:  deleted_record_cluster_purge: purging: node ${last%%:*} (127.0.0.1:${last#*:}) failed|DETAIL:  Nodes $before_last purged (committed there); nothing on this and later nodes." \
+  "$(head -1 <<<"$err" | grep -o "^ERROR:  deleted_record_cluster_purge: purging: node ${last%%:*} (127.0.0.1:${last#*:}) failed")|$(grep '^DETAIL' <<<"$err")"
+cq $last_node -c "SET citus.enable_ddl_propagation = off" -c "ALTER ROLE purger RESET default_transaction_read_only" >/dev/null
 
 # ---- Issue 16: reference tables with a disabled node, coordinator outside the metadata (4) ----
 # Citus local tables live on the coordinator: they become local tables again first.
@@ -563,6 +619,28 @@ SQL="SELECT count(*) FROM deleted_record WHERE reason = 'ref while disabled'"
 check "with the lowest worker disabled, a reference table's deletes are archived exactly once" "5" \
   "$(on_nodes w3 | tr ' ' '\n' | awk '{ s += $1 } END { print s }')"
 random_run rnd-disabled 20
+# The disabled node keeps its archive: cluster reads and erasures reach it directly, a restore
+# of its rows is refused naming it (its Citus metadata is no longer kept up to date), and when
+# it cannot be reached at all every call fails naming it. (1.2's first cut skipped it silently.)
+for n in "${CITUS_NODES[@]}"; do [ "${CITUS_PORT[$n]}" = "${lowest#*:}" ] && dn=$n; done
+dn_id=$(cq coord -c "SELECT nodeid FROM pg_dist_node WHERE nodeport = ${lowest#*:}")
+check "deleted_record_cluster reads the disabled node's archive too (it holds rows)" "$(cq $dn -c "SELECT count(*) || '|' || (count(*) > 0) FROM deleted_record")" \
+  "$(cq coord -c "SELECT count(*) || '|' || (count(*) > 0) FROM deleted_record_cluster() WHERE node_id = $dn_id" 2>&1)"
+ids=$(cq $dn -c "SELECT array_agg(id) FROM (SELECT id FROM deleted_record WHERE table_name = 'item' ORDER BY id LIMIT 3) x")
+err=$(cq coord -c "SELECT * FROM deleted_record_cluster_restore('$ids', dry_run => true)" 2>&1)
+check "  a cluster restore of rows archived there is refused, naming the node" \
+  "ERROR:  deleted_record_cluster_restore: nothing was restored: rows to restore are archived on node $dn_id (127.0.0.1:${lowest#*:}), which is disabled" \
+  "$(head -1 <<<"$err")"
+check "  a cluster erase of them erases them there" "$dn_id|3|0" \
+  "$(cq coord -c "SELECT node_id, erased FROM deleted_record_cluster_erase('$ids', 'erase on a disabled node')" 2>&1)|$(cq $dn -c "SELECT count(*) FROM deleted_record WHERE id = ANY ('$ids')")"
+as_server_user "$CITUS_BIN/pg_ctl" -D "${CITUS_NODE_DIR[$dn]}/data" -m fast -w stop >/dev/null 2>&1
+for call in "deleted_record_cluster()" "deleted_record_cluster_erase('$ids', 'while down')" "deleted_record_cluster_purge()"; do
+  err=$(cq coord -c "SELECT count(*) FROM $call" 2>&1)
+  check "  with the disabled node down, $(sed 's/(.*//' <<<"$call") fails naming it" \
+    "ERROR:  ${call%%(*}: node $dn_id (127.0.0.1:${lowest#*:}, disabled) failed" \
+    "$(head -1 <<<"$err" | grep -o "^ERROR:  ${call%%(*}: node $dn_id (127.0.0.1:${lowest#*:}, disabled) failed")"
+done
+as_server_user "$CITUS_BIN/pg_ctl" -D "${CITUS_NODE_DIR[$dn]}/data" -l "${CITUS_NODE_DIR[$dn]}/server.log" -w start >/dev/null 2>&1
 cq coord -c "SELECT citus_activate_node('127.0.0.1', ${lowest#*:})" >/dev/null 2>&1
 check "  the node comes back" "t" "$(cq coord -c "SELECT bool_and(isactive) FROM pg_dist_node")"
 
