@@ -21,10 +21,25 @@ ArchiveTable archive_table = {};
 MemoryContext archive_context = nullptr;  // the routing table and the writer's facts of each partition
 uint64 archive_generation = 0;
 
+// IsLeaf is a binary search of the partitions' OIDs: every archived row asks it (an archive
+// table is never itself archived) with a few dozen partitions or more.
 bool IsLeaf(const ArchiveTable* archive, Oid relid) {
-  for (int i = 0; i < archive->leaf_count; ++i)
-    if (archive->leaves[i].relid == relid) return true;
-  return archive->default_leaf != nullptr && archive->default_leaf->relid == relid;
+  int low = 0, high = archive->leaf_oid_count - 1;
+  while (low <= high) {
+    int middle = (low + high) / 2;
+    Oid oid = archive->leaf_oids[middle];
+    if (oid == relid) return true;
+    if (oid < relid)
+      low = middle + 1;
+    else
+      high = middle - 1;
+  }
+  return false;
+}
+
+int CompareOids(const void* a, const void* b) {
+  Oid left = *static_cast<const Oid*>(a), right = *static_cast<const Oid*>(b);
+  return left < right ? -1 : left > right ? 1 : 0;
 }
 
 // ReadRangeBound copies one bound of a range partition on the uuid id.
@@ -79,6 +94,10 @@ void ReadPartitions(ArchiveTable* archive) {
     ReadRangeBound(spec->upperdatums, &leaf->to_max, leaf->upper, false);
   }
   qsort(archive->leaves, archive->leaf_count, sizeof(ArchiveLeaf), CompareLeaves);
+  archive->leaf_oids = static_cast<Oid*>(palloc(sizeof(Oid) * (archive->leaf_count + 1)));
+  for (int i = 0; i < archive->leaf_count; ++i) archive->leaf_oids[archive->leaf_oid_count++] = archive->leaves[i].relid;
+  if (archive->default_leaf != nullptr) archive->leaf_oids[archive->leaf_oid_count++] = archive->default_leaf->relid;
+  qsort(archive->leaf_oids, archive->leaf_oid_count, sizeof(Oid), CompareOids);
 }
 
 // ReadExtension reads the schema and owner of the extension with the given OID from pg_extension.

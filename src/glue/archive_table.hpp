@@ -57,6 +57,8 @@ struct ArchiveTable {
   int leaf_count;
   ArchiveLeaf* leaves;          // range partitions, ordered by lower bound
   ArchiveLeaf* default_leaf;    // the DEFAULT partition, or null
+  int leaf_oid_count;
+  Oid* leaf_oids;               // every partition's OID (the default's too), ascending
 };
 
 // ExtensionObjectName is the schema-qualified, quoted name of one of the extension's objects
