@@ -20,6 +20,9 @@ bool archive_valid = false;
 ArchiveTable archive_table = {};
 MemoryContext archive_context = nullptr;  // the routing table and the writer's facts of each partition
 uint64 archive_generation = 0;
+// While ResolveArchiveTable reads the archive: its OID, and whether it changed meanwhile.
+Oid archive_being_read = InvalidOid;
+bool changed_while_read = false;
 
 // IsLeaf is a binary search of the partitions' OIDs: every archived row asks it (an archive
 // table is never itself archived) with a few dozen partitions or more.
@@ -171,6 +174,13 @@ ArchiveLeaf* RouteArchiveRow(const ArchiveTable* archive, const uint8* id) {
 }
 
 extern "C" void ArchiveTableOnRelcacheChange(Datum arg, Oid relid) {
+  if (!archive_valid) {
+    // Nothing cached to forget, and archive_table's arrays may be freed already (a lookup under
+    // way, or one that failed). A change to the archive while a lookup reads it (a partition
+    // attached, say, which invalidates the parent) makes that lookup serve once and be redone.
+    if (!OidIsValid(relid) || relid == archive_being_read) changed_while_read = true;
+    return;
+  }
   if (!OidIsValid(relid) || relid == archive_table.relid || IsLeaf(&archive_table, relid)) archive_valid = false;
 }
 
@@ -187,6 +197,8 @@ const ArchiveTable* ResolveArchiveTable() {
   if (!OidIsValid(relid))
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
                     errmsg("the deleted_record table of extension \"deleted_record\" is missing")));
+  archive_being_read = relid;
+  changed_while_read = false;
   if (archive_context == nullptr)
     archive_context = AllocSetContextCreate(TopMemoryContext, "deleted_record archive table", ALLOCSET_SMALL_SIZES);
   ArchiveTable resolved = {};
@@ -223,7 +235,8 @@ const ArchiveTable* ResolveArchiveTable() {
   resolved.owner = owner;
   resolved.generation = ++archive_generation;
   archive_table = resolved;
-  archive_valid = true;
+  archive_being_read = InvalidOid;
+  archive_valid = !changed_while_read;
   return &archive_table;
 }
 
