@@ -1,7 +1,7 @@
 -- 32_archive_writer: the archive is recognised by OID among its partitions (a trigger that would
 -- archive the archive itself, on the parent, a dated partition or the default, is refused), and
 -- the writer keeps working after the archive changed shape and after a write that failed inside
--- the caller's exception block.
+-- the caller's exception block; a jsonb column is archived as itself.
 \set SHOW_CONTEXT never
 SET TimeZone = 'UTC';
 CREATE SCHEMA t32;
@@ -76,6 +76,24 @@ DELETE FROM item WHERE id IN (5, 6);
 SELECT object_id, data->>'note' AS note FROM public.deleted_record
  WHERE schema_name = 't32' AND table_name = 'item' ORDER BY object_id;
 SELECT id FROM item ORDER BY id;
+
+-- A jsonb column is archived as itself, however nested (it is read into a tree in stored order).
+CREATE TABLE doc (id int PRIMARY KEY, j jsonb);
+SELECT deleted_record_attach('doc');
+INSERT INTO doc VALUES
+  (1, '{"b": [1, {"zz": {}, "a": []}, [[true, null]], "s"], "aaa": {"k": -1.50, "kk": [{"x": {"y": [{}]}}]}, "a": 1e3}'),
+  (2, '[[], {}, [{"": ""}], 0]'),
+  (3, '"just a string"'),
+  (4, '{}'),
+  (5, '[]');
+CREATE TEMP TABLE doc_copy AS SELECT * FROM doc;
+DELETE FROM doc;
+SELECT c.id, r.data->'j' = c.j AS equal, (r.data->'j')::text = c.j::text AS same_text,
+       pg_column_size(r.data->'j') = pg_column_size(c.j::text::jsonb) AS same_size
+  FROM doc_copy c JOIN public.deleted_record r
+    ON r.schema_name = 't32' AND r.table_name = 'doc' AND r.object_id = c.id::text
+ ORDER BY c.id;
+SELECT deleted_record_detach('doc');
 
 SELECT deleted_record_detach('item');
 DELETE FROM public.deleted_record WHERE schema_name = 't32';
