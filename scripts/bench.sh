@@ -20,6 +20,9 @@
 #   Scale  - (only with --only scale; 12-25 minutes, see test/bench/scale.sh) archiving and purge
 #            cost with an archive of 1,000,000 vs 8,000,000 rows, on a cluster confined to a
 #            256 MB memory cgroup: the archive is many times larger than memory.
+#   Citus  - (only with --only citus; see test/bench/citus_lookup.sh, which sets up its own
+#            cluster and prints its own report) finding one transaction on a Citus cluster holding
+#            a million archived rows.
 # Runs alternate (round 1: every contender, round 2: every contender, ...); each figure is the
 # median over the rounds. Every run starts from a rebuilt or refilled table, empty archives, a
 # VACUUM and a CHECKPOINT, and is checked afterwards: the archive holds exactly the deleted rows.
@@ -27,14 +30,14 @@
 # autovacuum and JIT off, fsync off (as every throwaway cluster here); synchronous_commit = off
 # only for the pgbench runs. Bulk times are psql's \timing over a Unix socket, with autocommit.
 # Installs prerequisites and builds the extension first, so it is one command on a fresh machine.
-# Usage: scripts/bench.sh [--quick] [--rounds N] [--duration SECONDS] [--only bulk|oltp|memory|restore|scale|import]
+# Usage: scripts/bench.sh [--quick] [--rounds N] [--duration SECONDS] [--only bulk|oltp|memory|restore|scale|import|citus]
 #   --quick       small sizes, 1 round, 2 s pgbench runs (a smoke run of about a minute and a half;
 #                 with --only scale: a smoke run of the scale benchmark at tiny sizes)
 #   --rounds N    rounds per benchmark (default 5)
 #   --duration S  seconds per pgbench run (default 5; every transaction deletes a different row,
 #                 so a run may use at most half of the table's rows: it stops with an error beyond)
-#   --only B      run one benchmark; the others' tables and targets then show "-" (scale and
-#                 import, which are not part of the default run, print their own reports)
+#   --only B      run one benchmark; the others' tables and targets then show "-" (scale, import
+#                 and citus, which are not part of the default run, print their own reports)
 # Results go to standard output (progress to standard error): scripts/bench.sh | tee results.txt
 set -euo pipefail
 
@@ -49,7 +52,7 @@ BENCH_SQL=$REPO_ROOT/test/bench
 
 ROUNDS=5
 DURATION=5
-ONLY=""          # run just one benchmark: bulk, oltp, memory, restore or scale
+ONLY=""          # run just one benchmark: bulk, oltp, memory, restore, scale, import or citus
 QUICK=0
 BULK_ROWS=100000
 OLTP_ROWS=1000000
@@ -60,7 +63,7 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1; ROUNDS=1; DURATION=2; BULK_ROWS=10000; OLTP_ROWS=500000; MEM_ROWS=100000; RESTORE_ROWS=5000 ;;
     --rounds) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive number"; ROUNDS=$2; shift ;;
     --duration) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--duration needs a positive number"; DURATION=$2; shift ;;
-    --only) [[ "${2:-}" =~ ^(bulk|oltp|memory|restore|scale|import)$ ]] || die "--only takes bulk, oltp, memory, restore, scale or import"; ONLY=$2; shift ;;
+    --only) [[ "${2:-}" =~ ^(bulk|oltp|memory|restore|scale|import|citus)$ ]] || die "--only takes bulk, oltp, memory, restore, scale, import or citus"; ONLY=$2; shift ;;
     -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -383,6 +386,10 @@ if [ "$ONLY" = scale ]; then
   source "$BENCH_SQL/scale.sh"
   scale_main
   exit 0
+fi
+# So does the Citus benchmark (a coordinator and workers of its own).
+if [ "$ONLY" = citus ]; then
+  exec bash "$BENCH_SQL/citus_lookup.sh"
 fi
 
 # Large shared_buffers (a quarter of RAM, at most 1 GB) so the tables stay cached; no checkpoint

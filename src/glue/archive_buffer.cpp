@@ -9,6 +9,7 @@
 // rows owned by the current subtransaction are exactly its tail.
 #include "glue/archive_buffer.hpp"
 
+#include "glue/archive_writer.hpp"
 #include "glue/transaction_end.hpp"
 
 namespace deleted_record::glue {

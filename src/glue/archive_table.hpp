@@ -1,6 +1,5 @@
 // The archive table: found by OID through pg_extension (never through search_path), its
-// columns mapped by name, and rows written straight into its heap and indexes under the
-// extension owner's identity.
+// columns mapped by name, its partitions' ranges read for routing. archive_writer writes it.
 #pragma once
 #include "glue/postgres_api.hpp"
 
@@ -15,7 +14,9 @@ enum ArchiveColumn {
   kArchiveColumnCount
 };
 
-// ArchiveLeaf is one partition of a partitioned archive and the range of ids it takes.
+// ArchiveLeaf is one partition of a partitioned archive and the range of ids it takes; the
+// fields after the range are the writer's, computed at the partition's first write in
+// ArchiveTableMemory() (and forgotten with the lookup).
 struct ArchiveLeaf {
   Oid relid;
   bool from_min;                // lower bound is MINVALUE
@@ -40,6 +41,7 @@ struct ArchiveTable {
   Oid schema;              // the extension's schema
   Oid insert_function;     // deleted_record_insert(): archive triggers are recognised by it
   TupleDesc descriptor;    // a copy, for forming rows without opening the table
+  uint64 generation;       // a new number for every lookup (caches keyed by its pointers compare it)
   AttrNumber attnums[kArchiveColumnCount];  // InvalidAttrNumber where the schema lacks the column
   bool xact_id_is_xid8;    // 1.0 stored xid8; 1.1 stores bigint
   // Defaults of columns a DBA added (the trigger fills only its own), in the archive's row
@@ -55,6 +57,8 @@ struct ArchiveTable {
   int leaf_count;
   ArchiveLeaf* leaves;          // range partitions, ordered by lower bound
   ArchiveLeaf* default_leaf;    // the DEFAULT partition, or null
+  int leaf_oid_count;
+  Oid* leaf_oids;               // every partition's OID (the default's too), ascending
 };
 
 // ExtensionObjectName is the schema-qualified, quoted name of one of the extension's objects
@@ -79,9 +83,19 @@ const ArchiveTable* ResolveArchiveTable();
 // IsArchiveRelation is true for the archive table itself and its partitions.
 bool IsArchiveRelation(Oid relid);
 
-// WriteArchiveRows inserts tuples (formed with the archive's descriptor) into the archive and
-// every index of it, as the extension owner. Tuples are not freed.
-void WriteArchiveRows(HeapTuple* tuples, int count);
+// ArchiveTableIsCurrent is false once a change to the archive or a partition was seen since
+// the last ResolveArchiveTable (whose pointers then still hold, until it is called again).
+bool ArchiveTableIsCurrent();
+
+// ArchiveTableMemory holds the current lookup: what is allocated in it lives until the next.
+MemoryContext ArchiveTableMemory();
+
+// RouteArchiveRow returns the partition that takes the row with this id (errors when none does).
+ArchiveLeaf* RouteArchiveRow(const ArchiveTable* archive, const uint8* id);
+
+// ArchiveRowsNeedChecks is true when a row written into a relation of this shape must be
+// checked: CHECK constraints, generated columns, or a NOT NULL column the trigger may leave empty.
+bool ArchiveRowsNeedChecks(TupleDesc descriptor);
 
 // ArchiveTableOnRelcacheChange forgets the archive's cached facts when it or a partition changes
 // (a relcache callback).

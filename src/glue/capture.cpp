@@ -1,7 +1,7 @@
 // The capture pipeline, top to bottom. Each step lives in its own file:
 //   relation_cache (names, root, column plan) -> settings (who and why) -> row_converter (jsonb,
 //   object_id) -> archive_row (the archive's column values) -> archive_buffer (written later by
-//   archive_table's writer, as the extension owner).
+//   archive_writer, as the extension owner).
 #include "glue/capture.hpp"
 
 #include "glue/archive_buffer.hpp"

@@ -78,6 +78,51 @@ void SetFloat(JsonbValue* value, double number, bool is_float4) {
       DirectFunctionCall3(numeric_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
 }
 
+void ReadJsonbValue(JsonbIterator** iterator, JsonbValue* value);
+
+// ReadJsonbContainer reads the container the iterator just began (begin: that token's value) as
+// an in-memory tree, in stored order. A stored jsonb's object keys are already sorted and
+// unique, so the tree is built without a parse state (pushJsonbValue would sort and de-duplicate
+// every object again; it was half of a nested jsonb column's cost).
+void ReadJsonbContainer(JsonbIterator** iterator, JsonbIteratorToken begin_token, const JsonbValue* begin,
+                        JsonbValue* value) {
+  check_stack_depth();
+  JsonbValue token_value;
+  if (begin_token == WJB_BEGIN_ARRAY) {
+    int count = begin->val.array.nElems;
+    value->type = jbvArray;
+    value->val.array.rawScalar = begin->val.array.rawScalar;
+    value->val.array.nElems = count;
+    value->val.array.elems = static_cast<JsonbValue*>(palloc(sizeof(JsonbValue) * Max(count, 1)));
+    for (int i = 0; i < count; ++i) ReadJsonbValue(iterator, &value->val.array.elems[i]);
+    if (JsonbIteratorNext(iterator, &token_value, false) != WJB_END_ARRAY) elog(ERROR, "deleted_record: malformed jsonb array");
+    return;
+  }
+  int count = begin->val.object.nPairs;
+  value->type = jbvObject;
+  value->val.object.nPairs = count;
+  value->val.object.pairs = static_cast<JsonbPair*>(palloc(sizeof(JsonbPair) * Max(count, 1)));
+  for (int i = 0; i < count; ++i) {
+    JsonbPair* pair = &value->val.object.pairs[i];
+    if (JsonbIteratorNext(iterator, &pair->key, false) != WJB_KEY) elog(ERROR, "deleted_record: malformed jsonb object");
+    pair->order = i;
+    ReadJsonbValue(iterator, &pair->value);
+  }
+  if (JsonbIteratorNext(iterator, &token_value, false) != WJB_END_OBJECT) elog(ERROR, "deleted_record: malformed jsonb object");
+}
+
+// ReadJsonbValue reads the next element or object value: a scalar as itself, a container as a tree.
+void ReadJsonbValue(JsonbIterator** iterator, JsonbValue* value) {
+  JsonbValue token_value;
+  JsonbIteratorToken token = JsonbIteratorNext(iterator, &token_value, false);
+  if (token == WJB_BEGIN_ARRAY || token == WJB_BEGIN_OBJECT)
+    ReadJsonbContainer(iterator, token, &token_value, value);
+  else if (token == WJB_ELEM || token == WJB_VALUE)
+    *value = token_value;
+  else
+    elog(ERROR, "deleted_record: malformed jsonb");
+}
+
 // SetJsonb stores a jsonb document as an in-memory JsonbValue tree (scalars as themselves), the
 // form JsonbValueToJsonb serializes; nested binary containers are not accepted there.
 void SetJsonb(JsonbValue* value, Jsonb* document) {
@@ -85,14 +130,10 @@ void SetJsonb(JsonbValue* value, Jsonb* document) {
     if (!JsonbExtractScalar(&document->root, value)) elog(ERROR, "could not extract scalar from jsonb");
     return;
   }
-  JsonbParseState* state = nullptr;
   JsonbIterator* iterator = JsonbIteratorInit(&document->root);
-  JsonbValue token_value;
-  JsonbIteratorToken token;
-  JsonbValue* tree = nullptr;
-  while ((token = JsonbIteratorNext(&iterator, &token_value, false)) != WJB_DONE)
-    tree = pushJsonbValue(&state, token, token < WJB_BEGIN_ARRAY ? &token_value : nullptr);
-  *value = *tree;
+  JsonbValue begin;
+  JsonbIteratorToken token = JsonbIteratorNext(&iterator, &begin, false);
+  ReadJsonbContainer(&iterator, token, &begin, value);
 }
 
 // ConvertDirect converts a value of one of the direct kinds (never kArray, kOutputString or kToJsonb).

@@ -13,6 +13,8 @@
 # transactions (ids, xact_ids and xact_keys all older than the profiled deletes', objects
 # spread): the deletes then write into indexes of a production size, several levels deep,
 # instead of the one-page indexes of an empty archive.
+# With PROFILE_SQL=FILE, FILE's statements run after the setup, before the archive is filled (to
+# measure another index of the archive, say: drop one of the current partition's, create another).
 set -euo pipefail
 for var in $(compgen -e); do
   if [[ "$var" =~ ^PG[A-Z]+$ ]]; then unset "$var"; fi
@@ -34,6 +36,9 @@ for c in none plpgsql ext; do
   psql -X -q -At -v ON_ERROR_STOP=1 -c "SELECT bench.recreate('p_$c', $n, '$c')" \
        -c "CREATE UNIQUE INDEX ON bench.p_$c (invoice_no)" -c "VACUUM ANALYZE bench.p_$c" >/dev/null
 done
+if [ -n "${PROFILE_SQL:-}" ]; then
+  psql -X -q -v ON_ERROR_STOP=1 -f "$PROFILE_SQL" >/dev/null
+fi
 if [ "${PROFILE_ARCHIVE_ROWS:-0}" -gt 0 ]; then
   psql -X -q -v ON_ERROR_STOP=1 -c "INSERT INTO public.deleted_record (id, data, object_id, table_name, schema_name, xact_id, xact_key)
       SELECT public.deleted_record_uuid7(), jsonb_build_object('id', g), md5(g::text), 'history', 'bench',
