@@ -55,8 +55,8 @@ INSERT INTO item SELECT g, 'n' || g FROM generate_series(1, 6) g;
 DELETE FROM item WHERE id = 1;
 
 -- A DBA's CHECK on the archive fails one write inside an exception block; the next write works.
-ALTER TABLE public.deleted_record ADD CONSTRAINT t32_no_x CHECK (data->>'note' IS DISTINCT FROM 'x');
-UPDATE item SET note = 'x' WHERE id = 2;
+ALTER TABLE public.deleted_record ADD CONSTRAINT t35_refused CHECK (data->>'note' IS DISTINCT FROM 'refused by t35');
+UPDATE item SET note = 'refused by t35' WHERE id = 2;
 DO $$
 BEGIN
     DELETE FROM t35.item WHERE id = 2;
@@ -64,13 +64,13 @@ EXCEPTION WHEN check_violation THEN
     RAISE NOTICE 'caught: %', regexp_replace(SQLERRM, 'deleted_record_\d+_\d+', 'deleted_record_<month>');
 END $$;
 DELETE FROM item WHERE id = 3;
-ALTER TABLE public.deleted_record DROP CONSTRAINT t32_no_x;
+ALTER TABLE public.deleted_record DROP CONSTRAINT t35_refused;
 
 -- The archive changes shape between writes: a DBA's column with a default, then without it.
-ALTER TABLE public.deleted_record ADD COLUMN t32_site text DEFAULT 'north';
+ALTER TABLE public.deleted_record ADD COLUMN t35_site text DEFAULT 'north';
 DELETE FROM item WHERE id = 4;
-SELECT object_id, t32_site FROM public.deleted_record WHERE schema_name = 't35' ORDER BY object_id;
-ALTER TABLE public.deleted_record DROP COLUMN t32_site;
+SELECT object_id, t35_site FROM public.deleted_record WHERE schema_name = 't35' ORDER BY object_id;
+ALTER TABLE public.deleted_record DROP COLUMN t35_site;
 DELETE FROM item WHERE id IN (5, 6);
 
 SELECT object_id, data->>'note' AS note FROM public.deleted_record
