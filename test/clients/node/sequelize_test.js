@@ -80,7 +80,7 @@ function define(sequelize) {
     reason: DataTypes.TEXT,
     schema_name: DataTypes.TEXT,
     table_name: DataTypes.TEXT,
-    attachment_id: DataTypes.UUID,
+    attachment_ids: DataTypes.ARRAY(DataTypes.UUID),
     object_id: DataTypes.TEXT,
     deleted_from: DataTypes.DATE,
     deleted_until: DataTypes.DATE,

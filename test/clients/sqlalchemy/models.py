@@ -1,7 +1,7 @@
 """The SQLAlchemy models of the client test: customers, invoices and lines, which SQLAlchemy
 cascades itself (relationship cascade; the foreign keys have no ON DELETE in the database)."""
 from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, Interval, Numeric, Table, Text
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import declarative_base, relationship
 
 Base = declarative_base()
@@ -114,7 +114,7 @@ class LegalHold(ArchiveBase):
     reason = Column(Text, nullable=False)
     schema_name = Column(Text)
     table_name = Column(Text)
-    attachment_id = Column(UUID(as_uuid=True))
+    attachment_ids = Column(ARRAY(UUID(as_uuid=True)))
     object_id = Column(Text)
     deleted_from = Column(DateTime(timezone=True))
     deleted_until = Column(DateTime(timezone=True))

@@ -3,6 +3,7 @@ itself: its foreign keys have no ON DELETE in the database), and the archive, re
 import json
 from decimal import Decimal
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -123,7 +124,7 @@ class LegalHold(models.Model):
     reason = models.TextField()
     schema_name = models.TextField(null=True)
     table_name = models.TextField(null=True)
-    attachment_id = models.UUIDField(null=True)
+    attachment_ids = ArrayField(models.UUIDField())  # from django.contrib.postgres.fields
     object_id = models.TextField(null=True)
     deleted_from = models.DateTimeField(null=True)
     deleted_until = models.DateTimeField(null=True)
