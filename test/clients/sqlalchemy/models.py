@@ -124,11 +124,11 @@ class LegalHold(ArchiveBase):
 
 
 class ArchiveStats(ArchiveBase):
-    """deleted_record_stats: a row per attached table (kind 'table', table_name set) and per
-    partition (kind 'partition', partition_name set). table_name and partition_name are regclass:
-    read as their names, but compared as OIDs (filter on a name in Python, or cast it)."""
+    """deleted_record_stats: a row per attached table (kind 'table', schema_name and table_name
+    set) and per partition (kind 'partition', partition_name set)."""
     __tablename__ = "deleted_record_stats"
     kind = Column(Text, primary_key=True)
+    schema_name = Column(Text)
     table_name = Column(Text, primary_key=True)
     partition_name = Column(Text, primary_key=True)
     period_from = Column(DateTime(timezone=True))

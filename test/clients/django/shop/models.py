@@ -142,10 +142,12 @@ class LegalHold(models.Model):
 # recipe: django-stats-model
 class ArchiveStats(models.Model):
     """deleted_record_stats, read-only: one row per attached table (kind "table", keyed by its
-    table_name) and per archive partition (kind "partition", table_name NULL): query one kind."""
+    table_name, in schema_name) and per archive partition (kind "partition", table_name NULL):
+    query one kind."""
 
     kind = models.TextField()
-    table_name = models.TextField(primary_key=True)  # a regclass: its name as the search_path shows it
+    schema_name = models.TextField(null=True)
+    table_name = models.TextField(primary_key=True)
     partition_name = models.TextField(null=True)
     period_from = models.DateTimeField(null=True)
     period_until = models.DateTimeField(null=True)

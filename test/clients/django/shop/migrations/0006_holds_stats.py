@@ -30,6 +30,7 @@ class Migration(migrations.Migration):
             name="ArchiveStats",
             fields=[
                 ("kind", models.TextField()),
+                ("schema_name", models.TextField(null=True)),
                 ("table_name", models.TextField(primary_key=True, serialize=False)),
                 ("partition_name", models.TextField(null=True)),
                 ("period_from", models.DateTimeField(null=True)),
