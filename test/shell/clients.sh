@@ -5,7 +5,9 @@
 # in test/clients/RECIPES.md, whose code is the code these tests run), and check: each worker's
 # context reaches exactly its own archive rows; ORM-side cascades share one xact_id; a missing
 # context (require_context) is the ORM's own exception with SQLSTATE 55000; xact_id reads as an
-# integer without unknown-type warnings; the schema tools (inspectdb, Alembic autogenerate, Rails'
+# integer without unknown-type warnings; the import off soft deletion runs under require_context
+# with only its actor and reason expressions (no session context); deleted_record_stats filters by
+# table name in the ORM's own query; the schema tools (inspectdb, Alembic autogenerate, Rails'
 # structure.sql) and test runners (test database creation, flush/TRUNCATE cleaners) get along with
 # the extension; and that numbers in `data` are exact only when read as text or typed columns.
 # CLIENTS_ONLY="knex django ..." runs only some stacks (default: all).

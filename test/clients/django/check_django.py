@@ -61,6 +61,14 @@ def import_holds_stats():
         Ticket.objects.create(title=f"ticket {i}", amount=amounts[i], deleted_at=soft[i] if i < 5 else None,
                               deleted_by=f"support:{i}" if i < 5 else None, delete_reason=f"duplicate {i}" if i < 5 else None)
     ids = list(Ticket.objects.order_by("id").values_list("id", flat=True))
+    # The migrations' connection runs under require_context, with no session context: the import's
+    # actor and reason expressions alone must satisfy it.
+    with connections["direct"].cursor() as cursor:
+        cursor.execute("SELECT current_setting('deleted_record.require_context'),"
+                       " coalesce(current_setting('deleted_record.actor', true), ''), coalesce(current_setting('deleted_record.reason', true), '')")
+        session = cursor.fetchall()
+    check("the migrations connect under require_context = actor_and_reason, with no session actor or reason",
+          session == [("actor_and_reason", "", "")], session)
     call_command("migrate", "shop", database="direct", verbosity=0)  # 0005: CALL deleted_record_import(...), batches of 2
     check("the import migration left only the 3 live tickets in the table",
           sorted(Ticket.objects.values_list("id", flat=True)) == ids[5:], list(Ticket.objects.values_list("id", "deleted_at")))
@@ -121,32 +129,29 @@ def import_holds_stats():
 
     # The archive's statistics for the ticket table: 4 archive rows (5 imported, 1 erased), 1 restored.
     # recipe: django-stats
-    # table_name is a regclass: PostgreSQL compares it as an OID, so a filter on the name fails
-    # ("invalid input syntax for type oid"). Pick the table among the (few) table rows.
-    tickets = {s.table_name: s for s in ArchiveStats.objects.filter(kind="table")}["shop_ticket"]
+    tickets = ArchiveStats.objects.get(kind="table", schema_name="public", table_name="shop_ticket")
     # end recipe
-    got = (tickets.rows_archived, tickets.rows_restored, tickets.rows_erased, tickets.oldest_deleted_at,
+    got = (tickets.schema_name, tickets.table_name, tickets.rows_archived, tickets.rows_restored, tickets.rows_erased, tickets.oldest_deleted_at,
            tickets.newest_deleted_at, tickets.retention, tickets.rows_awaiting_purge, tickets.estimated)
     check("the ArchiveStats model reads the ticket table's figures typed: counts, deletion times, retention",
-          got == (4, 1, 1, soft[0], soft[4], timedelta(days=30), 0, False) and tickets.bytes > 0, got)
+          got == ("public", "shop_ticket", 4, 1, 1, soft[0], soft[4], timedelta(days=30), 0, False) and tickets.bytes > 0, got)
     partitions = list(ArchiveStats.objects.filter(kind="partition"))
     periods = [p for p in partitions if p.period_from is not None]  # the default partition has none
     check("and the archive's partitions, each with its name and size, the monthly ones with their period",
-          periods and all(p.partition_name and p.bytes > 0 and p.table_name is None for p in partitions)
+          periods and all(isinstance(p.partition_name, str) and p.bytes > 0 and p.schema_name is None and p.table_name is None
+                           for p in partitions)
           and all(p.period_from < p.period_until for p in periods),
           [(p.partition_name, p.period_from, p.period_until, p.bytes) for p in partitions])
 
 
 # An import whose third batch waits for a row lock the test holds: its progress, as it stands then,
-# is the import's line in deleted_record_progress. Through the pooler; one statement (see RECIPES.md).
+# is the import's line in deleted_record_progress. Through the pooler, under require_context: the
+# actor and reason are the import's own (quoted constants), no session context.
 PROGRESS_SETUP = ["CREATE TABLE shop_job (id int PRIMARY KEY, deleted_at timestamptz)",
                   "INSERT INTO shop_job SELECT i, '2025-06-01 10:00+00' FROM generate_series(1, 6) i",
                   "SELECT deleted_record_attach('shop_job')"]
-PROGRESS_IMPORT = """DO $$ DECLARE moved bigint; BEGIN
-  PERFORM set_config('deleted_record.actor', 'jobs', false), set_config('deleted_record.reason', 'expired', false);
-  CALL deleted_record_import('shop_job', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at', batch_size => 2, moved => moved);
-  PERFORM set_config('deleted_record.actor', '', false), set_config('deleted_record.reason', '', false);
-END $$"""
+PROGRESS_IMPORT = ("CALL deleted_record_import('shop_job', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at',"
+                   " actor => '''jobs''', reason => '''expired''', batch_size => 2)")
 
 
 def progress():
@@ -182,9 +187,9 @@ def progress():
                        running.percent_done, isinstance(running.rows_per_second, int), running.started is not None)
     check("while an import runs, the Progress model reads its line typed: rows done, total, left, percent, rate",
           got == ("app", "import shop_job", 4, 6, 2, Decimal("66.7"), True, True), got)
-    check("the import then ran to its end: the table is empty, the progress line gone", not errors and
-          Progress.objects.filter(operation__startswith="import").count() == 0
-          and DeletedRecord.objects.filter(table_name="shop_job").count() == 6, *errors)
+    check("the import then ran to its end: the table is empty, the progress line gone, every row with the import's"
+          " actor and reason", not errors and Progress.objects.filter(operation__startswith="import").count() == 0
+          and DeletedRecord.objects.filter(table_name="shop_job", actor="jobs", reason="expired").count() == 6, *errors)
 
 
 def main():

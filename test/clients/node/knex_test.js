@@ -37,6 +37,12 @@ async function importHoldsStats(direct, pooled) {
     }).returning('id');
     ids.push(id);
   }
+  // The migrations' connection runs under require_context, with no session context: the import's
+  // actor and reason expressions alone must satisfy it.
+  const session = (await direct.raw("select current_setting('deleted_record.require_context') as required, " +
+    "coalesce(current_setting('deleted_record.actor', true), '') as actor, coalesce(current_setting('deleted_record.reason', true), '') as reason")).rows;
+  check('the migrations connect under require_context = actor_and_reason, with no session actor or reason',
+    show(session) === show([{ required: 'actor_and_reason', actor: '', reason: '' }]), show(session));
   await direct.migrate.latest({ directory: DIRECTORY }); // call deleted_record_import(...), batches of 2
   const live = (await pooled('ticket').orderBy('id').pluck('id'));
   check('the import migration left only the 3 live tickets in the table', show(live) === show(ids.slice(5)), show(live));
@@ -87,30 +93,28 @@ async function importHoldsStats(direct, pooled) {
 
   // The archive's statistics for the ticket table: 4 archive rows (5 imported, 1 erased), 1 restored.
   // recipe: node-knex-stats
-  // table_name is a regclass, compared as an OID: pick the table by its name in JavaScript.
-  const stats = await pooled('deleted_record_stats').where({ kind: 'table' });
-  const tickets = stats.find((s) => s.table_name === 'ticket');
+  const tickets = await pooled('deleted_record_stats')
+    .where({ kind: 'table', schema_name: 'public', table_name: 'ticket' }).first();
   // end recipe
-  const figures = tickets && [tickets.rows_archived, tickets.rows_restored, tickets.rows_erased,
+  const figures = tickets && [tickets.schema_name, tickets.table_name, tickets.rows_archived, tickets.rows_restored, tickets.rows_erased,
     tickets.oldest_deleted_at.toISOString(), tickets.newest_deleted_at.toISOString(), tickets.retention.toPostgres(),
     tickets.rows_awaiting_purge, tickets.estimated];
   check('deleted_record_stats reads typed for the ticket table: int8 counts as BigInt, deletion times, retention',
-    show(figures) === show([4n, 1n, 1n, soft[0].toISOString(), soft[4].toISOString(), '30 days', 0n, false]) &&
+    show(figures) === show(['public', 'ticket', 4n, 1n, 1n, soft[0].toISOString(), soft[4].toISOString(), '30 days', 0n, false]) &&
     typeof tickets.bytes === 'bigint' && tickets.bytes > 0n, show(figures));
   const partitions = await pooled('deleted_record_stats').where({ kind: 'partition' });
   const periods = partitions.filter((p) => p.period_from !== null); // the default partition has none
   check("and the archive's partitions, each with its name and size, the monthly ones with their period",
-    periods.length > 0 && partitions.every((p) => p.partition_name && p.bytes > 0n && p.table_name === null) &&
+    periods.length > 0 && partitions.every((p) => typeof p.partition_name === 'string' && p.bytes > 0n &&
+      p.schema_name === null && p.table_name === null) &&
     periods.every((p) => p.period_from < p.period_until), show(partitions));
 }
 
 // An import whose third batch waits for a row lock the test holds: its progress, as it stands then,
-// is the import's line in deleted_record_progress. Through the pooler; one statement (see RECIPES.md).
-const PROGRESS_IMPORT = (table) => `do $$ declare moved bigint; begin
-  perform set_config('deleted_record.actor', 'jobs', false), set_config('deleted_record.reason', 'expired', false);
-  call deleted_record_import('${table}', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at', batch_size => 2, moved => moved);
-  perform set_config('deleted_record.actor', '', false), set_config('deleted_record.reason', '', false);
-end $$`;
+// is the import's line in deleted_record_progress. Through the pooler, under require_context: the
+// actor and reason are the import's own (quoted constants), no session context.
+const PROGRESS_IMPORT = (table) => `call deleted_record_import('${table}', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at',
+  actor => '''jobs''', reason => '''expired''', batch_size => 2)`;
 
 async function progress(direct, pooled) {
   await direct.raw('create table job (id int primary key, deleted_at timestamptz)');
@@ -134,8 +138,8 @@ async function progress(direct, pooled) {
   check('while an import runs, Knex reads its line in deleted_record_progress: rows done, total, left, percent, rate',
     show(got) === show(['app', 'import job', 4n, 6n, 2n, '66.7', 'bigint', true]), show(got));
   const left = await pooled('deleted_record_progress').where('operation', 'like', 'import%');
-  const [{ n }] = await pooled('deleted_record').where({ table_name: 'job' }).count('* as n');
-  check('the import then ran to its end: the table is empty, the progress line gone',
+  const [{ n }] = await pooled('deleted_record').where({ table_name: 'job', actor: 'jobs', reason: 'expired' }).count('* as n');
+  check("the import then ran to its end: the table is empty, the progress line gone, every row with the import's actor and reason",
     err === null && left.length === 0 && n === 6n, err && err.message, show(left));
 }
 

@@ -80,7 +80,7 @@ function define(sequelize) {
     reason: DataTypes.TEXT,
     schema_name: DataTypes.TEXT,
     table_name: DataTypes.TEXT,
-    attachment_id: DataTypes.UUID,
+    attachment_ids: DataTypes.ARRAY(DataTypes.UUID),
     object_id: DataTypes.TEXT,
     deleted_from: DataTypes.DATE,
     deleted_until: DataTypes.DATE,
@@ -89,9 +89,10 @@ function define(sequelize) {
     released_by: DataTypes.TEXT,
   }, { tableName: 'deleted_record_holds', timestamps: false });
   // deleted_record_stats: a row per attached table (kind 'table') and per partition (kind
-  // 'partition'). table_name and partition_name are regclass, read as their names.
+  // 'partition'): names as text, the table's schema and name, or the partition's name.
   const ArchiveStats = sequelize.define('archive_stats', {
     kind: DataTypes.TEXT,
+    schema_name: DataTypes.TEXT,
     table_name: DataTypes.TEXT,
     partition_name: DataTypes.TEXT,
     period_from: DataTypes.DATE,
@@ -152,6 +153,12 @@ async function importHoldsStats(direct, D, P) {
   })), { returning: true });
   const ids = created.map((t) => String(t.id));
   const paranoid = await D.Ticket.count();
+  // The migrations' connection runs under require_context, with no session context: the import's
+  // actor and reason expressions alone must satisfy it.
+  const [session] = await direct.query("select current_setting('deleted_record.require_context') as required, " +
+    "coalesce(current_setting('deleted_record.actor', true), '') as actor, coalesce(current_setting('deleted_record.reason', true), '') as reason");
+  check('the migrations connect under require_context = actor_and_reason, with no session actor or reason',
+    show(session) === show([{ required: 'actor_and_reason', actor: '', reason: '' }]), show(session));
   await importMigration.up(direct.getQueryInterface(), Sequelize); // call deleted_record_import(...), batches of 2
   const live = (await P.Ticket.findAll({ paranoid: false, order: [['id', 'ASC']] })).map((t) => String(t.id));
   check('the import migration left only the 3 live tickets in the table (before it, the paranoid model saw 3 of 8)',
@@ -206,30 +213,27 @@ async function importHoldsStats(direct, D, P) {
 
   // The archive's statistics for the tickets table: 4 archive rows (5 imported, 1 erased), 1 restored.
   // recipe: node-sequelize-stats
-  // table_name is a regclass, compared as an OID: pick the table by its name in JavaScript.
-  const stats = await P.ArchiveStats.findAll({ where: { kind: 'table' } });
-  const tickets = stats.find((s) => s.table_name === 'tickets');
+  const tickets = await P.ArchiveStats.findOne({ where: { kind: 'table', schema_name: 'public', table_name: 'tickets' } });
   // end recipe
-  const figures = tickets && [tickets.rows_archived, tickets.rows_restored, tickets.rows_erased,
+  const figures = tickets && [tickets.schema_name, tickets.table_name, tickets.rows_archived, tickets.rows_restored, tickets.rows_erased,
     tickets.oldest_deleted_at.toISOString(), tickets.newest_deleted_at.toISOString(), tickets.retention.toPostgres(),
     tickets.rows_awaiting_purge, tickets.estimated].map((x) => (typeof x === 'bigint' ? String(x) : x));
   check('the ArchiveStats model reads the tickets table\'s figures typed: counts, deletion times, retention',
-    show(figures) === show(['4', '1', '1', soft[0].toISOString(), soft[4].toISOString(), '30 days', '0', false]) &&
+    show(figures) === show(['public', 'tickets', '4', '1', '1', soft[0].toISOString(), soft[4].toISOString(), '30 days', '0', false]) &&
     BigInt(tickets.bytes) > 0n, show(figures));
   const partitions = await P.ArchiveStats.findAll({ where: { kind: 'partition' } });
   const periods = partitions.filter((p) => p.period_from !== null); // the default partition has none
   check("and the archive's partitions, each with its name and size, the monthly ones with their period",
-    periods.length > 0 && partitions.every((p) => p.partition_name && BigInt(p.bytes) > 0n && p.table_name === null) &&
+    periods.length > 0 && partitions.every((p) => typeof p.partition_name === 'string' && BigInt(p.bytes) > 0n &&
+      p.schema_name === null && p.table_name === null) &&
     periods.every((p) => p.period_from < p.period_until), show(partitions));
 }
 
 // An import whose third batch waits for a row lock the test holds: its progress, as it stands then,
-// is the import's line in deleted_record_progress. Through the pooler; one statement (see RECIPES.md).
-const PROGRESS_IMPORT = `do $$ declare moved bigint; begin
-  perform set_config('deleted_record.actor', 'jobs', false), set_config('deleted_record.reason', 'expired', false);
-  call deleted_record_import('jobs', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at', batch_size => 2, moved => moved);
-  perform set_config('deleted_record.actor', '', false), set_config('deleted_record.reason', '', false);
-end $$`;
+// is the import's line in deleted_record_progress. Through the pooler, under require_context: the
+// actor and reason are the import's own (quoted constants), no session context.
+const PROGRESS_IMPORT = `call deleted_record_import('jobs', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at',
+  actor => '''jobs''', reason => '''expired''', batch_size => 2)`;
 
 async function progress(direct, pooled, { Progress }) {
   await direct.query('create table jobs (id int primary key, deleted_at timestamptz)');
@@ -255,8 +259,9 @@ async function progress(direct, pooled, { Progress }) {
     got && show(got.slice(0, 6)) === show(['app', 'import jobs', '4', '6', '2', '66.7']) && got[7] === true &&
     /^[0-9]+$/.test(String(got[6])), show(got));
   const left = await Progress.count({ where: { operation: { [Op.startsWith]: 'import' } } });
-  const [[{ n }]] = await pooled.query("select count(*)::int as n from deleted_record where table_name = 'jobs'");
-  check('the import then ran to its end: the table is empty, the progress line gone',
+  const [[{ n }]] = await pooled.query("select count(*)::int as n from deleted_record " +
+    "where table_name = 'jobs' and actor = 'jobs' and reason = 'expired'");
+  check("the import then ran to its end: the table is empty, the progress line gone, every row with the import's actor and reason",
     err === null && left === 0 && n === 6, err && err.message, left);
 }
 

@@ -54,6 +54,14 @@ ids = (0..7).map do |i|
   Ticket.create!(title: "ticket #{i}", amount: amounts[i], deleted_at: soft[i], deleted_by: i < 5 ? "support:#{i}" : nil,
                  delete_reason: i < 5 ? "duplicate #{i}" : nil).id
 end
+# The migrations' connection runs under require_context, with no session context: the import's
+# actor and reason expressions alone must satisfy it.
+session_context = ActiveRecord::Base.connection.select_rows(
+  "SELECT current_setting('deleted_record.require_context'), " \
+  "coalesce(current_setting('deleted_record.actor', true), ''), coalesce(current_setting('deleted_record.reason', true), '')"
+)
+check "the migrations connect under require_context = actor_and_reason, with no session actor or reason",
+      session_context == [["actor_and_reason", "", ""]], session_context.inspect
 migrations.migrate # ImportTickets: CALL deleted_record_import(...), batches of 2
 ActiveRecord::Base.establish_connection(:pooled)
 check "the import migration left only the 3 live tickets in the table", Ticket.order(:id).pluck(:id) == ids[5..],
@@ -110,31 +118,30 @@ check "after counsel releases it the hold is history (released_by counsel) and t
       [released.released_by, released.released_at].inspect
 
 # The archive's statistics for the tickets table: 4 archive rows (5 imported, 1 erased), 1 restored.
-stats, warned = captured_stderr do
+tickets, warned = captured_stderr do
   # recipe: rails-stats
-  # table_name is a regclass, compared as an OID: pick the table by its name in Ruby.
-  ArchiveStats.where(kind: "table").index_by(&:table_name)
+  ArchiveStats.find_by!(kind: "table", schema_name: "public", table_name: "tickets")
   # end recipe
 end
-tickets = stats["tickets"]
-got = [tickets.rows_archived, tickets.rows_restored, tickets.rows_erased, tickets.oldest_deleted_at,
+got = [tickets.schema_name, tickets.table_name, tickets.rows_archived, tickets.rows_restored, tickets.rows_erased, tickets.oldest_deleted_at,
        tickets.newest_deleted_at, tickets.retention, tickets.rows_awaiting_purge, tickets.estimated]
 check "the ArchiveStats model reads the tickets table's figures typed: counts, deletion times, retention",
-      got == [4, 1, 1, soft[0], soft[4], 30.days, 0, false] && tickets.bytes.positive?, got.inspect
-# Friction (reported): table_name and partition_name are regclass, a type ActiveRecord does not know.
-# It reads them as strings, after one warning per column when it loads the view's columns.
-check "... its regclass columns read as String after ActiveRecord's unknown-OID 2205 warning (friction, see RECIPES.md)",
-      warned.include?("unknown OID 2205: failed to recognize type of 'table_name'") && tickets.table_name == "tickets",
+      got == ["public", "tickets", 4, 1, 1, soft[0], soft[4], 30.days, 0, false] && tickets.bytes.positive?, got.inspect
+# Every column of the view is of a type ActiveRecord knows: loading them warns of no unknown OID.
+check "... loading the view's columns, ActiveRecord warns of no unknown OID (the names are text)",
+      !warned.include?("unknown OID") && ArchiveStats.columns_hash.values_at("schema_name", "table_name", "partition_name").map(&:type) ==
+        %i[text text text],
       warned.strip
 partitions = ArchiveStats.where(kind: "partition").to_a
 periods = partitions.reject { |p| p.period_from.nil? } # the default partition has none
 check "and the archive's partitions, each with its name and size, the monthly ones with their period",
-      !periods.empty? && partitions.all? { |p| p.partition_name && p.bytes.positive? && p.table_name.nil? } &&
+      !periods.empty? && partitions.all? { |p| p.partition_name.is_a?(String) && p.bytes.positive? && p.schema_name.nil? && p.table_name.nil? } &&
         periods.all? { |p| p.period_from < p.period_until },
       partitions.map { |p| [p.partition_name, p.period_from, p.period_until, p.bytes] }.inspect
 
 # An import whose third batch waits for a row lock the test holds: its progress, as it stands then,
-# is the import's line in deleted_record_progress. Through the pooler; one statement (see RECIPES.md).
+# is the import's line in deleted_record_progress. Through the pooler, under require_context: the
+# actor and reason are the import's own (quoted constants), no session context.
 direct_config = config.call("direct").configuration_hash
 lock = PG.connect(host: direct_config[:host], port: direct_config[:port], dbname: direct_config[:database],
                   user: direct_config[:username])
@@ -145,13 +152,8 @@ lock.exec("BEGIN")
 lock.exec("SELECT id FROM jobs WHERE id = 6 FOR UPDATE") # the third batch waits for it
 importer = Thread.new do
   ActiveRecord::Base.connection_pool.with_connection do |conn|
-    conn.execute(<<~SQL)
-      DO $$ DECLARE moved bigint; BEGIN
-        PERFORM set_config('deleted_record.actor', 'jobs', false), set_config('deleted_record.reason', 'expired', false);
-        CALL deleted_record_import('jobs', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at', batch_size => 2, moved => moved);
-        PERFORM set_config('deleted_record.actor', '', false), set_config('deleted_record.reason', '', false);
-      END $$
-    SQL
+    conn.execute("CALL deleted_record_import('jobs', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at', " \
+                 "actor => '''jobs''', reason => '''expired''', batch_size => 2)")
   end
   nil
 rescue StandardError => e
@@ -176,9 +178,9 @@ got = running && [running.role_name, running.operation, running.rows_done, runni
 check "while an import runs, the Progress model reads its line typed: rows done, total, left, percent, rate",
       got == ["app", "import jobs", 4, 6, 2, BigDecimal("66.7"), true, true] && !warned.include?("unknown OID"),
       got.inspect, warned.strip
-check "the import then ran to its end: the table is empty, the progress line gone",
+check "the import then ran to its end: the table is empty, the progress line gone, every row with the import's actor and reason",
       import_error.nil? && !Progress.where("operation LIKE 'import%'").exists? &&
-        DeletedRecord.where(table_name: "jobs").count == 6, import_error
+        DeletedRecord.where(table_name: "jobs", actor: "jobs", reason: "expired").count == 6, import_error
 ActiveRecord::Base.connection.execute("SELECT deleted_record_detach('jobs')") # not the application's: not
 ActiveRecord::Base.connection.execute("DROP TABLE jobs")                       # in its structure.sql below
 ActiveRecord::Base.establish_connection(:direct)

@@ -83,7 +83,8 @@ class LegalHold < ComplianceRecord
   end
 end
 
-# deleted_record_stats: a row per attached table (kind "table") and per partition (kind "partition").
+# deleted_record_stats: a row per attached table (kind "table": schema_name, table_name) and per
+# partition (kind "partition": partition_name), names as text.
 class ArchiveStats < ActiveRecord::Base
   self.table_name = "deleted_record_stats"
 

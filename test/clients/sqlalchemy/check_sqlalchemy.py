@@ -73,6 +73,14 @@ def import_holds_stats(direct, pooled):
         session.add_all(tickets)
         session.flush()
         ids = [t.id for t in tickets]
+    # The migrations' connection runs under require_context, with no session context: the import's
+    # actor and reason expressions alone must satisfy it.
+    with direct.connect() as conn:
+        session_context = conn.execute(text(
+            "SELECT current_setting('deleted_record.require_context'),"
+            " coalesce(current_setting('deleted_record.actor', true), ''), coalesce(current_setting('deleted_record.reason', true), '')")).all()
+    check("the migrations connect under require_context = actor_and_reason, with no session actor or reason",
+          [tuple(r) for r in session_context] == [("actor_and_reason", "", "")], session_context)
     command.upgrade(alembic_config("sqla_app"), "head")  # 0004: CALL deleted_record_import(...), batches of 2
     with Session(pooled) as session:
         live = session.scalars(select(Ticket.id).order_by(Ticket.id)).all()
@@ -138,32 +146,30 @@ def import_holds_stats(direct, pooled):
     # The archive's statistics for the ticket table: 4 archive rows (5 imported, 1 erased), 1 restored.
     with Session(pooled) as session:
         # recipe: sqlalchemy-stats
-        # table_name is a regclass, compared as an OID: pick the table by its name in Python.
-        stats = {s.table_name: s for s in session.scalars(select(ArchiveStats).where(ArchiveStats.kind == "table"))}
+        tickets = session.scalars(select(ArchiveStats).where(ArchiveStats.kind == "table", ArchiveStats.schema_name == "public",
+                                                             ArchiveStats.table_name == "ticket")).one()
         # end recipe
-        tickets = stats["ticket"]
-        got = (tickets.rows_archived, tickets.rows_restored, tickets.rows_erased, tickets.oldest_deleted_at,
+        got = (tickets.schema_name, tickets.table_name, tickets.rows_archived, tickets.rows_restored, tickets.rows_erased, tickets.oldest_deleted_at,
                tickets.newest_deleted_at, tickets.retention, tickets.rows_awaiting_purge, tickets.estimated)
         check("the ArchiveStats model reads the ticket table's figures typed: counts, deletion times, retention",
-              got == (4, 1, 1, soft[0], soft[4], timedelta(days=30), 0, False) and tickets.bytes > 0, got)
+              got == ("public", "ticket", 4, 1, 1, soft[0], soft[4], timedelta(days=30), 0, False) and tickets.bytes > 0, got)
         partitions = session.scalars(select(ArchiveStats).where(ArchiveStats.kind == "partition")).all()
         periods = [p for p in partitions if p.period_from is not None]  # the default partition has none
         check("and the archive's partitions, each with its name and size, the monthly ones with their period",
-              periods and all(p.partition_name and p.bytes > 0 and p.table_name is None for p in partitions)
+              periods and all(isinstance(p.partition_name, str) and p.bytes > 0 and p.schema_name is None and p.table_name is None
+                               for p in partitions)
               and all(p.period_from < p.period_until for p in periods),
               [(p.partition_name, p.period_from, p.period_until, p.bytes) for p in partitions])
 
 
 # An import whose third batch waits for a row lock the test holds: its progress, as it stands then,
-# is the import's line in deleted_record_progress. Through the pooler; one statement (see RECIPES.md).
+# is the import's line in deleted_record_progress. Through the pooler, under require_context: the
+# actor and reason are the import's own (quoted constants), no session context.
 PROGRESS_SETUP = ["CREATE TABLE job (id int PRIMARY KEY, deleted_at timestamptz)",
                   "INSERT INTO job SELECT i, '2025-06-01 10:00+00' FROM generate_series(1, 6) i",
                   "SELECT deleted_record_attach('job')"]
-PROGRESS_IMPORT = """DO $$ DECLARE moved bigint; BEGIN
-  PERFORM set_config('deleted_record.actor', 'jobs', false), set_config('deleted_record.reason', 'expired', false);
-  CALL deleted_record_import('job', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at', batch_size => 2, moved => moved);
-  PERFORM set_config('deleted_record.actor', '', false), set_config('deleted_record.reason', '', false);
-END $$"""
+PROGRESS_IMPORT = ("CALL deleted_record_import('job', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at',"
+                   " actor => '''jobs''', reason => '''expired''', batch_size => 2)")
 
 
 def progress(direct, pooled):
@@ -200,8 +206,10 @@ def progress(direct, pooled):
           got == ("app", "import job", 4, 6, 2, Decimal("66.7"), True, True), got)
     with Session(pooled) as session:
         left = session.scalars(select(Progress).where(Progress.operation.startswith("import"))).all()
-        archived = session.execute(text("SELECT count(*) FROM deleted_record WHERE table_name = 'job'")).scalar_one()
-    check("the import then ran to its end: the table is empty, the progress line gone",
+        archived = session.execute(text("SELECT count(*) FROM deleted_record"
+                                        " WHERE table_name = 'job' AND actor = 'jobs' AND reason = 'expired'")).scalar_one()
+    check("the import then ran to its end: the table is empty, the progress line gone, every row with the import's"
+          " actor and reason",
           not errors and not left and archived == 6, *errors)
     with direct.begin() as conn:  # no model has it: autogenerate (below) would propose dropping it
         conn.execute(text("SELECT deleted_record_detach('job')"))

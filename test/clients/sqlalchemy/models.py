@@ -1,7 +1,7 @@
 """The SQLAlchemy models of the client test: customers, invoices and lines, which SQLAlchemy
 cascades itself (relationship cascade; the foreign keys have no ON DELETE in the database)."""
 from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, Interval, Numeric, Table, Text
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import declarative_base, relationship
 
 Base = declarative_base()
@@ -114,7 +114,7 @@ class LegalHold(ArchiveBase):
     reason = Column(Text, nullable=False)
     schema_name = Column(Text)
     table_name = Column(Text)
-    attachment_id = Column(UUID(as_uuid=True))
+    attachment_ids = Column(ARRAY(UUID(as_uuid=True)))
     object_id = Column(Text)
     deleted_from = Column(DateTime(timezone=True))
     deleted_until = Column(DateTime(timezone=True))
@@ -124,11 +124,11 @@ class LegalHold(ArchiveBase):
 
 
 class ArchiveStats(ArchiveBase):
-    """deleted_record_stats: a row per attached table (kind 'table', table_name set) and per
-    partition (kind 'partition', partition_name set). table_name and partition_name are regclass:
-    read as their names, but compared as OIDs (filter on a name in Python, or cast it)."""
+    """deleted_record_stats: a row per attached table (kind 'table', schema_name and table_name
+    set) and per partition (kind 'partition', partition_name set)."""
     __tablename__ = "deleted_record_stats"
     kind = Column(Text, primary_key=True)
+    schema_name = Column(Text)
     table_name = Column(Text, primary_key=True)
     partition_name = Column(Text, primary_key=True)
     period_from = Column(DateTime(timezone=True))

@@ -3,6 +3,7 @@ itself: its foreign keys have no ON DELETE in the database), and the archive, re
 import json
 from decimal import Decimal
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -123,7 +124,7 @@ class LegalHold(models.Model):
     reason = models.TextField()
     schema_name = models.TextField(null=True)
     table_name = models.TextField(null=True)
-    attachment_id = models.UUIDField(null=True)
+    attachment_ids = ArrayField(models.UUIDField())  # from django.contrib.postgres.fields
     object_id = models.TextField(null=True)
     deleted_from = models.DateTimeField(null=True)
     deleted_until = models.DateTimeField(null=True)
@@ -141,10 +142,12 @@ class LegalHold(models.Model):
 # recipe: django-stats-model
 class ArchiveStats(models.Model):
     """deleted_record_stats, read-only: one row per attached table (kind "table", keyed by its
-    table_name) and per archive partition (kind "partition", table_name NULL): query one kind."""
+    table_name, in schema_name) and per archive partition (kind "partition", table_name NULL):
+    query one kind."""
 
     kind = models.TextField()
-    table_name = models.TextField(primary_key=True)  # a regclass: its name as the search_path shows it
+    schema_name = models.TextField(null=True)
+    table_name = models.TextField(primary_key=True)
     partition_name = models.TextField(null=True)
     period_from = models.DateTimeField(null=True)
     period_until = models.DateTimeField(null=True)

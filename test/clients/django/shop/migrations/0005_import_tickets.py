@@ -4,9 +4,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     # deleted_record_import commits after each batch: it must not run inside the migration's
-    # transaction (non-atomic: each statement is its own transaction). Migrations connect to the
-    # server directly, never through the transaction pooler, so a session context is safe here:
-    # require_context wants one, though each row gets the actor and reason of its own columns.
+    # transaction (non-atomic: each statement is its own transaction). Each row gets the actor and
+    # reason of its own columns: enough under require_context.
     atomic = False
     dependencies = [("shop", "0004_ticket")]
 
@@ -16,12 +15,8 @@ class Migration(migrations.Migration):
                 "SELECT deleted_record_attach('shop_ticket', retention => '30 days',"
                 " exclude_columns => '{deleted_at,deleted_by,delete_reason}')",
                 "SELECT deleted_record_view('shop_ticket')",
-                "SELECT set_config('deleted_record.actor', 'migration 0005', false),"
-                " set_config('deleted_record.reason', 'off soft deletion', false)",
                 "CALL deleted_record_import('shop_ticket', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at',"
                 " actor => 'deleted_by', reason => 'delete_reason', batch_size => 2)",
-                "RESET deleted_record.actor",
-                "RESET deleted_record.reason",
             ],
             migrations.RunSQL.noop,  # the imported rows stay in the archive (restore them one by one)
         ),

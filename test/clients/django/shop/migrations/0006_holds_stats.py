@@ -1,3 +1,4 @@
+import django.contrib.postgres.fields
 from django.db import migrations, models
 
 
@@ -14,7 +15,7 @@ class Migration(migrations.Migration):
                 ("reason", models.TextField()),
                 ("schema_name", models.TextField(null=True)),
                 ("table_name", models.TextField(null=True)),
-                ("attachment_id", models.UUIDField(null=True)),
+                ("attachment_ids", django.contrib.postgres.fields.ArrayField(base_field=models.UUIDField(), size=None)),
                 ("object_id", models.TextField(null=True)),
                 ("deleted_from", models.DateTimeField(null=True)),
                 ("deleted_until", models.DateTimeField(null=True)),
@@ -29,6 +30,7 @@ class Migration(migrations.Migration):
             name="ArchiveStats",
             fields=[
                 ("kind", models.TextField()),
+                ("schema_name", models.TextField(null=True)),
                 ("table_name", models.TextField(primary_key=True, serialize=False)),
                 ("partition_name", models.TextField(null=True)),
                 ("period_from", models.DateTimeField(null=True)),

@@ -16,16 +16,11 @@ def upgrade():
     op.execute("SELECT deleted_record_attach('ticket', retention => '30 days',"
                " exclude_columns => '{deleted_at,deleted_by,delete_reason}')")
     op.execute("SELECT deleted_record_view('ticket')")
-    # The import commits after each batch: outside the migration's transaction. Migrations connect
-    # directly (never through the transaction pooler), so a session context is safe here:
-    # require_context wants one, though each row gets the actor and reason of its own columns.
+    # The import commits after each batch: outside the migration's transaction. Each row gets the
+    # actor and reason of its own columns: enough under require_context.
     with op.get_context().autocommit_block():
-        op.execute("SELECT set_config('deleted_record.actor', 'alembic 0004', false),"
-                   " set_config('deleted_record.reason', 'off soft deletion', false)")
         op.execute("CALL deleted_record_import('ticket', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at',"
                    " actor => 'deleted_by', reason => 'delete_reason', batch_size => 2)")
-        op.execute("RESET deleted_record.actor")
-        op.execute("RESET deleted_record.reason")
     # end recipe
 
 
