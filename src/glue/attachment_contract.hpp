@@ -19,6 +19,11 @@ char* BuildAttachmentArgument(Oid relid, const char* attachment, const Interval*
 // or null when it has no options at all.
 const char* ArchiveTriggerArgument(Relation rel, const ArchiveTable* archive);
 
+// ReadAttachmentArgument reads an archive trigger's argument into *options, whose strings
+// and name arrays are palloc'd in CurrentMemoryContext (nothing to free); a failed verdict
+// says why the argument does not parse, for the caller's error message.
+boundary::Verdict ReadAttachmentArgument(const char* argument, boundary::OptionLists* options);
+
 // IsArchivingTrigger is true when the firing trigger is the one that archives the row: the
 // first archive trigger of the table, in firing order, without a WHEN condition that fires in
 // this session; without such a trigger every conditional one archives the rows its condition
