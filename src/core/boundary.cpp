@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/attachment_options.hpp"
+#include "core/attachment_plan.hpp"
 #include "core/closest_name.hpp"
 #include "core/policies.hpp"
 #include "core/restore_plan.hpp"
@@ -238,6 +239,67 @@ Verdict UpdateAttachmentArgument(const char* argument, const char* old_name, con
     bool forgot = ForgetMissingColumns(&*options, Names(columns));
     *changed = renamed || forgot;
     if (*changed) PlaceText(SerializeAttachmentOptions(*options), buffer);
+    return Ok();
+  });
+}
+
+namespace {
+
+TriggerFacts FactsOf(const ManagedTrigger& trigger) {
+  return {trigger.name, trigger.calls_ours, trigger.disabled, trigger.conditional};
+}
+
+// NameIn finds the glue's own copy of a trigger name on member (names are unique per relation),
+// or the static name the plan gave a new trigger.
+const char* NameIn(const std::string& name, int member, const ManagedTrigger* archive_triggers, int archive_trigger_count,
+                   const ManagedMember* members) {
+  if (member == 0 && archive_triggers != nullptr)
+    for (int i = 0; i < archive_trigger_count; ++i)
+      if (name == archive_triggers[i].name) return archive_triggers[i].name;
+  for (int i = 0; members != nullptr && i < members[member].guard_count; ++i)
+    if (name == members[member].guards[i].name) return members[member].guards[i].name;
+  if (name == kArchiveTriggerName) return kArchiveTriggerName;
+  if (name == kTruncateGuardName) return kTruncateGuardName;
+  if (name.empty()) return "";
+  throw std::logic_error("deleted_record: the plan named a trigger it was not given");
+}
+
+}  // namespace
+
+Verdict PlanManage(ManageStage stage, bool attach, bool contract_kept, int earlier_drops,
+                   const ManagedTrigger* archive_triggers, int archive_trigger_count, const ManagedMember* members,
+                   int member_count, ManageStep* steps, int capacity, int* step_count, int* refused_trigger) noexcept {
+  *step_count = 0;
+  *refused_trigger = -1;
+  return Guarded([&] {
+    ManageFacts facts;
+    facts.attach = attach;
+    facts.contract_kept = contract_kept;
+    for (int i = 0; i < archive_trigger_count; ++i) facts.archive_triggers.push_back(FactsOf(archive_triggers[i]));
+    for (int m = 0; m < member_count; ++m) {
+      MemberFacts member;
+      member.can_have_guard = members[m].can_have_guard;
+      member.attached_on_its_own = members[m].attached_on_its_own;
+      for (int g = 0; g < members[m].guard_count; ++g) member.guards.push_back(FactsOf(members[m].guards[g]));
+      facts.members.push_back(std::move(member));
+    }
+    std::vector<deleted_record::ManageStep> plan;
+    if (stage == ManageStage::kArchiveTrigger) {
+      auto planned = PlanArchiveTrigger(facts);
+      if (auto* refusal = std::get_if<ManageRefusal>(&planned)) {
+        *refused_trigger = static_cast<int>(refusal->trigger);
+        return Fail("a trigger with the archive trigger's name calls another function");
+      }
+      plan = std::get<std::vector<deleted_record::ManageStep>>(std::move(planned));
+    } else {
+      plan = PlanTruncateGuards(facts, static_cast<std::size_t>(earlier_drops < 0 ? 0 : earlier_drops));
+    }
+    *step_count = static_cast<int>(plan.size());
+    if (plan.size() > static_cast<std::size_t>(capacity)) return Ok();
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+      int member = static_cast<int>(plan[i].member);
+      steps[i] = {plan[i].kind, member, NameIn(plan[i].trigger, member, archive_triggers, archive_trigger_count, members)};
+    }
     return Ok();
   });
 }

@@ -89,6 +89,56 @@ Verdict BuildAttachmentArgument(const char* attachment, const char* retention, N
 Verdict UpdateAttachmentArgument(const char* argument, const char* old_name, const char* new_name, NameList columns,
                                  OutputBuffer* buffer, bool* changed) noexcept;
 
+// Attach and detach: the glue gathers what the catalog says of the table, the core decides the
+// steps (core/attachment_plan.hpp), the glue issues them as DDL.
+enum class ManageStepKind {
+  kDropTrigger,              // DROP TRIGGER trigger ON member
+  kEnableTrigger,            // ALTER TABLE member ENABLE TRIGGER trigger
+  kCreateArchiveTrigger,     // CREATE TRIGGER trigger AFTER DELETE ... deleted_record_insert(argument)
+  kPrepareComingPartitions,  // the archive's partitions for the coming periods
+  kCreateTruncateGuard,      // CREATE TRIGGER trigger BEFORE TRUNCATE ... deleted_record_truncate_guard(policy)
+  kReportNotAttached,        // detach found nothing to drop
+};
+
+// An attach or detach is planned in two stages, each from facts read just before it runs
+// (the first stage's DDL fires event triggers that add or drop TRUNCATE guards).
+enum class ManageStage {
+  kArchiveTrigger,  // the table's archive trigger (members are not read)
+  kTruncateGuards,  // the TRUNCATE guards of the table and its partitions (archive triggers are not read)
+};
+
+// ManagedTrigger is a trigger the plan may act on (see TriggerFacts in core/attachment_plan.hpp).
+struct ManagedTrigger {
+  const char* name;
+  bool calls_ours;
+  bool disabled;
+  bool conditional;
+};
+
+// ManagedMember is the table (members[0]) or a relation of its partition tree.
+struct ManagedMember {
+  bool can_have_guard;
+  bool attached_on_its_own;
+  int guard_count;
+  const ManagedTrigger* guards;
+};
+
+// ManageStep is one step; trigger points into the facts' names or to a static name.
+struct ManageStep {
+  ManageStepKind kind;
+  int member;
+  const char* trigger;
+};
+
+// PlanManage writes one stage's steps of an attach (attach) or detach into steps[0..capacity)
+// and their number into *step_count; when they do not fit, nothing is written and *step_count
+// is the capacity needed. earlier_drops: the triggers the first stage dropped. A refused attach
+// (a trigger with the archive trigger's name calls another function) fails with
+// *refused_trigger its index in archive_triggers, else it is -1.
+Verdict PlanManage(ManageStage stage, bool attach, bool contract_kept, int earlier_drops,
+                   const ManagedTrigger* archive_triggers, int archive_trigger_count, const ManagedMember* members,
+                   int member_count, ManageStep* steps, int capacity, int* step_count, int* refused_trigger) noexcept;
+
 // ParseConflictPolicy reads a restore's on_conflict ('error' or 'skip'); the message lists them.
 Verdict ParseConflictPolicy(const char* text, ConflictPolicy* policy) noexcept;
 

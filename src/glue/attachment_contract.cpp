@@ -145,10 +145,12 @@ char* FirstArgument(HeapTuple tuple, TupleDesc descriptor) {
   return pnstrdup(bytes, end);
 }
 
-Oid ExtensionFunction(const char* name, int nargs, Oid* types) {
-  const ArchiveTable* archive = ResolveArchiveTable();
-  List* qualified = list_make2(makeString(get_namespace_name(archive->schema)), makeString(pstrdup(name)));
-  return LookupFuncName(qualified, nargs, types, true);
+// CanArchive is true for a trigger of the table's own (not a partition's clone of its
+// parent's) that calls deleted_record_insert AFTER DELETE FOR EACH ROW (any other use fails
+// when fired): what makes a table attached on its own.
+bool CanArchive(const Form_pg_trigger trigger, const ArchiveTable* archive) {
+  return trigger->tgfoid == archive->insert_function && !OidIsValid(trigger->tgparentid) &&
+         TRIGGER_FOR_ROW(trigger->tgtype) && TRIGGER_FOR_AFTER(trigger->tgtype) && TRIGGER_FOR_DELETE(trigger->tgtype);
 }
 
 // ContractOf merges arguments (palloc'd strings, null for none; in firing order) into
@@ -271,6 +273,28 @@ boundary::Verdict ReadAttachmentArgument(const char* argument, boundary::OptionL
   });
 }
 
+Oid ExtensionFunction(const char* name, int nargs, Oid* types) {
+  const ArchiveTable* archive = ResolveArchiveTable();
+  List* qualified = list_make2(makeString(get_namespace_name(archive->schema)), makeString(pstrdup(name)));
+  return LookupFuncName(qualified, nargs, types, true);
+}
+
+bool IsAttachedOnItsOwn(Oid relid) {
+  if (OidIsValid(CitusShardOf(relid)) || get_rel_name(relid) == nullptr) return false;
+  const ArchiveTable* archive = ResolveArchiveTable();
+  Relation triggers = table_open(TriggerRelationId, AccessShareLock);
+  ScanKeyData key;
+  ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+  SysScanDesc scan = systable_beginscan(triggers, TriggerRelidNameIndexId, true, nullptr, 1, &key);
+  bool attached = false;
+  HeapTuple tuple;
+  while (!attached && HeapTupleIsValid(tuple = systable_getnext(scan)))
+    attached = CanArchive(reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple)), archive);
+  systable_endscan(scan);
+  table_close(triggers, AccessShareLock);
+  return attached;
+}
+
 bool IsArchivingTrigger(const TriggerData* data) {
   const Trigger* self = data->tg_trigger;
   const TriggerDesc* triggers = data->tg_relation->trigdesc;
@@ -325,10 +349,7 @@ void ListAttachments(FunctionCallInfo fcinfo) {
   HeapTuple tuple;
   while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
     Form_pg_trigger trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
-    // Only triggers that can archive (AFTER DELETE FOR EACH ROW: any other use fails when fired).
-    if (trigger->tgfoid != archive->insert_function || OidIsValid(trigger->tgparentid) ||
-        !TRIGGER_FOR_ROW(trigger->tgtype) || !TRIGGER_FOR_AFTER(trigger->tgtype) || !TRIGGER_FOR_DELETE(trigger->tgtype))
-      continue;
+    if (!CanArchive(trigger, archive)) continue;
     if (count == capacity) {
       capacity *= 2;
       found = static_cast<Found*>(repalloc(found, sizeof(Found) * capacity));

@@ -24,6 +24,14 @@ const char* ArchiveTriggerArgument(Relation rel, const ArchiveTable* archive);
 // says why the argument does not parse, for the caller's error message.
 boundary::Verdict ReadAttachmentArgument(const char* argument, boundary::OptionLists* options);
 
+// ExtensionFunction is the OID of the extension's function name(types) in the extension's
+// schema (never through search_path), or InvalidOid.
+Oid ExtensionFunction(const char* name, int nargs, Oid* types);
+
+// IsAttachedOnItsOwn is true when relid has an archive trigger of its own (not a clone of its
+// parent's): the tables deleted_record_attachments() lists (Citus shards excepted).
+bool IsAttachedOnItsOwn(Oid relid);
+
 // IsArchivingTrigger is true when the firing trigger is the one that archives the row: the
 // first archive trigger of the table, in firing order, without a WHEN condition that fires in
 // this session; without such a trigger every conditional one archives the rows its condition
