@@ -91,13 +91,25 @@ void CheckTarget(Oid relid, const char* action) {
   Oid owner = form->relowner;
   ReleaseSysCache(tuple);
   if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
-    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("deleted_record_%s: relation %u is not a table", action, relid)));
+    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                    errmsg("deleted_record_%s: %s is not a table", action, QualifiedName(relid))));
   if (!is_member_of_role(GetUserId(), owner))
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                     errmsg("deleted_record_%s: must be owner of table %s", action, QualifiedName(relid))));
   if (IsArchiveRelation(relid) || OidIsValid(CitusShardOf(relid)))
     ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
                     errmsg("deleted_record_%s: %s cannot be attached or detached", action, QualifiedName(relid))));
+  // A partition archived through its parent has its guard from the parent's attach: detaching
+  // it alone would leave its TRUNCATE unguarded while its deletes are archived.
+  if (get_rel_relispartition(relid)) {
+    List* ancestors = get_partition_ancestors(relid);
+    ListCell* cell;
+    foreach (cell, ancestors)
+      if (IsAttachedOnItsOwn(lfirst_oid(cell)))
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("deleted_record_%s: %s is a partition of attached table %s", action, QualifiedName(relid),
+                               QualifiedName(lfirst_oid(cell)))));
+  }
 }
 
 // Members are the table and its partition tree as they are now: each one's TRUNCATE guards
