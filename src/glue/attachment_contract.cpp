@@ -79,10 +79,10 @@ Strings ArrayNames(ArrayType* array, const char* parameter) {
 // once more with one of the size the core asked for when the first was too small (the door's
 // functions are pure, so the second call gives the same answer). Everything the core writes
 // lives in CurrentMemoryContext and goes with it: nothing to free, nothing to copy.
+// first_guess: what the output most likely takes (a cache entry keeps it for the table's life).
 template <typename Fill>
-boundary::Verdict WithBuffer(boundary::OutputBuffer* buffer, Fill fill) {
-  constexpr std::size_t kFirstGuess = 1024;
-  *buffer = {palloc(kFirstGuess), kFirstGuess, 0};
+boundary::Verdict WithBuffer(boundary::OutputBuffer* buffer, Fill fill, std::size_t first_guess = 1024) {
+  *buffer = {palloc(first_guess), first_guess, 0};
   boundary::Verdict verdict = fill(buffer);
   if (verdict.ok && buffer->required > buffer->capacity) {
     pfree(buffer->data);
@@ -268,9 +268,11 @@ const char* ArchiveTriggerArgument(Relation rel, const ArchiveTable* archive) {
 
 boundary::Verdict ReadAttachmentArgument(const char* argument, boundary::OptionLists* options) {
   boundary::OutputBuffer buffer;
-  return WithBuffer(&buffer, [&](boundary::OutputBuffer* into) {
-    return boundary::ParseAttachmentArgument(argument, into, options);
-  });
+  // The lists take at most the argument's text and a pointer per name (each name at least "").
+  std::size_t length = argument != nullptr ? strlen(argument) : 0;
+  return WithBuffer(
+      &buffer, [&](boundary::OutputBuffer* into) { return boundary::ParseAttachmentArgument(argument, into, options); },
+      length + length / 3 * sizeof(char*) + 64);
 }
 
 Oid ExtensionFunction(const char* name, int nargs, Oid* types) {
@@ -279,19 +281,34 @@ Oid ExtensionFunction(const char* name, int nargs, Oid* types) {
   return LookupFuncName(qualified, nargs, types, true);
 }
 
+TriggerScan BeginTriggerScan(Oid relid) {
+  TriggerScan walk;
+  walk.catalog = table_open(TriggerRelationId, AccessShareLock);
+  ScanKeyData key;
+  ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+  walk.scan = systable_beginscan(walk.catalog, TriggerRelidNameIndexId, true, nullptr, 1, &key);
+  return walk;
+}
+
+HeapTuple NextTrigger(TriggerScan* walk) {
+  HeapTuple tuple = systable_getnext(walk->scan);
+  return HeapTupleIsValid(tuple) ? tuple : nullptr;
+}
+
+void EndTriggerScan(TriggerScan* walk) {
+  systable_endscan(walk->scan);
+  table_close(walk->catalog, AccessShareLock);
+}
+
 bool IsAttachedOnItsOwn(Oid relid) {
   if (OidIsValid(CitusShardOf(relid)) || get_rel_name(relid) == nullptr) return false;
   const ArchiveTable* archive = ResolveArchiveTable();
-  Relation triggers = table_open(TriggerRelationId, AccessShareLock);
-  ScanKeyData key;
-  ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-  SysScanDesc scan = systable_beginscan(triggers, TriggerRelidNameIndexId, true, nullptr, 1, &key);
+  TriggerScan walk = BeginTriggerScan(relid);
   bool attached = false;
   HeapTuple tuple;
-  while (!attached && HeapTupleIsValid(tuple = systable_getnext(scan)))
+  while (!attached && (tuple = NextTrigger(&walk)) != nullptr)
     attached = CanArchive(reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple)), archive);
-  systable_endscan(scan);
-  table_close(triggers, AccessShareLock);
+  EndTriggerScan(&walk);
   return attached;
 }
 
@@ -313,20 +330,16 @@ bool IsArchivingTrigger(const TriggerData* data) {
 const char* TruncateGuardPolicy(Oid relid) {
   Oid guard_function = ExtensionFunction("deleted_record_truncate_guard", 0, nullptr);
   if (!OidIsValid(guard_function)) return nullptr;
-  Relation triggers = table_open(TriggerRelationId, AccessShareLock);
-  ScanKeyData key;
-  ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-  SysScanDesc scan = systable_beginscan(triggers, TriggerRelidNameIndexId, true, nullptr, 1, &key);
+  TriggerScan walk = BeginTriggerScan(relid);
   const char* policy = nullptr;
   HeapTuple tuple;
-  while (policy == nullptr && HeapTupleIsValid(tuple = systable_getnext(scan))) {
+  while (policy == nullptr && (tuple = NextTrigger(&walk)) != nullptr) {
     Form_pg_trigger trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
     if (trigger->tgfoid != guard_function || !TRIGGER_FOR_TRUNCATE(trigger->tgtype)) continue;
-    char* argument = FirstArgument(tuple, RelationGetDescr(triggers));
+    char* argument = FirstArgument(tuple, RelationGetDescr(walk.catalog));
     policy = argument != nullptr ? argument : "archive";
   }
-  systable_endscan(scan);
-  table_close(triggers, AccessShareLock);
+  EndTriggerScan(&walk);
   return policy;
 }
 

@@ -24,6 +24,16 @@ const char* ArchiveTriggerArgument(Relation rel, const ArchiveTable* archive);
 // says why the argument does not parse, for the caller's error message.
 boundary::Verdict ReadAttachmentArgument(const char* argument, boundary::OptionLists* options);
 
+// TriggerScan walks one relation's pg_trigger rows in name order (their firing order), without
+// locking the relation: BeginTriggerScan, NextTrigger until it returns null, EndTriggerScan.
+struct TriggerScan {
+  Relation catalog;  // pg_trigger, for the rows' descriptor
+  SysScanDesc scan;
+};
+TriggerScan BeginTriggerScan(Oid relid);
+HeapTuple NextTrigger(TriggerScan* scan);
+void EndTriggerScan(TriggerScan* scan);
+
 // ExtensionFunction is the OID of the extension's function name(types) in the extension's
 // schema (never through search_path), or InvalidOid.
 Oid ExtensionFunction(const char* name, int nargs, Oid* types);

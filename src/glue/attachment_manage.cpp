@@ -31,12 +31,9 @@ struct Triggers {
 Triggers RelationTriggers(Oid relid, Oid function, const char* name, bool own_only, bool by_name) {
   Triggers found = {0, nullptr, nullptr};
   int capacity = 0;
-  Relation catalog = table_open(TriggerRelationId, AccessShareLock);
-  ScanKeyData key;
-  ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-  SysScanDesc scan = systable_beginscan(catalog, TriggerRelidNameIndexId, true, nullptr, 1, &key);
+  TriggerScan walk = BeginTriggerScan(relid);
   HeapTuple tuple;
-  while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
+  while ((tuple = NextTrigger(&walk)) != nullptr) {
     Form_pg_trigger trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
     bool calls_ours = OidIsValid(function) && trigger->tgfoid == function;
     bool named = by_name && strcmp(NameStr(trigger->tgname), name) == 0;
@@ -50,12 +47,11 @@ Triggers RelationTriggers(Oid relid, Oid function, const char* name, bool own_on
                                                                      : repalloc(found.functions, sizeof(Oid) * capacity));
     }
     found.triggers[found.count] = {pstrdup(NameStr(trigger->tgname)), calls_ours, trigger->tgenabled == TRIGGER_DISABLED,
-                                   !heap_attisnull(tuple, Anum_pg_trigger_tgqual, RelationGetDescr(catalog))};
+                                   !heap_attisnull(tuple, Anum_pg_trigger_tgqual, RelationGetDescr(walk.catalog))};
     found.functions[found.count] = trigger->tgfoid;
     ++found.count;
   }
-  systable_endscan(scan);
-  table_close(catalog, AccessShareLock);
+  EndTriggerScan(&walk);
   return found;
 }
 
