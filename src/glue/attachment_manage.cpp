@@ -74,10 +74,8 @@ void Execute(const char* command) {
   if (SPI_execute(command, false, 0) < 0) elog(ERROR, "deleted_record: could not run %s", command);
 }
 
-// CheckTarget refuses what deleted_record_manage refuses with a fuller message first: the
-// function is callable on its own, so it checks again what lets the caller act on the table.
-void CheckTarget(Oid relid, const char* action) {
-  LockRelationOid(relid, ShareRowExclusiveLock);  // what CREATE TRIGGER takes; manage holds it already
+// CheckOwnTable refuses a relation that is not a table the caller owns.
+void CheckOwnTable(Oid relid, const char* action) {
   HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
   if (!HeapTupleIsValid(tuple))
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("deleted_record_%s: relation with OID %u does not exist",
@@ -92,6 +90,16 @@ void CheckTarget(Oid relid, const char* action) {
   if (!is_member_of_role(GetUserId(), owner))
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                     errmsg("deleted_record_%s: must be owner of table %s", action, QualifiedName(relid))));
+}
+
+// CheckTarget refuses what deleted_record_manage refuses with a fuller message first: the
+// function is callable on its own, so it checks again what lets the caller act on the table.
+// Ownership is checked before the lock (no one may hold up another's table by calling this)
+// and again once it is held (the table may have changed hands or gone meanwhile).
+void CheckTarget(Oid relid, const char* action) {
+  CheckOwnTable(relid, action);
+  LockRelationOid(relid, ShareRowExclusiveLock);  // what CREATE TRIGGER takes; manage holds it already
+  CheckOwnTable(relid, action);
   if (IsArchiveRelation(relid) || OidIsValid(CitusShardOf(relid)))
     ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
                     errmsg("deleted_record_%s: %s cannot be attached or detached", action, QualifiedName(relid))));
