@@ -1,8 +1,17 @@
+-- deleted_record_manage_triggers issues the DDL of an attach or detach deleted_record_manage
+-- has checked: it reads the table's triggers and partition tree by OID, the C++ core decides
+-- which triggers to drop, enable or create (src/core/attachment_plan.hpp), and it runs that DDL
+-- as the caller. It checks again that the caller owns the table, which it locks.
+CREATE FUNCTION deleted_record_manage_triggers(target regclass, action text, on_truncate text, argument text,
+                                               contract_kept boolean) RETURNS void
+    LANGUAGE c
+    AS 'MODULE_PATHNAME', 'deleted_record_manage_triggers';
+COMMENT ON FUNCTION deleted_record_manage_triggers(regclass, text, text, text, boolean) IS 'Internal: the triggers an attach or detach drops, enables or creates';
 -- deleted_record_manage does the work of deleted_record_attach and deleted_record_detach.
--- It finds this extension's functions through pg_extension (never through search_path),
--- recognises archive triggers by their function whatever their name, locks the table before
--- it looks at its triggers, and refuses anything but an ordinary or partitioned table owned by
--- the current user.
+-- It finds this extension's functions through pg_extension (never through search_path), locks
+-- the table before it looks at its triggers, refuses anything but an ordinary or partitioned
+-- table owned by the current user, and works out the table's options; which triggers change
+-- is deleted_record_manage_triggers's to decide.
 CREATE FUNCTION deleted_record_manage(target regclass, action text, on_truncate text, retention interval,
                                       exclude_columns text[], mask_columns text[]) RETURNS void
     LANGUAGE plpgsql
@@ -11,28 +20,21 @@ CREATE FUNCTION deleted_record_manage(target regclass, action text, on_truncate 
     AS $$
 DECLARE
     ext_schema name;
-    insert_fn regprocedure;
-    guard_fn regprocedure;
     archive regclass;
     policy text;
     options text;
     contract record;
+    contract_kept boolean;
     attachment uuid;
     rel record;
-    found_trigger record;
     attached_through regclass;
     attached oid[];
-    attached_query text;
-    dropped int := 0;
-    member record;
     unsafe_triggers text;
     logical regclass;
 BEGIN
     SELECT n.nspname INTO ext_schema
       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'deleted_record';
-    insert_fn := format('%I.deleted_record_insert()', ext_schema)::regprocedure;
-    guard_fn := format('%I.deleted_record_truncate_guard()', ext_schema)::regprocedure;
     archive := format('%I.deleted_record', ext_schema)::regclass;
 
     IF target IS NULL THEN
@@ -99,8 +101,8 @@ BEGIN
     END IF;
 
     -- Which tables are attached on their own is the attachment contract's to say.
-    attached_query := format('SELECT coalesce(array_agg(a.relation::oid), ''{}'') FROM %I.deleted_record_attachments() a', ext_schema);
-    EXECUTE attached_query INTO attached;
+    EXECUTE format('SELECT coalesce(array_agg(a.relation::oid), ''{}'') FROM %I.deleted_record_attachments() a', ext_schema)
+       INTO attached;
 
     -- A partition whose parent is attached carries a clone of the parent's archive trigger,
     -- which PostgreSQL does not let anyone drop on its own.
@@ -119,24 +121,8 @@ BEGIN
     END IF;
 
     IF action = 'detach' THEN
-        FOR found_trigger IN SELECT t.tgname FROM pg_trigger t
-                              WHERE t.tgrelid = target AND t.tgfoid = insert_fn AND t.tgparentid = 0 LOOP
-            EXECUTE format('DROP TRIGGER %I ON %s', found_trigger.tgname, target);
-            dropped := dropped + 1;
-        END LOOP;
-        -- TRUNCATE guards live on the table and on each of its partitions (but a partition
-        -- attached on its own keeps its own).
-        EXECUTE attached_query INTO attached;
-        FOR member IN SELECT t.tgrelid::regclass AS relation, t.tgname FROM pg_trigger t
-                       WHERE t.tgfoid = guard_fn
-                         AND t.tgrelid IN (SELECT relid FROM pg_partition_tree(target) UNION SELECT target)
-                         AND NOT t.tgrelid = ANY (attached) LOOP
-            EXECUTE format('DROP TRIGGER %I ON %s', member.tgname, member.relation);
-            dropped := dropped + 1;
-        END LOOP;
-        IF dropped = 0 THEN
-            RAISE NOTICE 'deleted_record_detach: % is not attached, nothing to do', target;
-        END IF;
+        EXECUTE format('SELECT %I.deleted_record_manage_triggers($1, $2, NULL, NULL, false)', ext_schema)
+          USING target, action;
         IF unsafe_triggers IS NOT NULL THEN
             PERFORM set_config('citus.enable_unsafe_triggers', unsafe_triggers, true);
         END IF;
@@ -172,56 +158,13 @@ BEGIN
     EXECUTE format('SELECT %I.deleted_record_attachment_options($1, $2, $3, $4, $5)', ext_schema)
        INTO options USING target, attachment, retention, exclude_columns, mask_columns;
 
-    -- The table may already have an archive trigger under any name (created by hand, say).
-    -- A disabled one is enabled; one with a WHEN condition archives only some rows, so ours is
-    -- added and the conditional one then leaves the archiving to it.
-    SELECT t.oid, t.tgname, t.tgfoid, t.tgenabled, t.tgqual IS NOT NULL AS conditional
-      INTO found_trigger
-      FROM pg_trigger t
-     WHERE t.tgrelid = target AND t.tgparentid = 0
-       AND (t.tgfoid = insert_fn OR t.tgname = 'deleted_record_insert')
-     ORDER BY (t.tgfoid = insert_fn AND t.tgqual IS NULL) DESC, (t.tgname = 'deleted_record_insert') DESC, t.tgname
-     LIMIT 1;
-    IF found_trigger.tgname IS NOT NULL AND found_trigger.tgfoid <> insert_fn THEN
-        RAISE EXCEPTION 'deleted_record_attach: % already has a trigger named deleted_record_insert that calls %',
-                        target, found_trigger.tgfoid::regprocedure
-            USING ERRCODE = 'duplicate_object';
-    END IF;
-    IF found_trigger.tgname IS NOT NULL AND NOT found_trigger.conditional
-       AND contract.attachment_id IS NOT NULL
+    -- An archive trigger whose contract is already what the call asks for is kept as it is.
+    contract_kept := contract.attachment_id IS NOT NULL
        AND contract.retention IS NOT DISTINCT FROM retention
        AND coalesce(contract.exclude_columns, '{}') = coalesce(nullif(exclude_columns, '{}'), '{}')
-       AND coalesce(contract.mask_columns, '{}') = coalesce(nullif(mask_columns, '{}'), '{}') THEN
-        IF found_trigger.tgenabled = 'D' THEN
-            EXECUTE format('ALTER TABLE %s ENABLE TRIGGER %I', target, found_trigger.tgname);
-        END IF;
-    ELSE
-        IF found_trigger.tgname IS NOT NULL AND NOT found_trigger.conditional THEN
-            EXECUTE format('DROP TRIGGER %I ON %s', found_trigger.tgname, target);
-        END IF;
-        -- On a partitioned table PostgreSQL clones this row trigger to every partition, present and future.
-        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s FOR EACH ROW EXECUTE FUNCTION %I.deleted_record_insert(%s)',
-                       CASE WHEN found_trigger.conditional OR found_trigger.tgname IS NULL THEN 'deleted_record_insert' ELSE found_trigger.tgname END,
-                       target, ext_schema, coalesce(quote_literal(options), ''));
-    END IF;
-    EXECUTE format('SELECT %I.deleted_record_prepare_coming_partitions()', ext_schema);
-
-    -- Statement-level TRUNCATE triggers are not cloned to partitions, so the guard goes on the
-    -- table and on each partition (foreign partitions cannot have one); it is recreated so that
-    -- a second attach can change the policy.
-    EXECUTE attached_query INTO attached;
-    FOR member IN SELECT t.relid::regclass AS relation FROM pg_partition_tree(target) t
-                    JOIN pg_class c ON c.oid = t.relid
-                   WHERE c.relkind IN ('r', 'p')
-                     AND (t.relid = target OR NOT t.relid::oid = ANY (attached))
-                  UNION SELECT target LOOP
-        FOR found_trigger IN SELECT g.tgname FROM pg_trigger g
-                              WHERE g.tgrelid = member.relation AND (g.tgfoid = guard_fn OR g.tgname = 'deleted_record_truncate_guard') LOOP
-            EXECUTE format('DROP TRIGGER %I ON %s', found_trigger.tgname, member.relation);
-        END LOOP;
-        EXECUTE format('CREATE TRIGGER deleted_record_truncate_guard BEFORE TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %I.deleted_record_truncate_guard(%L)',
-                       member.relation, ext_schema, policy);
-    END LOOP;
+       AND coalesce(contract.mask_columns, '{}') = coalesce(nullif(mask_columns, '{}'), '{}');
+    EXECUTE format('SELECT %I.deleted_record_manage_triggers($1, $2, $3, $4, $5)', ext_schema)
+      USING target, action, policy, options, contract_kept;
     IF unsafe_triggers IS NOT NULL THEN
         PERFORM set_config('citus.enable_unsafe_triggers', unsafe_triggers, true);
     END IF;

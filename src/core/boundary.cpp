@@ -1,9 +1,8 @@
 // Implements the noexcept boundary: every entry catches everything the core can throw.
 #include "core/boundary.hpp"
 
-#include <cstdlib>
 #include <cstring>
-#include <new>
+#include <stdexcept>
 #include <exception>
 #include <string>
 #include <string_view>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "core/attachment_options.hpp"
+#include "core/attachment_plan.hpp"
 #include "core/closest_name.hpp"
 #include "core/policies.hpp"
 #include "core/restore_plan.hpp"
@@ -96,18 +96,55 @@ bool ClosestName(const char* unknown, const char* const* known, int count, int* 
 
 namespace {
 
-char* CopyText(const std::string& text) {
-  char* copy = static_cast<char*>(std::malloc(text.size() + 1));
-  if (copy == nullptr) throw std::bad_alloc();
-  std::memcpy(copy, text.c_str(), text.size() + 1);
-  return copy;
-}
+// Placement lays out an output in the glue's OutputBuffer: a first pass (Measure) counts the
+// bytes, a second (Write) places them once they are known to fit; both take the same steps.
+class Placement {
+ public:
+  explicit Placement(OutputBuffer* buffer, bool write) : buffer_(buffer), write_(write) {}
 
-char** CopyNames(const std::vector<std::string>& names) {
-  char** copies = static_cast<char**>(std::calloc(names.size() + 1, sizeof(char*)));
-  if (copies == nullptr) throw std::bad_alloc();
-  for (std::size_t i = 0; i < names.size(); ++i) copies[i] = CopyText(names[i]);
-  return copies;
+  // Names places a null-terminated array of copies of names and returns it (null when measuring).
+  char** Names(const std::vector<std::string>& names) {
+    used_ = (used_ + alignof(char*) - 1) / alignof(char*) * alignof(char*);
+    char** array = write_ ? reinterpret_cast<char**>(Base() + used_) : nullptr;
+    used_ += sizeof(char*) * (names.size() + 1);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      char* copy = Text(names[i]);
+      if (write_) array[i] = copy;
+    }
+    if (write_) array[names.size()] = nullptr;
+    return array;
+  }
+
+  // Text places a NUL-terminated copy of text and returns it (null when measuring).
+  char* Text(const std::string& text) {
+    char* copy = write_ ? Base() + used_ : nullptr;
+    if (write_) std::memcpy(copy, text.c_str(), text.size() + 1);
+    used_ += text.size() + 1;
+    return copy;
+  }
+
+  std::size_t used() const { return used_; }
+
+ private:
+  char* Base() const { return static_cast<char*>(buffer_->data); }
+  OutputBuffer* buffer_;
+  bool write_;
+  std::size_t used_ = 0;
+};
+
+// Place runs lay (a function of a Placement) once to measure and, when the output fits the
+// glue's buffer (which must be aligned for pointers, as palloc's memory is), once to write it.
+template <typename Lay>
+bool Place(OutputBuffer* buffer, Lay&& lay) {
+  Placement measure(buffer, false);
+  lay(measure);
+  buffer->required = measure.used();
+  if (buffer->data == nullptr || buffer->required > buffer->capacity) return false;
+  if (reinterpret_cast<std::uintptr_t>(buffer->data) % alignof(char*) != 0)
+    throw std::invalid_argument("deleted_record: output buffer not aligned");
+  Placement write(buffer, true);
+  lay(write);
+  return true;
 }
 
 std::vector<std::string> Names(NameList list) {
@@ -116,30 +153,43 @@ std::vector<std::string> Names(NameList list) {
   return names;
 }
 
-void FillOptionLists(const AttachmentOptions& options, OptionLists* lists) {
-  lists->attachment = options.attachment ? CopyText(*options.attachment) : nullptr;
-  lists->retention = options.retention ? CopyText(*options.retention) : nullptr;
-  lists->exclude = CopyNames(options.exclude);
-  lists->exclude_count = static_cast<int>(options.exclude.size());
-  lists->mask = CopyNames(options.mask);
-  lists->mask_count = static_cast<int>(options.mask.size());
+void PlaceOptionLists(const AttachmentOptions& options, OutputBuffer* buffer, OptionLists* lists) {
+  *lists = OptionLists{};
+  OptionLists placed{};
+  bool fits = Place(buffer, [&](Placement& at) {
+    placed.exclude = at.Names(options.exclude);
+    placed.mask = at.Names(options.mask);
+    placed.attachment = options.attachment ? at.Text(*options.attachment) : nullptr;
+    placed.retention = options.retention ? at.Text(*options.retention) : nullptr;
+  });
+  if (!fits) return;
+  placed.exclude_count = static_cast<int>(options.exclude.size());
+  placed.mask_count = static_cast<int>(options.mask.size());
+  *lists = placed;
+}
+
+void PlaceText(const std::string& text, OutputBuffer* buffer) {
+  Place(buffer, [&](Placement& at) { at.Text(text); });
 }
 
 }  // namespace
 
-Verdict ParseAttachmentArgument(const char* argument, OptionLists* lists) noexcept {
+Verdict ParseAttachmentArgument(const char* argument, OutputBuffer* buffer, OptionLists* lists) noexcept {
   *lists = OptionLists{};
+  buffer->required = 0;
   return Guarded([&] {
     std::string problem;
     auto options = ParseAttachmentOptions(argument ? argument : "", &problem);
     if (!options) return Fail(problem.c_str());
-    FillOptionLists(*options, lists);
+    PlaceOptionLists(*options, buffer, lists);
     return Ok();
   });
 }
 
-Verdict MergeAttachmentArguments(const char* const* arguments, int count, OptionLists* lists, int* bad) noexcept {
+Verdict MergeAttachmentArguments(const char* const* arguments, int count, OutputBuffer* buffer, OptionLists* lists,
+                                 int* bad) noexcept {
   *lists = OptionLists{};
+  buffer->required = 0;
   *bad = -1;
   return Guarded([&] {
     std::vector<AttachmentOptions> triggers;
@@ -153,25 +203,14 @@ Verdict MergeAttachmentArguments(const char* const* arguments, int count, Option
       }
       triggers.push_back(std::move(*options));
     }
-    FillOptionLists(MergeAttachmentOptions(triggers), lists);
+    PlaceOptionLists(MergeAttachmentOptions(triggers), buffer, lists);
     return Ok();
   });
 }
 
-void FreeOptionLists(OptionLists* lists) noexcept {
-  for (char** list : {lists->exclude, lists->mask}) {
-    if (list == nullptr) continue;
-    for (char** name = list; *name != nullptr; ++name) std::free(*name);
-    std::free(list);
-  }
-  std::free(lists->retention);
-  std::free(lists->attachment);
-  *lists = OptionLists{};
-}
-
 Verdict BuildAttachmentArgument(const char* attachment, const char* retention, NameList exclude, NameList mask,
-                                NameList columns, NameList key_columns, char** argument) noexcept {
-  *argument = nullptr;
+                                NameList columns, NameList key_columns, OutputBuffer* buffer) noexcept {
+  buffer->required = 0;
   return Guarded([&] {
     AttachmentOptions options;
     if (attachment != nullptr) {
@@ -183,27 +222,87 @@ Verdict BuildAttachmentArgument(const char* attachment, const char* retention, N
     options.mask = Names(mask);
     auto problem = ColumnPolicyProblem(options.exclude, options.mask, Names(columns), Names(key_columns));
     if (problem) return Fail(problem->c_str());
-    std::string text = SerializeAttachmentOptions(options);
-    if (!text.empty()) *argument = CopyText(text);
+    PlaceText(SerializeAttachmentOptions(options), buffer);
     return Ok();
   });
 }
 
 Verdict UpdateAttachmentArgument(const char* argument, const char* old_name, const char* new_name, NameList columns,
-                                 char** updated) noexcept {
-  *updated = nullptr;
+                                 OutputBuffer* buffer, bool* changed) noexcept {
+  buffer->required = 0;
+  *changed = false;
   return Guarded([&] {
     std::string problem;
     auto options = ParseAttachmentOptions(argument ? argument : "", &problem);
     if (!options) return Fail(problem.c_str());
-    bool changed = old_name != nullptr && new_name != nullptr && FollowRename(&*options, old_name, new_name);
-    changed |= ForgetMissingColumns(&*options, Names(columns));
-    if (changed) *updated = CopyText(SerializeAttachmentOptions(*options));
+    bool renamed = old_name != nullptr && new_name != nullptr && FollowRename(&*options, old_name, new_name);
+    bool forgot = ForgetMissingColumns(&*options, Names(columns));
+    *changed = renamed || forgot;
+    if (*changed) PlaceText(SerializeAttachmentOptions(*options), buffer);
     return Ok();
   });
 }
 
-void FreeText(char* text) noexcept { std::free(text); }
+namespace {
+
+TriggerFacts FactsOf(const ManagedTrigger& trigger) {
+  return {trigger.name, trigger.calls_ours, trigger.disabled, trigger.conditional};
+}
+
+// NameIn finds the glue's own copy of a trigger name on member (names are unique per relation),
+// or the static name the plan gave a new trigger.
+const char* NameIn(const std::string& name, int member, const ManagedTrigger* archive_triggers, int archive_trigger_count,
+                   const ManagedMember* members) {
+  if (member == 0 && archive_triggers != nullptr)
+    for (int i = 0; i < archive_trigger_count; ++i)
+      if (name == archive_triggers[i].name) return archive_triggers[i].name;
+  for (int i = 0; members != nullptr && i < members[member].guard_count; ++i)
+    if (name == members[member].guards[i].name) return members[member].guards[i].name;
+  if (name == kArchiveTriggerName) return kArchiveTriggerName;
+  if (name == kTruncateGuardName) return kTruncateGuardName;
+  if (name.empty()) return "";
+  throw std::logic_error("deleted_record: the plan named a trigger it was not given");
+}
+
+}  // namespace
+
+Verdict PlanManage(ManageStage stage, bool attach, bool contract_kept, int earlier_drops,
+                   const ManagedTrigger* archive_triggers, int archive_trigger_count, const ManagedMember* members,
+                   int member_count, ManageStep* steps, int capacity, int* step_count, int* refused_trigger) noexcept {
+  *step_count = 0;
+  *refused_trigger = -1;
+  return Guarded([&] {
+    ManageFacts facts;
+    facts.attach = attach;
+    facts.contract_kept = contract_kept;
+    for (int i = 0; i < archive_trigger_count; ++i) facts.archive_triggers.push_back(FactsOf(archive_triggers[i]));
+    for (int m = 0; m < member_count; ++m) {
+      MemberFacts member;
+      member.can_have_guard = members[m].can_have_guard;
+      member.attached_on_its_own = members[m].attached_on_its_own;
+      for (int g = 0; g < members[m].guard_count; ++g) member.guards.push_back(FactsOf(members[m].guards[g]));
+      facts.members.push_back(std::move(member));
+    }
+    std::vector<deleted_record::ManageStep> plan;
+    if (stage == ManageStage::kArchiveTrigger) {
+      auto planned = PlanArchiveTrigger(facts);
+      if (auto* refusal = std::get_if<ManageRefusal>(&planned)) {
+        *refused_trigger = static_cast<int>(refusal->trigger);
+        return Fail("a trigger with the archive trigger's name calls another function");
+      }
+      plan = std::get<std::vector<deleted_record::ManageStep>>(std::move(planned));
+    } else {
+      plan = PlanTruncateGuards(facts, static_cast<std::size_t>(earlier_drops < 0 ? 0 : earlier_drops));
+    }
+    *step_count = static_cast<int>(plan.size());
+    if (plan.size() > static_cast<std::size_t>(capacity)) return Ok();
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+      int member = static_cast<int>(plan[i].member);
+      steps[i] = {plan[i].kind, member, NameIn(plan[i].trigger, member, archive_triggers, archive_trigger_count, members)};
+    }
+    return Ok();
+  });
+}
 
 Verdict ParseConflictPolicy(const char* text, ConflictPolicy* policy) noexcept {
   return Guarded([&] {

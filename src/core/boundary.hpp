@@ -38,27 +38,38 @@ const char* TruncatePolicyName(TruncatePolicy policy) noexcept;
 // misspells and returns true, or returns false when none is close.
 bool ClosestName(const char* unknown, const char* const* known, int count, int* index) noexcept;
 
-// OptionLists is an attached table's options as plain data; the strings are malloc'd by the
-// core and released with FreeOptionLists.
+// OutputBuffer is memory the glue allocates (palloc'd, so aligned for pointers) for an output
+// sized by its input: the core writes into data only when all of it fits in capacity, and
+// always sets required to the bytes it needs, so the glue can allocate that much and call again
+// (the functions that take one are pure: a second call gives the same answer). Nothing the core
+// returns is allocated by the core, so there is nothing to free and nothing to copy.
+// (Not a callback appending to the glue's StringInfo: growing a StringInfo can raise an
+// out-of-memory ERROR, whose longjmp would cross the core's frames and skip their destructors.)
+struct OutputBuffer {
+  void* data;
+  std::size_t capacity;
+  std::size_t required;  // out
+};
+
+// OptionLists is an attached table's options as plain data; the strings and the name arrays
+// (null-terminated) point into the glue's OutputBuffer. All are null and 0 until written.
 struct OptionLists {
-  char* attachment; // the attachment id, or null
-  char* retention;  // or null
+  char* attachment;  // the attachment id, or null
+  char* retention;   // or null
   int exclude_count;
   char** exclude;
   int mask_count;
   char** mask;
 };
 
-// ParseAttachmentArgument reads the archive trigger's argument into *lists.
-Verdict ParseAttachmentArgument(const char* argument, OptionLists* lists) noexcept;
+// ParseAttachmentArgument reads the archive trigger's argument into *lists (in buffer).
+Verdict ParseAttachmentArgument(const char* argument, OutputBuffer* buffer, OptionLists* lists) noexcept;
 
 // MergeAttachmentArguments reads the arguments of all of a table's archive triggers (in firing
-// order; a null entry is a trigger without argument) into the table's contract *lists
-// (MergeAttachmentOptions); *bad is the index of an argument that does not parse, else -1.
-Verdict MergeAttachmentArguments(const char* const* arguments, int count, OptionLists* lists, int* bad) noexcept;
-
-// FreeOptionLists releases what ParseAttachmentArgument filled in.
-void FreeOptionLists(OptionLists* lists) noexcept;
+// order; a null entry is a trigger without argument) into the table's contract *lists (in
+// buffer; MergeAttachmentOptions); *bad is the index of an argument that does not parse, else -1.
+Verdict MergeAttachmentArguments(const char* const* arguments, int count, OutputBuffer* buffer, OptionLists* lists,
+                                 int* bad) noexcept;
 
 // NameList is a list of names the glue hands to the core.
 struct NameList {
@@ -66,18 +77,67 @@ struct NameList {
   const char* const* names;
 };
 
-// BuildAttachmentArgument (attachment: the table's attachment id, or null) checks column policies against the table's columns and key columns
-// and writes the trigger argument into *argument (malloc'd; null when there are no options).
+// BuildAttachmentArgument (attachment: the table's attachment id, or null) checks column
+// policies against the table's columns and key columns and writes the trigger argument into
+// buffer as a NUL-terminated text ("" when there are no options).
 Verdict BuildAttachmentArgument(const char* attachment, const char* retention, NameList exclude, NameList mask, NameList columns,
-                                NameList key_columns, char** argument) noexcept;
+                                NameList key_columns, OutputBuffer* buffer) noexcept;
 
 // UpdateAttachmentArgument follows a column rename (old_name may be null) and forgets columns
-// no longer in columns; *updated is the new argument (malloc'd), or null when nothing changed.
+// no longer in columns; when that changes the options, *changed is true and the new argument
+// is written into buffer (NUL-terminated).
 Verdict UpdateAttachmentArgument(const char* argument, const char* old_name, const char* new_name, NameList columns,
-                                 char** updated) noexcept;
+                                 OutputBuffer* buffer, bool* changed) noexcept;
 
-// FreeText releases a string the core malloc'd.
-void FreeText(char* text) noexcept;
+// Attach and detach: the glue gathers what the catalog says of the table, the core decides the
+// steps (core/attachment_plan.hpp), the glue issues them as DDL.
+enum class ManageStepKind {
+  kDropTrigger,              // DROP TRIGGER trigger ON member
+  kEnableTrigger,            // ALTER TABLE member ENABLE TRIGGER trigger
+  kCreateArchiveTrigger,     // CREATE TRIGGER trigger AFTER DELETE ... deleted_record_insert(argument)
+  kPrepareComingPartitions,  // the archive's partitions for the coming periods
+  kCreateTruncateGuard,      // CREATE TRIGGER trigger BEFORE TRUNCATE ... deleted_record_truncate_guard(policy)
+  kReportNotAttached,        // detach found nothing to drop
+};
+
+// An attach or detach is planned in two stages, each from facts read just before it runs
+// (the first stage's DDL fires event triggers that add or drop TRUNCATE guards).
+enum class ManageStage {
+  kArchiveTrigger,  // the table's archive trigger (members are not read)
+  kTruncateGuards,  // the TRUNCATE guards of the table and its partitions (archive triggers are not read)
+};
+
+// ManagedTrigger is a trigger the plan may act on (see TriggerFacts in core/attachment_plan.hpp).
+struct ManagedTrigger {
+  const char* name;
+  bool calls_ours;
+  bool disabled;
+  bool conditional;
+};
+
+// ManagedMember is the table (members[0]) or a relation of its partition tree.
+struct ManagedMember {
+  bool can_have_guard;
+  bool attached_on_its_own;
+  int guard_count;
+  const ManagedTrigger* guards;
+};
+
+// ManageStep is one step; trigger points into the facts' names or to a static name.
+struct ManageStep {
+  ManageStepKind kind;
+  int member;
+  const char* trigger;
+};
+
+// PlanManage writes one stage's steps of an attach (attach) or detach into steps[0..capacity)
+// and their number into *step_count; when they do not fit, nothing is written and *step_count
+// is the capacity needed. earlier_drops: the triggers the first stage dropped. A refused attach
+// (a trigger with the archive trigger's name calls another function) fails with
+// *refused_trigger its index in archive_triggers, else it is -1.
+Verdict PlanManage(ManageStage stage, bool attach, bool contract_kept, int earlier_drops,
+                   const ManagedTrigger* archive_triggers, int archive_trigger_count, const ManagedMember* members,
+                   int member_count, ManageStep* steps, int capacity, int* step_count, int* refused_trigger) noexcept;
 
 // ParseConflictPolicy reads a restore's on_conflict ('error' or 'skip'); the message lists them.
 Verdict ParseConflictPolicy(const char* text, ConflictPolicy* policy) noexcept;

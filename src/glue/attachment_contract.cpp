@@ -4,6 +4,7 @@
 #include "glue/attachment_contract.hpp"
 
 #include "glue/citus.hpp"
+#include "glue/spi_connection.hpp"
 #include "glue/table_key.hpp"
 
 namespace deleted_record::glue {
@@ -74,11 +75,29 @@ Strings ArrayNames(ArrayType* array, const char* parameter) {
   return names;
 }
 
-char* TakeText(char* text) {
-  if (text == nullptr) return nullptr;
-  char* copy = pstrdup(text);
-  boundary::FreeText(text);
-  return copy;
+// WithBuffer calls fill (a door function taking an OutputBuffer) with a palloc'd buffer, and
+// once more with one of the size the core asked for when the first was too small (the door's
+// functions are pure, so the second call gives the same answer). Everything the core writes
+// lives in CurrentMemoryContext and goes with it: nothing to free, nothing to copy.
+// first_guess: what the output most likely takes (a cache entry keeps it for the table's life).
+template <typename Fill>
+boundary::Verdict WithBuffer(boundary::OutputBuffer* buffer, Fill fill, std::size_t first_guess = 1024) {
+  *buffer = {palloc(first_guess), first_guess, 0};
+  boundary::Verdict verdict = fill(buffer);
+  if (verdict.ok && buffer->required > buffer->capacity) {
+    pfree(buffer->data);
+    *buffer = {palloc(buffer->required), buffer->required, 0};
+    verdict = fill(buffer);
+  }
+  if (verdict.ok && buffer->required > buffer->capacity)
+    elog(ERROR, "deleted_record: the core asked for a larger buffer twice");
+  return verdict;
+}
+
+// ArgumentText is the text a door function wrote into buffer, or null when it is empty.
+char* ArgumentText(const boundary::OutputBuffer& buffer) {
+  char* text = static_cast<char*>(buffer.data);
+  return text[0] != '\0' ? text : nullptr;
 }
 
 // RecreateTrigger replaces the archive trigger's argument, keeping its name, its WHEN condition
@@ -97,7 +116,7 @@ void RecreateTrigger(Oid trigger_oid, const char* table, const char* name, char 
                      enabled == TRIGGER_DISABLED ? "DISABLE" : enabled == TRIGGER_FIRES_ALWAYS ? "ENABLE ALWAYS"
                                                                                               : "ENABLE REPLICA",
                      quote_identifier(name));
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  ConnectSpi();
   recreating_trigger = true;
   PG_TRY();
   {
@@ -108,7 +127,7 @@ void RecreateTrigger(Oid trigger_oid, const char* table, const char* name, char 
     recreating_trigger = false;
   }
   PG_END_TRY();
-  SPI_finish();
+  FinishSpi();
 }
 
 // FirstArgument is the first argument of a trigger's pg_trigger row, or null.
@@ -126,32 +145,34 @@ char* FirstArgument(HeapTuple tuple, TupleDesc descriptor) {
   return pnstrdup(bytes, end);
 }
 
-Oid ExtensionFunction(const char* name, int nargs, Oid* types) {
-  const ArchiveTable* archive = ResolveArchiveTable();
-  List* qualified = list_make2(makeString(get_namespace_name(archive->schema)), makeString(pstrdup(name)));
-  return LookupFuncName(qualified, nargs, types, true);
+// CanArchive is true for a trigger of the table's own (not a partition's clone of its
+// parent's) that calls deleted_record_insert AFTER DELETE FOR EACH ROW (any other use fails
+// when fired): what makes a table attached on its own.
+bool CanArchive(const Form_pg_trigger trigger, const ArchiveTable* archive) {
+  return trigger->tgfoid == archive->insert_function && !OidIsValid(trigger->tgparentid) &&
+         TRIGGER_FOR_ROW(trigger->tgtype) && TRIGGER_FOR_AFTER(trigger->tgtype) && TRIGGER_FOR_DELETE(trigger->tgtype);
 }
 
 // ContractOf merges arguments (palloc'd strings, null for none; in firing order) into
 // *options (palloc'd copies); the error names the table.
+// MergeArguments merges arguments (null for none; in firing order) into *options (palloc'd);
+// *bad is the index of an argument that does not parse, else -1.
+boundary::Verdict MergeArguments(const char* const* arguments, int count, boundary::OptionLists* options, int* bad) {
+  boundary::OutputBuffer buffer;
+  return WithBuffer(&buffer, [&](boundary::OutputBuffer* into) {
+    return boundary::MergeAttachmentArguments(arguments, count, into, options, bad);
+  });
+}
+
+// ContractOf merges arguments (null for none; in firing order) into *options (palloc'd); the
+// error names the table.
 void ContractOf(const char* const* arguments, int count, const char* table, boundary::OptionLists* options) {
-  boundary::OptionLists merged;
   int bad = -1;
-  boundary::Verdict verdict = boundary::MergeAttachmentArguments(arguments, count, &merged, &bad);
-  if (!verdict.ok) {
-    boundary::FreeOptionLists(&merged);
+  boundary::Verdict verdict = MergeArguments(arguments, count, options, &bad);
+  if (!verdict.ok)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("an archive trigger of table \"%s\" has an invalid argument: %s", table, verdict.message),
                     errhint("Attach the table again: SELECT deleted_record_attach(...).")));
-  }
-  *options = merged;
-  options->attachment = merged.attachment != nullptr ? pstrdup(merged.attachment) : nullptr;
-  options->retention = merged.retention != nullptr ? pstrdup(merged.retention) : nullptr;
-  options->exclude = static_cast<char**>(palloc0(sizeof(char*) * (merged.exclude_count + 1)));
-  for (int i = 0; i < merged.exclude_count; ++i) options->exclude[i] = pstrdup(merged.exclude[i]);
-  options->mask = static_cast<char**>(palloc0(sizeof(char*) * (merged.mask_count + 1)));
-  for (int i = 0; i < merged.mask_count; ++i) options->mask[i] = pstrdup(merged.mask[i]);
-  boundary::FreeOptionLists(&merged);
 }
 
 Datum NamesArray(char** names, int count) {
@@ -201,13 +222,15 @@ char* BuildAttachmentArgument(Oid relid, const char* attachment, const Interval*
   table_close(rel, AccessShareLock);
   Strings excluded = ArrayNames(exclude, "exclude_columns");
   Strings masked = ArrayNames(mask, "mask_columns");
-  char* argument = nullptr;
-  boundary::Verdict verdict = boundary::BuildAttachmentArgument(attachment, retention_text, AsNameList(excluded), AsNameList(masked),
-                                                                AsNameList(columns), AsNameList(keys), &argument);
+  boundary::OutputBuffer argument;
+  boundary::Verdict verdict = WithBuffer(&argument, [&](boundary::OutputBuffer* into) {
+    return boundary::BuildAttachmentArgument(attachment, retention_text, AsNameList(excluded), AsNameList(masked),
+                                             AsNameList(columns), AsNameList(keys), into);
+  });
   if (!verdict.ok)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("deleted_record_attach: table \"%s\": %s", name, verdict.message)));
-  return TakeText(argument);
+  return ArgumentText(argument);
 }
 
 const char* ArchiveTriggerArgument(Relation rel, const ArchiveTable* archive) {
@@ -222,7 +245,6 @@ const char* ArchiveTriggerArgument(Relation rel, const ArchiveTable* archive) {
   }
   if (count == 0) return nullptr;
   if (count == 1) return arguments[0];
-  char* merged = nullptr;
   boundary::OptionLists options;
   ContractOf(arguments, count, RelationGetRelationName(rel), &options);
   boundary::NameList no_columns = {0, nullptr};
@@ -232,13 +254,62 @@ const char* ArchiveTriggerArgument(Relation rel, const ArchiveTable* archive) {
   Strings columns = NewStrings(options.exclude_count + options.mask_count);
   for (int i = 0; i < options.exclude_count; ++i) columns.names[columns.count++] = options.exclude[i];
   for (int i = 0; i < options.mask_count; ++i) columns.names[columns.count++] = options.mask[i];
-  boundary::Verdict verdict = boundary::BuildAttachmentArgument(options.attachment, options.retention, excluded, masked,
-                                                                AsNameList(columns), no_columns, &merged);
+  boundary::OutputBuffer merged;
+  boundary::Verdict verdict = WithBuffer(&merged, [&](boundary::OutputBuffer* into) {
+    return boundary::BuildAttachmentArgument(options.attachment, options.retention, excluded, masked, AsNameList(columns),
+                                             no_columns, into);
+  });
   if (!verdict.ok)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("the archive triggers of table \"%s\" disagree: %s", RelationGetRelationName(rel),
                            verdict.message)));
-  return TakeText(merged);
+  return ArgumentText(merged);
+}
+
+boundary::Verdict ReadAttachmentArgument(const char* argument, boundary::OptionLists* options) {
+  boundary::OutputBuffer buffer;
+  // The lists take at most the argument's text and a pointer per name (each name at least "").
+  std::size_t length = argument != nullptr ? strlen(argument) : 0;
+  return WithBuffer(
+      &buffer, [&](boundary::OutputBuffer* into) { return boundary::ParseAttachmentArgument(argument, into, options); },
+      length + length / 3 * sizeof(char*) + 64);
+}
+
+Oid ExtensionFunction(const char* name, int nargs, Oid* types) {
+  const ArchiveTable* archive = ResolveArchiveTable();
+  List* qualified = list_make2(makeString(get_namespace_name(archive->schema)), makeString(pstrdup(name)));
+  return LookupFuncName(qualified, nargs, types, true);
+}
+
+TriggerScan BeginTriggerScan(Oid relid) {
+  TriggerScan walk;
+  walk.catalog = table_open(TriggerRelationId, AccessShareLock);
+  ScanKeyData key;
+  ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+  walk.scan = systable_beginscan(walk.catalog, TriggerRelidNameIndexId, true, nullptr, 1, &key);
+  return walk;
+}
+
+HeapTuple NextTrigger(TriggerScan* walk) {
+  HeapTuple tuple = systable_getnext(walk->scan);
+  return HeapTupleIsValid(tuple) ? tuple : nullptr;
+}
+
+void EndTriggerScan(TriggerScan* walk) {
+  systable_endscan(walk->scan);
+  table_close(walk->catalog, AccessShareLock);
+}
+
+bool IsAttachedOnItsOwn(Oid relid) {
+  if (OidIsValid(CitusShardOf(relid)) || get_rel_name(relid) == nullptr) return false;
+  const ArchiveTable* archive = ResolveArchiveTable();
+  TriggerScan walk = BeginTriggerScan(relid);
+  bool attached = false;
+  HeapTuple tuple;
+  while (!attached && (tuple = NextTrigger(&walk)) != nullptr)
+    attached = CanArchive(reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple)), archive);
+  EndTriggerScan(&walk);
+  return attached;
 }
 
 bool IsArchivingTrigger(const TriggerData* data) {
@@ -259,20 +330,16 @@ bool IsArchivingTrigger(const TriggerData* data) {
 const char* TruncateGuardPolicy(Oid relid) {
   Oid guard_function = ExtensionFunction("deleted_record_truncate_guard", 0, nullptr);
   if (!OidIsValid(guard_function)) return nullptr;
-  Relation triggers = table_open(TriggerRelationId, AccessShareLock);
-  ScanKeyData key;
-  ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-  SysScanDesc scan = systable_beginscan(triggers, TriggerRelidNameIndexId, true, nullptr, 1, &key);
+  TriggerScan walk = BeginTriggerScan(relid);
   const char* policy = nullptr;
   HeapTuple tuple;
-  while (policy == nullptr && HeapTupleIsValid(tuple = systable_getnext(scan))) {
+  while (policy == nullptr && (tuple = NextTrigger(&walk)) != nullptr) {
     Form_pg_trigger trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
     if (trigger->tgfoid != guard_function || !TRIGGER_FOR_TRUNCATE(trigger->tgtype)) continue;
-    char* argument = FirstArgument(tuple, RelationGetDescr(triggers));
+    char* argument = FirstArgument(tuple, RelationGetDescr(walk.catalog));
     policy = argument != nullptr ? argument : "archive";
   }
-  systable_endscan(scan);
-  table_close(triggers, AccessShareLock);
+  EndTriggerScan(&walk);
   return policy;
 }
 
@@ -295,10 +362,7 @@ void ListAttachments(FunctionCallInfo fcinfo) {
   HeapTuple tuple;
   while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
     Form_pg_trigger trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
-    // Only triggers that can archive (AFTER DELETE FOR EACH ROW: any other use fails when fired).
-    if (trigger->tgfoid != archive->insert_function || OidIsValid(trigger->tgparentid) ||
-        !TRIGGER_FOR_ROW(trigger->tgtype) || !TRIGGER_FOR_AFTER(trigger->tgtype) || !TRIGGER_FOR_DELETE(trigger->tgtype))
-      continue;
+    if (!CanArchive(trigger, archive)) continue;
     if (count == capacity) {
       capacity *= 2;
       found = static_cast<Found*>(repalloc(found, sizeof(Found) * capacity));
@@ -332,8 +396,7 @@ void ListAttachments(FunctionCallInfo fcinfo) {
         if (arguments[i] == nullptr) continue;
         boundary::OptionLists one;
         int bad = -1;
-        boundary::Verdict verdict = boundary::MergeAttachmentArguments(&arguments[i], 1, &one, &bad);
-        boundary::FreeOptionLists(&one);
+        boundary::Verdict verdict = MergeArguments(&arguments[i], 1, &one, &bad);
         if (!verdict.ok) {
           ereport(WARNING, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                             errmsg("archive trigger \"%s\" of table \"%s\" has an invalid argument: %s",
@@ -472,10 +535,10 @@ void CheckCreatedTrigger(CreateTrigStmt* statement, const char* default_schema) 
                            quote_identifier(get_namespace_name(archive->schema)));
   Oid types[3] = {OIDOID, UUIDOID, UUIDOID};
   Datum values[3] = {ObjectIdGetDatum(relid), wanted, latest_from};
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  ConnectSpi();
   if (SPI_execute_with_args(command, 3, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
     elog(ERROR, "deleted_record: could not rebind attachment %s", options.attachment);
-  SPI_finish();
+  FinishSpi();
 }
 
 }  // namespace
@@ -535,15 +598,18 @@ void FollowColumnChanges(EventTriggerData* event) {
   for (int i = 0; triggers != nullptr && i < triggers->numtriggers; ++i) {
     const Trigger* trigger = &triggers->triggers[i];
     if (trigger->tgfoid != archive->insert_function || trigger->tgnargs != 1 || trigger->tgisclone) continue;
-    char* updated = nullptr;
-    boundary::Verdict verdict =
-        boundary::UpdateAttachmentArgument(trigger->tgargs[0], old_name, new_name, AsNameList(columns), &updated);
+    boundary::OutputBuffer updated;
+    bool changed = false;
+    boundary::Verdict verdict = WithBuffer(&updated, [&](boundary::OutputBuffer* into) {
+      return boundary::UpdateAttachmentArgument(trigger->tgargs[0], old_name, new_name, AsNameList(columns), into, &changed);
+    });
     if (!verdict.ok)
       ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                       errmsg("trigger \"%s\" on table %s: %s", trigger->tgname, table, verdict.message)));
-    if (updated == nullptr) continue;
+    if (!changed) continue;
     if (changes == nullptr) changes = static_cast<Change*>(palloc(sizeof(Change) * triggers->numtriggers));
-    changes[change_count++] = {trigger->tgoid, pstrdup(trigger->tgname), trigger->tgenabled, TakeText(updated)};
+    changes[change_count++] = {trigger->tgoid, pstrdup(trigger->tgname), trigger->tgenabled,
+                               static_cast<char*>(updated.data)};
   }
   table_close(rel, NoLock);
   for (int i = 0; i < change_count; ++i)

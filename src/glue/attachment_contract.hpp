@@ -19,6 +19,29 @@ char* BuildAttachmentArgument(Oid relid, const char* attachment, const Interval*
 // or null when it has no options at all.
 const char* ArchiveTriggerArgument(Relation rel, const ArchiveTable* archive);
 
+// ReadAttachmentArgument reads an archive trigger's argument into *options, whose strings
+// and name arrays are palloc'd in CurrentMemoryContext (nothing to free); a failed verdict
+// says why the argument does not parse, for the caller's error message.
+boundary::Verdict ReadAttachmentArgument(const char* argument, boundary::OptionLists* options);
+
+// TriggerScan walks one relation's pg_trigger rows in name order (their firing order), without
+// locking the relation: BeginTriggerScan, NextTrigger until it returns null, EndTriggerScan.
+struct TriggerScan {
+  Relation catalog;  // pg_trigger, for the rows' descriptor
+  SysScanDesc scan;
+};
+TriggerScan BeginTriggerScan(Oid relid);
+HeapTuple NextTrigger(TriggerScan* scan);
+void EndTriggerScan(TriggerScan* scan);
+
+// ExtensionFunction is the OID of the extension's function name(types) in the extension's
+// schema (never through search_path), or InvalidOid.
+Oid ExtensionFunction(const char* name, int nargs, Oid* types);
+
+// IsAttachedOnItsOwn is true when relid has an archive trigger of its own (not a clone of its
+// parent's): the tables deleted_record_attachments() lists (Citus shards excepted).
+bool IsAttachedOnItsOwn(Oid relid);
+
 // IsArchivingTrigger is true when the firing trigger is the one that archives the row: the
 // first archive trigger of the table, in firing order, without a WHEN condition that fires in
 // this session; without such a trigger every conditional one archives the rows its condition

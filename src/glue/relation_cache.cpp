@@ -54,12 +54,6 @@ void RememberDependencies(Relation rel, RelationArchiveInfo* info) {
   }
 }
 
-char** CopyNames(char** names, int count) {
-  char** copies = static_cast<char**>(palloc0(sizeof(char*) * (count + 1)));
-  for (int i = 0; i < count; ++i) copies[i] = pstrdup(names[i]);
-  return copies;
-}
-
 // BuildRelationArchiveInfo computes everything in a fresh memory context under the caller's
 // context, so an error halfway frees it; the caller adopts it into the cache on success.
 RelationArchiveInfo* BuildRelationArchiveInfo(Relation rel) {
@@ -90,24 +84,18 @@ RelationArchiveInfo* BuildRelationArchiveInfo(Relation rel) {
   info->table_name = CStringGetTextDatum(root_name);
   info->schema_name = CStringGetTextDatum(schema);
   info->qualified_name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(named)), get_rel_name(named));
-  // The table's options, from its archive trigger's argument (copied out of the core's memory).
+  // The table's options, from its archive trigger's argument (palloc'd in the entry's context).
   boundary::OptionLists options = {};
   const char* argument = ArchiveTriggerArgument(rel, ResolveArchiveTable());
   if (argument != nullptr) {
-    boundary::Verdict verdict = boundary::ParseAttachmentArgument(argument, &options);
+    boundary::Verdict verdict = ReadAttachmentArgument(argument, &options);
     if (!verdict.ok)
       ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                       errmsg("the archive trigger of table \"%s\" has an invalid argument: %s",
                              RelationGetRelationName(rel), verdict.message),
                       errhint("Attach the table again: SELECT deleted_record_attach(...).")));
   }
-  // A PostgreSQL error below would skip FreeOptionLists: plan from palloc'd copies instead.
-  boundary::OptionLists copies = options;
-  copies.exclude = CopyNames(options.exclude, options.exclude_count);
-  copies.mask = CopyNames(options.mask, options.mask_count);
-  copies.retention = nullptr;
-  boundary::FreeOptionLists(&options);
-  PlanColumns(rel, &copies, &info->columns);
+  PlanColumns(rel, &options, &info->columns);
   RememberDependencies(rel, info);
   MemoryContextSwitchTo(old);
   return info;

@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "core/attachment_options.hpp"
 #include "core/boundary.hpp"
@@ -63,38 +64,99 @@ TEST(ColumnPolicies, FollowRenamesAndDroppedColumns) {
   EXPECT_FALSE(ForgetMissingColumns(&options, {"id", "mail", "password_hash"}));
 }
 
+// GlueBuffer stands for the glue's palloc'd memory: aligned for pointers, of a chosen capacity.
+struct GlueBuffer {
+  explicit GlueBuffer(std::size_t capacity) : storage(capacity / sizeof(void*) + 1) {
+    buffer = {storage.data(), capacity, 0};
+  }
+  std::vector<void*> storage;
+  boundary::OutputBuffer buffer;
+};
+
 TEST(Boundary, AttachmentArgumentsCrossAsPlainData) {
   const char* columns[] = {"id", "email", "ssn"};
   const char* keys[] = {"id"};
   const char* mask[] = {"email"};
-  char* argument = nullptr;
-  auto verdict = boundary::BuildAttachmentArgument(nullptr, "7 days", {0, nullptr}, {1, mask}, {3, columns}, {1, keys}, &argument);
+  GlueBuffer built(256);
+  auto verdict = boundary::BuildAttachmentArgument(nullptr, "7 days", {0, nullptr}, {1, mask}, {3, columns}, {1, keys}, &built.buffer);
   ASSERT_TRUE(verdict.ok) << verdict.message;
+  const char* argument = static_cast<const char*>(built.buffer.data);
   EXPECT_STREQ(argument, R"({"retention":"7 days","mask":["email"]})");
+  EXPECT_EQ(built.buffer.required, std::strlen(argument) + 1);
 
+  GlueBuffer parsed(256);
   boundary::OptionLists lists;
-  ASSERT_TRUE(boundary::ParseAttachmentArgument(argument, &lists).ok);
+  ASSERT_TRUE(boundary::ParseAttachmentArgument(argument, &parsed.buffer, &lists).ok);
   EXPECT_STREQ(lists.retention, "7 days");
   ASSERT_EQ(lists.mask_count, 1);
   EXPECT_STREQ(lists.mask[0], "email");
+  EXPECT_EQ(lists.mask[1], nullptr);
   EXPECT_EQ(lists.exclude_count, 0);
-  boundary::FreeOptionLists(&lists);
+  EXPECT_EQ(lists.exclude[0], nullptr);
 
-  char* updated = nullptr;
+  GlueBuffer updated(256);
+  bool changed = false;
   const char* renamed[] = {"id", "mail", "ssn"};
-  ASSERT_TRUE(boundary::UpdateAttachmentArgument(argument, "email", "mail", {3, renamed}, &updated).ok);
-  EXPECT_STREQ(updated, R"({"retention":"7 days","mask":["mail"]})");
-  boundary::FreeText(updated);
-  ASSERT_TRUE(boundary::UpdateAttachmentArgument(argument, nullptr, nullptr, {3, columns}, &updated).ok);
-  EXPECT_EQ(updated, nullptr);
-  boundary::FreeText(argument);
+  ASSERT_TRUE(boundary::UpdateAttachmentArgument(argument, "email", "mail", {3, renamed}, &updated.buffer, &changed).ok);
+  EXPECT_TRUE(changed);
+  EXPECT_STREQ(static_cast<const char*>(updated.buffer.data), R"({"retention":"7 days","mask":["mail"]})");
+  GlueBuffer unchanged(256);
+  ASSERT_TRUE(boundary::UpdateAttachmentArgument(argument, nullptr, nullptr, {3, columns}, &unchanged.buffer, &changed).ok);
+  EXPECT_FALSE(changed);
+  EXPECT_EQ(unchanged.buffer.required, 0u) << "nothing changed: nothing written";
 
-  verdict = boundary::BuildAttachmentArgument(nullptr, nullptr, {1, keys}, {0, nullptr}, {3, columns}, {1, keys}, &argument);
+  GlueBuffer refused(256);
+  verdict = boundary::BuildAttachmentArgument(nullptr, nullptr, {1, keys}, {0, nullptr}, {3, columns}, {1, keys}, &refused.buffer);
   EXPECT_FALSE(verdict.ok);
-  EXPECT_EQ(argument, nullptr);
-  verdict = boundary::BuildAttachmentArgument(nullptr, nullptr, {0, nullptr}, {0, nullptr}, {3, columns}, {1, keys}, &argument);
+  EXPECT_EQ(refused.buffer.required, 0u);
+  GlueBuffer empty(256);
+  verdict = boundary::BuildAttachmentArgument(nullptr, nullptr, {0, nullptr}, {0, nullptr}, {3, columns}, {1, keys}, &empty.buffer);
   EXPECT_TRUE(verdict.ok);
-  EXPECT_EQ(argument, nullptr) << "no options: no argument";
+  EXPECT_STREQ(static_cast<const char*>(empty.buffer.data), "") << "no options: an empty argument";
+}
+
+// An output that does not fit is not written (not one byte past the capacity): the core says
+// how much it needs, and a second call with a buffer of that size gets all of it.
+TEST(Boundary, OutputsSizedByTheirInputsGoIntoTheGluesBuffer) {
+  const char* argument =
+      R"({"attachment":"0190f1c2-7d3e-7000-8000-00000000000a","retention":"2 days","exclude":["notes"],"mask":["email","phone"]})";
+  GlueBuffer small(16);
+  std::memset(small.storage.data(), 0x5a, small.storage.size() * sizeof(void*));
+  boundary::OptionLists lists;
+  ASSERT_TRUE(boundary::ParseAttachmentArgument(argument, &small.buffer, &lists).ok);
+  EXPECT_GT(small.buffer.required, small.buffer.capacity);
+  EXPECT_EQ(lists.attachment, nullptr);
+  EXPECT_EQ(lists.mask, nullptr);
+  EXPECT_EQ(lists.mask_count, 0) << "lists stay empty until written";
+  const unsigned char* bytes = reinterpret_cast<const unsigned char*>(small.storage.data());
+  for (std::size_t i = 0; i < small.storage.size() * sizeof(void*); ++i) ASSERT_EQ(bytes[i], 0x5a) << "byte " << i;
+
+  GlueBuffer exact(small.buffer.required);
+  exact.buffer.capacity = small.buffer.required;
+  ASSERT_TRUE(boundary::ParseAttachmentArgument(argument, &exact.buffer, &lists).ok);
+  EXPECT_EQ(exact.buffer.required, small.buffer.required);
+  EXPECT_STREQ(lists.attachment, "0190f1c2-7d3e-7000-8000-00000000000a");
+  EXPECT_STREQ(lists.retention, "2 days");
+  ASSERT_EQ(lists.exclude_count, 1);
+  EXPECT_STREQ(lists.exclude[0], "notes");
+  ASSERT_EQ(lists.mask_count, 2);
+  EXPECT_STREQ(lists.mask[1], "phone");
+  const char* begin = static_cast<const char*>(exact.buffer.data);
+  for (const char* text : {lists.attachment, lists.retention, lists.exclude[0], lists.mask[0], lists.mask[1]})
+    EXPECT_TRUE(text >= begin && text < begin + exact.buffer.capacity) << "every string lies in the glue's buffer";
+
+  const char* columns[] = {"id", "a_rather_long_column_name"};
+  const char* keys[] = {"id"};
+  const char* exclude[] = {"a_rather_long_column_name"};
+  GlueBuffer tiny(8);
+  auto verdict = boundary::BuildAttachmentArgument(nullptr, nullptr, {1, exclude}, {0, nullptr}, {2, columns}, {1, keys}, &tiny.buffer);
+  ASSERT_TRUE(verdict.ok);
+  EXPECT_EQ(tiny.buffer.required, std::strlen(R"({"exclude":["a_rather_long_column_name"]})") + 1);
+
+  GlueBuffer none(0);
+  none.buffer.data = nullptr;
+  ASSERT_TRUE(boundary::ParseAttachmentArgument("{}", &none.buffer, &lists).ok);
+  EXPECT_GT(none.buffer.required, 0u) << "two empty name arrays still need their terminators";
 }
 
 // Policies belong to the table: a second archive trigger without options still archives the
@@ -130,19 +192,19 @@ TEST(AttachmentContract, ReadsAndChecksTheAttachmentId) {
   EXPECT_FALSE(IsAttachmentId("0190f1c2x7d3e-7000-8000-00000000000a"));
 
   const char* arguments[] = {nullptr, R"({"mask":["email"]})", R"({"attachment":"0190f1c2-7d3e-7000-8000-00000000000a","retention":"2 days"})"};
+  GlueBuffer merged(512);
   boundary::OptionLists lists;
   int bad = 0;
-  auto verdict = boundary::MergeAttachmentArguments(arguments, 3, &lists, &bad);
+  auto verdict = boundary::MergeAttachmentArguments(arguments, 3, &merged.buffer, &lists, &bad);
   ASSERT_TRUE(verdict.ok);
   EXPECT_EQ(bad, -1);
   EXPECT_STREQ(lists.attachment, "0190f1c2-7d3e-7000-8000-00000000000a");
   EXPECT_STREQ(lists.retention, "2 days");
   ASSERT_EQ(lists.mask_count, 1);
   EXPECT_STREQ(lists.mask[0], "email");
-  boundary::FreeOptionLists(&lists);
   const char* broken[] = {R"({"mask":["email"]})", "{"};
-  verdict = boundary::MergeAttachmentArguments(broken, 2, &lists, &bad);
+  verdict = boundary::MergeAttachmentArguments(broken, 2, &merged.buffer, &lists, &bad);
   EXPECT_FALSE(verdict.ok);
   EXPECT_EQ(bad, 1);
-  boundary::FreeOptionLists(&lists);
+  EXPECT_EQ(lists.mask, nullptr);
 }
