@@ -404,6 +404,18 @@ DELETE FROM tagged;
 INSERT INTO tagged VALUES (3, 'a');
 SELECT * FROM outcomes(restore_json(ids_of('tagged'), 'skip')) ORDER BY outcome;
 SELECT id, tag FROM tagged ORDER BY id;
+-- Skip mode matches inserted rows back to archive rows by the unique key (hashed, by the
+-- index's own equality); rows whose key has a NULL never conflict and are matched among
+-- themselves: both NULL-key rows are restored, the one whose key is live is skipped.
+CREATE TABLE coded (code text, region text, note text);
+CREATE UNIQUE INDEX coded_key ON coded (code, region);
+SELECT deleted_record_attach('coded');
+INSERT INTO coded VALUES ('a', 'x', 'one'), ('a', NULL, 'two'), ('a', NULL, 'three'), ('b', 'x', 'four');
+DELETE FROM coded;
+INSERT INTO coded VALUES ('b', 'x', 'live');
+SELECT r.outcome, a.data->>'note' AS note FROM deleted_record_restore(ids_of('coded'), 'skip') r
+  JOIN deleted_record a ON a.id = r.archive_id ORDER BY 2;
+SELECT code, region, note FROM coded ORDER BY note;
 
 -- masked => 'null': masked columns come back as NULL, excluded ones get their default; the
 -- default stays an error, and other values are refused.

@@ -34,6 +34,8 @@ struct Target {
   bool per_row;        // skip mode inserts row by row (see RunStep)
   int match_count;     // skip mode: the columns identifying a row (a plain unique index)
   char** match_columns;
+  char** match_operators;  // and the equality of that index's operator class for each, as
+                           // OPERATOR(schema.name): a join on it is hashed or merged, not nested
 };
 
 struct Restore {
