@@ -116,6 +116,24 @@ SELECT label, seq_scan - lag(seq_scan) OVER w AS seq_scans,
        (idx_scan - xact_id_scans - xact_key_scans) - lag(idx_scan - xact_id_scans - xact_key_scans) OVER w > 0 AS used_other_index
   FROM scan_counts WINDOW w AS (ORDER BY ctid) ORDER BY ctid;
 
+-- Selections of more than 4,096 ids read the archive joined with unnest(ids) instead of by
+-- id = ANY (ids) (whose planning costs memory by the element): the same outcomes. 5,000 rows of
+-- the other transactions, one id given twice, one row whose key is live again.
+CREATE TABLE other (id int PRIMARY KEY, note text);
+SELECT array_agg(id ORDER BY id) AS many FROM (SELECT id FROM deleted_record WHERE table_name = 'other' AND restored_at IS NULL
+                                               ORDER BY id LIMIT 5000) x \gset
+SELECT count(*) AS results, count(DISTINCT archive_id) AS distinct_ids, count(*) FILTER (WHERE outcome = 'would restore') AS would_restore
+  FROM deleted_record_restore(:'many'::uuid[] || (:'many'::uuid[])[1:1], dry_run => true);
+SELECT deleted_record_restore(:'many'::uuid[] || '00000000-0000-7000-8000-000000000000'::uuid, dry_run => true);
+INSERT INTO other SELECT (data->>'id')::int, 'live' FROM deleted_record WHERE id = (:'many'::uuid[])[2500];
+SELECT outcome, count(*) FROM deleted_record_restore(:'many', on_conflict => 'skip') GROUP BY 1 ORDER BY 1;
+SELECT count(*) AS back, count(*) FILTER (WHERE note = 'live') AS live FROM other;
+SELECT count(*) FILTER (WHERE restored_at IS NOT NULL) AS marked FROM deleted_record WHERE id = ANY (:'many');
+SELECT outcome, count(*) FROM deleted_record_restore(:'many', on_conflict => 'skip') GROUP BY 1 ORDER BY 1;
+SELECT deleted_record_erase(:'many'::uuid[] || (:'many'::uuid[])[1:1], 'regression test: many ids') AS erased;
+SELECT count(*) AS tombstones FROM deleted_record_erasure WHERE archive_id = ANY (:'many');
+SELECT count(*) AS left_in_archive FROM deleted_record WHERE id = ANY (:'many');
+
 -- Clean up: the archive rows of this file, and the attachment.
 DELETE FROM deleted_record WHERE table_name IN ('invoice', 'other');
 DELETE FROM deleted_record_erasure WHERE schema_name = 't30';

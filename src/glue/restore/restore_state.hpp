@@ -1,6 +1,7 @@
 // What one restore knows while it runs (the selection, its target tables and their plan), and
 // the functions each room of src/glue/restore/ offers the pipeline.
 #pragma once
+#include "glue/restore.hpp"
 #include "glue/postgres_api.hpp"
 
 namespace deleted_record::glue::restore {

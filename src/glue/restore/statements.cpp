@@ -19,12 +19,12 @@ char* InsertStatement(const Restore* restore, const Target* target, bool skip) {
     appendStringInfo(&selected, "%sr.%s", selected.len > 0 ? ", " : "", name);
   }
   const char* overriding = plan->overriding_system_value ? " OVERRIDING SYSTEM VALUE" : "";
+  ArchiveIds rows = ArchiveIdsOf("a", "$1", target->pending_count);
   if (!skip)
-    return psprintf("INSERT INTO %s (%s)%s SELECT %s FROM pg_catalog.unnest($1) AS selected(id)"
-                    " JOIN %s a ON a.id OPERATOR(pg_catalog.=) selected.id,"
-                    " pg_catalog.jsonb_populate_record(NULL::%s, %s) r",
-                    target->qualified, columns.data, overriding, selected.data, restore->archive_name, target->rowtype,
-                    restore->data);
+    return psprintf("INSERT INTO %s (%s)%s SELECT %s FROM %s a%s,"
+                    " pg_catalog.jsonb_populate_record(NULL::%s, %s) r WHERE %s",
+                    target->qualified, columns.data, overriding, selected.data, restore->archive_name, rows.from,
+                    target->rowtype, restore->data, rows.where);
   // One archive row per key value: rows with the same key in one call would conflict with each
   // other (the earliest archive row is kept). Rows whose key has a NULL never conflict.
   // Inserted rows are matched back to the chosen ones by their key: where no key column is NULL
@@ -51,8 +51,7 @@ char* InsertStatement(const Restore* restore, const Target* target, bool skip) {
   }
   return psprintf(
       "WITH src AS MATERIALIZED (SELECT a.id AS \"deleted_record archive id\", r.*"
-      "                            FROM pg_catalog.unnest($1) AS selected(id) JOIN %s a ON a.id OPERATOR(pg_catalog.=) selected.id,"
-      "                                 pg_catalog.jsonb_populate_record(NULL::%s, %s) r),"
+      "                            FROM %s a%s, pg_catalog.jsonb_populate_record(NULL::%s, %s) r WHERE %s),"
       " chosen AS MATERIALIZED (SELECT s.* FROM src s WHERE %s"
       "                         UNION ALL"
       "                         (SELECT DISTINCT ON (%s) s.* FROM src s WHERE NOT (%s)"
@@ -62,8 +61,9 @@ char* InsertStatement(const Restore* restore, const Target* target, bool skip) {
       " UNION ALL"
       " SELECT c.\"deleted_record archive id\" FROM (SELECT * FROM chosen c WHERE %s) c"
       "   JOIN (SELECT * FROM ins i WHERE %s) i ON %s",
-      restore->archive_name, target->rowtype, restore->data, any_null.data, keys.data, any_null.data, keys.data, target->qualified,
-      columns.data, overriding, selected.data, returning.data, equal.data, c_null.data, i_null.data, match.data);
+      restore->archive_name, rows.from, target->rowtype, restore->data, rows.where,
+      any_null.data, keys.data, any_null.data, keys.data, target->qualified, columns.data, overriding, selected.data,
+      returning.data, equal.data, c_null.data, i_null.data, match.data);
 }
 
 // ColumnProbeStatement converts one archived column of the archive rows $1 to its type today,
