@@ -271,6 +271,22 @@ SELECT object_id, outcome FROM deleted_record_restore(ids_of('audited', '{5}'), 
 SELECT object_id, outcome FROM deleted_record_restore(ids_of('audited', '{5}'));
 SET search_path = t13, public;
 RESET ROLE;
+-- Skip mode matches inserted rows back by the key's equality, named by the unique index's
+-- operator class (pg_catalog.= for an integer key), never a caller's integer = before it.
+CREATE FUNCTION t13_evil.int4_eq(integer, integer) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN RAISE NOTICE 'hostile integer = ran as %', current_user; RETURN true; END $$;
+CREATE OPERATOR t13_evil.= (LEFTARG = integer, RIGHTARG = integer, FUNCTION = t13_evil.int4_eq);
+CREATE TABLE keyed (id int PRIMARY KEY);
+SELECT deleted_record_attach('keyed');
+INSERT INTO keyed VALUES (6), (7);
+DELETE FROM keyed;
+INSERT INTO keyed VALUES (7);
+GRANT INSERT, SELECT (id) ON keyed TO regress_dr_restorer;  -- skip mode reads the inserted keys back
+SET ROLE regress_dr_restorer;
+SET search_path = t13_evil, pg_catalog, t13, public;
+SELECT object_id, outcome FROM deleted_record_restore(ids_of('keyed', '{6,7}'), on_conflict => 'skip') ORDER BY object_id;
+SET search_path = t13, public;
+RESET ROLE;
 
 -- A failing dry run leaves the caller's transaction exactly as it found it (1.1 left a
 -- subtransaction open: the session stayed in a transaction nobody opened, and ROLLBACK ended it
