@@ -313,8 +313,7 @@ EOF
 # scale_lookup_run CONTENDER: the archive of 1 or SCALE_MONTHS full months among
 # SCALE_LOOKUP_MONTHS past monthly partitions (the others empty), a 10-row deleting transaction
 # in the current partition (two: one to warm up with), then a cold start (server restarted, the
-# cgroup's page cache dropped; then the target table bench.oltp's indexes read in, as a live
-# table's are) and, in one session, each lookup once on other rows (this loads
+# cgroup's page cache dropped) and, in one session, each lookup once on other rows (this loads
 # the session's catalog caches and the indexes' upper levels, as in any session that restored
 # before; the rows looked up later stay on disk), then the timings of:
 # deleted_record_restore_transaction of the other transaction (a real restore), a lookup of one
@@ -338,11 +337,6 @@ scale_lookup_run() {
   done
   scale_sql scale_ext -c "CHECKPOINT"
   scale_cold_start
-  # The restores' target table is a live table: its indexes are read in, as for the deletes
-  # (scale_delete_run); the archive stays cold. (Without this, a dry run of 1,000 ids spends
-  # most of its time reading the target's primary-key leaves from disk for its uniqueness
-  # checks, whatever the archive's size.)
-  scale_sql scale_ext -c "SELECT pg_prewarm(indexrelid) FROM pg_index WHERE indrelid = 'bench.oltp'::regclass" >/dev/null
   # Objects and ids of the oldest month (the one both archives hold): rows from the middle of it.
   n=$SCALE_MONTH_ROWS; first=$((n / 2 + 1))
   obj=$(scale_sql scale_ext -c "SELECT md5('archived-$SCALE_MONTHS-$first')::uuid::text")
@@ -420,7 +414,7 @@ scale_report() {
   echo "Purge: the oldest month ($SCALE_MONTH_ROWS rows) expired; 1.1: CALL deleted_record_purge(older_than => ...), the month rebuilt before each run; 1.0 design: one DELETE ... WHERE deleted_at < cutoff, one run (microseconds per row removed, lower is better)"
   BASE_HEAD="/1.1 1M" COUNT_HEADS="expired removed" print_table scale_purge us/row 3 "${SCALE_PURGE_CONTENDERS[@]}" "${SCALE_V10_PURGE[@]}"
   echo
-  echo "Lookups: $SCALE_LOOKUP_MONTHS past monthly partitions present (1 or $SCALE_MONTHS full of rows, the others empty) plus the current, coming and DEFAULT ones; cold start (server restarted, page cache dropped), the restores' target table's indexes read in (pg_prewarm, as a live table's are), then one session that first runs each lookup on other rows (ms, lower is better)"
+  echo "Lookups: $SCALE_LOOKUP_MONTHS past monthly partitions present (1 or $SCALE_MONTHS full of rows, the others empty) plus the current, coming and DEFAULT ones; cold start (server restarted, page cache dropped), then one session that first runs each lookup on other rows (ms, lower is better)"
   echo "  restore_transaction of a 10-row transaction (a real restore; rows restored)"
   COUNT_HEADS="deleted restored" BASE_HEAD="/1.1 1M" print_table scale_tx ms 1 ext1 ext8
   echo "  one object's history: table_name = ... AND object_id = ... (rows found)"
