@@ -7,6 +7,7 @@
 #include "glue/archive_table.hpp"
 #include "glue/holds.hpp"
 #include "glue/owner.hpp"
+#include "glue/restore.hpp"
 
 namespace deleted_record::glue {
 
@@ -28,15 +29,18 @@ struct Erasure {
 void CheckAllArchived(const Erasure* erasure) {
   Oid types[1] = {UUIDARRAYOID};
   Datum values[1] = {PointerGetDatum(erasure->archive_ids)};
+  // The archive rows are read in one pass (ArchiveIdsOf), then matched to the ids given.
+  ArchiveIds rows = ArchiveIdsOf("d", "$1", ArrayGetNItems(ARR_NDIM(erasure->archive_ids), ARR_DIMS(erasure->archive_ids)));
   char* query = psprintf(
+      "WITH found AS MATERIALIZED (SELECT d.id FROM %s d%s WHERE %s)"
       "SELECT pg_catalog.count(*),"
       "       pg_catalog.string_agg(CAST(m.id AS pg_catalog.text), ', ' ORDER BY m.id)"
       "         FILTER (WHERE m.n OPERATOR(pg_catalog.<=) 5),"
       "       pg_catalog.count(*) FILTER (WHERE EXISTS (SELECT FROM %s e WHERE e.archive_id OPERATOR(pg_catalog.=) m.id))"
       "  FROM (SELECT DISTINCT u.id, pg_catalog.dense_rank() OVER (ORDER BY u.id) AS n"
       "          FROM pg_catalog.unnest($1) AS u(id)"
-      "         WHERE NOT EXISTS (SELECT FROM %s d WHERE d.id OPERATOR(pg_catalog.=) u.id)) AS m",
-      erasure->erasure_name, erasure->archive_name);
+      "         WHERE NOT EXISTS (SELECT FROM found f WHERE f.id OPERATOR(pg_catalog.=) u.id)) AS m",
+      erasure->archive_name, rows.from, rows.where, erasure->erasure_name);
   if (SPI_execute_with_args(query, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
     elog(ERROR, "deleted_record: could not check the archive rows to erase");
   bool isnull = false;
@@ -62,14 +66,16 @@ void EraseAsOwner(void* argument) {
   // hold can arrive between this check and the delete (LockHoldsShared).
   LockHoldsShared();
   RefuseHeldRows(erasure->archive, erasure->archive_ids);
+  ArchiveIds gone = ArchiveIdsOf("d", "$1", ArrayGetNItems(ARR_NDIM(erasure->archive_ids), ARR_DIMS(erasure->archive_ids)));
   Oid types[3] = {UUIDARRAYOID, TEXTOID, TEXTOID};
   Datum values[3] = {PointerGetDatum(erasure->archive_ids), erasure->erased_by, PointerGetDatum(erasure->reason)};
   char* query = psprintf(
-      "WITH gone AS (DELETE FROM %s AS d WHERE d.id OPERATOR(pg_catalog.=) ANY ($1)"
+      "WITH gone AS (DELETE FROM %s AS d%s WHERE %s"
       "              RETURNING d.id, d.table_name, d.schema_name, d.object_id, d.deleted_at)"
       " INSERT INTO %s (archive_id, table_name, schema_name, object_id, deleted_at, erased_by, reason)"
       " SELECT g.id, g.table_name, g.schema_name, g.object_id, g.deleted_at, $2, $3 FROM gone AS g",
-      erasure->archive_name, erasure->erasure_name);
+      erasure->archive_name, gone.from[0] != '\0' ? psprintf(" USING %s", gone.from + 2) : "", gone.where,
+      erasure->erasure_name);
   if (SPI_execute_with_args(query, 3, types, values, nullptr, false, 0) != SPI_OK_INSERT)
     elog(ERROR, "deleted_record: could not erase archive rows");
   erasure->erased = static_cast<int64>(SPI_processed);

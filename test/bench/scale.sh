@@ -312,16 +312,19 @@ EOF
 
 # scale_lookup_run CONTENDER: the archive of 1 or SCALE_MONTHS full months among
 # SCALE_LOOKUP_MONTHS past monthly partitions (the others empty), a 10-row deleting transaction
-# in the current partition (two: one to warm up with), then a cold start (server restarted, the
+# in the current partition (two: one to warm up with), bench.oltp vacuumed, then a cold start (server restarted, the
 # cgroup's page cache dropped) and, in one session, each lookup once on other rows (this loads
 # the session's catalog caches and the indexes' upper levels, as in any session that restored
 # before; the rows looked up later stay on disk), then the timings of:
 # deleted_record_restore_transaction of the other transaction (a real restore), a lookup of one
-# archived object by (table_name, object_id) in the oldest month, and a dry-run restore of 1,000
-# archive rows of the oldest month by id. Each is checked (10 rows restored, 1 row found, 1,000
-# rows examined).
+# archived object by (table_name, object_id) in the oldest month, a dry-run restore of 1,000
+# archive rows of the oldest month by id, the rows of one table in a one-hour window of the
+# oldest month, and an erasure of 100 archive rows of the oldest month by id (in a transaction
+# rolled back, so that every round erases the same rows). Every lookup returns the same rows at
+# both sizes: those of the oldest month, which both archives hold. Each is checked (10 rows
+# restored, 1 row found, 1,000 rows examined, the window's rows, 100 rows erased).
 scale_lookup_run() {
-  local c=$1 keep out n first obj warm_obj x
+  local c=$1 keep out n first obj warm_obj x window warm_window erase warm_erase
   local -a ms counts
   local -A xact
   if [ "$c" = ext1 ]; then keep=1; else keep=$SCALE_MONTHS; fi
@@ -332,44 +335,73 @@ scale_lookup_run() {
                  -c "SELECT pg_current_xact_id()::text::bigint" -c "COMMIT")
     [[ "${xact[$x]}" =~ ^[0-9]+$ ]] || die "scale lookups ($c): no transaction id: ${xact[$x]}"
   done
-  scale_sql scale_ext -c "CHECKPOINT"
+  # Every run starts from a vacuumed target table, as the deletes' runs do: each dry run before
+  # leaves its 1,000 rolled-back rows in bench.oltp (the same ids every round), whose dead index
+  # entries the next dry run's uniqueness checks would visit on disk, more each round.
+  scale_sql scale_ext -c "VACUUM (ANALYZE) bench.oltp" -c "CHECKPOINT"
   scale_cold_start
   # Objects and ids of the oldest month (the one both archives hold): rows from the middle of it.
   n=$SCALE_MONTH_ROWS; first=$((n / 2 + 1))
   obj=$(scale_sql scale_ext -c "SELECT md5('archived-$SCALE_MONTHS-$first')::uuid::text")
   warm_obj=$(scale_sql scale_ext -c "SELECT md5('archived-$SCALE_MONTHS-$((first + 5000))')::uuid::text")
+  # One hour of the oldest month, ten days in (the warm-up reads another hour, two days later).
+  window="table_name = 'oltp' AND id >= public.deleted_record_uuid7_floor(scale.month_start($SCALE_MONTHS) + interval '10 days')
+          AND id < public.deleted_record_uuid7_floor(scale.month_start($SCALE_MONTHS) + interval '10 days 1 hour')"
+  warm_window="table_name = 'oltp' AND id >= public.deleted_record_uuid7_floor(scale.month_start($SCALE_MONTHS) + interval '12 days')
+          AND id < public.deleted_record_uuid7_floor(scale.month_start($SCALE_MONTHS) + interval '12 days 1 hour')"
+  erase="ARRAY(SELECT scale.archive_id(scale.row_time($SCALE_MONTHS, i, $n), i) FROM generate_series($((first + 4000))::bigint, $((first + 4099))) i)"
+  warm_erase="ARRAY(SELECT scale.archive_id(scale.row_time($SCALE_MONTHS, i, $n), i) FROM generate_series($((first + 6000))::bigint, $((first + 6099))) i)"
   out=$(scale_sql scale_ext <<SQL
 SELECT count(*) FROM public.deleted_record_restore_transaction(${xact[warm]}::bigint);
 SELECT count(*) FROM public.deleted_record WHERE table_name = 'oltp' AND object_id = '$warm_obj';
 SELECT count(*) FROM public.deleted_record_restore(
     ARRAY(SELECT scale.archive_id(scale.row_time($SCALE_MONTHS, i, $n), i) FROM generate_series($((first + 2000))::bigint, $((first + 2999))) i),
     on_conflict => 'skip', dry_run => true);
+SELECT count(*) FROM public.deleted_record WHERE $warm_window;
+BEGIN;
+SELECT public.deleted_record_erase($warm_erase, 'scale benchmark (rolled back)');
+ROLLBACK;
 \timing on
 SELECT count(*) FROM public.deleted_record_restore_transaction(${xact[timed]}::bigint);
 SELECT count(*) FROM public.deleted_record WHERE table_name = 'oltp' AND object_id = '$obj';
 SELECT count(*) FROM public.deleted_record_restore(
     ARRAY(SELECT scale.archive_id(scale.row_time($SCALE_MONTHS, i, $n), i) FROM generate_series($first::bigint, $((first + 999))) i),
     on_conflict => 'skip', dry_run => true);
+SELECT count(*) FROM public.deleted_record WHERE $window;
+\timing off
+BEGIN;
+\timing on
+SELECT public.deleted_record_erase($erase, 'scale benchmark (rolled back)');
+\timing off
+ROLLBACK;
 SQL
 )
   mapfile -t ms < <(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out")
   mapfile -t counts < <(grep -E '^[0-9]+$' <<<"$out")
-  [ ${#ms[@]} -eq 3 ] || die "scale lookups ($c): expected 3 timings in: $out"
-  [ "${counts[*]}" = "10 1 1000 10 1 1000" ] || die "scale lookups ($c): expected 10 restored, 1 found, 1000 examined rows, got: ${counts[*]}"
+  [ ${#ms[@]} -eq 5 ] || die "scale lookups ($c): expected 5 timings in: $out"
+  [ ${#counts[@]} -eq 10 ] || die "scale lookups ($c): expected 10 row counts in: $out"
+  # Both archives hold the same oldest month: the window holds the same rows at both sizes.
+  [ -n "${SCALE_WINDOW_ROWS:-}" ] || SCALE_WINDOW_ROWS=${counts[8]}
+  [ "${counts[*]:5:5}" = "10 1 1000 $SCALE_WINDOW_ROWS 100" ] && [ "$SCALE_WINDOW_ROWS" -gt 0 ] \
+    || die "scale lookups ($c): expected 10 restored, 1 found, 1000 examined, $SCALE_WINDOW_ROWS in the window, 100 erased, got: ${counts[*]:5:5}"
   RESULT[scale_tx:$c]+="${ms[0]} "; RESULT[scale_obj:$c]+="${ms[1]} "; RESULT[scale_ids:$c]+="${ms[2]} "
+  RESULT[scale_win:$c]+="${ms[3]} "; RESULT[scale_erase:$c]+="${ms[4]} "
   DELETED[scale_tx:$c]=$(( ${DELETED[scale_tx:$c]:-0} + 10 )); ARCHIVED[scale_tx:$c]=$(( ${ARCHIVED[scale_tx:$c]:-0} + 10 ))
   DELETED[scale_obj:$c]=$(( ${DELETED[scale_obj:$c]:-0} + 1 )); ARCHIVED[scale_obj:$c]=$(( ${ARCHIVED[scale_obj:$c]:-0} + 1 ))
   DELETED[scale_ids:$c]=$(( ${DELETED[scale_ids:$c]:-0} + 1000 )); ARCHIVED[scale_ids:$c]=$(( ${ARCHIVED[scale_ids:$c]:-0} + 1000 ))
-  log "scale lookups round $round: ${LABEL[$c]}: restore_transaction ${ms[0]} ms, object ${ms[1]} ms, dry run of 1,000 ids ${ms[2]} ms"
+  DELETED[scale_win:$c]=$(( ${DELETED[scale_win:$c]:-0} + SCALE_WINDOW_ROWS )); ARCHIVED[scale_win:$c]=$(( ${ARCHIVED[scale_win:$c]:-0} + counts[8] ))
+  DELETED[scale_erase:$c]=$(( ${DELETED[scale_erase:$c]:-0} + 100 )); ARCHIVED[scale_erase:$c]=$(( ${ARCHIVED[scale_erase:$c]:-0} + counts[9] ))
+  log "scale lookups round $round: ${LABEL[$c]}: restore_transaction ${ms[0]} ms, object ${ms[1]} ms, dry run of 1,000 ids ${ms[2]} ms, one-hour window (${counts[8]} rows) ${ms[3]} ms, erasure of 100 ids ${ms[4]} ms"
 }
 
 # scale_report prints the scale benchmark's header, tables, ratios and targets.
 scale_report() {
-  local del_ext del_v10 purge_ext purge_v10 peak failcnt tx obj ids k
+  local del_ext del_v10 purge_ext purge_v10 peak failcnt tx obj ids win erase k
   del_ext=$(paired scale_del ext1 ext8); del_v10=$(paired scale_del v10_1 v10_8)
   purge_ext=$(paired scale_purge ext8 ext1)
   purge_v10=$(ratio "${RESULT[scale_purge:v10_8]}" "${RESULT[scale_purge:v10_1]}")
   tx=$(paired scale_tx ext8 ext1); obj=$(paired scale_obj ext8 ext1); ids=$(paired scale_ids ext8 ext1)
+  win=$(paired scale_win ext8 ext1); erase=$(paired scale_erase ext8 ext1)
   peak=$(awk '{ printf "%.0f", $1 / 1048576 }' "$SCALE_CGROUP/memory.max_usage_in_bytes")
   failcnt=$(cat "$SCALE_CGROUP/memory.failcnt")
   report_header
@@ -392,6 +424,10 @@ scale_report() {
   COUNT_HEADS="wanted found" BASE_HEAD="/1.1 1M" print_table scale_obj ms 1 ext1 ext8
   echo "  dry-run restore of 1,000 archive ids of the oldest month (on_conflict => skip; rows examined)"
   COUNT_HEADS="ids rows" BASE_HEAD="/1.1 1M" print_table scale_ids ms 1 ext1 ext8
+  echo "  rows of one table in a one-hour window of the oldest month: table_name = ... AND id >= uuid7_floor(t1) AND id < uuid7_floor(t2) (rows expected, found)"
+  COUNT_HEADS="expected found" BASE_HEAD="/1.1 1M" print_table scale_win ms 1 ext1 ext8
+  echo "  erasure of 100 archive ids of the oldest month: deleted_record_erase(ids, reason), rolled back after each run (ids, rows erased)"
+  COUNT_HEADS="ids erased" BASE_HEAD="/1.1 1M" print_table scale_erase ms 1 ext1 ext8
   echo
   echo "Ratios (median over rounds of the ratio within each round; 1.0 purge: its single runs):"
   echo "  deletes cost per delete at $((SCALE_MONTHS * SCALE_MONTH_ROWS)) / at $SCALE_MONTH_ROWS rows (TPS ratio): 1.1 $del_ext  1.0 design $del_v10"
@@ -403,10 +439,14 @@ scale_report() {
   target "lookup: restore_transaction (10 rows) 8M / 1M" "$tx" "<=" 1.25
   target "lookup: object history 8M / 1M" "$obj" "<=" 1.25
   target "lookup: dry-run restore of 1,000 ids 8M / 1M" "$ids" "<=" 1.25
+  target "lookup: one table's rows in a time window 8M / 1M" "$win" "<=" 1.25
+  target "lookup: erasure of 100 ids 8M / 1M" "$erase" "<=" 1.25
   for k in ext1 ext8; do
     target "lookup: restore_transaction (10 rows) at ${k#ext}M, ms" "$(median "${RESULT[scale_tx:$k]}")" "<=" 50
     target "lookup: object history at ${k#ext}M, ms" "$(median "${RESULT[scale_obj:$k]}")" "<=" 50
     target "lookup: dry-run restore of 1,000 ids at ${k#ext}M, ms" "$(median "${RESULT[scale_ids:$k]}")" "<=" 50
+    target "lookup: one table's rows in a time window at ${k#ext}M, ms" "$(median "${RESULT[scale_win:$k]}")" "<=" 50
+    target "lookup: erasure of 100 ids at ${k#ext}M, ms" "$(median "${RESULT[scale_erase:$k]}")" "<=" 50
   done
 }
 

@@ -271,6 +271,22 @@ SELECT object_id, outcome FROM deleted_record_restore(ids_of('audited', '{5}'), 
 SELECT object_id, outcome FROM deleted_record_restore(ids_of('audited', '{5}'));
 SET search_path = t13, public;
 RESET ROLE;
+-- Skip mode matches inserted rows back by the key's equality, named by the unique index's
+-- operator class (pg_catalog.= for an integer key), never a caller's integer = before it.
+CREATE FUNCTION t13_evil.int4_eq(integer, integer) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN RAISE NOTICE 'hostile integer = ran as %', current_user; RETURN true; END $$;
+CREATE OPERATOR t13_evil.= (LEFTARG = integer, RIGHTARG = integer, FUNCTION = t13_evil.int4_eq);
+CREATE TABLE keyed (id int PRIMARY KEY);
+SELECT deleted_record_attach('keyed');
+INSERT INTO keyed VALUES (6), (7);
+DELETE FROM keyed;
+INSERT INTO keyed VALUES (7);
+GRANT INSERT, SELECT (id) ON keyed TO regress_dr_restorer;  -- skip mode reads the inserted keys back
+SET ROLE regress_dr_restorer;
+SET search_path = t13_evil, pg_catalog, t13, public;
+SELECT object_id, outcome FROM deleted_record_restore(ids_of('keyed', '{6,7}'), on_conflict => 'skip') ORDER BY object_id;
+SET search_path = t13, public;
+RESET ROLE;
 
 -- A failing dry run leaves the caller's transaction exactly as it found it (1.1 left a
 -- subtransaction open: the session stayed in a transaction nobody opened, and ROLLBACK ended it
@@ -404,6 +420,18 @@ DELETE FROM tagged;
 INSERT INTO tagged VALUES (3, 'a');
 SELECT * FROM outcomes(restore_json(ids_of('tagged'), 'skip')) ORDER BY outcome;
 SELECT id, tag FROM tagged ORDER BY id;
+-- Skip mode matches inserted rows back to archive rows by the unique key (hashed, by the
+-- index's own equality); rows whose key has a NULL never conflict and are matched among
+-- themselves: both NULL-key rows are restored, the one whose key is live is skipped.
+CREATE TABLE coded (code text, region text, note text);
+CREATE UNIQUE INDEX coded_key ON coded (code, region);
+SELECT deleted_record_attach('coded');
+INSERT INTO coded VALUES ('a', 'x', 'one'), ('a', NULL, 'two'), ('a', NULL, 'three'), ('b', 'x', 'four');
+DELETE FROM coded;
+INSERT INTO coded VALUES ('b', 'x', 'live');
+SELECT r.outcome, a.data->>'note' AS note FROM deleted_record_restore(ids_of('coded'), 'skip') r
+  JOIN deleted_record a ON a.id = r.archive_id ORDER BY 2;
+SELECT code, region, note FROM coded ORDER BY note;
 
 -- masked => 'null': masked columns come back as NULL, excluded ones get their default; the
 -- default stays an error, and other values are refused.

@@ -1,7 +1,9 @@
 -- 30_lookup_indexes: every archive partition has the indexes its lookups use, and restoring one
 -- transaction reads that transaction's rows through them, never a whole partition: by xact_id and
 -- by xact_key, among 30,000 rows of other transactions in the same partition (counted with the
--- cumulative statistics of the partition and its indexes).
+-- cumulative statistics of the partition and its indexes). So do the other lookups README names:
+-- one table's rows in a time window (partitions pruned by the id range, read by the primary key),
+-- an erasure by ids (by the primary key) and one object's history (by (table_name, object_id)).
 \set SHOW_CONTEXT never
 CREATE SCHEMA t30;
 SET search_path = t30, public;
@@ -69,14 +71,72 @@ SELECT pg_stat_force_next_flush();
 SELECT record_scans('restored', :'leaf');
 SELECT count(*) AS back FROM invoice;
 
+-- plan_scans(query) lists the scans of query's plan: node, relation, index.
+CREATE FUNCTION plan_scans(query text) RETURNS TABLE (node text, relation text, index_name text) LANGUAGE plpgsql AS $$
+DECLARE
+  plan json;
+BEGIN
+  EXECUTE 'EXPLAIN (FORMAT JSON, COSTS OFF) ' || query INTO plan;
+  RETURN QUERY WITH RECURSIVE n(x) AS (SELECT plan->0->'Plan' UNION ALL SELECT c FROM n, json_array_elements(n.x->'Plans') c)
+    SELECT x->>'Node Type', x->>'Relation Name', x->>'Index Name' FROM n WHERE x->>'Relation Name' IS NOT NULL;
+END $$;
+SELECT relname AS leaf_name FROM pg_class WHERE oid = :'leaf'::regclass \gset
+-- One table's rows in a time window (a slice of the other rows' ids): the partitions outside it
+-- are pruned, the one inside is read by its primary key, not scanned whole.
+-- (ids are time-ordered: those of rows 100 to 299, found by their transactions' xact_id)
+SELECT id AS lo FROM deleted_record WHERE xact_id = (:xact)::bigint + 1010 ORDER BY id LIMIT 1 \gset
+SELECT id AS hi FROM deleted_record WHERE xact_id = (:xact)::bigint + 1029 ORDER BY id DESC LIMIT 1 \gset
+SELECT pg_stat_force_next_flush();
+SELECT record_scans('before window', :'leaf');
+SELECT node, relation = :'leaf_name' AS in_window_partition, index_name LIKE '%pkey' AS by_primary_key
+  FROM plan_scans(format('SELECT * FROM public.deleted_record WHERE table_name = %L AND id >= %L AND id <= %L', 'other', :'lo', :'hi'));
+SELECT count(*) AS window_rows FROM deleted_record WHERE table_name = 'other' AND id >= :'lo' AND id <= :'hi';
+SELECT pg_stat_force_next_flush();
+SELECT record_scans('time window', :'leaf');
+-- One object's history: no period is known, so every partition is probed (the empty ones cost
+-- nothing); the one holding rows is read by its (table_name, object_id) index, not scanned.
+SELECT count(*) > 1 AS every_partition_probed,
+       bool_and(index_name LIKE '%table_name_object_id_idx') FILTER (WHERE relation = :'leaf_name') AS by_object_index
+  FROM plan_scans(format('SELECT * FROM public.deleted_record WHERE table_name = %L AND object_id = %L', 'other', '77'));
+SELECT count(*) AS history_rows FROM deleted_record WHERE table_name = 'other' AND object_id = '77';
+SELECT pg_stat_force_next_flush();
+SELECT record_scans('object history', :'leaf');
+-- An erasure by ids: 10 rows of other transactions, found by the primary key.
+SELECT array_agg(id) AS erase_ids FROM deleted_record WHERE table_name = 'other' AND xact_id = (:xact)::bigint + 1500 \gset
+SELECT pg_stat_force_next_flush();
+SELECT record_scans('before erasure', :'leaf');
+SELECT deleted_record_erase(:'erase_ids', 'regression test of the erasure lookup') AS erased;
+SELECT pg_stat_force_next_flush();
+SELECT record_scans('erased by ids', :'leaf');
+
 -- No sequential scan of the partition at any step; each lookup used its index.
 SELECT label, seq_scan - lag(seq_scan) OVER w AS seq_scans,
        xact_id_scans - lag(xact_id_scans) OVER w > 0 AS used_xact_id_index,
-       xact_key_scans - lag(xact_key_scans) OVER w > 0 AS used_xact_key_index
+       xact_key_scans - lag(xact_key_scans) OVER w > 0 AS used_xact_key_index,
+       (idx_scan - xact_id_scans - xact_key_scans) - lag(idx_scan - xact_id_scans - xact_key_scans) OVER w > 0 AS used_other_index
   FROM scan_counts WINDOW w AS (ORDER BY ctid) ORDER BY ctid;
+
+-- Selections of more than 4,096 ids read the archive joined with unnest(ids) instead of by
+-- id = ANY (ids) (whose planning costs memory by the element): the same outcomes. 5,000 rows of
+-- the other transactions, one id given twice, one row whose key is live again.
+CREATE TABLE other (id int PRIMARY KEY, note text);
+SELECT array_agg(id ORDER BY id) AS many FROM (SELECT id FROM deleted_record WHERE table_name = 'other' AND restored_at IS NULL
+                                               ORDER BY id LIMIT 5000) x \gset
+SELECT count(*) AS results, count(DISTINCT archive_id) AS distinct_ids, count(*) FILTER (WHERE outcome = 'would restore') AS would_restore
+  FROM deleted_record_restore(:'many'::uuid[] || (:'many'::uuid[])[1:1], dry_run => true);
+SELECT deleted_record_restore(:'many'::uuid[] || '00000000-0000-7000-8000-000000000000'::uuid, dry_run => true);
+INSERT INTO other SELECT (data->>'id')::int, 'live' FROM deleted_record WHERE id = (:'many'::uuid[])[2500];
+SELECT outcome, count(*) FROM deleted_record_restore(:'many', on_conflict => 'skip') GROUP BY 1 ORDER BY 1;
+SELECT count(*) AS back, count(*) FILTER (WHERE note = 'live') AS live FROM other;
+SELECT count(*) FILTER (WHERE restored_at IS NOT NULL) AS marked FROM deleted_record WHERE id = ANY (:'many');
+SELECT outcome, count(*) FROM deleted_record_restore(:'many', on_conflict => 'skip') GROUP BY 1 ORDER BY 1;
+SELECT deleted_record_erase(:'many'::uuid[] || (:'many'::uuid[])[1:1], 'regression test: many ids') AS erased;
+SELECT count(*) AS tombstones FROM deleted_record_erasure WHERE archive_id = ANY (:'many');
+SELECT count(*) AS left_in_archive FROM deleted_record WHERE id = ANY (:'many');
 
 -- Clean up: the archive rows of this file, and the attachment.
 DELETE FROM deleted_record WHERE table_name IN ('invoice', 'other');
+DELETE FROM deleted_record_erasure WHERE schema_name = 't30';
 SELECT deleted_record_detach('invoice');
 
 -- The writer keeps the IndexInfo of a partition's btree indexes across writes: an index made on

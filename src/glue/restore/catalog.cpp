@@ -3,11 +3,24 @@
 #include "glue/archive_table.hpp"
 #include "glue/restore/restore_state.hpp"
 
+#include "access/stratnum.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_operator.h"
 
 namespace deleted_record::glue::restore {
 
 namespace {
+
+// QualifiedOperator names an operator for SQL text by its OID, as OPERATOR(schema.name).
+char* QualifiedOperator(Oid operator_oid) {
+  HeapTuple tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(operator_oid));
+  if (!HeapTupleIsValid(tuple)) elog(ERROR, "deleted_record: cache lookup failed for operator %u", operator_oid);
+  Form_pg_operator form = reinterpret_cast<Form_pg_operator>(GETSTRUCT(tuple));
+  char* schema = get_namespace_name(form->oprnamespace);
+  char* name = psprintf("OPERATOR(%s.%s)", quote_identifier(schema), NameStr(form->oprname));
+  ReleaseSysCache(tuple);
+  return name;
+}
 
 // HasBeforeInsertRowTrigger: an enabled BEFORE INSERT row trigger of the table or of any of its
 // partitions, which may change the key (pg_trigger read by its tgrelid index; no partition locked).
@@ -156,9 +169,19 @@ void ResolveTarget(Restore* restore, Target* target) {
     Relation index = index_open(matching, AccessShareLock);
     int count = IndexRelationGetNumberOfKeyAttributes(index);
     target->match_columns = static_cast<char**>(palloc(sizeof(char*) * count));
-    for (int i = 0; i < count; ++i)
+    target->match_operators = static_cast<char**>(palloc(sizeof(char*) * count));
+    for (int i = 0; i < count; ++i) {
+      // The equality the unique index enforces (its operator class's), found by OID and named
+      // schema-qualified: the rows it calls equal are the ones ON CONFLICT finds conflicting.
+      Oid opfamily = index->rd_opfamily[i];
+      Oid input_type = index->rd_opcintype[i];
+      Oid equality = get_opfamily_member(opfamily, input_type, input_type, BTEqualStrategyNumber);
+      if (!OidIsValid(equality))
+        elog(ERROR, "deleted_record: no equality operator in the operator family %u of index %u", opfamily, matching);
+      target->match_operators[target->match_count] = QualifiedOperator(equality);
       target->match_columns[target->match_count++] =
           pstrdup(NameStr(TupleDescAttr(descriptor, index->rd_index->indkey.values[i] - 1)->attname));
+    }
     index_close(index, AccessShareLock);
   }
   table_close(rel, AccessShareLock);

@@ -37,9 +37,10 @@ void MarkRestored(Restore* restore) {
   for (int i = 0; i < restore->candidate_count; ++i)
     if (restore->candidates[i].outcome == Outcome::kRestored) ids[count++] = restore->candidates[i].id;
   if (count == 0) return;
-  char* query = psprintf("UPDATE %s a SET restored_at = pg_catalog.now(), restored_by = $2"
-                         "  FROM pg_catalog.unnest($1) AS selected(id) WHERE a.id OPERATOR(pg_catalog.=) selected.id",
-                         restore->archive_name);
+  ArchiveIds rows = ArchiveIdsOf("a", "$1", count);
+  // (UPDATE's FROM list starts after its SET: the unnest of the large form goes there.)
+  char* query = psprintf("UPDATE %s a SET restored_at = pg_catalog.now(), restored_by = $2%s WHERE %s", restore->archive_name,
+                         rows.from[0] != '\0' ? psprintf(" FROM %s", rows.from + 2) : "", rows.where);
   Oid types[2] = {UUIDARRAYOID, TEXTOID};
   Datum values[2] = {UuidArray(ids, count), CStringGetTextDatum(restore->role)};
   RunQueryAsOwner(restore, query, 2, types, values, SPI_OK_UPDATE);

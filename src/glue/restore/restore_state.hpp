@@ -1,6 +1,7 @@
 // What one restore knows while it runs (the selection, its target tables and their plan), and
 // the functions each room of src/glue/restore/ offers the pipeline.
 #pragma once
+#include "glue/restore.hpp"
 #include "glue/postgres_api.hpp"
 
 namespace deleted_record::glue::restore {
@@ -34,6 +35,8 @@ struct Target {
   bool per_row;        // skip mode inserts row by row (see RunStep)
   int match_count;     // skip mode: the columns identifying a row (a plain unique index)
   char** match_columns;
+  char** match_operators;  // and the equality of that index's operator class for each, as
+                           // OPERATOR(schema.name): a join on it is hashed or merged, not nested
 };
 
 struct Restore {

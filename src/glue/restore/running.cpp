@@ -150,6 +150,13 @@ bool ViolationOnTarget(const Target* target, const ErrorData* failure) {
   return list_member_oid(find_all_inheritors(target->relid, NoLock, nullptr), relid);
 }
 
+// ComparePending orders positions in target->pending (the Target passed as arg) by their ids.
+int ComparePending(const void* a, const void* b, void* arg) {
+  const Target* target = static_cast<const Target*>(arg);
+  return memcmp(DatumGetUUIDP(target->pending[*static_cast<const int*>(a)])->data,
+                DatumGetUUIDP(target->pending[*static_cast<const int*>(b)])->data, UUID_LEN);
+}
+
 // RunStepRowByRow is skip mode for tables where inserted rows cannot be matched back to archive
 // rows by their key: a BEFORE INSERT trigger may change the key, the unique indexes have
 // expressions or predicates, or one is deferrable (no arbiter of ON CONFLICT). Each archive row
@@ -222,15 +229,27 @@ void RunStep(Restore* restore, Target* target) {
     return;
   }
   // Skip mode: the archive rows not returned were left out (a live row, or another selected
-  // archive row, has their key).
+  // archive row, has their key). Each id returned is looked up among the pending ones sorted
+  // (comparing every pair would cost the square of the rows).
   for (int i = 0; i < target->pending_count; ++i) restore->candidates[target->pending_candidates[i]].outcome = Outcome::kSkipped;
+  int* order = static_cast<int*>(palloc(sizeof(int) * Max(target->pending_count, 1)));
+  for (int i = 0; i < target->pending_count; ++i) order[i] = i;
+  qsort_arg(order, target->pending_count, sizeof(int), ComparePending, target);
   for (uint64 r = 0; r < processed; ++r) {
     bool isnull = false;
-    Datum id = SPI_getbinval(rows->vals[r], rows->tupdesc, 1, &isnull);
-    for (int i = 0; i < target->pending_count; ++i)
-      if (memcmp(DatumGetUUIDP(id)->data, DatumGetUUIDP(target->pending[i])->data, UUID_LEN) == 0)
-        restore->candidates[target->pending_candidates[i]].outcome = Outcome::kRestored;
+    const unsigned char* id = DatumGetUUIDP(SPI_getbinval(rows->vals[r], rows->tupdesc, 1, &isnull))->data;
+    int low = 0, high = target->pending_count;  // the first pending id >= id is in [low, high]
+    while (low < high) {
+      int middle = low + (high - low) / 2;
+      if (memcmp(DatumGetUUIDP(target->pending[order[middle]])->data, id, UUID_LEN) < 0)
+        low = middle + 1;
+      else
+        high = middle;
+    }
+    if (low < target->pending_count && memcmp(DatumGetUUIDP(target->pending[order[low]])->data, id, UUID_LEN) == 0)
+      restore->candidates[target->pending_candidates[order[low]]].outcome = Outcome::kRestored;
   }
+  pfree(order);
   for (int i = 0; i < target->pending_count; ++i) {
     Candidate* candidate = &restore->candidates[target->pending_candidates[i]];
     if (candidate->outcome == Outcome::kSkipped)

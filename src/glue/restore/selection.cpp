@@ -50,16 +50,21 @@ void AddPending(Target* target, Datum id, int candidate) {
 // LoadCandidates reads the selected archive rows (each id once, in the order given) as the
 // caller: a row the caller cannot see is an error, like one that does not exist.
 void LoadCandidates(Restore* restore, ArrayType* archive_ids) {
+  // The archive rows are read in one pass (ArchiveIdsOf), then matched to the ids given.
+  ArchiveIds selected = ArchiveIdsOf("a", "$1", ArrayGetNItems(ARR_NDIM(archive_ids), ARR_DIMS(archive_ids)));
   char* query = psprintf(
+      "WITH a AS MATERIALIZED (SELECT %s a.id, a.schema_name, a.table_name, a.object_id, a.restored_at, a.restored_by"
+      "                          FROM %s a%s WHERE %s)"
       "SELECT s.id, a.schema_name, a.table_name, a.object_id,"
       "       pg_catalog.to_char(pg_catalog.timezone('UTC', a.restored_at), 'YYYY-MM-DD HH24:MI:SS') OPERATOR(pg_catalog.||) ' UTC',"
       "       a.restored_by,"
       "       a.id IS NOT NULL AS found"
       "  FROM (SELECT DISTINCT ON (u.id) u.id, u.n FROM pg_catalog.unnest($1) WITH ORDINALITY u(id, n)"
       "         ORDER BY u.id, u.n) s"
-      "  LEFT JOIN %s a ON a.id OPERATOR(pg_catalog.=) s.id"
+      "  LEFT JOIN a ON a.id OPERATOR(pg_catalog.=) s.id"
       " ORDER BY s.n",
-      restore->archive_name);
+      // (the joined form meets an id given twice twice)
+      selected.from[0] != '\0' ? "DISTINCT ON (a.id)" : "", restore->archive_name, selected.from, selected.where);
   Oid types[1] = {UUIDARRAYOID};
   Datum values[1] = {PointerGetDatum(archive_ids)};
   RunQuery(query, 1, types, values, true, SPI_OK_SELECT);
@@ -162,10 +167,11 @@ void LockPending(Restore* restore) {
   for (int i = 0; i < restore->candidate_count; ++i)
     if (restore->candidates[i].outcome == Outcome::kRestored) ids[count++] = restore->candidates[i].id;
   if (count == 0) return;
+  ArchiveIds rows = ArchiveIdsOf("a", "$1", count);
   char* query = psprintf(
       "SELECT a.id, pg_catalog.to_char(pg_catalog.timezone('UTC', a.restored_at), 'YYYY-MM-DD HH24:MI:SS'), a.restored_by"
-      "  FROM %s a WHERE a.id OPERATOR(pg_catalog.=) ANY ($1) ORDER BY a.id FOR UPDATE",
-      restore->archive_name);
+      "  FROM %s a%s WHERE %s ORDER BY a.id FOR UPDATE OF a",
+      restore->archive_name, rows.from, rows.where);
   Oid types[1] = {UUIDARRAYOID};
   Datum values[1] = {UuidArray(ids, count)};
   RunQueryAsOwner(restore, query, 1, types, values, SPI_OK_SELECT);
@@ -216,6 +222,7 @@ void LoadKeys(Restore* restore, Target* target) {
   boundary::RestoreTablePlan* plan = target->plan;
   Oid types[2] = {UUIDARRAYOID, TEXTARRAYOID};
   Datum* names = static_cast<Datum*>(palloc(sizeof(Datum) * Max(plan->column_count, 1)));
+  ArchiveIds rows = ArchiveIdsOf("a", "$1", target->pending_count);
   StringInfoData checks;
   initStringInfo(&checks);
   for (int c = 0; c < plan->column_count; ++c) {
@@ -226,8 +233,8 @@ void LoadKeys(Restore* restore, Target* target) {
   char* query = psprintf(
       "SELECT %s pg_catalog.bool_or((a.data OPERATOR(pg_catalog.-) $2) OPERATOR(pg_catalog.<>) '{}'::pg_catalog.jsonb),"
       "       pg_catalog.bool_or(a.masked_columns IS NOT NULL)"
-      "  FROM pg_catalog.unnest($1) AS selected(id) JOIN %s a ON a.id OPERATOR(pg_catalog.=) selected.id",
-      checks.data, restore->archive_name);
+      "  FROM %s a%s WHERE %s",
+      checks.data, restore->archive_name, rows.from, rows.where);
   Datum values[2] = {UuidArray(target->pending, target->pending_count),
                      PointerGetDatum(construct_array(names, plan->column_count, TEXTOID, -1, false, TYPALIGN_INT))};
   RunQuery(query, 2, types, values, true, SPI_OK_SELECT);
@@ -248,12 +255,11 @@ void LoadKeys(Restore* restore, Target* target) {
     return;
   }
   query = psprintf(
-      "SELECT (SELECT pg_catalog.array_agg(k.k) FROM (SELECT DISTINCT k FROM pg_catalog.unnest($1) AS selected(id)"
-      "          JOIN %s a ON a.id OPERATOR(pg_catalog.=) selected.id, pg_catalog.jsonb_object_keys(a.data) k) k),"
-      "       (SELECT pg_catalog.array_agg(DISTINCT m) FROM pg_catalog.unnest($1) AS selected(id)"
-      "          JOIN %s a ON a.id OPERATOR(pg_catalog.=) selected.id, pg_catalog.unnest(a.masked_columns) m"
-      "         WHERE a.data OPERATOR(pg_catalog.?) m)",
-      restore->archive_name, restore->archive_name);
+      "SELECT (SELECT pg_catalog.array_agg(k.k) FROM (SELECT DISTINCT k FROM %s a%s, pg_catalog.jsonb_object_keys(a.data) k"
+      "                                                WHERE %s) k),"
+      "       (SELECT pg_catalog.array_agg(DISTINCT m) FROM %s a%s, pg_catalog.unnest(a.masked_columns) m"
+      "         WHERE %s AND a.data OPERATOR(pg_catalog.?) m)",
+      restore->archive_name, rows.from, rows.where, restore->archive_name, rows.from, rows.where);
   RunQuery(query, 1, types, values, true, SPI_OK_SELECT);
   int count = 0;
   Datum keys = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -266,8 +272,9 @@ void LoadKeys(Restore* restore, Target* target) {
 
 // FirstRowWithKey finds an archive row of target whose data has the key (for messages).
 char* FirstRowWithKey(Restore* restore, Target* target, const char* key) {
-  char* query = psprintf("SELECT a.id FROM %s a WHERE a.id OPERATOR(pg_catalog.=) ANY ($1) AND a.data OPERATOR(pg_catalog.?) $2 ORDER BY a.id LIMIT 1",
-                         restore->archive_name);
+  ArchiveIds rows = ArchiveIdsOf("a", "$1", target->pending_count);
+  char* query = psprintf("SELECT a.id FROM %s a%s WHERE %s AND a.data OPERATOR(pg_catalog.?) $2 ORDER BY a.id LIMIT 1",
+                         restore->archive_name, rows.from, rows.where);
   Oid types[2] = {UUIDARRAYOID, TEXTOID};
   Datum values[2] = {UuidArray(target->pending, target->pending_count), CStringGetTextDatum(key)};
   RunQuery(query, 2, types, values, true, SPI_OK_SELECT);

@@ -19,38 +19,51 @@ char* InsertStatement(const Restore* restore, const Target* target, bool skip) {
     appendStringInfo(&selected, "%sr.%s", selected.len > 0 ? ", " : "", name);
   }
   const char* overriding = plan->overriding_system_value ? " OVERRIDING SYSTEM VALUE" : "";
+  ArchiveIds rows = ArchiveIdsOf("a", "$1", target->pending_count);
   if (!skip)
-    return psprintf("INSERT INTO %s (%s)%s SELECT %s FROM pg_catalog.unnest($1) AS selected(id)"
-                    " JOIN %s a ON a.id OPERATOR(pg_catalog.=) selected.id,"
-                    " pg_catalog.jsonb_populate_record(NULL::%s, %s) r",
-                    target->qualified, columns.data, overriding, selected.data, restore->archive_name, target->rowtype,
-                    restore->data);
+    return psprintf("INSERT INTO %s (%s)%s SELECT %s FROM %s a%s,"
+                    " pg_catalog.jsonb_populate_record(NULL::%s, %s) r WHERE %s",
+                    target->qualified, columns.data, overriding, selected.data, restore->archive_name, rows.from,
+                    target->rowtype, restore->data, rows.where);
   // One archive row per key value: rows with the same key in one call would conflict with each
   // other (the earliest archive row is kept). Rows whose key has a NULL never conflict.
-  StringInfoData any_null, keys, returning, match;
+  // Inserted rows are matched back to the chosen ones by their key: where no key column is NULL
+  // by the unique index's own equality (a hash or merge join: a nested loop over both sides
+  // would cost the square of the rows), the rest (rare) among themselves, NULL matching NULL.
+  StringInfoData any_null, c_null, i_null, keys, returning, match, equal;
   initStringInfo(&any_null);
+  initStringInfo(&c_null);
+  initStringInfo(&i_null);
   initStringInfo(&keys);
   initStringInfo(&returning);
   initStringInfo(&match);
+  initStringInfo(&equal);
   for (int i = 0; i < target->match_count; ++i) {
     const char* name = quote_identifier(target->match_columns[i]);
     appendStringInfo(&any_null, "%ss.%s IS NULL", i > 0 ? " OR " : "", name);
+    appendStringInfo(&c_null, "%sc.%s IS NULL", i > 0 ? " OR " : "", name);
+    appendStringInfo(&i_null, "%si.%s IS NULL", i > 0 ? " OR " : "", name);
     appendStringInfo(&keys, "%ss.%s", i > 0 ? ", " : "", name);
     appendStringInfo(&returning, "%s%s", i > 0 ? ", " : "", name);
-    appendStringInfo(&match, "%sc.%s IS NOT DISTINCT FROM i.%s", i > 0 ? " AND " : "", name, name);
+    appendStringInfo(&match, "%s(c.%s IS NULL AND i.%s IS NULL OR c.%s %s i.%s)", i > 0 ? " AND " : "", name, name, name,
+                     target->match_operators[i], name);
+    appendStringInfo(&equal, "%sc.%s %s i.%s", i > 0 ? " AND " : "", name, target->match_operators[i], name);
   }
   return psprintf(
       "WITH src AS MATERIALIZED (SELECT a.id AS \"deleted_record archive id\", r.*"
-      "                            FROM pg_catalog.unnest($1) AS selected(id) JOIN %s a ON a.id OPERATOR(pg_catalog.=) selected.id,"
-      "                                 pg_catalog.jsonb_populate_record(NULL::%s, %s) r),"
+      "                            FROM %s a%s, pg_catalog.jsonb_populate_record(NULL::%s, %s) r WHERE %s),"
       " chosen AS MATERIALIZED (SELECT s.* FROM src s WHERE %s"
       "                         UNION ALL"
       "                         (SELECT DISTINCT ON (%s) s.* FROM src s WHERE NOT (%s)"
       "                           ORDER BY %s, s.\"deleted_record archive id\")),"
       " ins AS (INSERT INTO %s (%s)%s SELECT %s FROM chosen r ON CONFLICT DO NOTHING RETURNING %s)"
-      " SELECT c.\"deleted_record archive id\" FROM chosen c JOIN ins i ON %s",
-      restore->archive_name, target->rowtype, restore->data, any_null.data, keys.data, any_null.data, keys.data, target->qualified,
-      columns.data, overriding, selected.data, returning.data, match.data);
+      " SELECT c.\"deleted_record archive id\" FROM chosen c JOIN ins i ON %s"
+      " UNION ALL"
+      " SELECT c.\"deleted_record archive id\" FROM (SELECT * FROM chosen c WHERE %s) c"
+      "   JOIN (SELECT * FROM ins i WHERE %s) i ON %s",
+      restore->archive_name, rows.from, target->rowtype, restore->data, rows.where,
+      any_null.data, keys.data, any_null.data, keys.data, target->qualified, columns.data, overriding, selected.data,
+      returning.data, equal.data, c_null.data, i_null.data, match.data);
 }
 
 // ColumnProbeStatement converts one archived column of the archive rows $1 to its type today,
