@@ -5,6 +5,7 @@
 #include "glue/archive_table.hpp"
 #include "glue/progress.hpp"
 #include "glue/restore/restore_state.hpp"
+#include "glue/spi_connection.hpp"
 
 namespace deleted_record::glue {
 
@@ -138,18 +139,18 @@ void Run(FunctionCallInfo fcinfo, Restore* restore, ArrayType* archive_ids) {
 void RestoreArchiveRows(FunctionCallInfo fcinfo, ArrayType* archive_ids, text* on_conflict, bool dry_run, text* masked) {
   Restore restore;
   Start(&restore, on_conflict, dry_run, masked);
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  ConnectSpi();
   Run(fcinfo, &restore, archive_ids);
-  SPI_finish();
+  FinishSpi();
 }
 
 void RestoreTransactionByText(FunctionCallInfo fcinfo, const char* xact, text* on_conflict, bool dry_run, text* masked) {
   Restore restore;
   Start(&restore, on_conflict, dry_run, masked);
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  ConnectSpi();
   Datum ids = TransactionRows(&restore, xact);
   Run(fcinfo, &restore, DatumGetArrayTypeP(ids));
-  SPI_finish();
+  FinishSpi();
 }
 
 void RestoreTransaction(FunctionCallInfo fcinfo, int64 xact_id, text* on_conflict, bool dry_run) {
