@@ -42,6 +42,12 @@ std::variant<std::vector<ManageStep>, ManageRefusal> PlanArchiveTrigger(const Ma
     if (unconditional) steps.push_back({ManageStepKind::kDropTrigger, 0, found->name});
     // On a partitioned table PostgreSQL clones this row trigger to every partition.
     steps.push_back({ManageStepKind::kCreateArchiveTrigger, 0, unconditional ? found->name : kArchiveTriggerName});
+    // A new trigger fires in origin mode: a replaced ENABLE ALWAYS (REPLICA) one stays so, or a
+    // subscriber's applied deletes would stop being archived.
+    if (unconditional && found->firing == boundary::TriggerFiring::kAlways)
+      steps.push_back({ManageStepKind::kEnableTriggerAlways, 0, found->name});
+    if (unconditional && found->firing == boundary::TriggerFiring::kReplica)
+      steps.push_back({ManageStepKind::kEnableTriggerReplica, 0, found->name});
   }
   steps.push_back({ManageStepKind::kPrepareComingPartitions, 0, ""});
   return steps;

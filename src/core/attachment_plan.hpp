@@ -28,6 +28,7 @@ struct TriggerFacts {
   bool calls_ours = true;
   bool disabled = false;     // tgenabled = 'D'
   bool conditional = false;  // has a WHEN condition
+  boundary::TriggerFiring firing = boundary::TriggerFiring::kOrigin;  // ENABLE ALWAYS / REPLICA
 };
 
 // MemberFacts is the table (members[0]) or one relation of its partition tree.
@@ -67,7 +68,8 @@ struct ManageRefusal {
 
 // PlanArchiveTrigger is the first stage (facts.members is not read):
 // attach: one unconditional archive trigger of the table's own is kept when its contract is
-// unchanged (enabled when disabled), else replaced under its name; a conditional one is left to
+// unchanged (enabled when disabled), else replaced under its name and with its firing mode
+// (ENABLE ALWAYS or REPLICA, as on a logical replication subscriber); a conditional one is left to
 // archive only what its condition lets through and ours is added under the default name; then
 // the archive's coming partitions. detach: every archive trigger of the table's own is dropped.
 std::variant<std::vector<ManageStep>, ManageRefusal> PlanArchiveTrigger(const ManageFacts& facts);

@@ -246,7 +246,7 @@ Verdict UpdateAttachmentArgument(const char* argument, const char* old_name, con
 namespace {
 
 TriggerFacts FactsOf(const ManagedTrigger& trigger) {
-  return {trigger.name, trigger.calls_ours, trigger.disabled, trigger.conditional};
+  return {trigger.name, trigger.calls_ours, trigger.disabled, trigger.conditional, trigger.firing};
 }
 
 // NameIn finds the glue's own copy of a trigger name on member (names are unique per relation),

@@ -94,6 +94,8 @@ Verdict UpdateAttachmentArgument(const char* argument, const char* old_name, con
 enum class ManageStepKind {
   kDropTrigger,              // DROP TRIGGER trigger ON member
   kEnableTrigger,            // ALTER TABLE member ENABLE TRIGGER trigger
+  kEnableTriggerAlways,      // ALTER TABLE member ENABLE ALWAYS TRIGGER trigger
+  kEnableTriggerReplica,     // ALTER TABLE member ENABLE REPLICA TRIGGER trigger
   kCreateArchiveTrigger,     // CREATE TRIGGER trigger AFTER DELETE ... deleted_record_insert(argument)
   kPrepareComingPartitions,  // the archive's partitions for the coming periods
   kCreateTruncateGuard,      // CREATE TRIGGER trigger BEFORE TRUNCATE ... deleted_record_truncate_guard(policy)
@@ -107,12 +109,17 @@ enum class ManageStage {
   kTruncateGuards,  // the TRUNCATE guards of the table and its partitions (archive triggers are not read)
 };
 
+// TriggerFiring is when an enabled trigger fires, by session_replication_role (tgenabled 'O',
+// 'A', 'R'): a subscriber's archive trigger is ENABLE ALWAYS, and a replaced one must stay so.
+enum class TriggerFiring { kOrigin, kAlways, kReplica };
+
 // ManagedTrigger is a trigger the plan may act on (see TriggerFacts in core/attachment_plan.hpp).
 struct ManagedTrigger {
   const char* name;
   bool calls_ours;
   bool disabled;
   bool conditional;
+  TriggerFiring firing;
 };
 
 // ManagedMember is the table (members[0]) or a relation of its partition tree.

@@ -46,8 +46,11 @@ Triggers RelationTriggers(Oid relid, Oid function, const char* name, bool own_on
       found.functions = static_cast<Oid*>(found.functions == nullptr ? palloc(sizeof(Oid) * capacity)
                                                                      : repalloc(found.functions, sizeof(Oid) * capacity));
     }
+    boundary::TriggerFiring firing = trigger->tgenabled == TRIGGER_FIRES_ALWAYS    ? boundary::TriggerFiring::kAlways
+                                     : trigger->tgenabled == TRIGGER_FIRES_ON_REPLICA ? boundary::TriggerFiring::kReplica
+                                                                                       : boundary::TriggerFiring::kOrigin;
     found.triggers[found.count] = {pstrdup(NameStr(trigger->tgname)), calls_ours, trigger->tgenabled == TRIGGER_DISABLED,
-                                   !heap_attisnull(tuple, Anum_pg_trigger_tgqual, RelationGetDescr(walk.catalog))};
+                                   !heap_attisnull(tuple, Anum_pg_trigger_tgqual, RelationGetDescr(walk.catalog)), firing};
     found.functions[found.count] = trigger->tgfoid;
     ++found.count;
   }
@@ -182,6 +185,12 @@ int Run(const boundary::ManageStep* steps, int step_count, const Oid* member_oid
         break;
       case boundary::ManageStepKind::kEnableTrigger:
         Execute(psprintf("ALTER TABLE %s ENABLE TRIGGER %s", table, trigger));
+        break;
+      case boundary::ManageStepKind::kEnableTriggerAlways:
+        Execute(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER %s", table, trigger));
+        break;
+      case boundary::ManageStepKind::kEnableTriggerReplica:
+        Execute(psprintf("ALTER TABLE %s ENABLE REPLICA TRIGGER %s", table, trigger));
         break;
       case boundary::ManageStepKind::kCreateArchiveTrigger:
         Execute(psprintf("CREATE TRIGGER %s AFTER DELETE ON %s FOR EACH ROW EXECUTE FUNCTION %s(%s)", trigger, table,

@@ -94,6 +94,24 @@ SELECT deleted_record_detach('parted');
 SELECT count(*) AS triggers_left FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
  WHERE c.relnamespace = 't21'::regnamespace AND c.relname LIKE 'parted%';
 
+-- A re-attach that changes the contract replaces the archive trigger and keeps its firing mode:
+-- a logical replication subscriber's ENABLE ALWAYS trigger still archives the applied deletes.
+CREATE TABLE replicated (id int PRIMARY KEY, v text);
+SELECT deleted_record_attach('replicated');
+ALTER TABLE replicated ENABLE ALWAYS TRIGGER deleted_record_insert;
+SELECT deleted_record_attach('replicated', retention => '90 days');
+SELECT tgenabled AS firing_after_reattach FROM pg_trigger
+ WHERE tgrelid = 'replicated'::regclass AND tgname = 'deleted_record_insert';
+INSERT INTO replicated VALUES (1, 'applied');
+SET session_replication_role = replica;
+DELETE FROM replicated;
+RESET session_replication_role;
+SELECT count(*) AS archived_in_replica_mode FROM public.deleted_record WHERE schema_name = 't21' AND table_name = 'replicated';
+ALTER TABLE replicated ENABLE REPLICA TRIGGER deleted_record_insert;
+SELECT deleted_record_attach('replicated', retention => '30 days');
+SELECT tgenabled AS replica_mode_kept FROM pg_trigger
+ WHERE tgrelid = 'replicated'::regclass AND tgname = 'deleted_record_insert';
+
 -- Clean up.
 DROP SCHEMA t21 CASCADE;
 DROP SCHEMA t21_evil CASCADE;

@@ -89,6 +89,23 @@ TEST(AttachmentPlan, ChangedOptionsReplaceTheTriggerUnderItsOwnName) {
       << "a disabled trigger with other options is replaced (the new one is enabled)";
 }
 
+TEST(AttachmentPlan, AReplacedTriggerKeepsItsFiringMode) {
+  // A logical replication subscriber's archive trigger is ENABLE ALWAYS; created anew it would
+  // fire in origin mode only, and the applied deletes would no longer be archived.
+  TriggerFacts always = Ours("deleted_record_insert");
+  always.firing = deleted_record::boundary::TriggerFiring::kAlways;
+  auto steps = Steps(Attach({always}, {Table()}, false));
+  EXPECT_EQ(steps, (std::vector<ManageStep>{Drop(0, "deleted_record_insert"),
+                                            {Kind::kCreateArchiveTrigger, 0, "deleted_record_insert"},
+                                            {Kind::kEnableTriggerAlways, 0, "deleted_record_insert"}, kPrepare, Guard(0)}));
+  TriggerFacts replica = Ours("audit_deletes");
+  replica.firing = deleted_record::boundary::TriggerFiring::kReplica;
+  auto replica_steps = Steps(Attach({replica}, {Table()}, false));
+  EXPECT_EQ(replica_steps[2], (ManageStep{Kind::kEnableTriggerReplica, 0, "audit_deletes"}));
+  auto kept = Steps(Attach({always}, {Table()}, true));
+  EXPECT_EQ(kept, (std::vector<ManageStep>{kPrepare, Guard(0)})) << "a kept trigger keeps its mode untouched";
+}
+
 TEST(AttachmentPlan, AFirstAttachWithoutIdReplacesATriggerMadeByHand) {
   // A trigger made by hand carries no attachment id: the contract is never "kept" for it.
   auto steps = Steps(Attach({Ours("by_hand")}, {Table()}, false));
@@ -180,8 +197,8 @@ TEST(AttachmentPlan, GuardsArePlannedFromTheCatalogAfterTheArchiveTrigger) {
 
 TEST(Boundary, ManagePlanCrossesAsPlainDataIntoTheGluesArray) {
   using boundary::ManageStage;
-  boundary::ManagedTrigger triggers[] = {{"audit", true, false, false}};
-  boundary::ManagedTrigger guards[] = {{"deleted_record_truncate_guard", true, false, false}};
+  boundary::ManagedTrigger triggers[] = {{"audit", true, false, false, boundary::TriggerFiring::kOrigin}};
+  boundary::ManagedTrigger guards[] = {{"deleted_record_truncate_guard", true, false, false, boundary::TriggerFiring::kOrigin}};
   boundary::ManagedMember members[] = {{true, false, 1, guards}, {false, false, 0, nullptr}};
   boundary::ManageStep steps[8];
   int count = 0, refused = 0;
@@ -209,7 +226,7 @@ TEST(Boundary, ManagePlanCrossesAsPlainDataIntoTheGluesArray) {
   EXPECT_EQ(steps[1].kind, boundary::ManageStepKind::kCreateTruncateGuard);
   EXPECT_STREQ(steps[1].trigger, "deleted_record_truncate_guard");
 
-  boundary::ManagedTrigger foreign[] = {{"deleted_record_insert", false, false, false}};
+  boundary::ManagedTrigger foreign[] = {{"deleted_record_insert", false, false, false, boundary::TriggerFiring::kOrigin}};
   verdict = boundary::PlanManage(ManageStage::kArchiveTrigger, true, false, 0, foreign, 1, nullptr, 0, steps, 8, &count,
                                  &refused);
   EXPECT_FALSE(verdict.ok);
