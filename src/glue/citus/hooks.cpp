@@ -109,11 +109,16 @@ void CheckDelegatedCall(Oid function) {
 
 planner_hook_type previous_planner = nullptr;
 
-// AsWalker passes a walker to PostgreSQL's tree walkers (declared without parameters in 15).
+// AsWalker passes a walker to PostgreSQL's tree walkers: declared without parameters in 15;
+// from 16 on, macros cast it to tree_walker_callback themselves.
+#if PG_VERSION_NUM >= 160000
+inline tree_walker_callback AsWalker(bool (*walker)(Node*, void*)) { return walker; }
+#else
 using Walker = bool (*)();
 inline Walker AsWalker(bool (*walker)(Node*, void*)) {
   return reinterpret_cast<Walker>(reinterpret_cast<void (*)()>(walker));
 }
+#endif
 
 // ContextWouldNotReachNodes: a call delegated now would run without this session's context or
 // login role — the role is not the login role (SET ROLE, SECURITY DEFINER), or context set in
