@@ -136,3 +136,13 @@ COMMENT ON FUNCTION deleted_record_holds_follow_table() IS 'Internal: a hold on 
 -- Named without the deleted_record prefix, which marks the archive triggers of attached tables.
 CREATE TRIGGER holds_follow_table AFTER INSERT OR UPDATE OF relid ON deleted_record_attachment
     FOR EACH ROW EXECUTE FUNCTION deleted_record_holds_follow_table();
+
+-- deleted_record_exists_now tells whether a query returns a row under the latest snapshot rather
+-- than the transaction's: under REPEATABLE READ and SERIALIZABLE the purge (plpgsql, which cannot
+-- choose its snapshot) sees through it a hold or a row committed while it waited for a lock.
+-- Runs the query as the caller; internal.
+CREATE FUNCTION deleted_record_exists_now(query text) RETURNS boolean
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'deleted_record_exists_now';
+REVOKE ALL ON FUNCTION deleted_record_exists_now(text) FROM PUBLIC;
+COMMENT ON FUNCTION deleted_record_exists_now(text) IS 'Internal: whether a query returns a row under the latest snapshot (purge''s checks of holds under REPEATABLE READ)';

@@ -377,6 +377,12 @@ extern "C" Datum deleted_record_report_progress(PG_FUNCTION_ARGS) {
 extern "C" {
 PG_FUNCTION_INFO_V1(deleted_record_hold);
 PG_FUNCTION_INFO_V1(deleted_record_release);
+PG_FUNCTION_INFO_V1(deleted_record_exists_now);
+}
+
+// deleted_record_exists_now(query): whether the query returns a row under the latest snapshot.
+extern "C" Datum deleted_record_exists_now(PG_FUNCTION_ARGS) {
+  PG_RETURN_BOOL(ExistsWithLatestSnapshot(PG_ARGISNULL(0) ? nullptr : PG_GETARG_TEXT_PP(0)));
 }
 
 // deleted_record_hold(name, reason, for_table, for_object, deleted_from, deleted_until).

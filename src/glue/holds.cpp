@@ -168,6 +168,28 @@ void ReleaseHold(text* name) {
   AsExtensionOwner(archive->owner, ReleaseAsOwner, &hold);
 }
 
+int ExecuteWithLatestSnapshot(const char* query, int nargs, Oid* types, Datum* values, long count) {
+  SPIPlanPtr plan = SPI_prepare(query, nargs, types);
+  if (plan == nullptr) elog(ERROR, "deleted_record: could not prepare a statement: %s", SPI_result_code_string(SPI_result));
+  // Not read-only: SPI then advances the command counter first, so the statement also sees what
+  // this transaction did up to here.
+  int result = SPI_execute_snapshot(plan, values, nullptr, GetLatestSnapshot(), InvalidSnapshot, false, false, count);
+  SPI_freeplan(plan);
+  return result;
+}
+
+bool ExistsWithLatestSnapshot(text* query) {
+  if (query == nullptr) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record: query must not be NULL")));
+  char* sql = text_to_cstring(query);
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  int result = ExecuteWithLatestSnapshot(sql, 0, nullptr, nullptr, 1);
+  if (result != SPI_OK_SELECT) elog(ERROR, "deleted_record: could not run a check with the latest snapshot (%d)", result);
+  bool found = SPI_processed > 0;
+  SPI_finish();
+  pfree(sql);
+  return found;
+}
+
 void RefuseHeldRows(const ArchiveTable* archive, ArrayType* archive_ids) {
   char* rule_query = psprintf("SELECT %s('d')", ExtensionObjectName(archive, "deleted_record_hold_rule"));
   if (SPI_execute(rule_query, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
@@ -183,9 +205,10 @@ void RefuseHeldRows(const ArchiveTable* archive, ArrayType* archive_ids) {
       " WHERE d.id OPERATOR(pg_catalog.=) ANY ($1)"
       " ORDER BY d.id LIMIT 1",
       ExtensionObjectName(archive, "deleted_record"), rule, ExtensionObjectName(archive, "deleted_record_holds"));
-  // Not read-only: a fresh snapshot, which sees a hold committed while this erasure waited for
-  // the holds lock (LockHoldsShared).
-  if (SPI_execute_with_args(query, 1, types, values, nullptr, false, 1) != SPI_OK_SELECT)
+  // Read with the latest snapshot, in every isolation level: it sees a hold committed before this
+  // erasure or while it waited for the holds lock (LockHoldsShared). A REPEATABLE READ or
+  // SERIALIZABLE transaction's own snapshot may be older than both (review 4 #01).
+  if (ExecuteWithLatestSnapshot(query, 1, types, values, 1) != SPI_OK_SELECT)
     elog(ERROR, "deleted_record: could not check the legal holds");
   if (SPI_processed == 0) return;
   HeapTuple row = SPI_tuptable->vals[0];
