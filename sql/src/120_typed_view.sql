@@ -32,6 +32,27 @@ END
 $$;
 COMMENT ON FUNCTION deleted_record_typed_value(jsonb, text, anyelement) IS 'Internal: an archived value as the given type, or NULL when it does not convert (typed views, retyped columns)';
 
+-- deleted_record_typed_value_ok tells whether an archived JSON value converts to type_name now,
+-- the way jsonb_to_record converts it (a missing value is JSON NULL): a domain's NOT NULL or
+-- CHECK, an enum label since renamed, a composite's domain field may refuse it. Typed views read a
+-- column of such a type only when this says yes, in a subquery gated by it, and return NULL
+-- otherwise, so that no archived value or absence (an excluded or masked column, a column added
+-- later, a domain tightened later) fails the view. Runs as the reader, like the view.
+CREATE FUNCTION deleted_record_typed_value_ok(value jsonb, type_name text) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    EXECUTE format('SELECT FROM pg_catalog.jsonb_to_record($1) AS t(x %s)', type_name)
+      USING pg_catalog.jsonb_build_object('x', value);
+    RETURN true;
+EXCEPTION WHEN OTHERS THEN
+    -- Whatever the type's input function or a domain's check raises (not a cancel): no.
+    RETURN false;
+END
+$$;
+COMMENT ON FUNCTION deleted_record_typed_value_ok(jsonb, text) IS 'Internal: whether an archived value converts to the given type now (typed views, columns of domains, enums and composites)';
+
 -- deleted_record_typed_view_since (internal) is the archive id from which rows of target (with
 -- this attachment) were archived: the start of the earliest registry window of the attachment
 -- or of the table's OID; NULL when the registry knows none. A new typed view starts there, so
@@ -159,12 +180,22 @@ BEGIN
                                    FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
                                   WHERE co.oid = a.attcollation) ELSE '' END AS coll,
                       (SELECT max(s.value ->> 'before') FROM jsonb_array_elements(steps) s(value)
-                        WHERE (s.value ->> 'retype')::integer = a.attnum) AS retyped_before
+                        WHERE (s.value ->> 'retype')::integer = a.attnum) AS retyped_before,
+                      -- A type whose accepted values can change after rows were archived, or that
+                      -- refuses NULL: anything but a base type (or an array of one).
+                      NOT (t.typtype = 'b' AND (t.typelem = 0 OR (SELECT e.typtype FROM pg_type e WHERE e.oid = t.typelem) = 'b')) AS lenient
                  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
                 WHERE a.attrelid = target AND a.attnum > 0 AND NOT a.attisdropped
                 ORDER BY a.attnum LOOP
         column_defs := column_defs || CASE WHEN column_defs = '' THEN '' ELSE ', ' END;
-        IF col.retyped_before IS NULL THEN
+        IF col.lenient THEN
+            -- Read only when it converts now (the gate is evaluated before jsonb_to_record runs).
+            column_list := column_list || format(
+                E',\n       (SELECT t.x FROM pg_catalog.jsonb_to_record(pg_catalog.jsonb_build_object(''x'', r.%1$I)) AS t(x %2$s)\n'
+                '         WHERE %3$I.deleted_record_typed_value_ok(r.%1$I, %2$L))%4$s AS %1$I',
+                col.attname, col.typ, ext_schema, col.coll);
+            column_defs := column_defs || format('%I pg_catalog.jsonb', col.attname);
+        ELSIF col.retyped_before IS NULL THEN
             column_list := column_list || format(', r.%I', col.attname);
             column_defs := column_defs || format('%I %s', col.attname, col.typ_coll);
         ELSE
