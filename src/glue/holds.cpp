@@ -42,9 +42,12 @@ void PlaceAsOwner(void* argument) {
                               text_to_cstring(hold->name))));
   }
   // The table as archive rows name it (a partition's rows carry its root's names), its OID
-  // and its attachments: the one it has now and those registered to it before (rows archived
-  // under its earlier names are held too); later ones join through the registry's trigger
-  // (deleted_record_holds_follow_table).
+  // and its attachments: the one it has now, those of its partitions (a partition attached on
+  // its own) and those registered to it before (rows archived under its earlier names are held
+  // too); later ones join through the registry's trigger (deleted_record_holds_follow_table).
+  // Rows archived under the table's later names are held through table_oid
+  // (deleted_record_hold_rule), also where the registry has no window (a partition attached on
+  // its own).
   Datum schema_name = (Datum) 0, table_name = (Datum) 0, table_oid = (Datum) 0, attachments = (Datum) 0;
   bool has_table = OidIsValid(scope->relation);
   if (has_table) {
@@ -57,7 +60,8 @@ void PlaceAsOwner(void* argument) {
     Datum values[1] = {table_oid};
     char* query = psprintf(
         "SELECT pg_catalog.array_agg(DISTINCT i.id) FROM ("
-        " SELECT a.attachment_id FROM %s() a WHERE a.relation OPERATOR(pg_catalog.=) CAST($1 AS pg_catalog.regclass)"
+        " SELECT a.attachment_id FROM %s() a WHERE a.relation OPERATOR(pg_catalog.=) ANY ("
+        "   SELECT t.relid FROM pg_catalog.pg_partition_tree(CAST($1 AS pg_catalog.regclass)) t)"
         " UNION ALL SELECT w.attachment_id FROM %s w WHERE w.relid OPERATOR(pg_catalog.=) $1) AS i(id)"
         " WHERE i.id IS NOT NULL",
         ExtensionObjectName(hold->archive, "deleted_record_attachments"),
