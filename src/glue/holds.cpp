@@ -5,6 +5,7 @@
 #include "glue/holds.hpp"
 
 #include "glue/owner.hpp"
+#include "glue/table_key.hpp"
 
 namespace deleted_record::glue {
 
@@ -117,6 +118,82 @@ void ReleaseAsOwner(void* argument) {
   SPI_finish();
 }
 
+// ObjectIdForm is what the hint of a for_object that is no object id of its table shows.
+struct ObjectIdForm {
+  const char* table;
+  const char* example;
+};
+
+void ObjectIdHint(void* argument) {
+  auto* form = static_cast<ObjectIdForm*>(argument);
+  errhint("for_object is an object_id of %s as the archive writes it, for example '%s' (see its rows in deleted_record).",
+          form->table, form->example);
+}
+
+// NormalizedObjectId returns for_object spelled the way the archive writes object_id for rows of
+// the table (its key's text output; for a composite key a JSON array of the key's values, as
+// '[42, 1]'), or raises an error when it cannot be an object id of that table: a hold compares
+// it with object_id as it is, and a hold of a misspelled key would hold nothing. Runs as the
+// caller (the key types' input functions are the table's).
+text* NormalizedObjectId(Oid relation, text* object_id) {
+  Relation table = relation_open(relation, AccessShareLock);
+  Oid index = TableKeyIndex(table);
+  const char* table_name = pstrdup(RelationGetRelationName(table));
+  if (!OidIsValid(index)) {
+    relation_close(table, AccessShareLock);
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("deleted_record_hold: table %s has no primary key or replica identity, its archive rows have no object_id",
+                           table_name),
+                    errhint("Hold the whole table, or a range of deletion times (deleted_from, deleted_until).")));
+  }
+  Relation key = index_open(index, AccessShareLock);
+  int count = key->rd_index->indnkeyatts;
+  StringInfoData expression;
+  initStringInfo(&expression);
+  StringInfoData example;
+  initStringInfo(&example);
+  for (int i = 0; i < count; i++) {
+    AttrNumber attnum = key->rd_index->indkey.values[i];
+    Oid type = TupleDescAttr(RelationGetDescr(table), attnum - 1)->atttypid;
+    char* type_name = format_type_be_qualified(type);
+    if (count == 1) {
+      appendStringInfo(&expression, "CAST(CAST($1 AS %s) AS pg_catalog.text)", type_name);
+      appendStringInfoString(&example, "42");
+    } else {
+      appendStringInfo(&expression, "%spg_catalog.to_jsonb(CAST(j.v OPERATOR(pg_catalog.->>) %d AS %s))", i == 0 ? "" : ", ", i,
+                       type_name);
+      appendStringInfo(&example, "%s%d", i == 0 ? "[" : ", ", i == 0 ? 42 : i);
+    }
+  }
+  if (count > 1) appendStringInfoChar(&example, ']');
+  index_close(key, AccessShareLock);
+  relation_close(table, AccessShareLock);
+  char* query = count == 1 ? psprintf("SELECT %s", expression.data)
+                           : psprintf("SELECT CAST(pg_catalog.jsonb_build_array(%s) AS pg_catalog.text)"
+                                      "  FROM (SELECT CAST($1 AS pg_catalog.jsonb) AS v) j"
+                                      " WHERE pg_catalog.jsonb_typeof(j.v) OPERATOR(pg_catalog.=) 'array'"
+                                      "   AND pg_catalog.jsonb_array_length(j.v) OPERATOR(pg_catalog.=) %d",
+                                      expression.data, count);
+  ObjectIdForm form = {table_name, example.data};
+  ErrorContextCallback callback = {error_context_stack, ObjectIdHint, &form};
+  error_context_stack = &callback;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  Oid types[1] = {TEXTOID};
+  Datum values[1] = {PointerGetDatum(object_id)};
+  if (SPI_execute_with_args(query, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
+    elog(ERROR, "deleted_record: could not read for_object");
+  bool isnull = true;
+  Datum normalized = SPI_processed == 1 ? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull) : (Datum) 0;
+  text* result = isnull ? nullptr : DatumGetTextPP(SPI_datumTransfer(normalized, false, -1));
+  SPI_finish();
+  if (result == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("deleted_record_hold: \"%s\" is not an object_id of %s", text_to_cstring(object_id), table_name),
+                    errdetail("Its key has %d columns: object_id is a JSON array of their values.", count)));
+  error_context_stack = callback.previous;
+  return result;
+}
+
 // kHoldsLock is the advisory lock of holds (two int4 keys: "DRHD", 0); purge_step takes it
 // from SQL with the same keys.
 constexpr int32 kHoldsLock = 0x44524844;
@@ -157,6 +234,9 @@ void PlaceHold(text* name, text* reason, const HoldScope* scope) {
     ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
                     errmsg("deleted_record_hold: %s is not a table", get_rel_name(scope->relation)),
                     errhint("Name the table whose archived rows are to be held (for a typed view, its table).")));
+  HoldScope normalized = *scope;
+  if (scope->object_id != nullptr) normalized.object_id = NormalizedObjectId(scope->relation, scope->object_id);
+  scope = &normalized;
   const ArchiveTable* archive = ResolveArchiveTable();
   LockHoldsExclusive();
   Hold hold = {archive, name, reason, scope, CallingRoleName(), SessionUserName()};
