@@ -368,6 +368,7 @@ DECLARE
     attachment uuid;
     existing_state jsonb;
     state jsonb;
+    stale boolean;
 BEGIN
     IF target IS NULL THEN
         RAISE EXCEPTION 'deleted_record_view: target must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -384,6 +385,27 @@ BEGIN
         RAISE EXCEPTION 'deleted_record_view: must be owner of table %', target
             USING ERRCODE = 'insufficient_privilege';
     END IF;
+    -- The view is made from the table's columns: an ALTER TABLE in progress (which the event
+    -- trigger would only bring to a view that exists when it runs) is waited for, and the
+    -- columns are read after it. SHARE UPDATE EXCLUSIVE: every column change takes a stronger
+    -- lock, deletes and reads of the table go on.
+    EXECUTE format('LOCK TABLE ONLY %s IN SHARE UPDATE EXCLUSIVE MODE', target);
+    -- Under REPEATABLE READ or SERIALIZABLE the catalog as this transaction reads it may predate
+    -- an ALTER committed while it waited: the view would be made of columns gone.
+    EXECUTE format('SELECT %I.deleted_record_exists_now($1)', ext_schema) INTO stale USING format(
+        'SELECT FROM (SELECT pg_catalog.string_agg(CAST(a.ctid AS pg_catalog.text), %L ORDER BY a.attnum) AS cols'
+        '               FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) %s) s'
+        ' WHERE s.cols IS DISTINCT FROM %L OR NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) %s AND c.ctid OPERATOR(pg_catalog.=) %L)',
+        ',', target::oid,
+        (SELECT string_agg(a.ctid::text, ',' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = target),
+        target::oid, (SELECT c.ctid FROM pg_class c WHERE c.oid = target));
+    IF stale THEN
+        RAISE EXCEPTION 'deleted_record_view: table % was altered after this transaction''s snapshot was taken', target
+            USING ERRCODE = 'serialization_failure',
+                  HINT = 'Retry in a new transaction.';
+    END IF;
+    SELECT c.oid, c.relname, c.relkind, c.relispartition, c.relowner, n.nspname INTO rel
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = target;
     EXECUTE format('SELECT a.attachment_id FROM %I.deleted_record_attachments() a WHERE a.relation = $1', ext_schema)
        INTO attachment USING target;
     IF attachment IS NULL THEN

@@ -147,9 +147,10 @@ CREATE TRIGGER holds_follow_table AFTER INSERT OR UPDATE OF relid ON deleted_rec
 -- deleted_record_exists_now tells whether a query returns a row under the latest snapshot rather
 -- than the transaction's: under REPEATABLE READ and SERIALIZABLE the purge (plpgsql, which cannot
 -- choose its snapshot) sees through it a hold or a row committed while it waited for a lock.
--- Runs the query as the caller; internal.
+-- deleted_record_view asks it too, as the table's owner, about the table's columns. It runs the
+-- query as the caller with the caller's rights (row-level security included): nothing a caller
+-- could not run in a DO block, so it stays executable by PUBLIC. Internal.
 CREATE FUNCTION deleted_record_exists_now(query text) RETURNS boolean
     LANGUAGE c VOLATILE
     AS 'MODULE_PATHNAME', 'deleted_record_exists_now';
-REVOKE ALL ON FUNCTION deleted_record_exists_now(text) FROM PUBLIC;
 COMMENT ON FUNCTION deleted_record_exists_now(text) IS 'Internal: whether a query returns a row under the latest snapshot (purge''s checks of holds under REPEATABLE READ)';
