@@ -289,7 +289,9 @@ COMMENT ON FUNCTION deleted_record_typed_view_sync(name, name, regclass, uuid, j
 
 -- deleted_record_typed_views (internal) lists the typed views and what each remembers. Only a
 -- view whose comment holds well-formed state counts, and only when the view's owner is (a member
--- of) the owner of the table the state names: anyone can comment their own views like a typed
+-- of) the owner of the table it is followed for, found by the attachment id of its state through
+-- the attachment registry (not by the OID the state remembers, stale after a pg_restore, nor by a
+-- claim of the comment): anyone can comment their own views like a typed
 -- view, and that must neither break others' DDL nor make anyone rebuild a view for a table that
 -- is not its owner's.
 CREATE FUNCTION deleted_record_typed_views(OUT view_oid oid, OUT view_schema name, OUT view_name name, OUT view_owner oid, OUT state jsonb)
@@ -300,7 +302,12 @@ CREATE FUNCTION deleted_record_typed_views(OUT view_oid oid, OUT view_schema nam
 DECLARE
     candidate record;
     table_owner oid;
+    followed regclass;
+    ext_schema name;
 BEGIN
+    SELECT n.nspname INTO ext_schema
+      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+     WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     FOR candidate IN
         SELECT c.oid, n.nspname, c.relname, c.relowner,
                substring(d.description FROM 'reads what follows\): (\{.*\})$') AS state_text
@@ -313,8 +320,15 @@ BEGIN
     LOOP
         BEGIN
             state := candidate.state_text::jsonb;
+            -- The table the view is followed for (found by its attachment id in the registry,
+            -- the OID the state remembers only when the attachment is gone and its names still
+            -- match): never the OID alone, stale after a pg_restore, nor what a comment claims.
+            EXECUTE pg_catalog.format('SELECT %I.deleted_record_typed_view_table($1)', ext_schema) INTO followed USING state;
+            -- No such table: the view is followed for none, and is listed only when its owner
+            -- owns what the remembered OID names (if anything).
+            table_owner := NULL;
             SELECT c.relowner INTO table_owner FROM pg_catalog.pg_class c
-             WHERE c.oid OPERATOR(pg_catalog.=) (state OPERATOR(pg_catalog.->>) 'relid')::oid;
+             WHERE c.oid OPERATOR(pg_catalog.=) coalesce(followed::oid, (state OPERATOR(pg_catalog.->>) 'relid')::oid);
         EXCEPTION WHEN data_exception THEN
             CONTINUE;  -- not state this extension wrote
         END;
