@@ -179,6 +179,17 @@ int64 ImportBatch(const ImportRequest* request) {
   active_stamps = stamps;
   DeleteStamped(query, delete_types, delete_values, 2);
   int64 deleted = static_cast<int64>(SPI_processed);
+  // Fewer rows deleted than selected: something kept them (a soft-delete BEFORE DELETE trigger
+  // returning NULL, or a row-level security policy that lets the caller select but not delete).
+  if (deleted < count)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("deleted_record_import: %d rows of %s were selected, %lld deleted: a BEFORE DELETE trigger, a rule or "
+                           "row-level security kept %lld rows",
+                           count, target_name, static_cast<long long>(deleted), static_cast<long long>(count - deleted)),
+                    errdetail("Nothing of this batch was moved."),
+                    errhint("The import moves rows with DELETE: drop or disable the table's BEFORE DELETE trigger that keeps "
+                            "them (the application's soft-delete trigger, say), or let the importing role delete them under "
+                            "the table's row-level security policies, then call the import again.")));
   if (deleted != count || stamps_applied != count)
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
                     errmsg("deleted_record_import: %d rows of %s were selected, %lld deleted and %lld archived", count,
