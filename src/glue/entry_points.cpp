@@ -365,6 +365,7 @@ extern "C" Datum deleted_record_report_progress(PG_FUNCTION_ARGS) {
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                     errmsg("deleted_record_report_progress: operation, done and started must not be NULL")));
   char* operation = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  deleted_record::glue::RequireProgressRight(operation);
   deleted_record::glue::ReportProgress(operation, PG_GETARG_INT64(1), PG_ARGISNULL(2) ? -1 : PG_GETARG_INT64(2),
                                        PG_GETARG_TIMESTAMPTZ(3));
   pfree(operation);

@@ -96,6 +96,10 @@ void RequireNonatomicCall(const char* procedure) {
                     errhint("Run CALL %s(...) on its own, not inside BEGIN ... COMMIT or a function.", procedure)));
 }
 
+Oid import_role = InvalidOid;
+
+bool ImportRanAs(Oid role) { return OidIsValid(import_role) && import_role == role; }
+
 int64 ImportBatch(const ImportRequest* request) {
   if (!OidIsValid(request->target))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_import: target must not be NULL")));
@@ -115,6 +119,8 @@ int64 ImportBatch(const ImportRequest* request) {
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                     errmsg("deleted_record_import: must be owner of table %s", target_name),
                     errdetail("Importing archives rows with the deletion time, actor and reason the table's rows say.")));
+  // The role that ran this batch may report an import's progress (deleted_record_report_progress).
+  import_role = GetUserId();
   const ArchiveTable* archive = ResolveArchiveTable();
   // Two imports of one table take turns, batch by batch: each batch locks its rows in scan
   // order, and two at once could deadlock on rows the other's batch is still locking.
