@@ -255,6 +255,8 @@ void ReleaseHold(text* name) {
 int ExecuteWithLatestSnapshot(const char* query, int nargs, Oid* types, Datum* values, long count) {
   SPIPlanPtr plan = SPI_prepare(query, nargs, types);
   if (plan == nullptr) elog(ERROR, "deleted_record: could not prepare a statement: %s", SPI_result_code_string(SPI_result));
+  if (list_length(SPI_plan_get_plan_sources(plan)) != 1)
+    ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR), errmsg("deleted_record: one statement expected")));
   // Not read-only: SPI then advances the command counter first, so the statement also sees what
   // this transaction did up to here.
   int result = SPI_execute_snapshot(plan, values, nullptr, GetLatestSnapshot(), InvalidSnapshot, false, false, count);
@@ -264,7 +266,10 @@ int ExecuteWithLatestSnapshot(const char* query, int nargs, Oid* types, Datum* v
 
 bool ExistsWithLatestSnapshot(text* query) {
   if (query == nullptr) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record: query must not be NULL")));
-  char* sql = text_to_cstring(query);
+  // As a subquery: one query that only reads (a data-modifying WITH, a second statement or a
+  // DML statement does not parse there), so that nothing writes under the latest snapshot, where
+  // a REPEATABLE READ or SERIALIZABLE transaction would skip its own conflict checks.
+  char* sql = psprintf("SELECT FROM (%s\n) AS q LIMIT 1", text_to_cstring(query));
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
   int result = ExecuteWithLatestSnapshot(sql, 0, nullptr, nullptr, 1);
   if (result != SPI_OK_SELECT) elog(ERROR, "deleted_record: could not run a check with the latest snapshot (%d)", result);
