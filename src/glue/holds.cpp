@@ -177,6 +177,14 @@ text* NormalizedObjectId(Oid relation, text* object_id) {
   ObjectIdForm form = {table_name, example.data};
   ErrorContextCallback callback = {error_context_stack, ObjectIdHint, &form};
   error_context_stack = &callback;
+  // The key's values are written as the archive writes object_id: with the canonical output
+  // settings (UTC, ISO dates), whatever this session's are. An error pops them with the
+  // transaction.
+  int nest_level = NewGUCNestLevel();
+  const char* settings[5][2] = {{"TimeZone", "UTC"}, {"DateStyle", "ISO"}, {"IntervalStyle", "postgres"},
+                                {"extra_float_digits", "1"}, {"bytea_output", "hex"}};
+  for (auto& setting : settings)
+    (void) set_config_option(setting[0], setting[1], PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
   Oid types[1] = {TEXTOID};
   Datum values[1] = {PointerGetDatum(object_id)};
@@ -186,6 +194,7 @@ text* NormalizedObjectId(Oid relation, text* object_id) {
   Datum normalized = SPI_processed == 1 ? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull) : (Datum) 0;
   text* result = isnull ? nullptr : DatumGetTextPP(SPI_datumTransfer(normalized, false, -1));
   SPI_finish();
+  AtEOXact_GUC(true, nest_level);
   if (result == nullptr)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("deleted_record_hold: \"%s\" is not an object_id of %s", text_to_cstring(object_id), table_name),

@@ -54,3 +54,19 @@ SELECT deleted_record_exists_now('SELECT 1); INSERT INTO t38_probe VALUES (1); S
 SELECT deleted_record_exists_now('SELECT 1) AS x; INSERT INTO t38_probe VALUES (1); SELECT (1');
 SELECT count(*) AS written FROM t38_probe;
 DROP TABLE t38_probe;
+-- A composite key with a timestamptz, held from a session in another time zone: written as the
+-- archive writes it (UTC).
+CREATE TABLE t38_at (at timestamptz, n int, PRIMARY KEY (at, n));
+SELECT deleted_record_attach('t38_at') IS NOT NULL AS attached;
+INSERT INTO t38_at VALUES ('2025-01-01 10:00+00', 1);
+DELETE FROM t38_at;
+SET TimeZone = 'Asia/Tokyo';
+SELECT deleted_record_hold('t38-tz', 'case', for_table => 't38_at', for_object => '["2025-01-01 19:00+09", 1]');
+SELECT current_setting('TimeZone') AS session_time_zone;
+RESET TimeZone;
+SELECT h.object_id, h.object_id = d.object_id AS same FROM deleted_record_holds h, deleted_record d
+ WHERE h.name = 't38-tz' AND d.table_name = 't38_at';
+SELECT deleted_record_release('t38-tz');
+DROP TABLE t38_at;
+DELETE FROM deleted_record WHERE table_name = 't38_at';
+DELETE FROM deleted_record_holds WHERE name = 't38-tz';
