@@ -34,6 +34,8 @@ DECLARE
     late boolean;
     held boolean;
     hold_of text;
+    seen_holds tid[];
+    unseen boolean;
 BEGIN
     IF batch_size IS NULL OR batch_size < 1 THEN
         RAISE EXCEPTION 'deleted_record_purge: batch_size must be a positive number, not %', coalesce(batch_size::text, 'NULL')
@@ -54,6 +56,20 @@ BEGIN
     -- waits for this step's transaction (the advisory lock of holds, kHoldsLock in holds.cpp).
     PERFORM pg_advisory_xact_lock_shared(1146243140, 0);
     EXECUTE format('SELECT EXISTS (SELECT FROM %I.deleted_record_holds WHERE released_at IS NULL)', ext_schema) INTO held;
+    -- The statements below read the holds with this transaction's snapshot: under REPEATABLE
+    -- READ or SERIALIZABLE it was taken before this step got the holds lock, and misses a hold
+    -- committed meanwhile. Such a hold (one the latest snapshot sees and this one does not) stops
+    -- the step with a serialization failure, to be retried; in READ COMMITTED there is none.
+    EXECUTE format('SELECT array_agg(ctid) FROM %I.deleted_record_holds WHERE released_at IS NULL', ext_schema) INTO seen_holds;
+    EXECUTE format('SELECT %I.deleted_record_exists_now($1)', ext_schema) INTO unseen USING format(
+           'SELECT FROM %I.deleted_record_holds h WHERE h.released_at IS NULL AND NOT h.ctid OPERATOR(pg_catalog.=) ANY (%L::pg_catalog.tid[])',
+           ext_schema, coalesce(seen_holds, '{}'));
+    IF unseen THEN
+        RAISE EXCEPTION 'deleted_record_purge: a legal hold was placed after this transaction''s snapshot was taken'
+            USING ERRCODE = 'serialization_failure',
+                  DETAIL = 'Under ' || current_setting('transaction_isolation') || ' the purge cannot see it, so it purges nothing.',
+                  HINT = 'Retry the purge; it sees the hold in a new transaction.';
+    END IF;
     IF held THEN
         EXECUTE format('SELECT %I.deleted_record_hold_rule(''d'')', ext_schema) INTO hold_of;
     ELSE
@@ -145,18 +161,27 @@ BEGIN
                 -- before the period ended may have committed rows of another table since. With
                 -- the partition locked no writer is left: if such a table shows up, the
                 -- bookkeeping is made again (next step) instead of dropping its rows.
+                -- Both checks read with the latest snapshot: this transaction's may be older than
+                -- the rows committed while it waited for the lock (REPEATABLE READ, SERIALIZABLE).
                 IF older_than IS NULL THEN
-                    EXECUTE format($q$
-                        SELECT EXISTS (SELECT FROM (SELECT DISTINCT schema_name, table_name FROM ONLY %2$s) t
-                                        WHERE NOT EXISTS (SELECT FROM %1$I.deleted_record_partition_tables pt
-                                                           WHERE pt.partition_name = $1 AND pt.schema_name = t.schema_name
-                                                             AND pt.table_name = t.table_name))$q$, ext_schema, part.relation)
-                       INTO late USING part.relname;
+                    EXECUTE format('SELECT %I.deleted_record_exists_now($1)', ext_schema) INTO late USING format($q$
+                        SELECT FROM (SELECT DISTINCT t.schema_name, t.table_name FROM ONLY %2$s t) t
+                         WHERE NOT EXISTS (SELECT FROM %1$I.deleted_record_partition_tables pt
+                                            WHERE pt.partition_name OPERATOR(pg_catalog.=) %3$L
+                                              AND pt.schema_name OPERATOR(pg_catalog.=) t.schema_name
+                                              AND pt.table_name OPERATOR(pg_catalog.=) t.table_name)$q$,
+                        ext_schema, part.relation, part.relname);
                     IF late THEN
                         EXECUTE format('DELETE FROM %I.deleted_record_partition_tables WHERE partition_name = $1', ext_schema)
                           USING part.relname;
                         droppable := false;
                     END IF;
+                END IF;
+                -- A held row may have come in while this step waited for the lock (a transaction
+                -- that deleted before the period ended committed since): looked for again.
+                IF droppable AND held THEN
+                    EXECUTE format('SELECT NOT %I.deleted_record_exists_now($1)', ext_schema) INTO droppable
+                      USING format('SELECT FROM ONLY %1$s d WHERE %2$s IS NOT NULL', part.relation, hold_of);
                 END IF;
                 IF droppable THEN
                     EXECUTE format('SELECT count(*) FROM ONLY %s', part.relation) INTO removed;

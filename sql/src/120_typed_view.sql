@@ -32,6 +32,27 @@ END
 $$;
 COMMENT ON FUNCTION deleted_record_typed_value(jsonb, text, anyelement) IS 'Internal: an archived value as the given type, or NULL when it does not convert (typed views, retyped columns)';
 
+-- deleted_record_typed_value_ok tells whether an archived JSON value converts to type_name now,
+-- the way jsonb_to_record converts it (a missing value is JSON NULL): a domain's NOT NULL or
+-- CHECK, an enum label since renamed, a composite's domain field may refuse it. Typed views read a
+-- column of such a type only when this says yes, in a subquery gated by it, and return NULL
+-- otherwise, so that no archived value or absence (an excluded or masked column, a column added
+-- later, a domain tightened later) fails the view. Runs as the reader, like the view.
+CREATE FUNCTION deleted_record_typed_value_ok(value jsonb, type_name text) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    EXECUTE format('SELECT FROM pg_catalog.jsonb_to_record($1) AS t(x %s)', type_name)
+      USING pg_catalog.jsonb_build_object('x', value);
+    RETURN true;
+EXCEPTION WHEN OTHERS THEN
+    -- Whatever the type's input function or a domain's check raises (not a cancel): no.
+    RETURN false;
+END
+$$;
+COMMENT ON FUNCTION deleted_record_typed_value_ok(jsonb, text) IS 'Internal: whether an archived value converts to the given type now (typed views, columns of domains, enums and composites)';
+
 -- deleted_record_typed_view_since (internal) is the archive id from which rows of target (with
 -- this attachment) were archived: the start of the earliest registry window of the attachment
 -- or of the table's OID; NULL when the registry knows none. A new typed view starts there, so
@@ -159,12 +180,22 @@ BEGIN
                                    FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
                                   WHERE co.oid = a.attcollation) ELSE '' END AS coll,
                       (SELECT max(s.value ->> 'before') FROM jsonb_array_elements(steps) s(value)
-                        WHERE (s.value ->> 'retype')::integer = a.attnum) AS retyped_before
+                        WHERE (s.value ->> 'retype')::integer = a.attnum) AS retyped_before,
+                      -- A type whose accepted values can change after rows were archived, or that
+                      -- refuses NULL: anything but a base type (or an array of one).
+                      NOT (t.typtype = 'b' AND (t.typelem = 0 OR (SELECT e.typtype FROM pg_type e WHERE e.oid = t.typelem) = 'b')) AS lenient
                  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
                 WHERE a.attrelid = target AND a.attnum > 0 AND NOT a.attisdropped
                 ORDER BY a.attnum LOOP
         column_defs := column_defs || CASE WHEN column_defs = '' THEN '' ELSE ', ' END;
-        IF col.retyped_before IS NULL THEN
+        IF col.lenient THEN
+            -- Read only when it converts now (the gate is evaluated before jsonb_to_record runs).
+            column_list := column_list || format(
+                E',\n       (SELECT t.x FROM pg_catalog.jsonb_to_record(pg_catalog.jsonb_build_object(''x'', r.%1$I)) AS t(x %2$s)\n'
+                '         WHERE %3$I.deleted_record_typed_value_ok(r.%1$I, %2$L))%4$s AS %1$I',
+                col.attname, col.typ, ext_schema, col.coll);
+            column_defs := column_defs || format('%I pg_catalog.jsonb', col.attname);
+        ELSIF col.retyped_before IS NULL THEN
             column_list := column_list || format(', r.%I', col.attname);
             column_defs := column_defs || format('%I %s', col.attname, col.typ_coll);
         ELSE
@@ -258,7 +289,9 @@ COMMENT ON FUNCTION deleted_record_typed_view_sync(name, name, regclass, uuid, j
 
 -- deleted_record_typed_views (internal) lists the typed views and what each remembers. Only a
 -- view whose comment holds well-formed state counts, and only when the view's owner is (a member
--- of) the owner of the table the state names: anyone can comment their own views like a typed
+-- of) the owner of the table it is followed for, found by the attachment id of its state through
+-- the attachment registry (not by the OID the state remembers, stale after a pg_restore, nor by a
+-- claim of the comment): anyone can comment their own views like a typed
 -- view, and that must neither break others' DDL nor make anyone rebuild a view for a table that
 -- is not its owner's.
 CREATE FUNCTION deleted_record_typed_views(OUT view_oid oid, OUT view_schema name, OUT view_name name, OUT view_owner oid, OUT state jsonb)
@@ -269,7 +302,12 @@ CREATE FUNCTION deleted_record_typed_views(OUT view_oid oid, OUT view_schema nam
 DECLARE
     candidate record;
     table_owner oid;
+    followed regclass;
+    ext_schema name;
 BEGIN
+    SELECT n.nspname INTO ext_schema
+      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+     WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     FOR candidate IN
         SELECT c.oid, n.nspname, c.relname, c.relowner,
                substring(d.description FROM 'reads what follows\): (\{.*\})$') AS state_text
@@ -282,8 +320,15 @@ BEGIN
     LOOP
         BEGIN
             state := candidate.state_text::jsonb;
+            -- The table the view is followed for (found by its attachment id in the registry,
+            -- the OID the state remembers only when the attachment is gone and its names still
+            -- match): never the OID alone, stale after a pg_restore, nor what a comment claims.
+            EXECUTE pg_catalog.format('SELECT %I.deleted_record_typed_view_table($1)', ext_schema) INTO followed USING state;
+            -- No such table: the view is followed for none, and is listed only when its owner
+            -- owns what the remembered OID names (if anything).
+            table_owner := NULL;
             SELECT c.relowner INTO table_owner FROM pg_catalog.pg_class c
-             WHERE c.oid OPERATOR(pg_catalog.=) (state OPERATOR(pg_catalog.->>) 'relid')::oid;
+             WHERE c.oid OPERATOR(pg_catalog.=) coalesce(followed::oid, (state OPERATOR(pg_catalog.->>) 'relid')::oid);
         EXCEPTION WHEN data_exception THEN
             CONTINUE;  -- not state this extension wrote
         END;
@@ -337,6 +382,7 @@ DECLARE
     attachment uuid;
     existing_state jsonb;
     state jsonb;
+    stale boolean;
 BEGIN
     IF target IS NULL THEN
         RAISE EXCEPTION 'deleted_record_view: target must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -353,6 +399,27 @@ BEGIN
         RAISE EXCEPTION 'deleted_record_view: must be owner of table %', target
             USING ERRCODE = 'insufficient_privilege';
     END IF;
+    -- The view is made from the table's columns: an ALTER TABLE in progress (which the event
+    -- trigger would only bring to a view that exists when it runs) is waited for, and the
+    -- columns are read after it. SHARE UPDATE EXCLUSIVE: every column change takes a stronger
+    -- lock, deletes and reads of the table go on.
+    EXECUTE format('LOCK TABLE ONLY %s IN SHARE UPDATE EXCLUSIVE MODE', target);
+    -- Under REPEATABLE READ or SERIALIZABLE the catalog as this transaction reads it may predate
+    -- an ALTER committed while it waited: the view would be made of columns gone.
+    EXECUTE format('SELECT %I.deleted_record_exists_now($1)', ext_schema) INTO stale USING format(
+        'SELECT FROM (SELECT pg_catalog.string_agg(CAST(a.ctid AS pg_catalog.text), %L ORDER BY a.attnum) AS cols'
+        '               FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) %s) s'
+        ' WHERE s.cols IS DISTINCT FROM %L OR NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) %s AND c.ctid OPERATOR(pg_catalog.=) %L)',
+        ',', target::oid,
+        (SELECT string_agg(a.ctid::text, ',' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = target),
+        target::oid, (SELECT c.ctid FROM pg_class c WHERE c.oid = target));
+    IF stale THEN
+        RAISE EXCEPTION 'deleted_record_view: table % was altered after this transaction''s snapshot was taken', target
+            USING ERRCODE = 'serialization_failure',
+                  HINT = 'Retry in a new transaction.';
+    END IF;
+    SELECT c.oid, c.relname, c.relkind, c.relispartition, c.relowner, n.nspname INTO rel
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = target;
     EXECUTE format('SELECT a.attachment_id FROM %I.deleted_record_attachments() a WHERE a.relation = $1', ext_schema)
        INTO attachment USING target;
     IF attachment IS NULL THEN

@@ -5,6 +5,10 @@
 
 -- deleted_record_report_progress (internal) sets the calling backend's progress line: done rows
 -- of total (NULL: not known), the rate since started. Long operations call it after each batch.
+-- The purge and import procedures run as their caller, so it stays executable by PUBLIC, but
+-- only a role that may run the operation reports it (a purge: EXECUTE on the purge step; an
+-- import: an import batch ran in this session as that role; a restore: from C only), and
+-- deleted_record_progress lists only those operations: no role fakes one there.
 CREATE FUNCTION deleted_record_report_progress(operation text, done bigint, total bigint, started timestamptz) RETURNS void
     LANGUAGE c VOLATILE
     AS 'MODULE_PATHNAME', 'deleted_record_report_progress';
@@ -20,6 +24,7 @@ SELECT a.pid, a.usename AS role_name, m.m[1] AS operation, m.m[2]::pg_catalog.in
   FROM pg_catalog.pg_stat_activity a,
        LATERAL pg_catalog.regexp_match(a.query,
            '^deleted_record progress: (.*?): ([0-9]+) of ([0-9]+|\?) rows, ([0-9]+|\?) left, ([0-9]+) rows/s, started at epoch ([0-9.]+)$') m(m)
- WHERE a.state OPERATOR(pg_catalog.=) 'active' AND m.m IS NOT NULL;
+ WHERE a.state OPERATOR(pg_catalog.=) 'active' AND m.m IS NOT NULL
+   AND m.m[1] OPERATOR(pg_catalog.~) '^(purge|import |restore)';
 GRANT SELECT ON deleted_record_progress TO PUBLIC;
 COMMENT ON VIEW deleted_record_progress IS 'Long operations of deleted_record (purge, import, large restores) as they run: rows done and left, rate';

@@ -41,7 +41,10 @@ COMMENT ON COLUMN deleted_record_holds.released_by IS 'Role that released it (cu
 COMMENT ON COLUMN deleted_record_holds.released_by_session_user IS 'Session user (the login) that released it';
 
 -- deleted_record_hold_rule is the one rule of what a hold covers, as SQL for the statements
--- that need it (purge and erasure, which run as the owner): a scalar expression over the archive
+-- that need it (purge and erasure, which run as the owner). A hold on a table covers the rows
+-- archived under the names it had when held, under any window of its attachments, and under
+-- the names the held table (table_oid) has now: a partition attached on its own has no
+-- registry windows, and its rows follow its root's renames only that way. A scalar expression over the archive
 -- row aliased archive_row that gives the name of the first active hold covering it (oldest
 -- first), or NULL. An expression rather than a function, so that a purge of many rows asks it
 -- set-based; the extension's schema is looked up on each call, as everywhere.
@@ -64,7 +67,11 @@ BEGIN
                                AND w.schema_name OPERATOR(pg_catalog.=) %2$I.schema_name
                                AND w.table_name OPERATOR(pg_catalog.=) %2$I.table_name
                                AND w.from_id OPERATOR(pg_catalog.<=) %2$I.id
-                               AND (w.until_id IS NULL OR w.until_id OPERATOR(pg_catalog.>) %2$I.id)))
+                               AND (w.until_id IS NULL OR w.until_id OPERATOR(pg_catalog.>) %2$I.id))
+                 OR EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+                             WHERE h.table_oid OPERATOR(pg_catalog.<>) 0 AND c.oid OPERATOR(pg_catalog.=) h.table_oid
+                               AND c.relname OPERATOR(pg_catalog.=) %2$I.table_name
+                               AND n.nspname OPERATOR(pg_catalog.=) %2$I.schema_name))
             AND (h.object_id IS NULL OR h.object_id OPERATOR(pg_catalog.=) %2$I.object_id)
             AND (h.deleted_from IS NULL OR %2$I.deleted_at OPERATOR(pg_catalog.>=) h.deleted_from)
             AND (h.deleted_until IS NULL OR %2$I.deleted_at OPERATOR(pg_catalog.<) h.deleted_until)
@@ -136,3 +143,14 @@ COMMENT ON FUNCTION deleted_record_holds_follow_table() IS 'Internal: a hold on 
 -- Named without the deleted_record prefix, which marks the archive triggers of attached tables.
 CREATE TRIGGER holds_follow_table AFTER INSERT OR UPDATE OF relid ON deleted_record_attachment
     FOR EACH ROW EXECUTE FUNCTION deleted_record_holds_follow_table();
+
+-- deleted_record_exists_now tells whether a query returns a row under the latest snapshot rather
+-- than the transaction's: under REPEATABLE READ and SERIALIZABLE the purge (plpgsql, which cannot
+-- choose its snapshot) sees through it a hold or a row committed while it waited for a lock.
+-- deleted_record_view asks it too, as the table's owner, about the table's columns. It runs the
+-- query as the caller with the caller's rights (row-level security included): nothing a caller
+-- could not run in a DO block, so it stays executable by PUBLIC. Internal.
+CREATE FUNCTION deleted_record_exists_now(query text) RETURNS boolean
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'deleted_record_exists_now';
+COMMENT ON FUNCTION deleted_record_exists_now(text) IS 'Internal: whether a query returns a row under the latest snapshot (purge''s checks of holds under REPEATABLE READ)';

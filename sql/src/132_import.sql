@@ -40,6 +40,7 @@ DECLARE
     started timestamptz := pg_catalog.clock_timestamp();
     elapsed double precision;
     fk record;
+    fk_note text;
     children bigint;
     children_exist boolean;
     first_deleted timestamptz;
@@ -87,6 +88,35 @@ BEGIN
         moved := total;
         RAISE NOTICE 'deleted_record_import (dry run): % rows of % would move to the archive (deleted from % to %)',
             total, target, COALESCE(first_deleted::pg_catalog.text, 'now'), COALESCE(last_deleted::pg_catalog.text, 'now');
+        -- A timestamp without time zone is read in the session's TimeZone, as PostgreSQL casts
+        -- it: said, since applications often store UTC in such a column.
+        IF deleted_at IS NOT NULL THEN
+            EXECUTE pg_catalog.format('SELECT CAST(pg_catalog.pg_typeof(%s) AS pg_catalog.text) FROM %s AS t WHERE (%s) LIMIT 1',
+                                      deleted_at, target, soft_deleted)
+               INTO fk_note;
+            IF fk_note OPERATOR(pg_catalog.=) 'timestamp without time zone' THEN
+                RAISE NOTICE 'deleted_record_import (dry run): deleted_at is a timestamp without time zone, read as a time in the session''s TimeZone (%)',
+                    pg_catalog.current_setting('TimeZone')
+                    USING HINT = 'If the column holds UTC times, write deleted_at => ''deleted_at AT TIME ZONE ''''UTC''''''.';
+            END IF;
+        END IF;
+        -- The import moves rows with DELETE: a BEFORE DELETE trigger (a soft-delete one, say) or
+        -- a row-level security policy may keep them, and the import then stops at batch 1.
+        SELECT pg_catalog.string_agg(pg_catalog.quote_ident(g.tgname), ', ' ORDER BY g.tgname COLLATE "C") INTO fk_note
+          FROM pg_catalog.pg_trigger g
+         WHERE g.tgrelid OPERATOR(pg_catalog.=) target::pg_catalog.oid AND NOT g.tgisinternal
+           AND g.tgenabled OPERATOR(pg_catalog.<>) 'D'
+           AND (g.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.<>) 0     -- BEFORE
+           AND (g.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 8) OPERATOR(pg_catalog.<>) 0;    -- DELETE
+        IF fk_note IS NOT NULL THEN
+            RAISE WARNING 'deleted_record_import (dry run): % has BEFORE DELETE triggers: %', target, fk_note
+                USING DETAIL = 'The import moves rows with DELETE: a trigger that keeps a row (returns NULL, as a soft-delete trigger does) stops the import at its first batch.',
+                      HINT = 'Drop or disable the trigger that keeps the rows before the import.';
+        END IF;
+        IF EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target::pg_catalog.oid AND c.relrowsecurity) THEN
+            RAISE WARNING 'deleted_record_import (dry run): % has row-level security enabled', target
+                USING DETAIL = 'Rows its policies let this role select but not delete stop the import at their batch.';
+        END IF;
         -- What the table's foreign keys would do to the rows that reference the moving rows.
         FOR fk IN
             SELECT c.conname, c.conrelid::pg_catalog.regclass AS child, c.confdeltype,

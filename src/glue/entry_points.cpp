@@ -365,6 +365,7 @@ extern "C" Datum deleted_record_report_progress(PG_FUNCTION_ARGS) {
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                     errmsg("deleted_record_report_progress: operation, done and started must not be NULL")));
   char* operation = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  deleted_record::glue::RequireProgressRight(operation);
   deleted_record::glue::ReportProgress(operation, PG_GETARG_INT64(1), PG_ARGISNULL(2) ? -1 : PG_GETARG_INT64(2),
                                        PG_GETARG_TIMESTAMPTZ(3));
   pfree(operation);
@@ -377,6 +378,12 @@ extern "C" Datum deleted_record_report_progress(PG_FUNCTION_ARGS) {
 extern "C" {
 PG_FUNCTION_INFO_V1(deleted_record_hold);
 PG_FUNCTION_INFO_V1(deleted_record_release);
+PG_FUNCTION_INFO_V1(deleted_record_exists_now);
+}
+
+// deleted_record_exists_now(query): whether the query returns a row under the latest snapshot.
+extern "C" Datum deleted_record_exists_now(PG_FUNCTION_ARGS) {
+  PG_RETURN_BOOL(ExistsWithLatestSnapshot(PG_ARGISNULL(0) ? nullptr : PG_GETARG_TEXT_PP(0)));
 }
 
 // deleted_record_hold(name, reason, for_table, for_object, deleted_from, deleted_until).

@@ -5,6 +5,7 @@
 #include "glue/holds.hpp"
 
 #include "glue/owner.hpp"
+#include "glue/table_key.hpp"
 
 namespace deleted_record::glue {
 
@@ -42,9 +43,12 @@ void PlaceAsOwner(void* argument) {
                               text_to_cstring(hold->name))));
   }
   // The table as archive rows name it (a partition's rows carry its root's names), its OID
-  // and its attachments: the one it has now and those registered to it before (rows archived
-  // under its earlier names are held too); later ones join through the registry's trigger
-  // (deleted_record_holds_follow_table).
+  // and its attachments: the one it has now, those of its partitions (a partition attached on
+  // its own) and those registered to it before (rows archived under its earlier names are held
+  // too); later ones join through the registry's trigger (deleted_record_holds_follow_table).
+  // Rows archived under the table's later names are held through table_oid
+  // (deleted_record_hold_rule), also where the registry has no window (a partition attached on
+  // its own).
   Datum schema_name = (Datum) 0, table_name = (Datum) 0, table_oid = (Datum) 0, attachments = (Datum) 0;
   bool has_table = OidIsValid(scope->relation);
   if (has_table) {
@@ -57,7 +61,8 @@ void PlaceAsOwner(void* argument) {
     Datum values[1] = {table_oid};
     char* query = psprintf(
         "SELECT pg_catalog.array_agg(DISTINCT i.id) FROM ("
-        " SELECT a.attachment_id FROM %s() a WHERE a.relation OPERATOR(pg_catalog.=) CAST($1 AS pg_catalog.regclass)"
+        " SELECT a.attachment_id FROM %s() a WHERE a.relation OPERATOR(pg_catalog.=) ANY ("
+        "   SELECT t.relid FROM pg_catalog.pg_partition_tree(CAST($1 AS pg_catalog.regclass)) t)"
         " UNION ALL SELECT w.attachment_id FROM %s w WHERE w.relid OPERATOR(pg_catalog.=) $1) AS i(id)"
         " WHERE i.id IS NOT NULL",
         ExtensionObjectName(hold->archive, "deleted_record_attachments"),
@@ -113,6 +118,91 @@ void ReleaseAsOwner(void* argument) {
   SPI_finish();
 }
 
+// ObjectIdForm is what the hint of a for_object that is no object id of its table shows.
+struct ObjectIdForm {
+  const char* table;
+  const char* example;
+};
+
+void ObjectIdHint(void* argument) {
+  auto* form = static_cast<ObjectIdForm*>(argument);
+  errhint("for_object is an object_id of %s as the archive writes it, for example '%s' (see its rows in deleted_record).",
+          form->table, form->example);
+}
+
+// NormalizedObjectId returns for_object spelled the way the archive writes object_id for rows of
+// the table (its key's text output; for a composite key a JSON array of the key's values, as
+// '[42, 1]'), or raises an error when it cannot be an object id of that table: a hold compares
+// it with object_id as it is, and a hold of a misspelled key would hold nothing. Runs as the
+// caller (the key types' input functions are the table's).
+text* NormalizedObjectId(Oid relation, text* object_id) {
+  Relation table = relation_open(relation, AccessShareLock);
+  Oid index = TableKeyIndex(table);
+  const char* table_name = pstrdup(RelationGetRelationName(table));
+  if (!OidIsValid(index)) {
+    relation_close(table, AccessShareLock);
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("deleted_record_hold: table %s has no primary key or replica identity, its archive rows have no object_id",
+                           table_name),
+                    errhint("Hold the whole table, or a range of deletion times (deleted_from, deleted_until).")));
+  }
+  Relation key = index_open(index, AccessShareLock);
+  int count = key->rd_index->indnkeyatts;
+  StringInfoData expression;
+  initStringInfo(&expression);
+  StringInfoData example;
+  initStringInfo(&example);
+  for (int i = 0; i < count; i++) {
+    AttrNumber attnum = key->rd_index->indkey.values[i];
+    Oid type = TupleDescAttr(RelationGetDescr(table), attnum - 1)->atttypid;
+    char* type_name = format_type_be_qualified(type);
+    if (count == 1) {
+      appendStringInfo(&expression, "CAST(CAST($1 AS %s) AS pg_catalog.text)", type_name);
+      appendStringInfoString(&example, "42");
+    } else {
+      appendStringInfo(&expression, "%spg_catalog.to_jsonb(CAST(j.v OPERATOR(pg_catalog.->>) %d AS %s))", i == 0 ? "" : ", ", i,
+                       type_name);
+      appendStringInfo(&example, "%s%d", i == 0 ? "[" : ", ", i == 0 ? 42 : i);
+    }
+  }
+  if (count > 1) appendStringInfoChar(&example, ']');
+  index_close(key, AccessShareLock);
+  relation_close(table, AccessShareLock);
+  char* query = count == 1 ? psprintf("SELECT %s", expression.data)
+                           : psprintf("SELECT CAST(pg_catalog.jsonb_build_array(%s) AS pg_catalog.text)"
+                                      "  FROM (SELECT CAST($1 AS pg_catalog.jsonb) AS v) j"
+                                      " WHERE pg_catalog.jsonb_typeof(j.v) OPERATOR(pg_catalog.=) 'array'"
+                                      "   AND pg_catalog.jsonb_array_length(j.v) OPERATOR(pg_catalog.=) %d",
+                                      expression.data, count);
+  ObjectIdForm form = {table_name, example.data};
+  ErrorContextCallback callback = {error_context_stack, ObjectIdHint, &form};
+  error_context_stack = &callback;
+  // The key's values are written as the archive writes object_id: with the canonical output
+  // settings (UTC, ISO dates), whatever this session's are. An error pops them with the
+  // transaction.
+  int nest_level = NewGUCNestLevel();
+  const char* settings[5][2] = {{"TimeZone", "UTC"}, {"DateStyle", "ISO"}, {"IntervalStyle", "postgres"},
+                                {"extra_float_digits", "1"}, {"bytea_output", "hex"}};
+  for (auto& setting : settings)
+    (void) set_config_option(setting[0], setting[1], PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  Oid types[1] = {TEXTOID};
+  Datum values[1] = {PointerGetDatum(object_id)};
+  if (SPI_execute_with_args(query, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
+    elog(ERROR, "deleted_record: could not read for_object");
+  bool isnull = true;
+  Datum normalized = SPI_processed == 1 ? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull) : (Datum) 0;
+  text* result = isnull ? nullptr : DatumGetTextPP(SPI_datumTransfer(normalized, false, -1));
+  SPI_finish();
+  AtEOXact_GUC(true, nest_level);
+  if (result == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("deleted_record_hold: \"%s\" is not an object_id of %s", text_to_cstring(object_id), table_name),
+                    errdetail("Its key has %d columns: object_id is a JSON array of their values.", count)));
+  error_context_stack = callback.previous;
+  return result;
+}
+
 // kHoldsLock is the advisory lock of holds (two int4 keys: "DRHD", 0); purge_step takes it
 // from SQL with the same keys.
 constexpr int32 kHoldsLock = 0x44524844;
@@ -153,6 +243,9 @@ void PlaceHold(text* name, text* reason, const HoldScope* scope) {
     ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
                     errmsg("deleted_record_hold: %s is not a table", get_rel_name(scope->relation)),
                     errhint("Name the table whose archived rows are to be held (for a typed view, its table).")));
+  HoldScope normalized = *scope;
+  if (scope->object_id != nullptr) normalized.object_id = NormalizedObjectId(scope->relation, scope->object_id);
+  scope = &normalized;
   const ArchiveTable* archive = ResolveArchiveTable();
   LockHoldsExclusive();
   Hold hold = {archive, name, reason, scope, CallingRoleName(), SessionUserName()};
@@ -166,6 +259,33 @@ void ReleaseHold(text* name) {
   LockHoldsExclusive();
   Hold hold = {archive, name, nullptr, nullptr, CallingRoleName(), SessionUserName()};
   AsExtensionOwner(archive->owner, ReleaseAsOwner, &hold);
+}
+
+int ExecuteWithLatestSnapshot(const char* query, int nargs, Oid* types, Datum* values, long count) {
+  SPIPlanPtr plan = SPI_prepare(query, nargs, types);
+  if (plan == nullptr) elog(ERROR, "deleted_record: could not prepare a statement: %s", SPI_result_code_string(SPI_result));
+  if (list_length(SPI_plan_get_plan_sources(plan)) != 1)
+    ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR), errmsg("deleted_record: one statement expected")));
+  // Not read-only: SPI then advances the command counter first, so the statement also sees what
+  // this transaction did up to here.
+  int result = SPI_execute_snapshot(plan, values, nullptr, GetLatestSnapshot(), InvalidSnapshot, false, false, count);
+  SPI_freeplan(plan);
+  return result;
+}
+
+bool ExistsWithLatestSnapshot(text* query) {
+  if (query == nullptr) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record: query must not be NULL")));
+  // As a subquery: one query that only reads (a data-modifying WITH, a second statement or a
+  // DML statement does not parse there), so that nothing writes under the latest snapshot, where
+  // a REPEATABLE READ or SERIALIZABLE transaction would skip its own conflict checks.
+  char* sql = psprintf("SELECT FROM (%s\n) AS q LIMIT 1", text_to_cstring(query));
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  int result = ExecuteWithLatestSnapshot(sql, 0, nullptr, nullptr, 1);
+  if (result != SPI_OK_SELECT) elog(ERROR, "deleted_record: could not run a check with the latest snapshot (%d)", result);
+  bool found = SPI_processed > 0;
+  SPI_finish();
+  pfree(sql);
+  return found;
 }
 
 void RefuseHeldRows(const ArchiveTable* archive, ArrayType* archive_ids) {
@@ -183,9 +303,10 @@ void RefuseHeldRows(const ArchiveTable* archive, ArrayType* archive_ids) {
       " WHERE d.id OPERATOR(pg_catalog.=) ANY ($1)"
       " ORDER BY d.id LIMIT 1",
       ExtensionObjectName(archive, "deleted_record"), rule, ExtensionObjectName(archive, "deleted_record_holds"));
-  // Not read-only: a fresh snapshot, which sees a hold committed while this erasure waited for
-  // the holds lock (LockHoldsShared).
-  if (SPI_execute_with_args(query, 1, types, values, nullptr, false, 1) != SPI_OK_SELECT)
+  // Read with the latest snapshot, in every isolation level: it sees a hold committed before this
+  // erasure or while it waited for the holds lock (LockHoldsShared). A REPEATABLE READ or
+  // SERIALIZABLE transaction's own snapshot may be older than both (review 4 #01).
+  if (ExecuteWithLatestSnapshot(query, 1, types, values, 1) != SPI_OK_SELECT)
     elog(ERROR, "deleted_record: could not check the legal holds");
   if (SPI_processed == 0) return;
   HeapTuple row = SPI_tuptable->vals[0];

@@ -29,6 +29,17 @@ void ReleaseHold(text* name);
 void LockHoldsShared();
 void LockHoldsExclusive();
 
+// ExecuteWithLatestSnapshot runs one statement inside SPI (connected by the caller) with the
+// latest snapshot instead of the transaction's: under REPEATABLE READ and SERIALIZABLE it still
+// sees what committed since the transaction began (a hold, say, committed while the caller waited
+// for the holds lock). Returns SPI's result code.
+int ExecuteWithLatestSnapshot(const char* query, int nargs, Oid* types, Datum* values, long count);
+
+// ExistsWithLatestSnapshot runs the query (as the current role, with the current search_path)
+// with the latest snapshot and tells whether it returned a row: the SQL function
+// deleted_record_exists_now, which purge_step (plpgsql, which cannot choose its snapshot) asks.
+bool ExistsWithLatestSnapshot(text* query);
+
 // RefuseHeldRows raises an error naming the hold when any of the archive rows with these ids is
 // held. It runs SQL: call it as the owner, inside SPI, with search_path pinned.
 void RefuseHeldRows(const ArchiveTable* archive, ArrayType* archive_ids);

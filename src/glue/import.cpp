@@ -96,6 +96,10 @@ void RequireNonatomicCall(const char* procedure) {
                     errhint("Run CALL %s(...) on its own, not inside BEGIN ... COMMIT or a function.", procedure)));
 }
 
+Oid import_role = InvalidOid;
+
+bool ImportRanAs(Oid role) { return OidIsValid(import_role) && import_role == role; }
+
 int64 ImportBatch(const ImportRequest* request) {
   if (!OidIsValid(request->target))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_import: target must not be NULL")));
@@ -115,6 +119,8 @@ int64 ImportBatch(const ImportRequest* request) {
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                     errmsg("deleted_record_import: must be owner of table %s", target_name),
                     errdetail("Importing archives rows with the deletion time, actor and reason the table's rows say.")));
+  // The role that ran this batch may report an import's progress (deleted_record_report_progress).
+  import_role = GetUserId();
   const ArchiveTable* archive = ResolveArchiveTable();
   // Two imports of one table take turns, batch by batch: each batch locks its rows in scan
   // order, and two at once could deadlock on rows the other's batch is still locking.
@@ -179,6 +185,17 @@ int64 ImportBatch(const ImportRequest* request) {
   active_stamps = stamps;
   DeleteStamped(query, delete_types, delete_values, 2);
   int64 deleted = static_cast<int64>(SPI_processed);
+  // Fewer rows deleted than selected: something kept them (a soft-delete BEFORE DELETE trigger
+  // returning NULL, or a row-level security policy that lets the caller select but not delete).
+  if (deleted < count)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("deleted_record_import: %d rows of %s were selected, %lld deleted: a BEFORE DELETE trigger, a rule or "
+                           "row-level security kept %lld rows",
+                           count, target_name, static_cast<long long>(deleted), static_cast<long long>(count - deleted)),
+                    errdetail("Nothing of this batch was moved."),
+                    errhint("The import moves rows with DELETE: drop or disable the table's BEFORE DELETE trigger that keeps "
+                            "them (the application's soft-delete trigger, say), or let the importing role delete them under "
+                            "the table's row-level security policies, then call the import again.")));
   if (deleted != count || stamps_applied != count)
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
                     errmsg("deleted_record_import: %d rows of %s were selected, %lld deleted and %lld archived", count,

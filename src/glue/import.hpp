@@ -37,6 +37,10 @@ SuppliedContext ImportStampSupplies(Relation rel, HeapTuple tuple);
 // did not select (a cascade's) are left as assembled.
 void ApplyImportStamp(Relation rel, HeapTuple tuple, const ArchiveTable* target, Datum* values, bool* nulls);
 
+// ImportRanAs says whether a batch of deleted_record_import ran in this session as that role
+// (past the owner check): only then may it report an import's progress.
+bool ImportRanAs(Oid role);
+
 // RequireNonatomicCall raises an error unless the calling procedure may COMMIT (CALL outside a
 // transaction block); procedure names it in the message.
 void RequireNonatomicCall(const char* procedure);

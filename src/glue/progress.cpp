@@ -4,6 +4,9 @@
 // deleted_record_progress view parses. Nothing is allocated that outlives the call.
 #include "glue/progress.hpp"
 
+#include "glue/archive_table.hpp"
+#include "glue/import.hpp"
+
 extern "C" {
 #include "utils/backend_status.h"
 }
@@ -27,6 +30,28 @@ void ReportProgress(const char* operation, int64 done, int64 total, TimestampTz 
            operation, done, total_text, left_text, rate,
            static_cast<double>(started - SetEpochTimestamp()) / USECS_PER_SEC);
   pgstat_report_activity(STATE_RUNNING, line);
+}
+
+void RequireProgressRight(const char* operation) {
+  bool allowed = true;
+  if (superuser()) {
+    allowed = true;
+  } else if (strncmp(operation, "import", 6) == 0) {
+    allowed = ImportRanAs(GetUserId());
+  } else if (strncmp(operation, "restore", 7) == 0) {
+    allowed = false;  // restores report from C, never through SQL
+  } else if (strncmp(operation, "purge", 5) == 0) {
+    // The purge procedure runs as its caller, who needs EXECUTE on the purge step.
+    const ArchiveTable* archive = ResolveArchiveTable();
+    Oid argtypes[3] = {INTERVALOID, INT4OID, get_array_type(REGCLASSOID)};
+    List* name = list_make2(makeString(get_namespace_name(archive->schema)), makeString(pstrdup("deleted_record_purge_step")));
+    Oid step = LookupFuncName(name, 3, argtypes, true);
+    allowed = OidIsValid(step) && object_aclcheck(ProcedureRelationId, step, GetUserId(), ACL_EXECUTE) == ACLCHECK_OK;
+  }
+  if (!allowed)
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                    errmsg("deleted_record_report_progress: permission denied to report %s progress", operation),
+                    errdetail("The extension's operations (purge, import, restore) are reported only by the roles running them.")));
 }
 
 }  // namespace deleted_record::glue

@@ -1,0 +1,72 @@
+-- 38_hold_object_id: for_object is read as an object id of the held table (review R4, finding 4):
+-- spelled the way the archive writes object_id ('42' for a one-column key, '[42, 1]' for a
+-- composite one), whatever spacing or number form it was given in; a value that cannot be an
+-- object id of the table is refused with a hint showing the form; a table without a key has no
+-- object ids to hold.
+\set SHOW_CONTEXT never
+CREATE SCHEMA t38;
+SET search_path = t38, public;
+CREATE TABLE line (order_id int, no int, x text, PRIMARY KEY (order_id, no));
+CREATE TABLE item (id bigint PRIMARY KEY);
+CREATE TABLE note (body text);
+SELECT deleted_record_attach('line') IS NOT NULL AS attached;
+SELECT deleted_record_attach('item') IS NOT NULL AS attached;
+SELECT deleted_record_attach('note') IS NOT NULL AS attached;
+INSERT INTO line VALUES (42, 1, 'a'), (42, 2, 'b');
+INSERT INTO item VALUES (42), (43);
+DELETE FROM line;
+DELETE FROM item;
+SELECT table_name, object_id FROM deleted_record WHERE schema_name = 't38' ORDER BY table_name, object_id;
+SELECT deleted_record_hold('t38-a', 'case', for_table => 'line', for_object => '[42,1]');
+SELECT deleted_record_hold('t38-b', 'case', for_table => 'item', for_object => '042');
+SELECT name, object_id FROM deleted_record_holds WHERE name LIKE 't38-%' ORDER BY name;
+-- the held rows stay, the others go
+SELECT deleted_record_erase(ARRAY(SELECT id FROM deleted_record WHERE schema_name = 't38' AND object_id IN ('[42, 2]', '43')), 'gdpr') AS erased;
+DO $$ BEGIN
+  PERFORM deleted_record_erase(ARRAY(SELECT id FROM deleted_record WHERE schema_name = 't38'), 'gdpr');
+EXCEPTION WHEN object_not_in_prerequisite_state THEN
+  RAISE NOTICE 'refused: %', regexp_replace(SQLERRM, '[0-9a-f]+(-[0-9a-f]+)+', '<id>');
+END $$;
+-- not object ids of their table: refused, nothing recorded
+SELECT deleted_record_hold('t38-c', 'case', for_table => 'line', for_object => '42,1');
+SELECT deleted_record_hold('t38-c', 'case', for_table => 'line', for_object => '(42,1)');
+SELECT deleted_record_hold('t38-c', 'case', for_table => 'line', for_object => '[42]');
+SELECT deleted_record_hold('t38-c', 'case', for_table => 'line', for_object => '["x", 1]');
+SELECT deleted_record_hold('t38-c', 'case', for_table => 'item', for_object => 'forty-two');
+SELECT deleted_record_hold('t38-c', 'case', for_table => 'note', for_object => 'x');
+SELECT deleted_record_hold('t38-c', 'case', for_object => '42');
+SELECT count(*) AS recorded FROM deleted_record_holds WHERE name = 't38-c';
+-- cleanup
+SELECT deleted_record_release(name) FROM deleted_record_holds WHERE name LIKE 't38-%' AND released_at IS NULL;
+DROP TABLE line, item, note;
+DELETE FROM deleted_record WHERE schema_name = 't38';
+DELETE FROM deleted_record_erasure WHERE schema_name = 't38';
+DELETE FROM deleted_record_holds WHERE name LIKE 't38-%';
+RESET search_path;
+DROP SCHEMA t38 CASCADE;
+-- deleted_record_exists_now (internal, executable by everyone: it runs as the caller) reads only:
+-- a statement that writes, or a second statement, is refused.
+CREATE TABLE t38_probe (id int);
+SELECT deleted_record_exists_now('SELECT FROM t38_probe') AS found;
+SELECT deleted_record_exists_now('WITH d AS (DELETE FROM t38_probe RETURNING id) SELECT FROM d');
+SELECT deleted_record_exists_now('INSERT INTO t38_probe VALUES (1) RETURNING id');
+SELECT deleted_record_exists_now('SELECT 1); INSERT INTO t38_probe VALUES (1); SELECT (1');
+SELECT deleted_record_exists_now('SELECT 1) AS x; INSERT INTO t38_probe VALUES (1); SELECT (1');
+SELECT count(*) AS written FROM t38_probe;
+DROP TABLE t38_probe;
+-- A composite key with a timestamptz, held from a session in another time zone: written as the
+-- archive writes it (UTC).
+CREATE TABLE t38_at (at timestamptz, n int, PRIMARY KEY (at, n));
+SELECT deleted_record_attach('t38_at') IS NOT NULL AS attached;
+INSERT INTO t38_at VALUES ('2025-01-01 10:00+00', 1);
+DELETE FROM t38_at;
+SET TimeZone = 'Asia/Tokyo';
+SELECT deleted_record_hold('t38-tz', 'case', for_table => 't38_at', for_object => '["2025-01-01 19:00+09", 1]');
+SELECT current_setting('TimeZone') AS session_time_zone;
+RESET TimeZone;
+SELECT h.object_id, h.object_id = d.object_id AS same FROM deleted_record_holds h, deleted_record d
+ WHERE h.name = 't38-tz' AND d.table_name = 't38_at';
+SELECT deleted_record_release('t38-tz');
+DROP TABLE t38_at;
+DELETE FROM deleted_record WHERE table_name = 't38_at';
+DELETE FROM deleted_record_holds WHERE name = 't38-tz';
