@@ -297,7 +297,9 @@ check "every node has its own masking secret (README: compare masked values with
 # ---- Randomised: every committed delete archived exactly once ---------------------------------
 # Transactions of router, multi-shard, cascading (reference -> distributed) and local deletes,
 # savepoints and rollbacks, TRUNCATE of a table under row-level security, and calls of a
-# distributed function; run by a role that row-level security restricts. random_run LABEL N
+# distributed function, run on the coordinator or delegated to a worker (force_delegation); run
+# by a role that row-level security restricts. Each run has at least one committed transaction
+# with a TRUNCATE and a delegated call, and prints how many it had of each kind. random_run LABEL N
 # runs N transactions and checks every row the tables lost against the cluster's archive; it
 # runs again later while a worker is disabled.
 seed=${CITUS_SEED:-$(( $(date +%s) % 100000 ))}
@@ -319,9 +321,13 @@ CREATE POLICY half ON rnd_t TO rnd USING (visible);
 CREATE FUNCTION rnd_del(p bigint) RETURNS int LANGUAGE plpgsql AS $$ BEGIN DELETE FROM item WHERE id = p; RETURN 1; END $$;
 SELECT create_distributed_function('rnd_del(bigint)', 'p', colocate_with => 'item');
 GRANT EXECUTE ON FUNCTION rnd_del(bigint) TO rnd;
+-- force_delegation: Citus delegates its calls to the worker inside transaction blocks too.
+CREATE FUNCTION rnd_del_f(p bigint) RETURNS int LANGUAGE plpgsql AS $$ BEGIN DELETE FROM item WHERE id = p; RETURN 1; END $$;
+SELECT create_distributed_function('rnd_del_f(bigint)', 'p', colocate_with => 'item', force_delegation => true);
+GRANT EXECUTE ON FUNCTION rnd_del_f(bigint) TO rnd;
 SQL
 random_run() {
-  local label=$1 count=$2 lo tx n end stmts
+  local label=$1 count=$2 lo tx n end stmts must tally=() kind
   cq coord >/dev/null 2>&1 <<SQL
 INSERT INTO country SELECT 'c' || g, 'country ' || g FROM generate_series(1, 30) g ON CONFLICT DO NOTHING;
 INSERT INTO item SELECT g, 'c' || (1 + g % 30), 'item ' || g FROM generate_series(2001, 3000) g ON CONFLICT DO NOTHING;
@@ -332,6 +338,9 @@ CREATE TABLE initial AS
   SELECT 'item' AS t, id::text AS o FROM item UNION ALL SELECT 'country', code FROM country
   UNION ALL SELECT 'memo', id::text FROM memo UNION ALL SELECT 'rnd_t', id::text FROM rnd_t;
 SQL
+  # One transaction, at random, surely TRUNCATEs the table under row-level security and makes a
+  # delegated call, and commits: every run covers both.
+  must=$((1 + RANDOM % count))
   for tx in $(seq 1 "$count"); do
     stmts=()
     n=$((1 + RANDOM % 4))
@@ -344,13 +353,23 @@ SQL
         5) lo=$((2001 + RANDOM % 1000)); stmts+=("SAVEPOINT s; DELETE FROM item WHERE id BETWEEN $lo AND $((lo + 10)); ROLLBACK TO SAVEPOINT s;") ;;
         6) lo=$((1 + RANDOM % 200)); stmts+=("DELETE FROM rnd_t WHERE id BETWEEN $lo AND $((lo + 9));") ;;
         7) [ $((RANDOM % 5)) -eq 0 ] && stmts+=("TRUNCATE rnd_t;") ;;
-        8) stmts+=("SELECT rnd_del($((2001 + RANDOM % 1000)));") ;;
+        8) if [ $((RANDOM % 2)) -eq 0 ]; then stmts+=("SELECT rnd_del($((2001 + RANDOM % 1000)));")
+           else stmts+=("SELECT rnd_del_f($((2001 + RANDOM % 1000)));"); fi ;;
       esac
     done
     end=COMMIT; [ $((RANDOM % 4)) -eq 0 ] && end=ROLLBACK
+    [ "$tx" -ne "$must" ] || { stmts+=("TRUNCATE rnd_t;" "SELECT rnd_del_f($((2001 + RANDOM % 1000)));"); end=COMMIT; }
+    for kind in "TRUNCATE" "rnd_del(" "rnd_del_f(" "DELETE FROM rnd_t" "DELETE FROM country"; do
+      [[ "${stmts[*]}" != *"$kind"* ]] || tally+=("$kind $end")
+    done
     printf 'BEGIN; SET LOCAL citus.multi_shard_modify_mode TO sequential; SELECT deleted_record_set_context(%s, %s); %s %s;\n' "'$label'" "'tx $tx $end'" "${stmts[*]}" "$end" | PGUSER=rnd cq coord >"$CITUS_DIR/rnd.out" 2>&1 \
       || { not_ok "random transaction $tx failed"; printf '#   %s\n' "${stmts[*]}"; grep -m1 ERROR "$CITUS_DIR/rnd.out" | sed 's/^/#   /'; }
   done
+  printf '# %s: transactions with (committed/rolled back):' "$label"
+  for kind in "TRUNCATE" "rnd_del(" "rnd_del_f(" "DELETE FROM rnd_t" "DELETE FROM country"; do
+    printf ' %s %s/%s;' "$kind" "$(printf '%s\n' "${tally[@]}" | grep -cxF "$kind COMMIT")" "$(printf '%s\n' "${tally[@]}" | grep -cxF "$kind ROLLBACK")"
+  done
+  echo
   check "$label: every row the tables lost is archived exactly once, nothing else" "0|0|0" \
     "$(cq coord -c "WITH lost AS (SELECT t, o FROM initial EXCEPT ALL (SELECT 'item', id::text FROM item UNION ALL SELECT 'country', code FROM country
                                                                       UNION ALL SELECT 'memo', id::text FROM memo UNION ALL SELECT 'rnd_t', id::text FROM rnd_t)),
