@@ -297,8 +297,10 @@ check "every node has its own masking secret (README: compare masked values with
 # ---- Randomised: every committed delete archived exactly once ---------------------------------
 # Transactions of router, multi-shard, cascading (reference -> distributed) and local deletes,
 # savepoints and rollbacks, TRUNCATE of a table under row-level security, and calls of a
-# distributed function, run on the coordinator or delegated to a worker (force_delegation); run
-# by a role that row-level security restricts. Each run has at least one committed transaction
+# distributed function, run on the coordinator or delegated to a worker (force_delegation), and
+# distributed DELETEs under SET ROLE, refused and caught by an exception block (they must delete
+# and archive nothing, and leave the rest of the transaction whole); run by a role that
+# row-level security restricts. Each run has at least one committed transaction
 # with a TRUNCATE and a delegated call, and prints how many it had of each kind. random_run LABEL N
 # runs N transactions and checks every row the tables lost against the cluster's archive; it
 # runs again later while a worker is disabled.
@@ -325,6 +327,10 @@ GRANT EXECUTE ON FUNCTION rnd_del(bigint) TO rnd;
 CREATE FUNCTION rnd_del_f(p bigint) RETURNS int LANGUAGE plpgsql AS $$ BEGIN DELETE FROM item WHERE id = p; RETURN 1; END $$;
 SELECT create_distributed_function('rnd_del_f(bigint)', 'p', colocate_with => 'item', force_delegation => true);
 GRANT EXECUTE ON FUNCTION rnd_del_f(bigint) TO rnd;
+-- A role rnd may SET ROLE to: its distributed DELETEs are refused, in the caller's exception block.
+CREATE ROLE rnd_set LOGIN;
+GRANT rnd_set TO rnd;
+GRANT ALL ON item TO rnd_set;
 SQL
 random_run() {
   local label=$1 count=$2 lo tx n end stmts must tally=() kind
@@ -345,7 +351,7 @@ SQL
     stmts=()
     n=$((1 + RANDOM % 4))
     for _ in $(seq 1 "$n"); do
-      case $((RANDOM % 9)) in
+      case $((RANDOM % 10)) in
         0|1) lo=$((2001 + RANDOM % 1000)); stmts+=("DELETE FROM item WHERE id BETWEEN $lo AND $((lo + RANDOM % 25));") ;;
         2) stmts+=("DELETE FROM item WHERE id % 97 = $((RANDOM % 97)) AND id > 2000;") ;;
         3) stmts+=("DELETE FROM country WHERE code = 'c$((1 + RANDOM % 30))';") ;;
@@ -355,18 +361,20 @@ SQL
         7) [ $((RANDOM % 5)) -eq 0 ] && stmts+=("TRUNCATE rnd_t;") ;;
         8) if [ $((RANDOM % 2)) -eq 0 ]; then stmts+=("SELECT rnd_del($((2001 + RANDOM % 1000)));")
            else stmts+=("SELECT rnd_del_f($((2001 + RANDOM % 1000)));"); fi ;;
+        9) lo=$((2001 + RANDOM % 1000))
+           stmts+=("DO \$\$ BEGIN SET LOCAL ROLE rnd_set; DELETE FROM item WHERE id BETWEEN $lo AND $((lo + 5)); RAISE EXCEPTION 'a distributed DELETE under SET ROLE went through'; EXCEPTION WHEN feature_not_supported THEN END \$\$;") ;;
       esac
     done
     end=COMMIT; [ $((RANDOM % 4)) -eq 0 ] && end=ROLLBACK
     [ "$tx" -ne "$must" ] || { stmts+=("TRUNCATE rnd_t;" "SELECT rnd_del_f($((2001 + RANDOM % 1000)));"); end=COMMIT; }
-    for kind in "TRUNCATE" "rnd_del(" "rnd_del_f(" "DELETE FROM rnd_t" "DELETE FROM country"; do
+    for kind in "TRUNCATE" "rnd_del(" "rnd_del_f(" "DELETE FROM rnd_t" "DELETE FROM country" "SET LOCAL ROLE"; do
       [[ "${stmts[*]}" != *"$kind"* ]] || tally+=("$kind $end")
     done
     printf 'BEGIN; SET LOCAL citus.multi_shard_modify_mode TO sequential; SELECT deleted_record_set_context(%s, %s); %s %s;\n' "'$label'" "'tx $tx $end'" "${stmts[*]}" "$end" | PGUSER=rnd cq coord >"$CITUS_DIR/rnd.out" 2>&1 \
       || { not_ok "random transaction $tx failed"; printf '#   %s\n' "${stmts[*]}"; grep -m1 ERROR "$CITUS_DIR/rnd.out" | sed 's/^/#   /'; }
   done
   printf '# %s: transactions with (committed/rolled back):' "$label"
-  for kind in "TRUNCATE" "rnd_del(" "rnd_del_f(" "DELETE FROM rnd_t" "DELETE FROM country"; do
+  for kind in "TRUNCATE" "rnd_del(" "rnd_del_f(" "DELETE FROM rnd_t" "DELETE FROM country" "SET LOCAL ROLE"; do
     printf ' %s %s/%s;' "$kind" "$(printf '%s\n' "${tally[@]}" | grep -cxF "$kind COMMIT")" "$(printf '%s\n' "${tally[@]}" | grep -cxF "$kind ROLLBACK")"
   done
   echo
