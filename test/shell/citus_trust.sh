@@ -10,7 +10,8 @@
 # truncate (3); SELECT * FROM f(...) of a distributed function gets the context check (4); a
 # table named like a shard placed on another node is an ordinary table (5); the marker that
 # Citus is rebuilding a table cannot be set by a session (6); a direct TRUNCATE of a shard obeys
-# 'deny' and archives under 'archive' (7); citus_schema_distribute / _undistribute work on
+# 'deny' and archives under 'archive' (7), and a TRUNCATE of a Citus table under SET ROLE fails
+# while the cluster-wide functions run under it as the role set; citus_schema_distribute / _undistribute work on
 # schemas holding attached tables (8). Also tried as an adversary would: the refusal caught by
 # the caller's exception block, and look-alikes of Citus's functions first on the search_path.
 # Citus 13.2 supports PostgreSQL 15 to 17 (Citus 14, for 16 to 18, is not available here):
@@ -240,6 +241,40 @@ inshard=$(cq w1 -c "SELECT count(*) FROM $cshard")
 cq w1 -U mallory -c "SET citus.enable_manual_changes_to_shards = on" -c "TRUNCATE $cshard" >/dev/null 2>&1
 check "a direct TRUNCATE of a shard of a table under 'archive' archives its rows" "$inshard|$((40 - inshard))" \
   "$(cq coord -c "SELECT (SELECT count(*) FROM deleted_record_cluster(for_table => 'crate')), (SELECT count(*) FROM crate)")"
+
+# A TRUNCATE of the Citus table under 'archive' run under SET ROLE: each node would archive its
+# shards' rows as the role set, so it fails before anything is truncated; as the login role it
+# archives every row (found by citusfix: the TRUNCATE path of the SET ROLE check had no test).
+# clerk can log in: Citus connects to the other nodes as the role set (to a role that cannot,
+# Citus's own connection fails first).
+cq coord >/dev/null <<'SQL'
+CREATE ROLE clerk LOGIN;
+GRANT clerk TO mallory;
+GRANT SELECT, TRUNCATE ON crate TO clerk, app_role;
+SQL
+err=$(cq coord -U mallory -c "BEGIN" -c "SET LOCAL ROLE clerk" -c "TRUNCATE crate" -c "COMMIT" 2>&1)
+check "a TRUNCATE of a distributed table under 'archive' under SET ROLE is refused, naming both roles; nothing is truncated" \
+  'ERROR:  deleted_record: the rows TRUNCATE removes from "crate" would be archived on other Citus nodes as done by role "clerk", not by the login role "mallory"|'"$((40 - inshard))|$inshard" \
+  "$(head -1 <<<"$err")|$(cq coord -c "SELECT count(*) FROM crate")|$(cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_table => 'crate')")"
+err=$(cq coord -U mallory -c "SET ROLE app_role" -c "TRUNCATE crate" 2>&1)
+check "  under SET ROLE to a role that cannot log in it fails too (autocommit), nothing truncated" "ERROR|$((40 - inshard))" \
+  "$(head -1 <<<"$err" | cut -c1-5)|$(cq coord -c "SELECT count(*) FROM crate")"
+cq coord -U mallory -c "BEGIN" -c "SELECT deleted_record_set_context('mallory', 'truncate crate')" -c "TRUNCATE crate" -c "COMMIT" >/dev/null 2>&1
+check "  as the login role it archives every row, as mallory" "0|$((40 - inshard))|mallory" \
+  "$(cq coord -c "SELECT (SELECT count(*) FROM crate), count(*), string_agg(DISTINCT session_user_name, ',') FROM deleted_record_cluster(for_table => 'crate') WHERE reason = 'truncate crate'")"
+
+# The cluster-wide functions under SET ROLE run on every node as the role set (Citus connects as
+# the current role, like the node loop's master_run_on_worker): they read and erase with that
+# role's grants on each node, and record it as the eraser everywhere, as deleted_record_erase
+# does on one node (erased_by is the current role).
+cq coord -c "SELECT run_command_on_all_nodes(\$\$SET citus.enable_ddl_propagation = off; GRANT SELECT ON deleted_record TO clerk;
+  GRANT EXECUTE ON FUNCTION deleted_record_erase(uuid[], text) TO clerk; GRANT EXECUTE ON FUNCTION deleted_record_cluster_erase(uuid[], text) TO clerk\$\$)" >/dev/null
+check "under SET ROLE to a role granted SELECT on every node's archive, deleted_record_cluster reads it all" \
+  "$(cq coord -c "SELECT count(*) FROM deleted_record_cluster()")" \
+  "$(cq coord -U mallory -c "SET ROLE clerk" -c "SELECT count(*) FROM deleted_record_cluster()" 2>&1)"
+ids=$(cq coord -c "SELECT array_agg(id) FROM deleted_record_cluster(for_table => 'crate') WHERE reason = 'truncate crate'")
+check "  and under SET ROLE clerk a cluster erase erases on every node, recording clerk as the eraser" "$((40 - inshard))|clerk|0" \
+  "$(cq coord -U mallory -c "SET ROLE clerk" -c "SELECT sum(erased) FROM deleted_record_cluster_erase('$ids', 'set role erase')" 2>&1)|$(cq coord -c "SELECT string_agg(DISTINCT r.result, ',') FROM run_command_on_all_nodes(\$\$SELECT string_agg(DISTINCT erased_by, ',') FROM deleted_record_erasure WHERE reason = 'set role erase'\$\$) r WHERE r.result <> ''")|$(cq coord -c "SELECT count(*) FROM deleted_record_cluster() WHERE id = ANY ('$ids')")"
 
 # ---- 8. Schema-based sharding of schemas holding attached tables ------------------------------
 err=$(cq coord 2>&1 <<'SQL'
