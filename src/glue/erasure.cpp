@@ -8,6 +8,7 @@
 #include "glue/holds.hpp"
 #include "glue/owner.hpp"
 #include "glue/restore.hpp"
+#include "glue/spi_connection.hpp"
 
 namespace deleted_record::glue {
 
@@ -60,7 +61,7 @@ void CheckAllArchived(const Erasure* erasure) {
 // EraseAsOwner is the owner-side work: check the ids, then delete the rows and leave tombstones.
 void EraseAsOwner(void* argument) {
   auto* erasure = static_cast<Erasure*>(argument);
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  ConnectSpi();
   CheckAllArchived(erasure);
   // A legal hold outranks an erasure request: nothing is erased while any row is held, and no
   // hold can arrive between this check and the delete (LockHoldsShared).
@@ -79,7 +80,7 @@ void EraseAsOwner(void* argument) {
   if (SPI_execute_with_args(query, 3, types, values, nullptr, false, 0) != SPI_OK_INSERT)
     elog(ERROR, "deleted_record: could not erase archive rows");
   erasure->erased = static_cast<int64>(SPI_processed);
-  SPI_finish();
+  FinishSpi();
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 // names its functions and operators with pg_catalog.
 #include "glue/holds.hpp"
 
+#include "glue/archive_table.hpp"
 #include "glue/owner.hpp"
+#include "glue/spi_connection.hpp"
 #include "glue/table_key.hpp"
 
 namespace deleted_record::glue {
@@ -24,7 +26,7 @@ struct Hold {
 void PlaceAsOwner(void* argument) {
   auto* hold = static_cast<Hold*>(argument);
   const HoldScope* scope = hold->scope;
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  ConnectSpi();
   char* holds = ExtensionObjectName(hold->archive, "deleted_record_holds");
   {
     Oid types[1] = {TEXTOID};
@@ -97,12 +99,12 @@ void PlaceAsOwner(void* argument) {
                           holds);
   if (SPI_execute_with_args(insert, 11, types, values, nulls, false, 0) != SPI_OK_INSERT)
     elog(ERROR, "deleted_record: could not record the hold");
-  SPI_finish();
+  FinishSpi();
 }
 
 void ReleaseAsOwner(void* argument) {
   auto* hold = static_cast<Hold*>(argument);
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  ConnectSpi();
   Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
   Datum values[3] = {PointerGetDatum(hold->name), hold->by, hold->session_by};
   char* query = psprintf("UPDATE %s h SET released_at = pg_catalog.transaction_timestamp(), released_by = $2,"
@@ -115,7 +117,7 @@ void ReleaseAsOwner(void* argument) {
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
                     errmsg("deleted_record_release: no hold named \"%s\" is in place", text_to_cstring(hold->name)),
                     errhint("The holds in place are those of deleted_record_holds with released_at NULL.")));
-  SPI_finish();
+  FinishSpi();
 }
 
 // ObjectIdForm is what the hint of a for_object that is no object id of its table shows.
@@ -185,7 +187,7 @@ text* NormalizedObjectId(Oid relation, text* object_id) {
                                 {"extra_float_digits", "1"}, {"bytea_output", "hex"}};
   for (auto& setting : settings)
     (void) set_config_option(setting[0], setting[1], PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  ConnectSpi();
   Oid types[1] = {TEXTOID};
   Datum values[1] = {PointerGetDatum(object_id)};
   if (SPI_execute_with_args(query, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
@@ -193,7 +195,7 @@ text* NormalizedObjectId(Oid relation, text* object_id) {
   bool isnull = true;
   Datum normalized = SPI_processed == 1 ? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull) : (Datum) 0;
   text* result = isnull ? nullptr : DatumGetTextPP(SPI_datumTransfer(normalized, false, -1));
-  SPI_finish();
+  FinishSpi();
   AtEOXact_GUC(true, nest_level);
   if (result == nullptr)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -279,11 +281,11 @@ bool ExistsWithLatestSnapshot(text* query) {
   // DML statement does not parse there), so that nothing writes under the latest snapshot, where
   // a REPEATABLE READ or SERIALIZABLE transaction would skip its own conflict checks.
   char* sql = psprintf("SELECT FROM (%s\n) AS q LIMIT 1", text_to_cstring(query));
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  ConnectSpi();
   int result = ExecuteWithLatestSnapshot(sql, 0, nullptr, nullptr, 1);
   if (result != SPI_OK_SELECT) elog(ERROR, "deleted_record: could not run a check with the latest snapshot (%d)", result);
   bool found = SPI_processed > 0;
-  SPI_finish();
+  FinishSpi();
   pfree(sql);
   return found;
 }
@@ -295,14 +297,17 @@ void RefuseHeldRows(const ArchiveTable* archive, ArrayType* archive_ids) {
   char* rule = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
   Oid types[1] = {UUIDARRAYOID};
   Datum values[1] = {PointerGetDatum(archive_ids)};
+  // A long id list is joined as unnest($1), not planned as = ANY ($1) (see ArchiveIdsOf).
+  ArchiveIds rows = ArchiveIdsOf("d", "$1", ArrayGetNItems(ARR_NDIM(archive_ids), ARR_DIMS(archive_ids)));
   char* query = psprintf(
       "SELECT CAST(d.id AS pg_catalog.text), h.name, h.reason, h.held_by, pg_catalog.count(*) OVER ()"
       "  FROM %s d"
       "  CROSS JOIN LATERAL (SELECT %s AS name) AS held"
-      "  JOIN %s h ON h.name OPERATOR(pg_catalog.=) held.name AND h.released_at IS NULL"
-      " WHERE d.id OPERATOR(pg_catalog.=) ANY ($1)"
+      "  JOIN %s h ON h.name OPERATOR(pg_catalog.=) held.name AND h.released_at IS NULL%s"
+      " WHERE %s"
       " ORDER BY d.id LIMIT 1",
-      ExtensionObjectName(archive, "deleted_record"), rule, ExtensionObjectName(archive, "deleted_record_holds"));
+      ExtensionObjectName(archive, "deleted_record"), rule, ExtensionObjectName(archive, "deleted_record_holds"),
+      rows.from, rows.where);
   // Read with the latest snapshot, in every isolation level: it sees a hold committed before this
   // erasure or while it waited for the holds lock (LockHoldsShared). A REPEATABLE READ or
   // SERIALIZABLE transaction's own snapshot may be older than both (review 4 #01).

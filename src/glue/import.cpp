@@ -12,6 +12,7 @@
 #include "glue/owner.hpp"
 #include "glue/relation_cache.hpp"
 #include "glue/row_converter.hpp"
+#include "glue/spi_connection.hpp"
 
 namespace deleted_record::glue {
 
@@ -126,7 +127,7 @@ int64 ImportBatch(const ImportRequest* request) {
   // order, and two at once could deadlock on rows the other's batch is still locking.
   DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(kImportLockSpace),
                       Int32GetDatum(static_cast<int32>(request->target)));
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  ConnectSpi();
   RequireAttached(archive, request->target, target_name);
 
   // As the caller: lock a batch and read what its expressions say of each row...
@@ -142,7 +143,7 @@ int64 ImportBatch(const ImportRequest* request) {
     elog(ERROR, "deleted_record: could not read the batch of soft-deleted rows");
   int count = static_cast<int>(SPI_processed);
   if (count == 0) {
-    SPI_finish();
+    FinishSpi();
     return 0;
   }
   SPITupleTable* batch = SPI_tuptable;
@@ -202,7 +203,7 @@ int64 ImportBatch(const ImportRequest* request) {
                            target_name, static_cast<long long>(deleted), static_cast<long long>(stamps_applied)),
                     errdetail("Nothing of this batch was moved."),
                     errhint("Is the table's archive trigger enabled (deleted_record_attached)?")));
-  SPI_finish();
+  FinishSpi();
   return count;
 }
 

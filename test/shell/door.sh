@@ -56,4 +56,8 @@ bad=$(grep -nE '(Register(Xact|SubXact)Callback|CacheRegister(Relcache|Syscache)
   [ -n "$fn" ] && ! grep -qE "extern \"C\" [^(]*\b$fn\(" src/glue/*.cpp src/glue/*/*.cpp && echo "$file:$line $fn"
 done)
 check "every transaction and cache callback is extern \"C\"" "" "$bad"
+
+# 6. Connecting to SPI has one owner: glue/spi_connection.hpp (one message, SPI_finish checked).
+bad=$(grep -nE '\bSPI_(connect|connect_ext|finish)\(' src/glue/*.cpp src/glue/*.hpp src/glue/*/*.cpp src/glue/*/*.hpp | grep -v '^src/glue/spi_connection.hpp:')
+check "only glue/spi_connection.hpp connects to SPI and finishes" "" "$bad"
 tap_done

@@ -3,6 +3,7 @@
 
 #include "glue/citus/catalog.hpp"
 #include "glue/settings.hpp"
+#include "glue/spi_connection.hpp"
 
 namespace deleted_record::glue {
 
@@ -33,13 +34,13 @@ void SendSettings(const ContextSetting* settings, const bool* chosen) {
   int nest_level = NewGUCNestLevel();
   (void) set_config_option("citus.propagate_set_commands", "local", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
                            0, false);
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "deleted_record: SPI_connect failed");
+  ConnectSpi();
   for (int i = 0; i < kContextSettingCount; ++i) {
     if (!chosen[i]) continue;
     char* command = psprintf("SET LOCAL %s = %s", settings[i].name, quote_literal_cstr(values[i]));
     if (SPI_execute(command, false, 0) != SPI_OK_UTILITY) elog(ERROR, "deleted_record: %s failed", command);
   }
-  SPI_finish();
+  FinishSpi();
   AtEOXact_GUC(true, nest_level);
   for (int i = 0; i < kContextSettingCount; ++i)
     if (chosen[i]) sent_settings[i] = {true, values[i], GetCurrentSubTransactionId()};

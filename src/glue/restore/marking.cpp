@@ -1,5 +1,6 @@
 // Marking: the restored archive rows get restored_at/restored_by, written as the archive's owner
 // (through the one owner switch, glue/owner.hpp), and each selected row's outcome is returned.
+#include "glue/archive_table.hpp"
 #include "glue/owner.hpp"
 #include "glue/restore/restore_state.hpp"
 

@@ -1,5 +1,6 @@
 // The selection: the archive rows a restore was asked for, read as the caller (SELECT on the
 // archive and its row-level security apply), locked before they are restored, and their keys.
+#include "glue/archive_table.hpp"
 #include "glue/restore/restore_state.hpp"
 
 namespace deleted_record::glue::restore {

@@ -1,5 +1,6 @@
 // The SQL text a restore runs: per step the INSERT ... SELECT ... jsonb_populate_record(...)
 // over the archive rows, the probe that names a culprit column, and SET CONSTRAINTS.
+#include "glue/archive_table.hpp"
 #include "glue/restore/restore_state.hpp"
 
 namespace deleted_record::glue::restore {
