@@ -416,6 +416,14 @@ PG_FUNCTION_INFO_V1(deleted_record_import_may_commit);
 extern "C" Datum deleted_record_import_batch(PG_FUNCTION_ARGS) {
   if (PG_ARGISNULL(5))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deleted_record_import: batch_size must not be NULL")));
+  // The procedure refuses Citus tables; a direct call of this batch must too: their rows are
+  // archived on the nodes, where the import's stamps cannot reach them.
+  if (!PG_ARGISNULL(0) && IsCitusTableOid(PG_GETARG_OID(0)))
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("deleted_record_import: %s is a Citus table, which deleted_record_import does not support",
+                           DatumGetCString(DirectFunctionCall1(regclassout, PG_GETARG_DATUM(0)))),
+                    errhint("Import the soft-deleted rows before distributing the table (create_distributed_table), or "
+                            "undistribute it first (undistribute_table).")));
   ImportRequest request = {PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0),
                            PG_ARGISNULL(1) ? nullptr : PG_GETARG_TEXT_PP(1),
                            PG_ARGISNULL(2) ? nullptr : PG_GETARG_TEXT_PP(2),

@@ -99,6 +99,18 @@ err=$(cq coord -v VERBOSITY=verbose -c "CALL deleted_record_import('soft_item', 
 check "deleted_record_import of a distributed table fails with 0A000 and moves nothing" \
   "ERROR:  0A000: deleted_record_import: soft_item is a Citus table, which deleted_record_import does not support|12|0" \
   "$(grep -m1 '^ERROR' <<<"$err")|$(cq coord -c "SELECT count(*) FROM soft_item")|$(cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_table => 'soft_item')")"
+# The batch function behind the procedure refuses too, called directly on a reference table
+# (where Citus itself would let the batch's DELETE through).
+cq coord >/dev/null 2>&1 <<'SQL'
+CREATE TABLE soft_ref (id bigint PRIMARY KEY, gone boolean);
+SELECT create_reference_table('soft_ref');
+INSERT INTO soft_ref SELECT g, true FROM generate_series(1, 5) g;
+SELECT deleted_record_attach('soft_ref');
+SQL
+err=$(cq coord -v VERBOSITY=verbose -c "SELECT deleted_record_import_batch('soft_ref', 'true', NULL, NULL, NULL, 10)" 2>&1)
+check "deleted_record_import_batch called directly on a reference table fails with 0A000 and moves nothing" \
+  "ERROR:  0A000: deleted_record_import: soft_ref is a Citus table, which deleted_record_import does not support|5|0" \
+  "$(grep -m1 '^ERROR' <<<"$err")|$(cq coord -c "SELECT count(*) FROM soft_ref")|$(cq coord -c "SELECT count(*) FROM deleted_record_cluster(for_table => 'soft_ref')")"
 
 # ---- Exactly once, logical names, one key, context -------------------------------------------
 cq coord >/dev/null 2>&1 <<'SQL'
