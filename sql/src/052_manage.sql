@@ -11,10 +11,13 @@ COMMENT ON FUNCTION deleted_record_manage_triggers(regclass, text, text, text, b
 -- table's contract by OID (deleted_record_attachments), lets the C++ core merge the call into it
 -- (what the call leaves out is kept; column policies left out while the table has some are
 -- refused), builds the archive trigger's argument and issues the DDL as
--- deleted_record_manage_triggers does. It checks again that the caller owns the table, which it locks.
+-- deleted_record_manage_triggers does. It checks again that the caller owns the table, which it
+-- locks; called on its own, it names tables and writes retention as deleted_record_manage does.
 CREATE FUNCTION deleted_record_manage_attach(target regclass, on_truncate text, retention interval,
                                              exclude_columns text[], mask_columns text[]) RETURNS void
     LANGUAGE c
+    SET search_path = pg_catalog, pg_temp
+    SET intervalstyle = postgres
     AS 'MODULE_PATHNAME', 'deleted_record_manage_attach';
 COMMENT ON FUNCTION deleted_record_manage_attach(regclass, text, interval, text[], text[]) IS 'Internal: an attach with the call merged into the table''s contract';
 -- deleted_record_manage does the work of deleted_record_attach and deleted_record_detach.

@@ -157,6 +157,14 @@ SELECT on_truncate, retention, exclude_columns, mask_columns, attachment_id = :'
 SELECT deleted_record_attach('merged');
 RESET ROLE;
 REVOKE EXECUTE ON FUNCTION deleted_record_mask(text) FROM regress_dr21_owner;
+-- Called on its own under another interval style, it stores retention as attach does.
+CREATE TABLE styled (id int PRIMARY KEY);
+SET intervalstyle = iso_8601;
+SELECT deleted_record_manage_attach('styled', NULL, '36 hours', NULL, NULL);
+RESET intervalstyle;
+SELECT encode(tgargs, 'escape') LIKE '%"36:00:00"%' AS retention_as_attach_writes_it, retention
+  FROM pg_trigger t, deleted_record_attachments() a
+ WHERE t.tgrelid = 'styled'::regclass AND t.tgname = 'deleted_record_insert' AND a.relation = t.tgrelid;
 
 -- Clean up.
 DROP SCHEMA t21 CASCADE;
