@@ -7,11 +7,24 @@ CREATE FUNCTION deleted_record_manage_triggers(target regclass, action text, on_
     LANGUAGE c
     AS 'MODULE_PATHNAME', 'deleted_record_manage_triggers';
 COMMENT ON FUNCTION deleted_record_manage_triggers(regclass, text, text, text, boolean) IS 'Internal: the triggers an attach or detach drops, enables or creates';
+-- deleted_record_manage_attach is the attach deleted_record_manage has checked: it reads the
+-- table's contract by OID (deleted_record_attachments), lets the C++ core merge the call into it
+-- (what the call leaves out is kept; column policies left out while the table has some are
+-- refused), builds the archive trigger's argument and issues the DDL as
+-- deleted_record_manage_triggers does. It checks again that the caller owns the table, which it
+-- locks; called on its own, it names tables and writes retention as deleted_record_manage does.
+CREATE FUNCTION deleted_record_manage_attach(target regclass, on_truncate text, retention interval,
+                                             exclude_columns text[], mask_columns text[]) RETURNS void
+    LANGUAGE c
+    SET search_path = pg_catalog, pg_temp
+    SET intervalstyle = postgres
+    AS 'MODULE_PATHNAME', 'deleted_record_manage_attach';
+COMMENT ON FUNCTION deleted_record_manage_attach(regclass, text, interval, text[], text[]) IS 'Internal: an attach with the call merged into the table''s contract';
 -- deleted_record_manage does the work of deleted_record_attach and deleted_record_detach.
 -- It finds this extension's functions through pg_extension (never through search_path), locks
 -- the table before it looks at its triggers, refuses anything but an ordinary or partitioned
--- table owned by the current user, and works out the table's options; which triggers change
--- is deleted_record_manage_triggers's to decide.
+-- table owned by the current user; the table's options are deleted_record_manage_attach's to
+-- work out, which triggers change deleted_record_manage_triggers's to decide.
 CREATE FUNCTION deleted_record_manage(target regclass, action text, on_truncate text, retention interval,
                                       exclude_columns text[], mask_columns text[]) RETURNS void
     LANGUAGE plpgsql
@@ -22,10 +35,6 @@ DECLARE
     ext_schema name;
     archive regclass;
     policy text;
-    options text;
-    contract record;
-    contract_kept boolean;
-    attachment uuid;
     rel record;
     attached_through regclass;
     attached oid[];
@@ -129,42 +138,11 @@ BEGIN
         RETURN;
     END IF;
 
-    -- The table's contract as it stands (attachment_contract.cpp decides it). What the call
-    -- leaves out is kept: on_truncate, retention (retention => '0' clears it: kept forever) and
-    -- column policies, whose omission is an error so that privacy settings change only when the
-    -- call says so ('{}' clears them). The attachment id stays the table's identity.
-    EXECUTE format('SELECT a.* FROM %I.deleted_record_attachments() a WHERE a.relation = $1', ext_schema)
-       INTO contract USING target;
-    IF exclude_columns IS NULL AND contract.exclude_columns IS NOT NULL THEN
-        RAISE EXCEPTION 'deleted_record_attach: % keeps columns % out of the archive', target, contract.exclude_columns
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = format('Pass exclude_columns => %L to keep that, or ''{}'' to archive them again.', contract.exclude_columns);
-    END IF;
-    IF mask_columns IS NULL AND contract.mask_columns IS NOT NULL THEN
-        RAISE EXCEPTION 'deleted_record_attach: % masks columns %', target, contract.mask_columns
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = format('Pass mask_columns => %L to keep that, or ''{}'' to archive them in clear again.', contract.mask_columns);
-    END IF;
-    IF policy IS NULL THEN
-        EXECUTE format('SELECT %I.deleted_record_truncate_guard_policy($1)', ext_schema) INTO policy USING target;
-        policy := coalesce(policy, 'archive');
-    END IF;
-    IF retention IS NULL THEN
-        retention := contract.retention;
-    ELSIF retention = interval '0' THEN
-        retention := NULL;
-    END IF;
-    attachment := coalesce(contract.attachment_id, gen_random_uuid());
-    EXECUTE format('SELECT %I.deleted_record_attachment_options($1, $2, $3, $4, $5)', ext_schema)
-       INTO options USING target, attachment, retention, exclude_columns, mask_columns;
-
-    -- An archive trigger whose contract is already what the call asks for is kept as it is.
-    contract_kept := contract.attachment_id IS NOT NULL
-       AND contract.retention IS NOT DISTINCT FROM retention
-       AND coalesce(contract.exclude_columns, '{}') = coalesce(nullif(exclude_columns, '{}'), '{}')
-       AND coalesce(contract.mask_columns, '{}') = coalesce(nullif(mask_columns, '{}'), '{}');
-    EXECUTE format('SELECT %I.deleted_record_manage_triggers($1, $2, $3, $4, $5)', ext_schema)
-      USING target, action, policy, options, contract_kept;
+    -- What the call leaves out is kept (on_truncate, retention, column policies, the attachment
+    -- id): deleted_record_manage_attach reads the table's contract, the C++ core merges the call
+    -- into it (src/core/attachment_plan.hpp, MergeAttachCall) and the triggers follow.
+    EXECUTE format('SELECT %I.deleted_record_manage_attach($1, $2, $3, $4, $5)', ext_schema)
+      USING target, policy, retention, exclude_columns, mask_columns;
     IF unsafe_triggers IS NOT NULL THEN
         PERFORM set_config('citus.enable_unsafe_triggers', unsafe_triggers, true);
     END IF;

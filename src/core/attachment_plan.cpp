@@ -71,4 +71,103 @@ std::vector<ManageStep> PlanTruncateGuards(const ManageFacts& facts, std::size_t
   return steps;
 }
 
+namespace {
+
+// RetentionSpan is PostgreSQL's interval_cmp_value: the interval in microseconds, a month as 30 days.
+__int128 RetentionSpan(const Retention& retention) {
+  constexpr std::int64_t kMicrosecondsPerDay = INT64_C(86400000000);
+  std::int64_t days = static_cast<std::int64_t>(retention.months) * 30 + retention.days;
+  return static_cast<__int128>(retention.microseconds) + static_cast<__int128>(days) * kMicrosecondsPerDay;
+}
+
+// SameColumns compares the contract's policy with the call's ('{}' or left out: none), as
+// PostgreSQL compares the text[] values.
+bool SameColumns(const std::vector<std::string>& contract, const ColumnsArgument& call) {
+  if (!call.given || call.names.empty()) return contract.empty() && call.plain;
+  return call.plain && contract == call.names;
+}
+
+}  // namespace
+
+bool SameRetention(const Retention& a, const Retention& b) {
+  if (a.present != b.present) return false;
+  return !a.present || RetentionSpan(a) == RetentionSpan(b);
+}
+
+std::string ArrayLiteral(const std::vector<std::string>& names) {
+  // array_out: an element is quoted when it is empty, is NULL in any case, or holds a brace, the
+  // delimiter, a quote, a backslash or white space; quotes and backslashes are escaped.
+  auto needs_quotes = [](const std::string& name) {
+    if (name.empty()) return true;
+    if (name.size() == 4) {
+      std::string lower;
+      for (char c : name) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      if (lower == "null") return true;
+    }
+    for (char c : name)
+      if (c == '"' || c == '\\' || c == '{' || c == '}' || c == ',' || c == ' ' || c == '\t' || c == '\n' ||
+          c == '\r' || c == '\v' || c == '\f')
+        return true;
+    return false;
+  };
+  std::string text = "{";
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) text += ',';
+    if (!needs_quotes(names[i])) {
+      text += names[i];
+      continue;
+    }
+    text += '"';
+    for (char c : names[i]) {
+      if (c == '"' || c == '\\') text += '\\';
+      text += c;
+    }
+    text += '"';
+  }
+  return text + "}";
+}
+
+std::string QuoteLiteral(std::string_view text) {
+  // quote_literal: quotes and backslashes doubled; with a backslash, an E'' literal.
+  std::string quoted = text.find('\\') != std::string_view::npos ? "E'" : "'";
+  for (char c : text) {
+    if (c == '\'' || c == '\\') quoted += c;
+    quoted += c;
+  }
+  return quoted + "'";
+}
+
+std::variant<AttachMerge, AttachRefusal> MergeAttachCall(std::string_view table, const ExistingContract& contract,
+                                                         const AttachCall& call) {
+  const std::string name(table);
+  if (!call.exclude.given && !contract.exclude.empty()) {
+    std::string columns = ArrayLiteral(contract.exclude);
+    return AttachRefusal{"deleted_record_attach: " + name + " keeps columns " + columns + " out of the archive",
+                         "Pass exclude_columns => " + QuoteLiteral(columns) +
+                             " to keep that, or '{}' to archive them again."};
+  }
+  if (!call.mask.given && !contract.mask.empty()) {
+    std::string columns = ArrayLiteral(contract.mask);
+    return AttachRefusal{"deleted_record_attach: " + name + " masks columns " + columns,
+                         "Pass mask_columns => " + QuoteLiteral(columns) +
+                             " to keep that, or '{}' to archive them in clear again."};
+  }
+  AttachMerge merge;
+  merge.on_truncate = call.on_truncate ? *call.on_truncate : contract.truncate_policy ? *contract.truncate_policy : "archive";
+  Retention retention;
+  if (!call.retention.present) {
+    retention = contract.retention;
+    merge.retention = retention.present ? RetentionChoice::kContract : RetentionChoice::kNone;
+  } else if (RetentionSpan(call.retention) == 0) {
+    merge.retention = RetentionChoice::kNone;  // retention => '0': kept forever
+  } else {
+    retention = call.retention;
+    merge.retention = RetentionChoice::kCall;
+  }
+  merge.attachment = contract.attachment ? *contract.attachment : call.new_attachment;
+  merge.contract_kept = contract.attachment.has_value() && SameRetention(contract.retention, retention) &&
+                        SameColumns(contract.exclude, call.exclude) && SameColumns(contract.mask, call.mask);
+  return merge;
+}
+
 }  // namespace deleted_record

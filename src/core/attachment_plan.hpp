@@ -7,7 +7,10 @@
 #include "core/no_postgres.hpp"
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -81,5 +84,80 @@ std::variant<std::vector<ManageStep>, ManageRefusal> PlanArchiveTrigger(const Ma
 // detach: the guards of the table and of every partition not attached on its own are dropped;
 // when nothing was dropped in either stage, that is reported.
 std::vector<ManageStep> PlanTruncateGuards(const ManageFacts& facts, std::size_t earlier_drops);
+
+// Before an attach plans its triggers, the call is merged with the table's contract as it
+// stands (deleted_record_attachments()): what the call leaves out is kept.
+
+// Retention is an interval as PostgreSQL holds it (absent: none); two are equal when
+// PostgreSQL's interval = says so (a month counts 30 days, a day 24 hours).
+struct Retention {
+  bool present = false;
+  std::int32_t months = 0;
+  std::int32_t days = 0;
+  std::int64_t microseconds = 0;
+};
+bool SameRetention(const Retention& a, const Retention& b);
+
+// ExistingContract is the table's contract: its attachment id, retention and column policies
+// (empty: none), and the policy of its own TRUNCATE guard. A table not attached has none of them.
+struct ExistingContract {
+  std::optional<std::string> attachment;
+  Retention retention;
+  std::vector<std::string> exclude;
+  std::vector<std::string> mask;
+  std::optional<std::string> truncate_policy;
+};
+
+// ColumnsArgument is exclude_columns or mask_columns as the call passed it: left out (NULL), or
+// its names; plain is false for an array that no list of names equals (NULL elements, more
+// than one dimension, or a lower bound other than 1).
+struct ColumnsArgument {
+  bool given = false;
+  std::vector<std::string> names;
+  bool plain = true;
+};
+
+// AttachCall is the call's arguments: on_truncate (checked, or left out), retention (absent:
+// left out; a zero interval clears it), the column policies, and a fresh attachment id (from
+// gen_random_uuid) for a table that has none.
+struct AttachCall {
+  std::optional<std::string> on_truncate;
+  Retention retention;
+  ColumnsArgument exclude;
+  ColumnsArgument mask;
+  std::string new_attachment;
+};
+
+// RetentionChoice is which retention the archive trigger gets: none, the contract's, the call's.
+enum class RetentionChoice { kNone, kContract, kCall };
+
+// AttachMerge is what the attach asks for: the attachment id (kept, or the new one), the TRUNCATE
+// policy (the call's, else the existing guard's, else 'archive'), the retention, and whether
+// the contract already is that (same id, retention and column policies: the archive trigger
+// can stay).
+struct AttachMerge {
+  std::string attachment;
+  std::string on_truncate;
+  RetentionChoice retention = RetentionChoice::kNone;
+  bool contract_kept = false;
+};
+
+// AttachRefusal: the call leaves out column policies the table has (privacy settings change
+// only when the call says so); message and hint as the user reads them.
+struct AttachRefusal {
+  std::string message;
+  std::string hint;
+};
+
+// MergeAttachCall merges the call into the contract of table (its name as the user reads it).
+// The column policies the call passes are the trigger's as they are ('{}': none).
+std::variant<AttachMerge, AttachRefusal> MergeAttachCall(std::string_view table, const ExistingContract& contract,
+                                                         const AttachCall& call);
+
+// ArrayLiteral is a list of names as PostgreSQL prints a text[] ({a,"b c"}).
+std::string ArrayLiteral(const std::vector<std::string>& names);
+
+// QuoteLiteral is text as a SQL literal, as PostgreSQL's quote_literal writes it.
+std::string QuoteLiteral(std::string_view text);
 
 }  // namespace deleted_record

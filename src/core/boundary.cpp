@@ -369,3 +369,72 @@ void NextUuid7(std::uint64_t unix_ms, std::uint64_t random_a, std::uint64_t rand
 }
 
 }  // namespace deleted_record::boundary
+
+namespace deleted_record::boundary {
+
+namespace {
+
+Retention RetentionOf(const AttachRetention& retention) {
+  Retention value;
+  value.present = retention.present;
+  value.months = retention.months;
+  value.days = retention.days;
+  value.microseconds = retention.microseconds;
+  return value;
+}
+
+std::vector<std::string> NamesOf(NameList list) {
+  std::vector<std::string> names;
+  for (int i = 0; i < list.count; ++i) names.emplace_back(list.names[i]);
+  return names;
+}
+
+}  // namespace
+
+Verdict MergeAttachCall(const char* table, const AttachContractFacts* contract, const AttachCallFacts* call,
+                        OutputBuffer* buffer, AttachMergeResult* result) noexcept {
+  *result = AttachMergeResult{};
+  return Guarded([&] {
+    ExistingContract existing;
+    if (contract->attachment != nullptr) existing.attachment = contract->attachment;
+    existing.retention = RetentionOf(contract->retention);
+    existing.exclude = NamesOf(contract->exclude);
+    existing.mask = NamesOf(contract->mask);
+    if (contract->truncate_policy != nullptr) existing.truncate_policy = contract->truncate_policy;
+    AttachCall asked;
+    if (call->on_truncate != nullptr) asked.on_truncate = call->on_truncate;
+    asked.retention = RetentionOf(call->retention);
+    asked.exclude = {call->exclude_given, NamesOf(call->exclude), call->exclude_plain};
+    asked.mask = {call->mask_given, NamesOf(call->mask), call->mask_plain};
+    asked.new_attachment = call->new_attachment != nullptr ? call->new_attachment : "";
+    auto merged = deleted_record::MergeAttachCall(table != nullptr ? table : "", existing, asked);
+    std::vector<const std::string*> texts;
+    const char** slots[2];
+    if (auto* refusal = std::get_if<AttachRefusal>(&merged)) {
+      result->refused = true;
+      texts = {&refusal->message, &refusal->hint};
+      slots[0] = &result->message;
+      slots[1] = &result->hint;
+    } else {
+      const AttachMerge& merge = std::get<AttachMerge>(merged);
+      result->retention = merge.retention == RetentionChoice::kContract ? AttachRetentionChoice::kContract
+                          : merge.retention == RetentionChoice::kCall   ? AttachRetentionChoice::kCall
+                                                                        : AttachRetentionChoice::kNone;
+      result->contract_kept = merge.contract_kept;
+      texts = {&merge.attachment, &merge.on_truncate};
+      slots[0] = &result->attachment;
+      slots[1] = &result->on_truncate;
+    }
+    buffer->required = texts[0]->size() + 1 + texts[1]->size() + 1;
+    if (buffer->required > buffer->capacity) return Ok();
+    char* into = static_cast<char*>(buffer->data);
+    for (int i = 0; i < 2; ++i) {
+      std::memcpy(into, texts[i]->c_str(), texts[i]->size() + 1);
+      *slots[i] = into;
+      into += texts[i]->size() + 1;
+    }
+    return Ok();
+  });
+}
+
+}  // namespace deleted_record::boundary

@@ -198,3 +198,63 @@ void FormatUuid(const std::uint8_t bytes[16], char out[37]) noexcept;
 void NextUuid7(std::uint64_t unix_ms, std::uint64_t random_a, std::uint64_t random_b, std::uint8_t out[16]) noexcept;
 
 }  // namespace deleted_record::boundary
+
+namespace deleted_record::boundary {
+
+// Attach's merge of the call into the table's contract (core/attachment_plan.hpp,
+// MergeAttachCall): what the call leaves out is kept.
+
+// AttachRetention is an interval's fields (present false: none).
+struct AttachRetention {
+  bool present;
+  std::int32_t months;
+  std::int32_t days;
+  std::int64_t microseconds;
+};
+
+// AttachContractFacts is the table's contract as deleted_record_attachments() gives it (all
+// null, absent and empty for a table not attached) and its own TRUNCATE guard's policy (or null).
+struct AttachContractFacts {
+  const char* attachment;
+  AttachRetention retention;
+  NameList exclude;
+  NameList mask;
+  const char* truncate_policy;
+};
+
+// AttachCallFacts is the call: on_truncate (checked, or null), retention, exclude_columns and
+// mask_columns (given false: NULL; plain false: NULL elements, several dimensions or a lower
+// bound other than 1), and a fresh attachment id for a table without one.
+struct AttachCallFacts {
+  const char* on_truncate;
+  AttachRetention retention;
+  bool exclude_given;
+  bool exclude_plain;
+  NameList exclude;
+  bool mask_given;
+  bool mask_plain;
+  NameList mask;
+  const char* new_attachment;
+};
+
+enum class AttachRetentionChoice { kNone, kContract, kCall };
+
+// AttachMergeResult: refused (message and hint), or the attachment id, the TRUNCATE policy,
+// which retention and whether the contract is kept. The strings are NUL-terminated in the
+// buffer, null when it was too small.
+struct AttachMergeResult {
+  bool refused;
+  const char* message;
+  const char* hint;
+  const char* attachment;
+  const char* on_truncate;
+  AttachRetentionChoice retention;
+  bool contract_kept;
+};
+
+// MergeAttachCall merges the call into the contract of table (its name as the user reads it),
+// writing the result's strings into buffer (see OutputBuffer).
+Verdict MergeAttachCall(const char* table, const AttachContractFacts* contract, const AttachCallFacts* call,
+                        OutputBuffer* buffer, AttachMergeResult* result) noexcept;
+
+}  // namespace deleted_record::boundary

@@ -1,15 +1,18 @@
-// Attach and detach, the DDL side: deleted_record_manage (SQL) checks the call and works out the
-// table's options; deleted_record_manage_triggers, here, gathers what the catalog says of the
-// table and its partitions by OID, asks the core which triggers to drop, enable or create
-// (core/attachment_plan.hpp, through the door), and issues that DDL as the caller, every name
-// quoted and qualified.
+// Attach and detach, the DDL side: deleted_record_manage (SQL) checks the call;
+// deleted_record_manage_attach, here, reads the table's contract and lets the core merge the
+// call into it (what the call leaves out is kept); deleted_record_manage_triggers gathers what
+// the catalog says of the table and its partitions by OID, asks the core which triggers to
+// drop, enable or create (core/attachment_plan.hpp, through the door), and issues that DDL as
+// the caller, every name quoted and qualified.
 #include "glue/attachment_contract.hpp"
 #include "glue/citus.hpp"
 #include "glue/spi_connection.hpp"
 
 extern "C" {
 #include "utils/acl.h"
+#include "utils/fmgroids.h"
 #include "utils/regproc.h"
+#include "utils/uuid.h"
 }
 
 namespace deleted_record::glue {
@@ -234,6 +237,117 @@ void Manage(Oid relid, bool attach, const char* policy, const char* argument, bo
   FinishSpi();
 }
 
+// CanonicalPolicy is an on_truncate value as the TRUNCATE guard stores it, or an error.
+const char* CanonicalPolicy(const char* text) {
+  TruncatePolicy parsed;
+  boundary::Verdict verdict = boundary::ParseTruncatePolicy(text, &parsed);
+  if (!verdict.ok)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("deleted_record_attach: invalid on_truncate: %s", verdict.message)));
+  return boundary::TruncatePolicyName(parsed);
+}
+
+boundary::AttachRetention RetentionFacts(const Interval* retention) {
+  if (retention == nullptr) return {false, 0, 0, 0};
+  return {true, retention->month, retention->day, retention->time};
+}
+
+// TextArray reads a text[] into names, leaving NULL elements out; *plain is false when no list
+// of names equals the array (NULL elements, several dimensions, a lower bound other than 1).
+boundary::NameList TextArray(ArrayType* array, bool* plain) {
+  Datum* values;
+  bool* nulls;
+  int count;
+  deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &values, &nulls, &count);
+  const char** names = static_cast<const char**>(palloc(sizeof(char*) * Max(count, 1)));
+  int kept = 0;
+  *plain = ARR_NDIM(array) == 0 || (ARR_NDIM(array) == 1 && ARR_LBOUND(array)[0] == 1);
+  for (int i = 0; i < count; ++i) {
+    if (nulls[i])
+      *plain = false;
+    else
+      names[kept++] = TextDatumGetCString(values[i]);
+  }
+  return {kept, names};
+}
+
+// Contract is the table's contract as deleted_record_attachments() gives it (warning of, and
+// leaving out, an archive trigger whose argument does not parse), in CurrentMemoryContext.
+struct Contract {
+  const char* attachment = nullptr;
+  Interval* retention = nullptr;
+  boundary::NameList exclude = {0, nullptr};
+  boundary::NameList mask = {0, nullptr};
+};
+
+Contract ReadContract(Oid relid) {
+  MemoryContext caller = CurrentMemoryContext;
+  const ArchiveTable* archive = ResolveArchiveTable();
+  ConnectSpi();
+  char* query = psprintf(
+      "SELECT a.attachment_id, a.retention, a.exclude_columns, a.mask_columns FROM %s() a"
+      " WHERE a.relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+      ExtensionObjectName(archive, "deleted_record_attachments"));
+  Oid types[1] = {OIDOID};
+  Datum values[1] = {ObjectIdGetDatum(relid)};
+  if (SPI_execute_with_args(query, 1, types, values, nullptr, true, 2) != SPI_OK_SELECT)
+    elog(ERROR, "deleted_record: could not read the contract of table %u", relid);
+  if (SPI_processed > 1) elog(ERROR, "deleted_record: table %u has %d contracts", relid, static_cast<int>(SPI_processed));
+  Contract contract;
+  if (SPI_processed == 1) {
+    HeapTuple row = SPI_tuptable->vals[0];
+    TupleDesc descriptor = SPI_tuptable->tupdesc;
+    MemoryContext spi = MemoryContextSwitchTo(caller);
+    bool null;
+    Datum value = SPI_getbinval(row, descriptor, 1, &null);
+    if (!null) contract.attachment = DatumGetCString(DirectFunctionCall1(uuid_out, value));
+    value = SPI_getbinval(row, descriptor, 2, &null);
+    if (!null) contract.retention = DatumGetIntervalP(datumCopy(value, false, sizeof(Interval)));
+    bool plain;
+    value = SPI_getbinval(row, descriptor, 3, &null);
+    if (!null) contract.exclude = TextArray(DatumGetArrayTypeP(value), &plain);
+    value = SPI_getbinval(row, descriptor, 4, &null);
+    if (!null) contract.mask = TextArray(DatumGetArrayTypeP(value), &plain);
+    MemoryContextSwitchTo(spi);
+  }
+  FinishSpi();
+  return contract;
+}
+
+// ManageAttach merges the call into the table's contract (the core decides: what the call
+// leaves out is kept, or refused for column policies) and attaches the table with the result.
+// on_truncate is checked (or null), retention, exclude and mask are the call's (or null).
+void ManageAttach(Oid relid, const char* on_truncate, const Interval* retention, ArrayType* exclude, ArrayType* mask) {
+  if (on_truncate != nullptr) on_truncate = CanonicalPolicy(on_truncate);
+  CheckTarget(relid, "attach");
+  Contract contract = ReadContract(relid);
+  boundary::AttachContractFacts facts = {contract.attachment, RetentionFacts(contract.retention), contract.exclude,
+                                         contract.mask, TruncateGuardPolicy(relid)};
+  boundary::AttachCallFacts call = {on_truncate, RetentionFacts(retention), exclude != nullptr, true, {0, nullptr},
+                                    mask != nullptr, true, {0, nullptr}, nullptr};
+  if (exclude != nullptr) call.exclude = TextArray(exclude, &call.exclude_plain);
+  if (mask != nullptr) call.mask = TextArray(mask, &call.mask_plain);
+  // A new attachment's id, as gen_random_uuid() makes it (used only when the table has none).
+  call.new_attachment = DatumGetCString(DirectFunctionCall1(uuid_out, OidFunctionCall0Coll(F_GEN_RANDOM_UUID, InvalidOid)));
+  const char* table = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
+  boundary::AttachMergeResult merged;
+  boundary::OutputBuffer buffer = {palloc(256), 256, 0};
+  boundary::Verdict verdict = boundary::MergeAttachCall(table, &facts, &call, &buffer, &merged);
+  if (verdict.ok && buffer.required > buffer.capacity) {
+    buffer = {palloc(buffer.required), buffer.required, 0};
+    verdict = boundary::MergeAttachCall(table, &facts, &call, &buffer, &merged);
+  }
+  if (!verdict.ok) elog(ERROR, "deleted_record: %s", verdict.message);
+  if (buffer.required > buffer.capacity) elog(ERROR, "deleted_record: the attach merge did not fit its buffer");
+  if (merged.refused)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", merged.message), errhint("%s", merged.hint)));
+  const Interval* kept = merged.retention == boundary::AttachRetentionChoice::kContract ? contract.retention
+                         : merged.retention == boundary::AttachRetentionChoice::kCall   ? retention
+                                                                                        : nullptr;
+  char* argument = BuildAttachmentArgument(relid, merged.attachment, kept, exclude, mask);
+  Manage(relid, true, CanonicalPolicy(merged.on_truncate), argument, merged.contract_kept);
+}
+
 }  // namespace
 
 }  // namespace deleted_record::glue
@@ -255,16 +369,27 @@ extern "C" Datum deleted_record_manage_triggers(PG_FUNCTION_ARGS) {
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("deleted_record_manage_triggers: action must be attach or detach, not \"%s\"", action)));
   const char* policy = nullptr;
-  if (attach) {
-    TruncatePolicy parsed;
-    boundary::Verdict verdict =
-        boundary::ParseTruncatePolicy(PG_ARGISNULL(2) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(2)), &parsed);
-    if (!verdict.ok)
-      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                      errmsg("deleted_record_attach: invalid on_truncate: %s", verdict.message)));
-    policy = boundary::TruncatePolicyName(parsed);
-  }
+  if (attach) policy = glue::CanonicalPolicy(PG_ARGISNULL(2) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(2)));
   glue::Manage(PG_GETARG_OID(0), attach, policy, PG_ARGISNULL(3) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(3)),
                !PG_ARGISNULL(4) && PG_GETARG_BOOL(4));
+  PG_RETURN_VOID();
+}
+
+extern "C" {
+PG_FUNCTION_INFO_V1(deleted_record_manage_attach);
+}
+
+// deleted_record_manage_attach(target, on_truncate, retention, exclude_columns, mask_columns):
+// the attach deleted_record_manage has checked, with the call merged into the table's contract
+// (internal).
+extern "C" Datum deleted_record_manage_attach(PG_FUNCTION_ARGS) {
+  using namespace deleted_record;
+  if (PG_ARGISNULL(0))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                    errmsg("deleted_record_manage_attach: table must not be NULL")));
+  glue::ManageAttach(PG_GETARG_OID(0), PG_ARGISNULL(1) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+                     PG_ARGISNULL(2) ? nullptr : PG_GETARG_INTERVAL_P(2),
+                     PG_ARGISNULL(3) ? nullptr : PG_GETARG_ARRAYTYPE_P(3),
+                     PG_ARGISNULL(4) ? nullptr : PG_GETARG_ARRAYTYPE_P(4));
   PG_RETURN_VOID();
 }

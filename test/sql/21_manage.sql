@@ -112,6 +112,60 @@ SELECT deleted_record_attach('replicated', retention => '30 days');
 SELECT tgenabled AS replica_mode_kept FROM pg_trigger
  WHERE tgrelid = 'replicated'::regclass AND tgname = 'deleted_record_insert';
 
+-- deleted_record_manage_attach merges an attach call into the table's contract (the core
+-- decides). Called on its own by a role that does not own the table: refused, nothing made.
+CREATE TABLE merged (id int PRIMARY KEY, "Pass word" text, "it's" text, email text);
+ALTER TABLE merged OWNER TO regress_dr21_owner;
+GRANT ALL ON merged TO regress_dr21_other;
+GRANT EXECUTE ON FUNCTION deleted_record_mask(text) TO regress_dr21_owner;
+SET ROLE regress_dr21_other;
+SELECT deleted_record_manage_attach('merged', NULL, NULL, '{"Pass word"}', NULL);
+RESET ROLE;
+SELECT deleted_record_manage_attach(NULL, NULL, NULL, NULL, NULL);
+SELECT deleted_record_manage_attach('merged', 'truncate it', NULL, NULL, NULL);
+SELECT count(*) AS triggers FROM pg_trigger WHERE tgrelid = 'merged'::regclass;
+-- The owner, under a hostile search_path: the contract is read and the triggers made by OID.
+SET ROLE regress_dr21_owner;
+SET search_path = t21_evil, t21, public;
+SELECT deleted_record_attach('t21.merged', 'deny', retention => '1 mon', exclude_columns => '{"Pass word",it''s}');
+RESET search_path;
+SET search_path = t21, public;
+SELECT oid AS merged_trigger FROM pg_trigger WHERE tgrelid = 'merged'::regclass AND tgname = 'deleted_record_insert' \gset
+-- Leaving the excluded columns out is refused, the list quoted as text[] prints it; the
+-- refusal, caught by the caller's exception block, leaves the session able to attach.
+SELECT deleted_record_attach('merged');
+DO $$
+BEGIN
+    PERFORM deleted_record_attach('t21.merged');
+EXCEPTION WHEN invalid_parameter_value THEN
+    RAISE NOTICE 'caught: %', SQLERRM;
+END
+$$;
+-- The same contract in other words ('30 days' is '1 mon' to PostgreSQL): the trigger stays,
+-- the guard takes the new policy.
+SELECT deleted_record_attach('merged', 'ignore', retention => '30 days', exclude_columns => '{"Pass word",it''s}');
+SELECT (SELECT oid FROM pg_trigger WHERE tgrelid = 'merged'::regclass AND tgname = 'deleted_record_insert')
+       = :merged_trigger AS trigger_kept;
+SELECT on_truncate, retention, exclude_columns, mask_columns FROM deleted_record_attached WHERE table_name = 'merged'::regclass;
+-- Retention left out is kept, '0' clears it; column policies '{}' clear them; the id stays.
+SELECT attachment_id AS first_id FROM deleted_record_attachments() WHERE relation = 'merged'::regclass \gset
+SELECT deleted_record_attach('merged', exclude_columns => '{}', mask_columns => '{email}');
+SELECT on_truncate, retention, exclude_columns, mask_columns FROM deleted_record_attached WHERE table_name = 'merged'::regclass;
+SELECT deleted_record_attach('merged', retention => '0', mask_columns => '{email}');
+SELECT on_truncate, retention, exclude_columns, mask_columns, attachment_id = :'first_id' AS same_id
+  FROM deleted_record_attachments() WHERE relation = 'merged'::regclass;
+SELECT deleted_record_attach('merged');
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION deleted_record_mask(text) FROM regress_dr21_owner;
+-- Called on its own under another interval style, it stores retention as attach does.
+CREATE TABLE styled (id int PRIMARY KEY);
+SET intervalstyle = iso_8601;
+SELECT deleted_record_manage_attach('styled', NULL, '36 hours', NULL, NULL);
+RESET intervalstyle;
+SELECT encode(tgargs, 'escape') LIKE '%"36:00:00"%' AS retention_as_attach_writes_it, retention
+  FROM pg_trigger t, deleted_record_attachments() a
+ WHERE t.tgrelid = 'styled'::regclass AND t.tgname = 'deleted_record_insert' AND a.relation = t.tgrelid;
+
 -- Clean up.
 DROP SCHEMA t21 CASCADE;
 DROP SCHEMA t21_evil CASCADE;
