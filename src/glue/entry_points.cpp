@@ -100,8 +100,12 @@ void _PG_init(void) {
   RegisterXactCallback(RelationCacheOnTransactionEnd, nullptr);
   RegisterXactCallback(MaskingOnTransactionEnd, nullptr);  // the masking secret is forgotten
 
-  // Citus: its (sub)transaction callbacks, and when Citus was preloaded first, an executor hook
-  // (context to the workers), fmgr hooks (distributing attached tables) and a utility hook.
+  // Citus (src/glue/citus/hooks.cpp), in this order: the superuser-only setting
+  // deleted_record_citus.converting; the TRUNCATE guard's delegate for Citus tables and shards;
+  // (sub)transaction callbacks (the context sent to the workers). Only when Citus was preloaded
+  // first: ExecutorStart_hook (the context to the workers, cached plans rechecked), planner_hook
+  // (delegated calls checked), ProcessUtility_hook (TRUNCATE naming shards, Citus's table
+  // conversions), needs_fmgr_hook and fmgr_hook (distributing attached tables).
   RegisterCitus();
 }
 
