@@ -67,6 +67,14 @@ hold and release a legal hold|42501|ok|42501|ok|SELECT deleted_record_hold('priv
 read the legal holds|42501|42501|42501|ok|SELECT count(*) FROM public.deleted_record_holds
 import soft-deleted rows (stamps them as the owner)|42501|42501|ok|ok|INSERT INTO public.t_soft (gone, gone_at) VALUES (true, '2025-01-01 00:00+00'), (false, NULL); CALL deleted_record_import('public.t_soft', 'gone', deleted_at => 'gone_at', actor => '''importer''')
 import_batch called directly|42501|42501|ok|ok|SELECT deleted_record_import_batch('public.t_soft', 'gone', NULL, NULL, NULL, 10)
+manage_attach called directly (attach's merge and DDL)|42501|42501|ok|ok|SELECT deleted_record_manage_attach('public.t_owned', NULL, NULL, NULL, NULL)
+exists_now (one read-only query, run as the caller)|ok|ok|ok|ok|SELECT deleted_record_exists_now('SELECT 1')
+exists_now reads only what the caller may|42501|ok|42501|ok|SELECT deleted_record_exists_now('SELECT FROM public.deleted_record')
+typed_value_ok (converts as the reader)|ok|ok|ok|ok|SELECT deleted_record_typed_value_ok('1', 'integer')
+typed_view_since (where a new typed view starts)|ok|ok|ok|ok|SELECT deleted_record_typed_view_since('public.t_owned', NULL) IS NULL
+attachments listing|ok|ok|ok|ok|SELECT count(*) >= 0 FROM deleted_record_attachments()
+hold_rule (internal)|42501|42501|42501|ok|SELECT deleted_record_hold_rule('d') IS NOT NULL
+cluster_run without Citus (internal: pg_dist_node is missing)|42P01|42P01|42P01|42P01|SELECT count(*) FROM deleted_record_cluster_run('privileges test', ARRAY['SELECT 1'])
 ROWS
 )
 ROLES=(priv_none priv_granted priv_owner superuser)
