@@ -50,7 +50,6 @@ CREATE TABLE t38_probe (id int);
 SELECT deleted_record_exists_now('SELECT FROM t38_probe') AS found;
 SELECT deleted_record_exists_now('WITH d AS (DELETE FROM t38_probe RETURNING id) SELECT FROM d');
 SELECT deleted_record_exists_now('INSERT INTO t38_probe VALUES (1) RETURNING id');
-SELECT deleted_record_exists_now('SELECT 1); INSERT INTO t38_probe VALUES (1); SELECT (1');
 SELECT deleted_record_exists_now('SELECT 1) AS x; INSERT INTO t38_probe VALUES (1); SELECT (1');
 SELECT count(*) AS written FROM t38_probe;
 DROP TABLE t38_probe;
