@@ -28,9 +28,7 @@ BEGIN
         RAISE EXCEPTION 'deleted_record_cluster_restore needs Citus'
             USING ERRCODE = 'feature_not_supported', HINT = 'Use deleted_record_restore.';
     END IF;
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     -- Every node is asked, at once, which of the ids it holds (an indexed probe: it reads only
     -- those rows); a disabled node too, or the call fails naming it.
     -- The node loop (098): called through the extension's schema, whatever the caller's search_path.

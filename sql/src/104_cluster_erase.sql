@@ -29,9 +29,7 @@ BEGIN
         RAISE EXCEPTION 'deleted_record_cluster_erase: archive_ids and a reason are required'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     -- Every node first, disabled ones included (their archive is theirs): may the caller erase
     -- there? A node that cannot be reached stops the call here, named.
     -- The node loop (098): called through the extension's schema, whatever the caller's search_path.

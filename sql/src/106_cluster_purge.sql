@@ -22,9 +22,7 @@ BEGIN
         RAISE EXCEPTION 'deleted_record_cluster_purge needs Citus'
             USING ERRCODE = 'feature_not_supported', HINT = 'Use CALL deleted_record_purge().';
     END IF;
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     -- Every node first, disabled ones included (their archive is theirs): may the caller purge
     -- there? (Citus does not propagate these grants.) A node that cannot be reached stops the
     -- call here, named.
