@@ -119,6 +119,11 @@ inline ArchiveIds ArchiveIdsOf(const char* alias, const char* param, int count) 
   return {psprintf(", pg_catalog.unnest(%s) AS ids(id)", param), psprintf("%s.id OPERATOR(pg_catalog.=) ids.id", alias)};
 }
 
+// The same for the uuid[] that param stands for (its element count picks the form).
+inline ArchiveIds ArchiveIdsOf(const char* alias, const char* param, const ArrayType* ids) {
+  return ArchiveIdsOf(alias, param, ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids)));
+}
+
 // ArchiveTableOnRelcacheChange forgets the archive's cached facts when it or a partition changes
 // (a relcache callback).
 extern "C" void ArchiveTableOnRelcacheChange(Datum arg, Oid relid);
