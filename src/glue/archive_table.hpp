@@ -124,6 +124,20 @@ inline ArchiveIds ArchiveIdsOf(const char* alias, const char* param, const Array
   return ArchiveIdsOf(alias, param, ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids)));
 }
 
+// ScanLatest calls visit(slot) for every row of rel the latest snapshot sees (what committed
+// before the call); visit returns false to stop. The one table scan of the glue's small tables.
+template <typename Visit>
+void ScanLatest(Relation rel, Visit visit) {
+  Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
+  TableScanDesc scan = table_beginscan(rel, snapshot, 0, nullptr);
+  TupleTableSlot* slot = table_slot_create(rel, nullptr);
+  while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+    if (!visit(slot)) break;
+  ExecDropSingleTupleTableSlot(slot);
+  table_endscan(scan);
+  UnregisterSnapshot(snapshot);
+}
+
 // ArchiveTableOnRelcacheChange forgets the archive's cached facts when it or a partition changes
 // (a relcache callback).
 extern "C" void ArchiveTableOnRelcacheChange(Datum arg, Oid relid);
