@@ -225,3 +225,6 @@ $$;
 -- starts the ones that need Citus and deleted_record_cluster_may (new) checks the caller's
 -- rights on every node before erase and purge change anything.
 --@include 098_cluster_run
+-- deleted_record_protect_archive looks the extension's schema up with qualified catalogs and
+-- operators, as every function does (its event trigger, 117, is unchanged).
+--@include 116_protect_archive
