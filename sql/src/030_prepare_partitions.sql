@@ -26,9 +26,7 @@ BEGIN
         RAISE EXCEPTION 'deleted_record_prepare_partitions: ahead must be between 0 and 36, not %', coalesce(ahead::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     -- Loading the library defines deleted_record.partition_period as a superuser setting and
     -- drops a placeholder value an unprivileged role set before (PostgreSQL 15 and later).
     EXECUTE format('SELECT %I.deleted_record_uuid7()', ext_schema);
@@ -91,9 +89,7 @@ DECLARE
     ext_schema name;
     created integer;
 BEGIN
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     EXECUTE format('SELECT %I.deleted_record_prepare_partitions(3)', ext_schema) INTO created;
     RETURN created;
 END

@@ -45,9 +45,7 @@ BEGIN
     IF pg_catalog.current_setting('application_name') LIKE 'citus\_internal%' THEN
         RETURN;
     END IF;
-    SELECT n.nspname INTO ext_schema
-      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
-     WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     IF ext_schema IS NULL OR pg_catalog.to_regclass(pg_catalog.format('%I.deleted_record_attachment', ext_schema)) IS NULL THEN
         RETURN;
     END IF;

@@ -41,9 +41,7 @@ DECLARE
     unsafe_triggers text;
     logical regclass;
 BEGIN
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     archive := format('%I.deleted_record', ext_schema)::regclass;
 
     IF target IS NULL THEN

@@ -45,9 +45,7 @@ BEGIN
         RAISE EXCEPTION 'deleted_record_purge: older_than must not be negative, not %', older_than
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     archive := format('%I.deleted_record', ext_schema)::regclass;
     -- One purge at a time; deletes on attached tables never wait for it.
     PERFORM pg_advisory_xact_lock(archive::oid::bigint);

@@ -19,9 +19,7 @@ DECLARE
     started timestamptz := pg_catalog.clock_timestamp();
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-    SELECT n.nspname INTO ext_schema
-      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
-     WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     step_fn := pg_catalog.format('%I.deleted_record_purge_step(interval, integer, regclass[])', ext_schema);
     IF NOT pg_catalog.has_function_privilege(step_fn, 'EXECUTE') THEN
         RAISE EXCEPTION 'permission denied to purge the archive'

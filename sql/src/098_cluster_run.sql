@@ -81,3 +81,55 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION deleted_record_cluster_run(text, text[], integer[], text) IS 'Internal: runs commands on Citus nodes for the cluster-wide functions, failing with the node named';
+-- deleted_record_cluster_begin is how every cluster-wide function that needs Citus starts: it
+-- fails, naming the caller and the function to use instead, when Citus is not installed, and
+-- returns the query that runs the node loop above through the extension's schema (whatever the
+-- caller's search_path): EXECUTE it INTO node ids and results (both arrays, in node order)
+-- USING the four arguments of deleted_record_cluster_run.
+CREATE FUNCTION deleted_record_cluster_begin(caller text, instead text)
+    RETURNS text
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ext_schema name;
+BEGIN
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
+        RAISE EXCEPTION '% needs Citus', caller
+            USING ERRCODE = 'feature_not_supported', HINT = pg_catalog.format('Use %s.', instead);
+    END IF;
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
+    RETURN pg_catalog.format('SELECT pg_catalog.array_agg(c.node_id ORDER BY c.node_id), pg_catalog.array_agg(c.result ORDER BY c.node_id)'
+                             ' FROM %I.deleted_record_cluster_run($1, $2, $3, $4) c', ext_schema);
+END
+$$;
+COMMENT ON FUNCTION deleted_record_cluster_begin(text, text) IS 'Internal: fails without Citus; returns the query that runs the node loop for the cluster-wide functions';
+-- deleted_record_cluster_may asks every node, disabled ones included (their archive is theirs),
+-- before a cluster-wide function changes anything: check is a query every node runs that answers
+-- true when the caller may act there. A node that answers otherwise stops the call: "nothing was
+-- <verb>d: the caller may not <verb> on <nodes> (permission denied)" with hint; a node that cannot
+-- be reached stops it too, named (deleted_record_cluster_run). Returns the ids of the nodes asked,
+-- in node order.
+CREATE FUNCTION deleted_record_cluster_may(caller text, verb text, run_sql text, check_sql text, hint text)
+    RETURNS integer[]
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ran_nodes integer[];
+    ran_results text[];
+    refused text;
+BEGIN
+    EXECUTE run_sql INTO ran_nodes, ran_results
+      USING caller, ARRAY[check_sql], NULL::integer[], pg_catalog.format('Nothing was %sd.', verb);
+    -- (unnest of two arrays is syntax: it cannot name pg_catalog; the search_path is pinned)
+    SELECT pg_catalog.string_agg(pg_catalog.format('node %s', u.n), ', ' ORDER BY u.n) INTO refused
+      FROM unnest(ran_nodes, ran_results) u(n, r) WHERE u.r IS DISTINCT FROM 't';
+    IF refused IS NOT NULL THEN
+        RAISE EXCEPTION '%: nothing was %d: the caller may not % on % (permission denied)', caller, verb, verb, refused
+            USING ERRCODE = 'insufficient_privilege', HINT = hint;
+    END IF;
+    RETURN ran_nodes;
+END
+$$;
+COMMENT ON FUNCTION deleted_record_cluster_may(text, text, text, text, text) IS 'Internal: fails unless the caller may act on every Citus node; returns the nodes asked';

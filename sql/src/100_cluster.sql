@@ -41,9 +41,7 @@ DECLARE
     page_rows constant integer := 10000;
     page_bytes constant bigint := 8 * 1024 * 1024;
 BEGIN
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     -- Literals every node reads the same way (the time as epoch seconds, whatever DateStyle);
     -- operators, functions and types named with their schema, whatever the node's search_path.
     filter := format('(%1$L::pg_catalog.text IS NULL OR r.table_name OPERATOR(pg_catalog.=) %1$L::pg_catalog.text)'

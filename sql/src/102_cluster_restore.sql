@@ -24,18 +24,12 @@ DECLARE
     ran_results text[];
     disabled text;
 BEGIN
-    IF to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
-        RAISE EXCEPTION 'deleted_record_cluster_restore needs Citus'
-            USING ERRCODE = 'feature_not_supported', HINT = 'Use deleted_record_restore.';
-    END IF;
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
+    -- Fails without Citus; run_sql runs the node loop (098) through the extension's schema.
+    EXECUTE format('SELECT %I.deleted_record_cluster_begin($1, $2)', ext_schema) INTO run_sql
+      USING 'deleted_record_cluster_restore'::text, 'deleted_record_restore'::text;
     -- Every node is asked, at once, which of the ids it holds (an indexed probe: it reads only
     -- those rows); a disabled node too, or the call fails naming it.
-    -- The node loop (098): called through the extension's schema, whatever the caller's search_path.
-    run_sql := format('SELECT pg_catalog.array_agg(c.node_id ORDER BY c.node_id), pg_catalog.array_agg(c.result ORDER BY c.node_id)'
-                      ' FROM %I.deleted_record_cluster_run($1, $2, $3, $4) c', ext_schema);
     EXECUTE run_sql INTO ran_nodes, ran_results
       USING 'deleted_record_cluster_restore'::text, ARRAY[format(
                 'SELECT pg_catalog.json_agg(pg_catalog.json_build_array(r.id, r.schema_name, r.table_name)) FROM %I.deleted_record r'

@@ -14,41 +14,27 @@ CREATE FUNCTION deleted_record_cluster_erase(archive_ids uuid[], reason text)
     AS $$
 DECLARE
     ext_schema name;
-    refused text;
     run_sql text;
     ran_nodes integer[];
     ran_results text[];
     holder_nodes integer[] := '{}';
     holder_ids text[] := '{}';
 BEGIN
-    IF to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
-        RAISE EXCEPTION 'deleted_record_cluster_erase needs Citus'
-            USING ERRCODE = 'feature_not_supported', HINT = 'Use deleted_record_erase.';
-    END IF;
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
+    -- Fails without Citus; run_sql runs the node loop (098) through the extension's schema.
+    EXECUTE format('SELECT %I.deleted_record_cluster_begin($1, $2)', ext_schema) INTO run_sql
+      USING 'deleted_record_cluster_erase'::text, 'deleted_record_erase'::text;
     IF archive_ids IS NULL OR reason IS NULL OR reason = '' THEN
         RAISE EXCEPTION 'deleted_record_cluster_erase: archive_ids and a reason are required'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
     -- Every node first, disabled ones included (their archive is theirs): may the caller erase
     -- there? A node that cannot be reached stops the call here, named.
-    -- The node loop (098): called through the extension's schema, whatever the caller's search_path.
-    run_sql := format('SELECT pg_catalog.array_agg(c.node_id ORDER BY c.node_id), pg_catalog.array_agg(c.result ORDER BY c.node_id)'
-                      ' FROM %I.deleted_record_cluster_run($1, $2, $3, $4) c', ext_schema);
-    EXECUTE run_sql INTO ran_nodes, ran_results
-      USING 'deleted_record_cluster_erase'::text, ARRAY[format(
+    EXECUTE format('SELECT %I.deleted_record_cluster_may($1, $2, $3, $4, $5)', ext_schema)
+      USING 'deleted_record_cluster_erase'::text, 'erase'::text, run_sql, format(
                 'SELECT pg_catalog.has_function_privilege(%1$L, ''EXECUTE'') AND pg_catalog.has_table_privilege(%2$L, ''SELECT'')',
-                format('%I.deleted_record_erase(pg_catalog.uuid[], pg_catalog.text)', ext_schema), format('%I.deleted_record', ext_schema))],
-            NULL::integer[], 'Nothing was erased.'::text;
-    SELECT string_agg(format('node %s', u.n), ', ' ORDER BY u.n) INTO refused
-      FROM unnest(ran_nodes, ran_results) u(n, r) WHERE u.r IS DISTINCT FROM 't';
-    IF refused IS NOT NULL THEN
-        RAISE EXCEPTION 'deleted_record_cluster_erase: nothing was erased: the caller may not erase on % (permission denied)', refused
-            USING ERRCODE = 'insufficient_privilege',
-                  HINT = format('On each of those nodes: GRANT EXECUTE ON FUNCTION %1$I.deleted_record_erase(uuid[], text) TO <role>; GRANT SELECT ON %1$I.deleted_record TO <role>; (Citus does not propagate these grants: run_command_on_all_nodes can.)', ext_schema);
-    END IF;
+                format('%I.deleted_record_erase(pg_catalog.uuid[], pg_catalog.text)', ext_schema), format('%I.deleted_record', ext_schema)),
+            format('On each of those nodes: GRANT EXECUTE ON FUNCTION %1$I.deleted_record_erase(uuid[], text) TO <role>; GRANT SELECT ON %1$I.deleted_record TO <role>; (Citus does not propagate these grants: run_command_on_all_nodes can.)', ext_schema);
     -- Which of the ids each node holds (an indexed probe, every node at once).
     EXECUTE run_sql INTO ran_nodes, ran_results
       USING 'deleted_record_cluster_erase'::text, ARRAY[format(

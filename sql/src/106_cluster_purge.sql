@@ -13,37 +13,23 @@ CREATE FUNCTION deleted_record_cluster_purge(older_than interval DEFAULT NULL, b
 DECLARE
     ext_schema name;
     nodes integer[];
-    refused text;
     run_sql text;
     ran_nodes integer[];
     ran_results text[];
 BEGIN
-    IF to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
-        RAISE EXCEPTION 'deleted_record_cluster_purge needs Citus'
-            USING ERRCODE = 'feature_not_supported', HINT = 'Use CALL deleted_record_purge().';
-    END IF;
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
+    -- Fails without Citus; run_sql runs the node loop (098) through the extension's schema.
+    EXECUTE format('SELECT %I.deleted_record_cluster_begin($1, $2)', ext_schema) INTO run_sql
+      USING 'deleted_record_cluster_purge'::text, 'CALL deleted_record_purge()'::text;
     -- Every node first, disabled ones included (their archive is theirs): may the caller purge
     -- there? (Citus does not propagate these grants.) A node that cannot be reached stops the
     -- call here, named.
-    -- The node loop (098): called through the extension's schema, whatever the caller's search_path.
-    run_sql := format('SELECT pg_catalog.array_agg(c.node_id ORDER BY c.node_id), pg_catalog.array_agg(c.result ORDER BY c.node_id)'
-                      ' FROM %I.deleted_record_cluster_run($1, $2, $3, $4) c', ext_schema);
-    EXECUTE run_sql INTO nodes, ran_results
-      USING 'deleted_record_cluster_purge'::text, ARRAY[format(
+    EXECUTE format('SELECT %I.deleted_record_cluster_may($1, $2, $3, $4, $5)', ext_schema) INTO nodes
+      USING 'deleted_record_cluster_purge'::text, 'purge'::text, run_sql, format(
                 'SELECT pg_catalog.has_function_privilege(%1$L, ''EXECUTE'') AND pg_catalog.has_function_privilege(%2$L, ''EXECUTE'')',
                 format('%I.deleted_record_purge(pg_catalog.interval, pg_catalog.int4, pg_catalog.int8)', ext_schema),
-                format('%I.deleted_record_purge_step(pg_catalog.interval, pg_catalog.int4, pg_catalog.regclass[])', ext_schema))],
-            NULL::integer[], 'Nothing was purged.'::text;
-    SELECT string_agg(format('node %s', u.n), ', ' ORDER BY u.n) INTO refused
-      FROM unnest(nodes, ran_results) u(n, r) WHERE u.r IS DISTINCT FROM 't';
-    IF refused IS NOT NULL THEN
-        RAISE EXCEPTION 'deleted_record_cluster_purge: nothing was purged: the caller may not purge on % (permission denied)', refused
-            USING ERRCODE = 'insufficient_privilege',
-                  HINT = format('On each of those nodes: GRANT EXECUTE ON PROCEDURE %1$I.deleted_record_purge(interval, integer, bigint) TO <role>; GRANT EXECUTE ON FUNCTION %1$I.deleted_record_purge_step(interval, integer, regclass[]) TO <role>; (run_command_on_all_nodes can.)', ext_schema);
-    END IF;
+                format('%I.deleted_record_purge_step(pg_catalog.interval, pg_catalog.int4, pg_catalog.regclass[])', ext_schema)),
+            format('On each of those nodes: GRANT EXECUTE ON PROCEDURE %1$I.deleted_record_purge(interval, integer, bigint) TO <role>; GRANT EXECUTE ON FUNCTION %1$I.deleted_record_purge_step(interval, integer, regclass[]) TO <role>; (run_command_on_all_nodes can.)', ext_schema);
     -- Then node after node, so that an error can say which nodes purged (and committed) before.
     FOR i IN 1 .. coalesce(cardinality(nodes), 0) LOOP
         node_id := nodes[i];

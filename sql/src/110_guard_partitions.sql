@@ -39,9 +39,7 @@ BEGIN
                   OR coalesce(current_setting('deleted_record_citus.converting', true), '') = 'on') THEN
         RETURN;
     END IF;
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     EXECUTE format('SELECT array_agg(a.relation::oid) FROM %I.deleted_record_attachments() a', ext_schema) INTO attached;
     attached := coalesce(attached, '{}');
     guard_fn := format('%I.deleted_record_truncate_guard()', ext_schema)::regprocedure;

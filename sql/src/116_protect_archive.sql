@@ -12,9 +12,7 @@ BEGIN
        OR current_query() ~* '\mcascade\M' THEN
         RETURN;
     END IF;
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     SELECT string_agg(t.tgrelid::regclass::text, ', ' ORDER BY t.tgrelid::regclass::text) INTO attached
       FROM pg_trigger t
      WHERE t.tgfoid = format('%I.deleted_record_insert()', ext_schema)::regprocedure AND t.tgparentid = 0;
@@ -28,7 +26,3 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION deleted_record_protect_archive() IS 'Event trigger: refuses DROP EXTENSION deleted_record while tables are attached';
-CREATE EVENT TRIGGER deleted_record_protect_archive ON ddl_command_start
-    WHEN TAG IN ('DROP EXTENSION')
-    EXECUTE FUNCTION deleted_record_protect_archive();
-COMMENT ON EVENT TRIGGER deleted_record_protect_archive IS 'Refuses DROP EXTENSION deleted_record while tables are attached';

@@ -67,9 +67,7 @@ DECLARE
     ext_schema name;
     since uuid;
 BEGIN
-    SELECT n.nspname INTO ext_schema
-      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
-     WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     EXECUTE pg_catalog.format($q$SELECT w.from_id FROM %I.deleted_record_attachment w
                                   WHERE w.attachment_id OPERATOR(pg_catalog.=) $1
                                      OR w.relid OPERATOR(pg_catalog.=) $2::pg_catalog.oid
@@ -115,9 +113,7 @@ DECLARE
     collision text;
     archive_columns constant text[] := '{archive_id,archive_object_id,archive_deleted_at,archive_actor,archive_reason,archive_metadata,archive_xact_key,archive_xact_id,archive_restored_at,archive_masked}';
 BEGIN
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     EXECUTE format('SELECT %I.deleted_record_uuid7()::text', ext_schema) INTO now_id;
     SELECT n.nspname::text, c.relname::text INTO tab_schema, tab_name
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = target;
@@ -305,9 +301,7 @@ DECLARE
     followed regclass;
     ext_schema name;
 BEGIN
-    SELECT n.nspname INTO ext_schema
-      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
-     WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     FOR candidate IN
         SELECT c.oid, n.nspname, c.relname, c.relowner,
                substring(d.description FROM 'reads what follows\): (\{.*\})$') AS state_text
@@ -354,9 +348,7 @@ DECLARE
     found regclass;
     last jsonb := state -> 'names' -> (jsonb_array_length(state -> 'names') - 1);
 BEGIN
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     EXECUTE format('SELECT a.relation FROM %I.deleted_record_attachments() a WHERE a.attachment_id = $1 LIMIT 1', ext_schema)
        INTO found USING (state ->> 'attachment')::uuid;
     IF found IS NULL THEN
@@ -387,9 +379,7 @@ BEGIN
     IF target IS NULL THEN
         RAISE EXCEPTION 'deleted_record_view: target must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     SELECT c.oid, c.relname, c.relkind, c.relispartition, c.relowner, n.nspname INTO rel
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = target;
     IF rel.oid IS NULL THEN
@@ -466,9 +456,7 @@ DECLARE
     wanted jsonb;
     last jsonb;
 BEGIN
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     IF ext_schema IS NULL THEN
         RETURN;
     END IF;
@@ -532,9 +520,7 @@ DECLARE
     target regclass;
     last jsonb;
 BEGIN
-    SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     IF ext_schema IS NULL
        OR NOT EXISTS (SELECT FROM pg_event_trigger_dropped_objects() d WHERE d.object_type = 'table') THEN
         RETURN;

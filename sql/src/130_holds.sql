@@ -55,9 +55,7 @@ CREATE FUNCTION deleted_record_hold_rule(archive_row name) RETURNS text
 DECLARE
     ext_schema name;
 BEGIN
-    SELECT n.nspname INTO ext_schema
-      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
-     WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     RETURN pg_catalog.format($q$(SELECT h.name FROM %1$I.deleted_record_holds h
           WHERE h.released_at IS NULL
             AND (h.table_name IS NULL

@@ -48,9 +48,7 @@ DECLARE
 BEGIN
     -- The expressions are the caller's SQL over the caller's table and run with the caller's
     -- rights and search_path; everything of the extension's is named with its schema.
-    SELECT n.nspname INTO ext_schema
-      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
-     WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
+    SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     IF target IS NULL THEN
         RAISE EXCEPTION 'deleted_record_import: target must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;

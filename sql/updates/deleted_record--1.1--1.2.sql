@@ -221,5 +221,10 @@ $$;
 --@include 100_cluster
 -- The cluster-wide functions share one node loop, deleted_record_cluster_run (new): it reaches
 -- every node that may hold an archive, a disabled one included, and fails naming a node that
--- cannot be reached (100..106, included above, call it).
+-- cannot be reached (100..106, included above, call it); deleted_record_cluster_begin (new)
+-- starts the ones that need Citus and deleted_record_cluster_may (new) checks the caller's
+-- rights on every node before erase and purge change anything.
 --@include 098_cluster_run
+-- deleted_record_protect_archive looks the extension's schema up with qualified catalogs and
+-- operators, as every function does (its event trigger, 117, is unchanged).
+--@include 116_protect_archive

@@ -119,6 +119,25 @@ inline ArchiveIds ArchiveIdsOf(const char* alias, const char* param, int count) 
   return {psprintf(", pg_catalog.unnest(%s) AS ids(id)", param), psprintf("%s.id OPERATOR(pg_catalog.=) ids.id", alias)};
 }
 
+// The same for the uuid[] that param stands for (its element count picks the form).
+inline ArchiveIds ArchiveIdsOf(const char* alias, const char* param, const ArrayType* ids) {
+  return ArchiveIdsOf(alias, param, ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids)));
+}
+
+// ScanLatest calls visit(slot) for every row of rel the latest snapshot sees (what committed
+// before the call); visit returns false to stop. The one table scan of the glue's small tables.
+template <typename Visit>
+void ScanLatest(Relation rel, Visit visit) {
+  Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
+  TableScanDesc scan = table_beginscan(rel, snapshot, 0, nullptr);
+  TupleTableSlot* slot = table_slot_create(rel, nullptr);
+  while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+    if (!visit(slot)) break;
+  ExecDropSingleTupleTableSlot(slot);
+  table_endscan(scan);
+  UnregisterSnapshot(snapshot);
+}
+
 // ArchiveTableOnRelcacheChange forgets the archive's cached facts when it or a partition changes
 // (a relcache callback).
 extern "C" void ArchiveTableOnRelcacheChange(Datum arg, Oid relid);

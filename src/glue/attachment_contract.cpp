@@ -487,18 +487,15 @@ void CheckCreatedTrigger(CreateTrigStmt* statement, const char* default_schema) 
   AttrNumber schema_column = get_attnum(registry, "schema_name");
   AttrNumber table_column = get_attnum(registry, "table_name");
   Datum wanted = DirectFunctionCall1(uuid_in, CStringGetDatum(options.attachment));
-  Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-  TableScanDesc scan = table_beginscan(windows, snapshot, 0, nullptr);
-  TupleTableSlot* slot = table_slot_create(windows, nullptr);
   bool registered = false;
   Oid latest_relid = InvalidOid;
   Datum latest_from = (Datum) 0;
   char* latest_schema = nullptr;
   char* latest_table = nullptr;
-  while (table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
+  ScanLatest(windows, [&](TupleTableSlot* slot) {
     bool id_null = false, relid_null = false, from_null = false;
     Datum id = slot_getattr(slot, id_column, &id_null);
-    if (id_null || !DatumGetBool(DirectFunctionCall2(uuid_eq, id, wanted))) continue;
+    if (id_null || !DatumGetBool(DirectFunctionCall2(uuid_eq, id, wanted))) return true;
     Datum from = slot_getattr(slot, from_column, &from_null);
     Datum window_relid = slot_getattr(slot, relid_column, &relid_null);
     if (!registered || DatumGetInt32(DirectFunctionCall2(uuid_cmp, from, latest_from)) > 0) {
@@ -511,10 +508,8 @@ void CheckCreatedTrigger(CreateTrigStmt* statement, const char* default_schema) 
       latest_table = table_null ? nullptr : TextDatumGetCString(table_name);
     }
     registered = true;
-  }
-  ExecDropSingleTupleTableSlot(slot);
-  table_endscan(scan);
-  UnregisterSnapshot(snapshot);
+    return true;
+  });
   table_close(windows, AccessShareLock);
   if (!registered || latest_relid == relid) return;
   // A superuser may hand an identity over only to the table it was last registered under by

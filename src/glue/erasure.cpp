@@ -31,7 +31,7 @@ void CheckAllArchived(const Erasure* erasure) {
   Oid types[1] = {UUIDARRAYOID};
   Datum values[1] = {PointerGetDatum(erasure->archive_ids)};
   // The archive rows are read in one pass (ArchiveIdsOf), then matched to the ids given.
-  ArchiveIds rows = ArchiveIdsOf("d", "$1", ArrayGetNItems(ARR_NDIM(erasure->archive_ids), ARR_DIMS(erasure->archive_ids)));
+  ArchiveIds rows = ArchiveIdsOf("d", "$1", erasure->archive_ids);
   char* query = psprintf(
       "WITH found AS MATERIALIZED (SELECT d.id FROM %s d%s WHERE %s)"
       "SELECT pg_catalog.count(*),"
@@ -67,7 +67,7 @@ void EraseAsOwner(void* argument) {
   // hold can arrive between this check and the delete (LockHoldsShared).
   LockHoldsShared();
   RefuseHeldRows(erasure->archive, erasure->archive_ids);
-  ArchiveIds gone = ArchiveIdsOf("d", "$1", ArrayGetNItems(ARR_NDIM(erasure->archive_ids), ARR_DIMS(erasure->archive_ids)));
+  ArchiveIds gone = ArchiveIdsOf("d", "$1", erasure->archive_ids);
   Oid types[3] = {UUIDARRAYOID, TEXTOID, TEXTOID};
   Datum values[3] = {PointerGetDatum(erasure->archive_ids), erasure->erased_by, PointerGetDatum(erasure->reason)};
   char* query = psprintf(

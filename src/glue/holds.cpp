@@ -298,7 +298,7 @@ void RefuseHeldRows(const ArchiveTable* archive, ArrayType* archive_ids) {
   Oid types[1] = {UUIDARRAYOID};
   Datum values[1] = {PointerGetDatum(archive_ids)};
   // A long id list is joined as unnest($1), not planned as = ANY ($1) (see ArchiveIdsOf).
-  ArchiveIds rows = ArchiveIdsOf("d", "$1", ArrayGetNItems(ARR_NDIM(archive_ids), ARR_DIMS(archive_ids)));
+  ArchiveIds rows = ArchiveIdsOf("d", "$1", archive_ids);
   char* query = psprintf(
       "SELECT CAST(d.id AS pg_catalog.text), h.name, h.reason, h.held_by, pg_catalog.count(*) OVER ()"
       "  FROM %s d"

@@ -28,29 +28,24 @@ void LoadSecret() {
                     errmsg("the masking secret of extension \"deleted_record\" is missing"),
                     errhint("Masking needs deleted_record 1.1 or later: ALTER EXTENSION deleted_record UPDATE.")));
   Relation table = table_open(relid, AccessShareLock);
-  Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-  TableScanDesc scan = table_beginscan(table, snapshot, 0, nullptr);
-  TupleTableSlot* slot = table_slot_create(table, nullptr);
   TimestampTz oldest = DT_NOEND;
   bool found = false;
   AttrNumber created_at = get_attnum(relid, "created_at");
   AttrNumber key = get_attnum(relid, "secret");
-  while (table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
+  ScanLatest(table, [&](TupleTableSlot* slot) {
     bool created_null = false, key_null = false;
     Datum created = slot_getattr(slot, created_at, &created_null);
     Datum value = slot_getattr(slot, key, &key_null);
-    if (key_null || (found && !created_null && DatumGetTimestampTz(created) >= oldest)) continue;
+    if (key_null || (found && !created_null && DatumGetTimestampTz(created) >= oldest)) return true;
     bytea* bytes = DatumGetByteaPP(value);
     int length = VARSIZE_ANY_EXHDR(bytes);
-    if (length < 32 || length > kMaxSecretLength) continue;
+    if (length < 32 || length > kMaxSecretLength) return true;
     memcpy(secret.bytes, VARDATA_ANY(bytes), length);
     secret.length = length;
     oldest = created_null ? DT_NOBEGIN : DatumGetTimestampTz(created);
     found = true;
-  }
-  ExecDropSingleTupleTableSlot(slot);
-  table_endscan(scan);
-  UnregisterSnapshot(snapshot);
+    return true;
+  });
   table_close(table, AccessShareLock);
   if (!found)
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

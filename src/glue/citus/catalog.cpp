@@ -209,20 +209,15 @@ Oid NamedAsShardOf(Oid relid, const char* name, int64 shard_id) {
 // (without opening relid), or null.
 bytea* ArchiveTriggerArguments(Oid relid, Oid insert_function) {
   bytea* arguments = nullptr;
-  Relation triggers = table_open(TriggerRelationId, AccessShareLock);
-  ScanKeyData key;
-  ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-  SysScanDesc scan = systable_beginscan(triggers, TriggerRelidNameIndexId, true, nullptr, 1, &key);
-  HeapTuple tuple;
-  while (arguments == nullptr && HeapTupleIsValid(tuple = systable_getnext(scan))) {
-    auto* trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
-    if (trigger->tgfoid != insert_function) continue;
-    bool isnull = false;
-    Datum value = heap_getattr(tuple, Anum_pg_trigger_tgargs, RelationGetDescr(triggers), &isnull);
-    if (!isnull) arguments = DatumGetByteaPCopy(value);
-  }
-  systable_endscan(scan);
-  table_close(triggers, AccessShareLock);
+  ScanSystemCatalog(TriggerRelationId, TriggerRelidNameIndexId, Anum_pg_trigger_tgrelid, relid,
+                    [&](HeapTuple tuple, TupleDesc descriptor) {
+                      auto* trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
+                      if (trigger->tgfoid != insert_function) return true;
+                      bool isnull = false;
+                      Datum value = heap_getattr(tuple, Anum_pg_trigger_tgargs, descriptor, &isnull);
+                      if (!isnull) arguments = DatumGetByteaPCopy(value);
+                      return arguments == nullptr;
+                    });
   return arguments;
 }
 

@@ -7,6 +7,22 @@
 
 namespace deleted_record::glue {
 
+// ScanSystemCatalog calls visit(tuple, descriptor) for every row of a PostgreSQL catalog (by OID)
+// whose attnum equals the OID value, through index when it is valid; visit returns false to stop.
+// The one catalog scan of the Citus hooks (Citus's own catalogs: ScanCatalog in catalog.cpp).
+template <typename Visit>
+void ScanSystemCatalog(Oid catalog, Oid index, AttrNumber attnum, Oid value, Visit visit) {
+  Relation rel = table_open(catalog, AccessShareLock);
+  ScanKeyData key;
+  ScanKeyInit(&key, attnum, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(value));
+  SysScanDesc scan = systable_beginscan(rel, index, OidIsValid(index), nullptr, 1, &key);
+  HeapTuple tuple;
+  while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+    if (!visit(tuple, RelationGetDescr(rel))) break;
+  systable_endscan(scan);
+  table_close(rel, AccessShareLock);
+}
+
 // CitusRelation is what a relation is to Citus (all false/invalid without Citus).
 struct CitusRelation {
   bool is_shard;        // a shard placement: its deleted rows are rows of logical_relid

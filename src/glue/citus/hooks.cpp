@@ -237,19 +237,13 @@ Oid ConstantArgument(const FmgrInfo* flinfo, Oid* type) {
 // SchemaTables lists the ordinary and partitioned tables of a schema.
 List* SchemaTables(Oid schema) {
   List* tables = NIL;
-  Relation classes = table_open(RelationRelationId, AccessShareLock);
-  ScanKeyData key;
-  ScanKeyInit(&key, Anum_pg_class_relnamespace, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(schema));
-  SysScanDesc scan = systable_beginscan(classes, InvalidOid, false, nullptr, 1, &key);
-  HeapTuple tuple;
-  while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
+  ScanSystemCatalog(RelationRelationId, InvalidOid, Anum_pg_class_relnamespace, schema, [&](HeapTuple tuple, TupleDesc) {
     auto* form = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple));
     if (form->relnamespace == schema &&
         (form->relkind == RELKIND_RELATION || form->relkind == RELKIND_PARTITIONED_TABLE))
       tables = lappend_oid(tables, form->oid);
-  }
-  systable_endscan(scan);
-  table_close(classes, AccessShareLock);
+    return true;
+  });
   return tables;
 }
 
@@ -258,21 +252,15 @@ List* SchemaTables(Oid schema) {
 void UserTriggers(Oid relid, bool* ours, bool* foreign) {
   *ours = *foreign = false;
   Oid extension = get_extension_oid("deleted_record", true);
-  Relation triggers = table_open(TriggerRelationId, AccessShareLock);
-  ScanKeyData key;
-  ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-  SysScanDesc scan = systable_beginscan(triggers, TriggerRelidNameIndexId, true, nullptr, 1, &key);
-  HeapTuple tuple;
-  while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
+  ScanSystemCatalog(TriggerRelationId, TriggerRelidNameIndexId, Anum_pg_trigger_tgrelid, relid, [&](HeapTuple tuple, TupleDesc) {
     auto* trigger = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tuple));
-    if (trigger->tgisinternal) continue;
+    if (trigger->tgisinternal) return true;
     if (OidIsValid(extension) && getExtensionOfObject(ProcedureRelationId, trigger->tgfoid) == extension)
       *ours = true;
     else
       *foreign = true;
-  }
-  systable_endscan(scan);
-  table_close(triggers, AccessShareLock);
+    return true;
+  });
 }
 
 // OnlyOurTriggers is true when relid has triggers and every one a user created calls a

@@ -34,9 +34,7 @@ void RunQueryAsOwner(const Restore* restore, const char* query, int nargs, Oid* 
 // MarkRestored records restored_at/restored_by on the archive rows restored, as the owner.
 void MarkRestored(Restore* restore) {
   int count = 0;
-  Datum* ids = static_cast<Datum*>(palloc(sizeof(Datum) * Max(restore->candidate_count, 1)));
-  for (int i = 0; i < restore->candidate_count; ++i)
-    if (restore->candidates[i].outcome == Outcome::kRestored) ids[count++] = restore->candidates[i].id;
+  Datum* ids = RestoredIds(restore, &count);
   if (count == 0) return;
   ArchiveIds rows = ArchiveIdsOf("a", "$1", count);
   // (UPDATE's FROM list starts after its SET: the unnest of the large form goes there.)

@@ -63,6 +63,16 @@ inline Datum UuidArray(Datum* ids, int count) {
   return PointerGetDatum(construct_array(ids, count, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
 }
 
+// RestoredIds: the ids of the selected rows still to be restored (outcome restored), in
+// candidate order; *count gets how many (the array has room for at least one).
+inline Datum* RestoredIds(const Restore* restore, int* count) {
+  Datum* ids = static_cast<Datum*>(palloc(sizeof(Datum) * Max(restore->candidate_count, 1)));
+  *count = 0;
+  for (int i = 0; i < restore->candidate_count; ++i)
+    if (restore->candidates[i].outcome == Outcome::kRestored) ids[(*count)++] = restore->candidates[i].id;
+  return ids;
+}
+
 inline void RunQuery(const char* query, int nargs, Oid* types, Datum* values, bool read_only, int expected) {
   int result = SPI_execute_with_args(query, nargs, types, values, nullptr, read_only, 0);
   if (result != expected) elog(ERROR, "deleted_record: restore query failed (%s): %s", SPI_result_code_string(result), query);

@@ -52,7 +52,7 @@ void AddPending(Target* target, Datum id, int candidate) {
 // caller: a row the caller cannot see is an error, like one that does not exist.
 void LoadCandidates(Restore* restore, ArrayType* archive_ids) {
   // The archive rows are read in one pass (ArchiveIdsOf), then matched to the ids given.
-  ArchiveIds selected = ArchiveIdsOf("a", "$1", ArrayGetNItems(ARR_NDIM(archive_ids), ARR_DIMS(archive_ids)));
+  ArchiveIds selected = ArchiveIdsOf("a", "$1", archive_ids);
   char* query = psprintf(
       "WITH a AS MATERIALIZED (SELECT %s a.id, a.schema_name, a.table_name, a.object_id, a.restored_at, a.restored_by"
       "                          FROM %s a%s WHERE %s)"
@@ -164,9 +164,7 @@ Datum TransactionRows(Restore* restore, const char* xact) {
 // existed: else its table's INSERT would find fewer rows than it was given.
 void LockPending(Restore* restore) {
   int count = 0;
-  Datum* ids = static_cast<Datum*>(palloc(sizeof(Datum) * Max(restore->candidate_count, 1)));
-  for (int i = 0; i < restore->candidate_count; ++i)
-    if (restore->candidates[i].outcome == Outcome::kRestored) ids[count++] = restore->candidates[i].id;
+  Datum* ids = RestoredIds(restore, &count);
   if (count == 0) return;
   ArchiveIds rows = ArchiveIdsOf("a", "$1", count);
   char* query = psprintf(
