@@ -75,6 +75,8 @@ typed_view_since (where a new typed view starts)|ok|ok|ok|ok|SELECT deleted_reco
 attachments listing|ok|ok|ok|ok|SELECT count(*) >= 0 FROM deleted_record_attachments()
 hold_rule (internal)|42501|42501|42501|ok|SELECT deleted_record_hold_rule('d') IS NOT NULL
 cluster_run without Citus (internal: pg_dist_node is missing)|42P01|42P01|42P01|42P01|SELECT count(*) FROM deleted_record_cluster_run('privileges test', ARRAY['SELECT 1'])
+cluster_begin without Citus (internal)|0A000|0A000|0A000|0A000|SELECT deleted_record_cluster_begin('privileges test', 'x') IS NOT NULL
+cluster_may (internal: runs its node query as the caller)|ok|ok|ok|ok|SELECT deleted_record_cluster_may('privileges test', 'erase', 'SELECT ARRAY[0], ARRAY[''t'']', 'SELECT true', 'x') = ARRAY[0]
 ROWS
 )
 ROLES=(priv_none priv_granted priv_owner superuser)
