@@ -462,6 +462,18 @@ SELECT r.outcome, a.data->>'v' AS v FROM deleted_record_restore(ids_of('nnd'), '
 SELECT v FROM nnd;
 SELECT data->>'v' AS v, restored_at IS NOT NULL AS marked_restored FROM deleted_record
  WHERE schema_name = 't13' AND table_name = 'nnd' ORDER BY 1;
+-- Review 7 #03: skip mode compares keys as the unique index does, in the index's collation:
+-- unique (k COLLATE "C") on a case-insensitive column holds 'Bob' and 'bob' both; both restore.
+CREATE COLLATION t13_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE cased (k text COLLATE t13_ci NOT NULL, v int);
+CREATE UNIQUE INDEX cased_k ON cased (k COLLATE "C");
+SELECT deleted_record_attach('cased') IS NOT NULL AS attached;
+INSERT INTO cased VALUES ('Bob', 1), ('bob', 2), ('Ann', 3);
+DELETE FROM cased;
+INSERT INTO cased VALUES ('Ann', 4);
+SELECT r.outcome, a.data->>'k' AS k FROM deleted_record_restore(ids_of('cased'), 'skip') r
+  JOIN deleted_record a ON a.id = r.archive_id ORDER BY a.data->>'k' COLLATE "C";
+SELECT k, v FROM cased ORDER BY v;
 
 -- masked => 'null': masked columns come back as NULL, excluded ones get their default; the
 -- default stays an error, and other values are refused.

@@ -34,17 +34,23 @@ char* InsertStatement(const Restore* restore, const Target* target, bool skip) {
   // here: NULL matches nothing (and another of them, or a row kept out by another unique index,
   // would be taken for it; a NULLS NOT DISTINCT index makes them conflict too). They are
   // returned with true in the second column, for RunStep to insert one by one.
-  StringInfoData any_null, keys, returning, equal;
+  // Keys are compared as the index compares them: in its collation, DISTINCT ON by the
+  // equality of its operator class (given by the ORDER BY ... USING its less-than).
+  StringInfoData any_null, keys, order, returning, equal;
   initStringInfo(&any_null);
   initStringInfo(&keys);
+  initStringInfo(&order);
   initStringInfo(&returning);
   initStringInfo(&equal);
   for (int i = 0; i < target->match_count; ++i) {
     const char* name = quote_identifier(target->match_columns[i]);
+    const char* collate = target->match_collations[i];
     appendStringInfo(&any_null, "%ss.%s IS NULL", i > 0 ? " OR " : "", name);
-    appendStringInfo(&keys, "%ss.%s", i > 0 ? ", " : "", name);
+    appendStringInfo(&keys, "%ss.%s%s", i > 0 ? ", " : "", name, collate);
+    appendStringInfo(&order, "%ss.%s%s USING %s", i > 0 ? ", " : "", name, collate, target->match_orders[i]);
     appendStringInfo(&returning, "%s%s", i > 0 ? ", " : "", name);
-    appendStringInfo(&equal, "%sc.%s %s i.%s", i > 0 ? " AND " : "", name, target->match_operators[i], name);
+    appendStringInfo(&equal, "%sc.%s%s %s i.%s%s", i > 0 ? " AND " : "", name, collate, target->match_operators[i], name,
+                     collate);
   }
   return psprintf(
       "WITH src AS MATERIALIZED (SELECT a.id AS \"deleted_record archive id\", r.*"
@@ -56,7 +62,7 @@ char* InsertStatement(const Restore* restore, const Target* target, bool skip) {
       " UNION ALL"
       " SELECT s.\"deleted_record archive id\", true FROM src s WHERE %s",
       restore->archive_name, rows.from, target->rowtype, restore->data, rows.where,
-      keys.data, any_null.data, keys.data, target->qualified, columns.data, overriding, selected.data,
+      keys.data, any_null.data, order.data, target->qualified, columns.data, overriding, selected.data,
       returning.data, equal.data, any_null.data);
 }
 
