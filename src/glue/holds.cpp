@@ -142,6 +142,8 @@ struct KeyColumn {
   Oid input;
   Oid io_param;
   Oid output;
+  const char* name;
+  bool from_json;  // given as a JSON array or object (an array or composite column)
 };
 
 // NormalizedObjectId returns for_object spelled the way the archive writes object_id for rows of
@@ -158,6 +160,7 @@ text* NormalizedObjectId(Oid relation, text* object_id) {
   Relation table = relation_open(relation, AccessShareLock);
   Oid index = TableKeyIndex(table);
   const char* table_name = pstrdup(RelationGetRelationName(table));
+  const char* row_type = format_type_be_qualified(RelationGetDescr(table)->tdtypeid);
   if (!OidIsValid(index)) {
     relation_close(table, AccessShareLock);
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -177,6 +180,8 @@ text* NormalizedObjectId(Oid relation, text* object_id) {
     KeyColumn* column = &columns[i];
     column->type = attribute->atttypid;
     column->typmod = attribute->atttypmod;
+    column->name = pstrdup(NameStr(attribute->attname));
+    column->from_json = false;
     int32 base_typmod = attribute->atttypmod;
     if (getBaseTypeAndTypmod(column->type, &base_typmod) == NUMERICOID && base_typmod < 0 && unscaled == nullptr)
       unscaled = pstrdup(NameStr(attribute->attname));
@@ -221,6 +226,8 @@ text* NormalizedObjectId(Oid relation, text* object_id) {
     appendStringInfoString(&query, "SELECT ");
     for (int i = 0; i < count; i++)
       appendStringInfo(&query, "%sj.v OPERATOR(pg_catalog.->>) %d", i == 0 ? "" : ", ", i);
+    for (int i = 0; i < count; i++)
+      appendStringInfo(&query, ", pg_catalog.jsonb_typeof(j.v OPERATOR(pg_catalog.->) %d) OPERATOR(pg_catalog.=) ANY ('{array,object}')", i);
     appendStringInfo(&query,
                      "  FROM (SELECT CAST($1 AS pg_catalog.jsonb) AS v) j"
                      " WHERE pg_catalog.jsonb_typeof(j.v) OPERATOR(pg_catalog.=) 'array'"
@@ -234,6 +241,12 @@ text* NormalizedObjectId(Oid relation, text* object_id) {
     for (int i = 0; valid && i < count; i++) {
       texts[i] = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1);
       if (texts[i] == nullptr) valid = false;  // a JSON null: a key value is never NULL
+      bool isnull = true;
+      Datum nested = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, count + i + 1, &isnull);
+      Oid base = getBaseType(columns[i].type);
+      // An array or composite column is written as a JSON array or object ([[1, 2], 7]): read back
+      // as jsonb_populate_record reads it (review 7 #05), with the column's typmod and checks.
+      columns[i].from_json = !isnull && DatumGetBool(nested) && base != JSONOID && base != JSONBOID;
     }
   }
   text* result = nullptr;
@@ -241,8 +254,21 @@ text* NormalizedObjectId(Oid relation, text* object_id) {
     auto* values = static_cast<Datum*>(palloc(sizeof(Datum) * count));
     auto* types = static_cast<Oid*>(palloc(sizeof(Oid) * count));
     for (int i = 0; i < count; i++) {
-      values[i] = OidInputFunctionCall(columns[i].input, texts[i], columns[i].io_param, columns[i].typmod);
       types[i] = columns[i].type;
+      if (!columns[i].from_json) {
+        values[i] = OidInputFunctionCall(columns[i].input, texts[i], columns[i].io_param, columns[i].typmod);
+        continue;
+      }
+      char* query = psprintf("SELECT (pg_catalog.jsonb_populate_record(NULL::%s, pg_catalog.jsonb_build_object($1, CAST($2 AS pg_catalog.jsonb)))).%s",
+                             row_type, quote_identifier(columns[i].name));
+      Oid json_types[2] = {TEXTOID, TEXTOID};
+      Datum json_values[2] = {CStringGetTextDatum(columns[i].name), CStringGetTextDatum(texts[i])};
+      if (SPI_execute_with_args(query, 2, json_types, json_values, nullptr, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "deleted_record: could not read for_object");
+      bool isnull = true;
+      Datum value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+      if (isnull) elog(ERROR, "deleted_record: could not read for_object");
+      values[i] = datumCopy(value, false, -1);
     }
     Datum normalized;
     if (count == 1) {

@@ -106,3 +106,23 @@ SELECT deleted_record_release(name) FROM deleted_record_holds WHERE name LIKE 't
 DROP TABLE t38_n, t38_ch, t38_c, t38_free;
 DELETE FROM deleted_record WHERE table_name LIKE 't38\_%';
 DELETE FROM deleted_record_holds WHERE name LIKE 't38-%';
+-- Review 7 #05: a composite key with an array column is held by the archive's own object_id
+-- ([[1, 2], 7]), whatever spacing it is given in; the held row is refused to erasure.
+CREATE TABLE t38_arr (a int[], b int, PRIMARY KEY (a, b));
+SELECT deleted_record_attach('t38_arr') IS NOT NULL AS attached;
+INSERT INTO t38_arr VALUES ('{1,2}', 7); DELETE FROM t38_arr;
+SELECT deleted_record_hold('t38-arr', 'case', for_table => 't38_arr', for_object => (SELECT object_id FROM deleted_record WHERE table_name = 't38_arr'));
+SELECT deleted_record_hold('t38-arr2', 'case', for_table => 't38_arr', for_object => '[[1,2],7]');
+SELECT deleted_record_hold('t38-arr3', 'case', for_table => 't38_arr', for_object => '[["x"], 7]');
+SELECT h.name, h.object_id, h.object_id = d.object_id AS same_as_archive
+  FROM deleted_record_holds h JOIN deleted_record d ON d.table_name = h.table_name
+ WHERE h.name LIKE 't38-arr%' ORDER BY h.name;
+DO $$ BEGIN
+  PERFORM deleted_record_erase(ARRAY(SELECT id FROM deleted_record WHERE table_name = 't38_arr'), 'gdpr');
+EXCEPTION WHEN object_not_in_prerequisite_state THEN
+  RAISE NOTICE 'refused: %', regexp_replace(SQLERRM, '[0-9a-f]+(-[0-9a-f]+)+', '<id>');
+END $$;
+SELECT deleted_record_release(name) FROM deleted_record_holds WHERE name LIKE 't38-arr%' AND released_at IS NULL;
+DROP TABLE t38_arr;
+DELETE FROM deleted_record WHERE table_name = 't38_arr';
+DELETE FROM deleted_record_holds WHERE name LIKE 't38-arr%';
