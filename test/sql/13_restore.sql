@@ -421,8 +421,8 @@ INSERT INTO tagged VALUES (3, 'a');
 SELECT * FROM outcomes(restore_json(ids_of('tagged'), 'skip')) ORDER BY outcome;
 SELECT id, tag FROM tagged ORDER BY id;
 -- Skip mode matches inserted rows back to archive rows by the unique key (hashed, by the
--- index's own equality); rows whose key has a NULL never conflict and are matched among
--- themselves: both NULL-key rows are restored, the one whose key is live is skipped.
+-- index's own equality); rows whose key has a NULL are inserted one by one (review 7 #02),
+-- here both NULL-key rows are restored, the one whose key is live is skipped.
 CREATE TABLE coded (code text, region text, note text);
 CREATE UNIQUE INDEX coded_key ON coded (code, region);
 SELECT deleted_record_attach('coded');
