@@ -115,6 +115,17 @@ BEGIN
             RAISE WARNING 'deleted_record_import (dry run): % has row-level security enabled', target
                 USING DETAIL = 'Rows its policies let this role select but not delete stop the import at their batch.';
         END IF;
+        -- An ON DELETE rule rewrites the import's DELETE (a soft-delete rule): the import stops
+        -- at batch 1 naming it (review 7 #06).
+        SELECT pg_catalog.string_agg(pg_catalog.quote_ident(r.rulename::pg_catalog.text), ', ' ORDER BY r.rulename COLLATE "C") INTO fk_note
+          FROM pg_catalog.pg_rewrite r
+         WHERE r.ev_class OPERATOR(pg_catalog.=) target::pg_catalog.oid AND r.ev_type OPERATOR(pg_catalog.=) '4'
+           AND r.ev_enabled OPERATOR(pg_catalog.<>) 'D';
+        IF fk_note IS NOT NULL THEN
+            RAISE WARNING 'deleted_record_import (dry run): % has ON DELETE rules: %', target, fk_note
+                USING DETAIL = 'The import moves rows with DELETE: a rule rewrites it and stops the import at its first batch.',
+                      HINT = 'Disable the rules (ALTER TABLE ... DISABLE RULE) for the import.';
+        END IF;
         -- What the table's foreign keys would do to the rows that reference the moving rows.
         FOR fk IN
             SELECT c.conname, c.conrelid::pg_catalog.regclass AS child, c.confdeltype,

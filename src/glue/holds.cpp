@@ -9,6 +9,8 @@
 #include "glue/spi_connection.hpp"
 #include "glue/table_key.hpp"
 
+#include "utils/lsyscache.h"
+
 namespace deleted_record::glue {
 
 namespace {
@@ -132,15 +134,33 @@ void ObjectIdHint(void* argument) {
           form->table, form->example);
 }
 
+// KeyColumn is one key column as for_object reads it: the column's type and typmod (char(5),
+// numeric(10,2): the value an INSERT of that text would store) and its I/O functions.
+struct KeyColumn {
+  Oid type;
+  int32 typmod;
+  Oid input;
+  Oid io_param;
+  Oid output;
+  const char* name;
+  bool from_json;  // given as a JSON array or object (an array or composite column)
+};
+
 // NormalizedObjectId returns for_object spelled the way the archive writes object_id for rows of
 // the table (its key's text output; for a composite key a JSON array of the key's values, as
 // '[42, 1]'), or raises an error when it cannot be an object id of that table: a hold compares
-// it with object_id as it is, and a hold of a misspelled key would hold nothing. Runs as the
-// caller (the key types' input functions are the table's).
+// it with object_id as it is, and a hold of a misspelled key would hold nothing. Each value is
+// read by its column's input function WITH the column's typmod, as an INSERT stores it (char(5)
+// 'ab' is 'ab   ', numeric(10,2) 42 is 42.00, a too long char(5) is refused, not truncated),
+// and printed as the archive prints it. A numeric key without a declared scale keeps the scale
+// each row was written with (1.5 and 1.50 are one key, two object_ids): no text can be sure to
+// be its object_id, so it is refused. Runs as the caller (the key types' input functions are
+// the table's).
 text* NormalizedObjectId(Oid relation, text* object_id) {
   Relation table = relation_open(relation, AccessShareLock);
   Oid index = TableKeyIndex(table);
   const char* table_name = pstrdup(RelationGetRelationName(table));
+  const char* row_type = format_type_be_qualified(RelationGetDescr(table)->tdtypeid);
   if (!OidIsValid(index)) {
     relation_close(table, AccessShareLock);
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -150,32 +170,39 @@ text* NormalizedObjectId(Oid relation, text* object_id) {
   }
   Relation key = index_open(index, AccessShareLock);
   int count = key->rd_index->indnkeyatts;
-  StringInfoData expression;
-  initStringInfo(&expression);
+  auto* columns = static_cast<KeyColumn*>(palloc(sizeof(KeyColumn) * count));
+  const char* unscaled = nullptr;
   StringInfoData example;
   initStringInfo(&example);
   for (int i = 0; i < count; i++) {
     AttrNumber attnum = key->rd_index->indkey.values[i];
-    Oid type = TupleDescAttr(RelationGetDescr(table), attnum - 1)->atttypid;
-    char* type_name = format_type_be_qualified(type);
-    if (count == 1) {
-      appendStringInfo(&expression, "CAST(CAST($1 AS %s) AS pg_catalog.text)", type_name);
+    Form_pg_attribute attribute = TupleDescAttr(RelationGetDescr(table), attnum - 1);
+    KeyColumn* column = &columns[i];
+    column->type = attribute->atttypid;
+    column->typmod = attribute->atttypmod;
+    column->name = pstrdup(NameStr(attribute->attname));
+    column->from_json = false;
+    int32 base_typmod = attribute->atttypmod;
+    if (getBaseTypeAndTypmod(column->type, &base_typmod) == NUMERICOID && base_typmod < 0 && unscaled == nullptr)
+      unscaled = pstrdup(NameStr(attribute->attname));
+    getTypeInputInfo(column->type, &column->input, &column->io_param);
+    bool is_varlena = false;
+    getTypeOutputInfo(column->type, &column->output, &is_varlena);
+    if (count == 1)
       appendStringInfoString(&example, "42");
-    } else {
-      appendStringInfo(&expression, "%spg_catalog.to_jsonb(CAST(j.v OPERATOR(pg_catalog.->>) %d AS %s))", i == 0 ? "" : ", ", i,
-                       type_name);
+    else
       appendStringInfo(&example, "%s%d", i == 0 ? "[" : ", ", i == 0 ? 42 : i);
-    }
   }
   if (count > 1) appendStringInfoChar(&example, ']');
   index_close(key, AccessShareLock);
   relation_close(table, AccessShareLock);
-  char* query = count == 1 ? psprintf("SELECT %s", expression.data)
-                           : psprintf("SELECT CAST(pg_catalog.jsonb_build_array(%s) AS pg_catalog.text)"
-                                      "  FROM (SELECT CAST($1 AS pg_catalog.jsonb) AS v) j"
-                                      " WHERE pg_catalog.jsonb_typeof(j.v) OPERATOR(pg_catalog.=) 'array'"
-                                      "   AND pg_catalog.jsonb_array_length(j.v) OPERATOR(pg_catalog.=) %d",
-                                      expression.data, count);
+  if (unscaled != nullptr)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("deleted_record_hold: one object of %s cannot be held: its key column %s is numeric without a declared scale",
+                           table_name, unscaled),
+                    errdetail("The archive writes such a key with the scale each row was written with (1.5 and 1.50 are one key "
+                              "but two object_ids), and a hold compares object_id as written."),
+                    errhint("Hold the whole table, or a range of deletion times (deleted_from, deleted_until).")));
   ObjectIdForm form = {table_name, example.data};
   ErrorContextCallback callback = {error_context_stack, ObjectIdHint, &form};
   error_context_stack = &callback;
@@ -188,13 +215,78 @@ text* NormalizedObjectId(Oid relation, text* object_id) {
   for (auto& setting : settings)
     (void) set_config_option(setting[0], setting[1], PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
   ConnectSpi();
-  Oid types[1] = {TEXTOID};
-  Datum values[1] = {PointerGetDatum(object_id)};
-  if (SPI_execute_with_args(query, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
-    elog(ERROR, "deleted_record: could not read for_object");
-  bool isnull = true;
-  Datum normalized = SPI_processed == 1 ? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull) : (Datum) 0;
-  text* result = isnull ? nullptr : DatumGetTextPP(SPI_datumTransfer(normalized, false, -1));
+  // The texts of the key's values: for_object itself, or the elements of its JSON array.
+  auto* texts = static_cast<char**>(palloc0(sizeof(char*) * count));
+  bool valid = true;
+  if (count == 1) {
+    texts[0] = text_to_cstring(object_id);
+  } else {
+    StringInfoData query;
+    initStringInfo(&query);
+    appendStringInfoString(&query, "SELECT ");
+    for (int i = 0; i < count; i++)
+      appendStringInfo(&query, "%sj.v OPERATOR(pg_catalog.->>) %d", i == 0 ? "" : ", ", i);
+    for (int i = 0; i < count; i++)
+      appendStringInfo(&query, ", pg_catalog.jsonb_typeof(j.v OPERATOR(pg_catalog.->) %d) OPERATOR(pg_catalog.=) ANY ('{array,object}')", i);
+    appendStringInfo(&query,
+                     "  FROM (SELECT CAST($1 AS pg_catalog.jsonb) AS v) j"
+                     " WHERE pg_catalog.jsonb_typeof(j.v) OPERATOR(pg_catalog.=) 'array'"
+                     "   AND pg_catalog.jsonb_array_length(j.v) OPERATOR(pg_catalog.=) %d",
+                     count);
+    Oid types[1] = {TEXTOID};
+    Datum values[1] = {PointerGetDatum(object_id)};
+    if (SPI_execute_with_args(query.data, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
+      elog(ERROR, "deleted_record: could not read for_object");
+    valid = SPI_processed == 1;
+    for (int i = 0; valid && i < count; i++) {
+      texts[i] = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1);
+      if (texts[i] == nullptr) valid = false;  // a JSON null: a key value is never NULL
+      bool isnull = true;
+      Datum nested = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, count + i + 1, &isnull);
+      Oid base = getBaseType(columns[i].type);
+      // An array or composite column is written as a JSON array or object ([[1, 2], 7]): read back
+      // as jsonb_populate_record reads it (review 7 #05), with the column's typmod and checks.
+      columns[i].from_json = !isnull && DatumGetBool(nested) && base != JSONOID && base != JSONBOID;
+    }
+  }
+  text* result = nullptr;
+  if (valid) {
+    auto* values = static_cast<Datum*>(palloc(sizeof(Datum) * count));
+    auto* types = static_cast<Oid*>(palloc(sizeof(Oid) * count));
+    for (int i = 0; i < count; i++) {
+      types[i] = columns[i].type;
+      if (!columns[i].from_json) {
+        values[i] = OidInputFunctionCall(columns[i].input, texts[i], columns[i].io_param, columns[i].typmod);
+        continue;
+      }
+      char* query = psprintf("SELECT (pg_catalog.jsonb_populate_record(NULL::%s, pg_catalog.jsonb_build_object($1, CAST($2 AS pg_catalog.jsonb)))).%s",
+                             row_type, quote_identifier(columns[i].name));
+      Oid json_types[2] = {TEXTOID, TEXTOID};
+      Datum json_values[2] = {CStringGetTextDatum(columns[i].name), CStringGetTextDatum(texts[i])};
+      if (SPI_execute_with_args(query, 2, json_types, json_values, nullptr, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "deleted_record: could not read for_object");
+      bool isnull = true;
+      Datum value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+      if (isnull) elog(ERROR, "deleted_record: could not read for_object");
+      values[i] = datumCopy(value, false, -1);
+    }
+    Datum normalized;
+    if (count == 1) {
+      normalized = PointerGetDatum(cstring_to_text(OidOutputFunctionCall(columns[0].output, values[0])));
+    } else {
+      StringInfoData query;
+      initStringInfo(&query);
+      appendStringInfoString(&query, "SELECT CAST(pg_catalog.jsonb_build_array(");
+      for (int i = 0; i < count; i++) appendStringInfo(&query, "%spg_catalog.to_jsonb($%d)", i == 0 ? "" : ", ", i + 1);
+      appendStringInfoString(&query, ") AS pg_catalog.text)");
+      if (SPI_execute_with_args(query.data, count, types, values, nullptr, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "deleted_record: could not write for_object");
+      bool isnull = true;
+      normalized = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+      if (isnull) elog(ERROR, "deleted_record: could not write for_object");
+    }
+    result = DatumGetTextPP(SPI_datumTransfer(normalized, false, -1));
+  }
   FinishSpi();
   AtEOXact_GUC(true, nest_level);
   if (result == nullptr)

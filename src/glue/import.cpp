@@ -72,13 +72,36 @@ HTAB* NewStamps(int count) {
   return hash_create("deleted_record import stamps", Max(count, 16), &control, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-// DeleteStamped runs the batch's DELETE with the stamps active, and always clears them.
-void DeleteStamped(const char* query, Oid* types, Datum* values, int nargs) {
+// DeleteRules lists the enabled ON DELETE rules of the table, or returns null.
+char* DeleteRules(Oid relid) {
+  Oid types[1] = {OIDOID};
+  Datum values[1] = {ObjectIdGetDatum(relid)};
+  if (SPI_execute_with_args("SELECT pg_catalog.string_agg(pg_catalog.quote_ident(CAST(r.rulename AS pg_catalog.text)), ', '"
+                            " ORDER BY r.rulename COLLATE \"C\") FROM pg_catalog.pg_rewrite r"
+                            " WHERE r.ev_class OPERATOR(pg_catalog.=) $1 AND r.ev_type OPERATOR(pg_catalog.=) '4'"
+                            " AND r.ev_enabled OPERATOR(pg_catalog.<>) 'D'",
+                            1, types, values, nullptr, true, 1) != SPI_OK_SELECT ||
+      SPI_processed != 1)
+    return nullptr;
+  return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+// DeleteStamped runs the batch's DELETE with the stamps active, and always clears them. A
+// DELETE that a rule of the table rewrote (DO INSTEAD UPDATE, a soft-delete rule) is refused
+// naming the rule (review 7 #06).
+void DeleteStamped(const char* query, Oid* types, Datum* values, int nargs, Oid relid, const char* target_name) {
   stamps_applied = 0;
   PG_TRY();
   {
-    if (SPI_execute_with_args(query, nargs, types, values, nullptr, false, 0) != SPI_OK_DELETE)
-      elog(ERROR, "deleted_record: could not delete the batch of soft-deleted rows");
+    if (SPI_execute_with_args(query, nargs, types, values, nullptr, false, 0) != SPI_OK_DELETE) {
+      char* rules = DeleteRules(relid);
+      ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                      errmsg("deleted_record_import: the DELETE of a batch of %s was rewritten by its rules: %s", target_name,
+                             rules != nullptr ? rules : "(an ON DELETE rule)"),
+                      errdetail("Nothing of this batch was moved."),
+                      errhint("The import moves rows with DELETE: disable the table's ON DELETE rules (ALTER TABLE ... "
+                              "DISABLE RULE) for the import, then call it again.")));
+    }
   }
   PG_FINALLY();
   {
@@ -184,7 +207,7 @@ int64 ImportBatch(const ImportRequest* request) {
   stamp_actor = request->actor != nullptr;
   stamp_reason = request->reason != nullptr;
   active_stamps = stamps;
-  DeleteStamped(query, delete_types, delete_values, 2);
+  DeleteStamped(query, delete_types, delete_values, 2, request->target, target_name);
   int64 deleted = static_cast<int64>(SPI_processed);
   // Fewer rows deleted than selected: something kept them (a soft-delete BEFORE DELETE trigger
   // returning NULL, or a row-level security policy that lets the caller select but not delete).

@@ -14,11 +14,19 @@ extern "C" {
 namespace deleted_record::glue {
 
 void ReportProgress(const char* operation, int64 done, int64 total, TimestampTz started) {
+  // Nonsense is refused, not shown (review 7 #07): a negative count, a start that is not a
+  // finite time after 1970 (the view reads the start as a plain epoch).
+  if (done < 0 || total < -1 || TIMESTAMP_NOT_FINITE(started) || started < SetEpochTimestamp())
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("deleted_record_report_progress: done and total must not be negative, started must be a "
+                           "finite time after 1970")));
   long seconds = 0;
   int microseconds = 0;
   TimestampDifference(started, GetCurrentTimestamp(), &seconds, &microseconds);
   double elapsed = static_cast<double>(seconds) + microseconds / 1e6;
   double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
+  // At most int8's largest value (rows done in a microsecond can give a rate of 22 digits).
+  int64 whole_rate = rate >= 9.2e18 ? PG_INT64_MAX : static_cast<int64>(rate + 0.5);
   char total_text[32] = "?";
   char left_text[32] = "?";
   if (total >= 0) {
@@ -26,8 +34,9 @@ void ReportProgress(const char* operation, int64 done, int64 total, TimestampTz 
     snprintf(left_text, sizeof left_text, INT64_FORMAT, Max(total - done, static_cast<int64>(0)));
   }
   char line[512];
-  snprintf(line, sizeof line, "deleted_record progress: %.60s: " INT64_FORMAT " of %s rows, %s left, %.0f rows/s, started at epoch %.3f",
-           operation, done, total_text, left_text, rate,
+  snprintf(line, sizeof line, "deleted_record progress: %.60s: " INT64_FORMAT " of %s rows, %s left, " INT64_FORMAT
+           " rows/s, started at epoch %.3f",
+           operation, done, total_text, left_text, whole_rate,
            static_cast<double>(started - SetEpochTimestamp()) / USECS_PER_SEC);
   pgstat_report_activity(STATE_RUNNING, line);
 }

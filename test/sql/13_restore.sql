@@ -421,8 +421,8 @@ INSERT INTO tagged VALUES (3, 'a');
 SELECT * FROM outcomes(restore_json(ids_of('tagged'), 'skip')) ORDER BY outcome;
 SELECT id, tag FROM tagged ORDER BY id;
 -- Skip mode matches inserted rows back to archive rows by the unique key (hashed, by the
--- index's own equality); rows whose key has a NULL never conflict and are matched among
--- themselves: both NULL-key rows are restored, the one whose key is live is skipped.
+-- index's own equality); rows whose key has a NULL are inserted one by one (review 7 #02),
+-- here both NULL-key rows are restored, the one whose key is live is skipped.
 CREATE TABLE coded (code text, region text, note text);
 CREATE UNIQUE INDEX coded_key ON coded (code, region);
 SELECT deleted_record_attach('coded');
@@ -432,6 +432,48 @@ INSERT INTO coded VALUES ('b', 'x', 'live');
 SELECT r.outcome, a.data->>'note' AS note FROM deleted_record_restore(ids_of('coded'), 'skip') r
   JOIN deleted_record a ON a.id = r.archive_id ORDER BY 2;
 SELECT code, region, note FROM coded ORDER BY note;
+-- Review 7 #02: a NULL-key row is reported by what its own INSERT did. Here two rows share the
+-- NULL-bearing key (1, NULL) and the second is kept out by ANOTHER unique index (c = 2 is live):
+-- it is skipped, not marked restored, and restores later once the live row is gone. With a
+-- UNIQUE NULLS NOT DISTINCT key the second (1, NULL) row conflicts with the first: skipped.
+CREATE TABLE nullkey (a int, b int, c int);
+CREATE UNIQUE INDEX nullkey_ab ON nullkey (a, b);
+CREATE UNIQUE INDEX nullkey_c ON nullkey (c);
+SELECT deleted_record_attach('nullkey') IS NOT NULL AS attached;
+INSERT INTO nullkey VALUES (1, NULL, 1), (1, NULL, 2);
+DELETE FROM nullkey;
+INSERT INTO nullkey VALUES (9, 9, 2);
+SELECT r.outcome, a.data->>'c' AS c FROM deleted_record_restore(ids_of('nullkey'), 'skip') r
+  JOIN deleted_record a ON a.id = r.archive_id ORDER BY 2;
+SELECT a, b, c FROM nullkey ORDER BY c, a;
+SELECT data->>'c' AS c, restored_at IS NOT NULL AS marked_restored FROM deleted_record
+ WHERE schema_name = 't13' AND table_name = 'nullkey' ORDER BY 1;
+DELETE FROM nullkey WHERE a = 9;
+SELECT r.outcome FROM deleted_record_restore(ARRAY(SELECT id FROM deleted_record WHERE schema_name = 't13'
+  AND table_name = 'nullkey' AND data->>'c' = '2' AND data->>'a' = '1')) r;
+SELECT a, b, c FROM nullkey ORDER BY c;
+CREATE TABLE nnd (a int, b int, v text);
+CREATE UNIQUE INDEX nnd_ab ON nnd (a, b) NULLS NOT DISTINCT;
+SELECT deleted_record_attach('nnd') IS NOT NULL AS attached;
+INSERT INTO nnd VALUES (1, NULL, 'first'); DELETE FROM nnd;
+INSERT INTO nnd VALUES (1, NULL, 'second'); DELETE FROM nnd;
+SELECT r.outcome, a.data->>'v' AS v FROM deleted_record_restore(ids_of('nnd'), 'skip') r
+  JOIN deleted_record a ON a.id = r.archive_id ORDER BY 2;
+SELECT v FROM nnd;
+SELECT data->>'v' AS v, restored_at IS NOT NULL AS marked_restored FROM deleted_record
+ WHERE schema_name = 't13' AND table_name = 'nnd' ORDER BY 1;
+-- Review 7 #03: skip mode compares keys as the unique index does, in the index's collation:
+-- unique (k COLLATE "C") on a case-insensitive column holds 'Bob' and 'bob' both; both restore.
+CREATE COLLATION t13_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE cased (k text COLLATE t13_ci NOT NULL, v int);
+CREATE UNIQUE INDEX cased_k ON cased (k COLLATE "C");
+SELECT deleted_record_attach('cased') IS NOT NULL AS attached;
+INSERT INTO cased VALUES ('Bob', 1), ('bob', 2), ('Ann', 3);
+DELETE FROM cased;
+INSERT INTO cased VALUES ('Ann', 4);
+SELECT r.outcome, a.data->>'k' AS k FROM deleted_record_restore(ids_of('cased'), 'skip') r
+  JOIN deleted_record a ON a.id = r.archive_id ORDER BY a.data->>'k' COLLATE "C";
+SELECT k, v FROM cased ORDER BY v;
 
 -- masked => 'null': masked columns come back as NULL, excluded ones get their default; the
 -- default stays an error, and other values are refused.

@@ -40,6 +40,24 @@ RESET client_min_messages;
 SELECT object_id, deleted_at AT TIME ZONE 'UTC' AS deleted_at_utc FROM deleted_record WHERE schema_name = 't40';
 DROP TABLE note;
 RESET TimeZone;
+-- Review 7 #06: an ON DELETE DO INSTEAD rule (a soft-delete rule) rewrites the import's DELETE:
+-- the import stops naming the rule (not an internal error), the dry run warns about it, nothing
+-- is moved; with the rule disabled the rows move.
+CREATE TABLE ruled (id int PRIMARY KEY, deleted_at timestamptz, note text);
+INSERT INTO ruled VALUES (1, NULL, 'n'), (2, '2025-01-09 00:00+00', 'n');
+SELECT deleted_record_attach('ruled', exclude_columns => '{deleted_at}') IS NOT NULL AS attached;
+CREATE RULE ruled_soft AS ON DELETE TO ruled DO INSTEAD UPDATE t40.ruled SET note = 'soft' WHERE id = OLD.id;
+CALL deleted_record_import('ruled', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at', dry_run => true);
+CALL deleted_record_import('ruled', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at');
+SELECT id, note FROM ruled ORDER BY id;
+SELECT count(*) AS archived FROM deleted_record WHERE schema_name = 't40' AND table_name = 'ruled';
+ALTER TABLE ruled DISABLE RULE ruled_soft;
+SET client_min_messages = warning;
+CALL deleted_record_import('ruled', 'deleted_at IS NOT NULL', deleted_at => 'deleted_at');
+RESET client_min_messages;
+SELECT id, note FROM ruled ORDER BY id;
+SELECT object_id FROM deleted_record WHERE schema_name = 't40' AND table_name = 'ruled';
+DROP TABLE ruled;
 -- cleanup
 DROP TABLE doc;
 DELETE FROM deleted_record WHERE schema_name = 't40';

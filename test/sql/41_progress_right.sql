@@ -35,3 +35,15 @@ DROP TABLE t41;
 REVOKE EXECUTE ON FUNCTION deleted_record_purge_step(interval, integer, regclass[]) FROM regress_dr_purger41;
 DROP ROLE regress_dr_any41;
 DROP ROLE regress_dr_purger41;
+-- Review 7 #07: no reported line makes deleted_record_progress fail for its readers: a rate
+-- beyond int8 (9e18 rows in a millisecond) is shown as int8's largest value; negative counts
+-- and a start that is not a finite time after 1970 are refused.
+DO $$ DECLARE r record; BEGIN
+  PERFORM deleted_record_report_progress('purge', 9000000000000000000, NULL, clock_timestamp() - interval '1 millisecond');
+  SELECT rows_done, rows_total, rows_per_second INTO r FROM deleted_record_progress WHERE pid = pg_backend_pid();
+  RAISE NOTICE 'done %, total %, rate %', r.rows_done, r.rows_total, r.rows_per_second;
+END $$;
+SELECT deleted_record_report_progress('purge', -1, 2, now());
+SELECT deleted_record_report_progress('purge', 1, -2, now());
+SELECT deleted_record_report_progress('purge', 1, 2, 'infinity');
+SELECT deleted_record_report_progress('purge', 1, 2, '1900-01-01 00:00+00');

@@ -4,6 +4,7 @@
 #include "glue/restore/restore_state.hpp"
 
 #include "access/stratnum.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_operator.h"
 
@@ -18,6 +19,17 @@ char* QualifiedOperator(Oid operator_oid) {
   Form_pg_operator form = reinterpret_cast<Form_pg_operator>(GETSTRUCT(tuple));
   char* schema = get_namespace_name(form->oprnamespace);
   char* name = psprintf("OPERATOR(%s.%s)", quote_identifier(schema), NameStr(form->oprname));
+  ReleaseSysCache(tuple);
+  return name;
+}
+
+// QualifiedCollation names a collation for SQL text by its OID, as schema."name".
+char* QualifiedCollation(Oid collation) {
+  HeapTuple tuple = SearchSysCache1(COLLOID, ObjectIdGetDatum(collation));
+  if (!HeapTupleIsValid(tuple)) elog(ERROR, "deleted_record: cache lookup failed for collation %u", collation);
+  Form_pg_collation form = reinterpret_cast<Form_pg_collation>(GETSTRUCT(tuple));
+  char* name = psprintf("%s.%s", quote_identifier(get_namespace_name(form->collnamespace)),
+                        quote_identifier(NameStr(form->collname)));
   ReleaseSysCache(tuple);
   return name;
 }
@@ -170,6 +182,8 @@ void ResolveTarget(Restore* restore, Target* target) {
     int count = IndexRelationGetNumberOfKeyAttributes(index);
     target->match_columns = static_cast<char**>(palloc(sizeof(char*) * count));
     target->match_operators = static_cast<char**>(palloc(sizeof(char*) * count));
+    target->match_orders = static_cast<char**>(palloc(sizeof(char*) * count));
+    target->match_collations = static_cast<char**>(palloc(sizeof(char*) * count));
     for (int i = 0; i < count; ++i) {
       // The equality the unique index enforces (its operator class's), found by OID and named
       // schema-qualified: the rows it calls equal are the ones ON CONFLICT finds conflicting.
@@ -178,6 +192,15 @@ void ResolveTarget(Restore* restore, Target* target) {
       Oid equality = get_opfamily_member(opfamily, input_type, input_type, BTEqualStrategyNumber);
       if (!OidIsValid(equality))
         elog(ERROR, "deleted_record: no equality operator in the operator family %u of index %u", opfamily, matching);
+      // Its less-than orders DISTINCT ON (whose equality is then this family's), and the rows
+      // are compared in the index's collation, not the column's (review 7 #03).
+      Oid less = get_opfamily_member(opfamily, input_type, input_type, BTLessStrategyNumber);
+      if (!OidIsValid(less))
+        elog(ERROR, "deleted_record: no less-than operator in the operator family %u of index %u", opfamily, matching);
+      Oid collation = index->rd_indcollation[i];
+      target->match_orders[target->match_count] = QualifiedOperator(less);
+      target->match_collations[target->match_count] =
+          OidIsValid(collation) ? psprintf(" COLLATE %s", QualifiedCollation(collation)) : pstrdup("");
       target->match_operators[target->match_count] = QualifiedOperator(equality);
       target->match_columns[target->match_count++] =
           pstrdup(NameStr(TupleDescAttr(descriptor, index->rd_index->indkey.values[i] - 1)->attname));

@@ -37,6 +37,8 @@ struct Target {
   char** match_columns;
   char** match_operators;  // and the equality of that index's operator class for each, as
                            // OPERATOR(schema.name): a join on it is hashed or merged, not nested
+  char** match_orders;      // the less-than of the same operator class, for DISTINCT ON
+  char** match_collations;  // " COLLATE schema.name" of the index's collation, or ""
 };
 
 struct Restore {

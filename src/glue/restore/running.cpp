@@ -157,34 +157,39 @@ int ComparePending(const void* a, const void* b, void* arg) {
                 DatumGetUUIDP(target->pending[*static_cast<const int*>(b)])->data, UUID_LEN);
 }
 
+// InsertRowAlone inserts archive row target->pending[i] on its own, in a subtransaction:
+// inserted means restored, a unique or exclusion violation (checked at once, deferred ones too)
+// means skipped, any other error fails the restore naming the row. statement is the plain
+// INSERT of the step (InsertStatement without skip).
+void InsertRowAlone(Restore* restore, Target* target, const char* statement, int i) {
+  CHECK_FOR_INTERRUPTS();
+  Candidate* candidate = &restore->candidates[target->pending_candidates[i]];
+  uint64 processed = 0;
+  ErrorData* failure = TryInsert(statement, &target->pending[i], 1, true, &processed, nullptr,
+                                 restore->immediate ? nullptr : restore->deferrable);
+  if (failure == nullptr) {
+    candidate->outcome = processed == 1 ? Outcome::kRestored : Outcome::kSkipped;
+    candidate->detail =
+        processed == 1 ? nullptr : psprintf("a BEFORE INSERT trigger or rule of %s kept it out", target->qualified);
+    return;
+  }
+  if ((failure->sqlerrcode == ERRCODE_UNIQUE_VIOLATION || failure->sqlerrcode == ERRCODE_EXCLUSION_VIOLATION) &&
+      ViolationOnTarget(target, failure)) {
+    candidate->outcome = Outcome::kSkipped;
+    candidate->detail = psprintf("a live row of %s, or another selected archive row, has the same key (%s)",
+                                 target->qualified, failure->detail != nullptr ? failure->detail : failure->message);
+    return;
+  }
+  FailRestoreRow(restore, target, i, failure);
+}
+
 // RunStepRowByRow is skip mode for tables where inserted rows cannot be matched back to archive
 // rows by their key: a BEFORE INSERT trigger may change the key, the unique indexes have
 // expressions or predicates, or one is deferrable (no arbiter of ON CONFLICT). Each archive row
-// is inserted on its own, in a subtransaction: inserted means restored, a unique or exclusion
-// violation (checked at once, deferred ones too) means skipped, any other error fails the
-// restore naming the row.
+// is inserted on its own (InsertRowAlone).
 void RunStepRowByRow(Restore* restore, Target* target) {
   char* statement = InsertStatement(restore, target, false);
-  for (int i = 0; i < target->pending_count; ++i) {
-    Candidate* candidate = &restore->candidates[target->pending_candidates[i]];
-    uint64 processed = 0;
-    ErrorData* failure = TryInsert(statement, &target->pending[i], 1, true, &processed, nullptr,
-                                   restore->immediate ? nullptr : restore->deferrable);
-    if (failure == nullptr) {
-      candidate->outcome = processed == 1 ? Outcome::kRestored : Outcome::kSkipped;
-      candidate->detail =
-          processed == 1 ? nullptr : psprintf("a BEFORE INSERT trigger or rule of %s kept it out", target->qualified);
-      continue;
-    }
-    if ((failure->sqlerrcode == ERRCODE_UNIQUE_VIOLATION || failure->sqlerrcode == ERRCODE_EXCLUSION_VIOLATION) &&
-        ViolationOnTarget(target, failure)) {
-      candidate->outcome = Outcome::kSkipped;
-      candidate->detail = psprintf("a live row of %s, or another selected archive row, has the same key (%s)",
-                                   target->qualified, failure->detail != nullptr ? failure->detail : failure->message);
-      continue;
-    }
-    FailRestoreRow(restore, target, i, failure);
-  }
+  for (int i = 0; i < target->pending_count; ++i) InsertRowAlone(restore, target, statement, i);
 }
 
 }  // namespace
@@ -235,9 +240,15 @@ void RunStep(Restore* restore, Target* target) {
   int* order = static_cast<int*>(palloc(sizeof(int) * Max(target->pending_count, 1)));
   for (int i = 0; i < target->pending_count; ++i) order[i] = i;
   qsort_arg(order, target->pending_count, sizeof(int), ComparePending, target);
+  // The rows whose key has a NULL (second column true) were not inserted: each is inserted
+  // alone afterwards, its outcome what that INSERT did.
+  int* alone = static_cast<int*>(palloc(sizeof(int) * Max(target->pending_count, 1)));
+  int alone_count = 0;
   for (uint64 r = 0; r < processed; ++r) {
+    CHECK_FOR_INTERRUPTS();
     bool isnull = false;
     const unsigned char* id = DatumGetUUIDP(SPI_getbinval(rows->vals[r], rows->tupdesc, 1, &isnull))->data;
+    bool has_null_key = DatumGetBool(SPI_getbinval(rows->vals[r], rows->tupdesc, 2, &isnull));
     int low = 0, high = target->pending_count;  // the first pending id >= id is in [low, high]
     while (low < high) {
       int middle = low + (high - low) / 2;
@@ -246,7 +257,11 @@ void RunStep(Restore* restore, Target* target) {
       else
         high = middle;
     }
-    if (low < target->pending_count && memcmp(DatumGetUUIDP(target->pending[order[low]])->data, id, UUID_LEN) == 0)
+    if (low >= target->pending_count || memcmp(DatumGetUUIDP(target->pending[order[low]])->data, id, UUID_LEN) != 0)
+      continue;
+    if (has_null_key && alone_count < target->pending_count)
+      alone[alone_count++] = order[low];
+    else
       restore->candidates[target->pending_candidates[order[low]]].outcome = Outcome::kRestored;
   }
   pfree(order);
@@ -255,6 +270,11 @@ void RunStep(Restore* restore, Target* target) {
     if (candidate->outcome == Outcome::kSkipped)
       candidate->detail = psprintf("a live row of %s, or another selected archive row, has the same key", target->qualified);
   }
+  if (alone_count > 0) {
+    char* plain = InsertStatement(restore, target, false);
+    for (int k = 0; k < alone_count; ++k) InsertRowAlone(restore, target, plain, alone[k]);
+  }
+  pfree(alone);
 }
 
 // SetConstraints defers (or checks again) the foreign keys of a cycle between restored tables.

@@ -7,7 +7,8 @@ namespace deleted_record::glue::restore {
 
 // InsertStatement is the set-based INSERT of a step, over the columns the plan inserts; skip
 // mode matches inserted rows back to archive rows by the target's identifying columns and
-// returns the archive ids restored. $1 is the archive ids.
+// returns the archive ids restored (false) and those whose key has a NULL, not inserted (true).
+// $1 is the archive ids.
 char* InsertStatement(const Restore* restore, const Target* target, bool skip) {
   const boundary::RestoreTablePlan* plan = target->plan;
   StringInfoData columns, selected;
@@ -27,44 +28,42 @@ char* InsertStatement(const Restore* restore, const Target* target, bool skip) {
                     target->qualified, columns.data, overriding, selected.data, restore->archive_name, rows.from,
                     target->rowtype, restore->data, rows.where);
   // One archive row per key value: rows with the same key in one call would conflict with each
-  // other (the earliest archive row is kept). Rows whose key has a NULL never conflict.
-  // Inserted rows are matched back to the chosen ones by their key: where no key column is NULL
-  // by the unique index's own equality (a hash or merge join: a nested loop over both sides
-  // would cost the square of the rows), the rest (rare) among themselves, NULL matching NULL.
-  StringInfoData any_null, c_null, i_null, keys, returning, match, equal;
+  // other (the earliest archive row is kept). Inserted rows are matched back to the chosen ones
+  // by their key, by the unique index's own equality (a hash or merge join: a nested loop over
+  // both sides would cost the square of the rows). Rows whose key has a NULL are not inserted
+  // here: NULL matches nothing (and another of them, or a row kept out by another unique index,
+  // would be taken for it; a NULLS NOT DISTINCT index makes them conflict too). They are
+  // returned with true in the second column, for RunStep to insert one by one.
+  // Keys are compared as the index compares them: in its collation, DISTINCT ON by the
+  // equality of its operator class (given by the ORDER BY ... USING its less-than).
+  StringInfoData any_null, keys, order, returning, equal;
   initStringInfo(&any_null);
-  initStringInfo(&c_null);
-  initStringInfo(&i_null);
   initStringInfo(&keys);
+  initStringInfo(&order);
   initStringInfo(&returning);
-  initStringInfo(&match);
   initStringInfo(&equal);
   for (int i = 0; i < target->match_count; ++i) {
     const char* name = quote_identifier(target->match_columns[i]);
+    const char* collate = target->match_collations[i];
     appendStringInfo(&any_null, "%ss.%s IS NULL", i > 0 ? " OR " : "", name);
-    appendStringInfo(&c_null, "%sc.%s IS NULL", i > 0 ? " OR " : "", name);
-    appendStringInfo(&i_null, "%si.%s IS NULL", i > 0 ? " OR " : "", name);
-    appendStringInfo(&keys, "%ss.%s", i > 0 ? ", " : "", name);
+    appendStringInfo(&keys, "%ss.%s%s", i > 0 ? ", " : "", name, collate);
+    appendStringInfo(&order, "%ss.%s%s USING %s", i > 0 ? ", " : "", name, collate, target->match_orders[i]);
     appendStringInfo(&returning, "%s%s", i > 0 ? ", " : "", name);
-    appendStringInfo(&match, "%s(c.%s IS NULL AND i.%s IS NULL OR c.%s %s i.%s)", i > 0 ? " AND " : "", name, name, name,
-                     target->match_operators[i], name);
-    appendStringInfo(&equal, "%sc.%s %s i.%s", i > 0 ? " AND " : "", name, target->match_operators[i], name);
+    appendStringInfo(&equal, "%sc.%s%s %s i.%s%s", i > 0 ? " AND " : "", name, collate, target->match_operators[i], name,
+                     collate);
   }
   return psprintf(
       "WITH src AS MATERIALIZED (SELECT a.id AS \"deleted_record archive id\", r.*"
       "                            FROM %s a%s, pg_catalog.jsonb_populate_record(NULL::%s, %s) r WHERE %s),"
-      " chosen AS MATERIALIZED (SELECT s.* FROM src s WHERE %s"
-      "                         UNION ALL"
-      "                         (SELECT DISTINCT ON (%s) s.* FROM src s WHERE NOT (%s)"
-      "                           ORDER BY %s, s.\"deleted_record archive id\")),"
+      " chosen AS MATERIALIZED (SELECT DISTINCT ON (%s) s.* FROM src s WHERE NOT (%s)"
+      "                           ORDER BY %s, s.\"deleted_record archive id\"),"
       " ins AS (INSERT INTO %s (%s)%s SELECT %s FROM chosen r ON CONFLICT DO NOTHING RETURNING %s)"
-      " SELECT c.\"deleted_record archive id\" FROM chosen c JOIN ins i ON %s"
+      " SELECT c.\"deleted_record archive id\", false FROM chosen c JOIN ins i ON %s"
       " UNION ALL"
-      " SELECT c.\"deleted_record archive id\" FROM (SELECT * FROM chosen c WHERE %s) c"
-      "   JOIN (SELECT * FROM ins i WHERE %s) i ON %s",
+      " SELECT s.\"deleted_record archive id\", true FROM src s WHERE %s",
       restore->archive_name, rows.from, target->rowtype, restore->data, rows.where,
-      any_null.data, keys.data, any_null.data, keys.data, target->qualified, columns.data, overriding, selected.data,
-      returning.data, equal.data, c_null.data, i_null.data, match.data);
+      keys.data, any_null.data, order.data, target->qualified, columns.data, overriding, selected.data,
+      returning.data, equal.data, any_null.data);
 }
 
 // ColumnProbeStatement converts one archived column of the archive rows $1 to its type today,
