@@ -13,7 +13,7 @@ PG_VERSIONS="15 18"
 PG_PACKAGED_VERSIONS="15"
 # What every version needs, what a packaged server adds, and what a source build needs.
 COMMON_PACKAGES="nlohmann-json3-dev libgtest-dev cmake g++ make pgbouncer"
-SOURCE_BUILD_PACKAGES="gcc make perl bison flex bzip2 tar util-linux libxml2-dev pkg-config"
+SOURCE_BUILD_PACKAGES="gcc make perl bison flex bzip2 tar util-linux libxml2-dev libicu-dev pkg-config"
 APT_PACKAGES="$COMMON_PACKAGES postgresql-common postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-cron"
 
 source "$REPO_ROOT/scripts/lib/pg_build.sh"
