@@ -27,6 +27,8 @@ DECLARE
         'r.actor, r.reason, r.metadata, r.xact_id, r.session_user_name, r.current_user_name, r.updated_at, '
         'r.restored_at, r.restored_by, r.excluded_columns, r.masked_columns, r.xact_key';
     filter text;
+    table_parts text[];
+    for_schema text;
     page_head text;
     page_mid text;
     page_tail text;
@@ -44,12 +46,24 @@ BEGIN
     SELECT n.nspname INTO ext_schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) 'deleted_record';
     -- Literals every node reads the same way (the time as epoch seconds, whatever DateStyle);
     -- operators, functions and types named with their schema, whatever the node's search_path.
-    filter := format('(%1$L::pg_catalog.text IS NULL OR r.table_name OPERATOR(pg_catalog.=) %1$L::pg_catalog.text)'
+    -- A qualified for_table ('tenant_a.invoice', '"My Schema"."Invoice"') names one schema's table;
+    -- a bare name is taken as it is written and matches that name in every schema.
+    IF for_table IS NOT NULL AND strpos(for_table, '.') > 0 THEN
+        table_parts := parse_ident(for_table);
+        IF cardinality(table_parts) <> 2 THEN
+            RAISE EXCEPTION 'deleted_record_cluster: for_table must be a table name or schema.table, not %', for_table
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        for_schema := table_parts[1];
+        for_table := table_parts[2];
+    END IF;
+    filter := format('(%6$L::pg_catalog.text IS NULL OR r.schema_name OPERATOR(pg_catalog.=) %6$L::pg_catalog.text)'
+                     ' AND (%1$L::pg_catalog.text IS NULL OR r.table_name OPERATOR(pg_catalog.=) %1$L::pg_catalog.text)'
                      ' AND (%2$L::pg_catalog.text IS NULL OR r.object_id OPERATOR(pg_catalog.=) %2$L::pg_catalog.text)'
                      ' AND (%3$L::pg_catalog.numeric IS NULL OR (r.deleted_at OPERATOR(pg_catalog.>=) pg_catalog.to_timestamp(%3$L::pg_catalog.float8)'
                      ' AND r.id OPERATOR(pg_catalog.>=) %5$I.deleted_record_uuid7_floor(pg_catalog.to_timestamp(%3$L::pg_catalog.float8))))'
                      ' AND (%4$L::pg_catalog.text IS NULL OR r.xact_key OPERATOR(pg_catalog.=) %4$L::pg_catalog.text)',
-                     for_table, for_object, extract(epoch FROM since), for_xact_key, ext_schema);
+                     for_table, for_object, extract(epoch FROM since), for_xact_key, ext_schema, for_schema);
     IF to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
         RETURN QUERY EXECUTE format('SELECT NULL::integer, %s FROM %I.deleted_record r WHERE %s', archive_columns, ext_schema, filter);
         RETURN;

@@ -223,9 +223,26 @@ SELECT purge_ctx_sql(8);
 SELECT object_id, actor, reason FROM deleted_record
  WHERE schema_name = 't05' AND table_name = 'ctx' AND object_id IN ('6', '7', '8') ORDER BY object_id;
 
+-- deleted_record_cluster (without Citus: this server's archive) reads for_table as written, or
+-- as schema.table: one schema's table, never a same-named table of another schema.
+CREATE SCHEMA "t05 Other";
+CREATE TABLE twin (id int PRIMARY KEY);
+CREATE TABLE "t05 Other".twin (id int PRIMARY KEY);
+SELECT deleted_record_attach('twin') IS NOT NULL AND deleted_record_attach('"t05 Other".twin') IS NOT NULL AS attached;
+INSERT INTO twin VALUES (1);
+INSERT INTO "t05 Other".twin VALUES (2);
+DELETE FROM twin;
+DELETE FROM "t05 Other".twin;
+SELECT schema_name, object_id FROM deleted_record_cluster(for_table => 'twin') ORDER BY 1;
+SELECT schema_name, object_id FROM deleted_record_cluster(for_table => 't05.twin');
+SELECT schema_name, object_id FROM deleted_record_cluster(for_table => '"t05 Other".twin');
+SELECT count(*) FROM deleted_record_cluster(for_table => 'nowhere.twin');
+SELECT count(*) FROM deleted_record_cluster(for_table => 'a.b.twin');
+
 -- Clean up.
-DELETE FROM deleted_record WHERE schema_name = 't05';
+DELETE FROM deleted_record WHERE schema_name IN ('t05', 't05 Other');
 SET client_min_messages = warning;
+DROP SCHEMA "t05 Other" CASCADE;
 DROP SCHEMA t05 CASCADE;
 DROP SERVER regress_dr_server;
 DROP FOREIGN DATA WRAPPER regress_dr_dummy;
