@@ -383,12 +383,6 @@ Retention RetentionOf(const AttachRetention& retention) {
   return value;
 }
 
-std::vector<std::string> NamesOf(NameList list) {
-  std::vector<std::string> names;
-  for (int i = 0; i < list.count; ++i) names.emplace_back(list.names[i]);
-  return names;
-}
-
 }  // namespace
 
 Verdict MergeAttachCall(const char* table, const AttachContractFacts* contract, const AttachCallFacts* call,
@@ -398,14 +392,14 @@ Verdict MergeAttachCall(const char* table, const AttachContractFacts* contract, 
     ExistingContract existing;
     if (contract->attachment != nullptr) existing.attachment = contract->attachment;
     existing.retention = RetentionOf(contract->retention);
-    existing.exclude = NamesOf(contract->exclude);
-    existing.mask = NamesOf(contract->mask);
+    existing.exclude = Names(contract->exclude);
+    existing.mask = Names(contract->mask);
     if (contract->truncate_policy != nullptr) existing.truncate_policy = contract->truncate_policy;
     AttachCall asked;
     if (call->on_truncate != nullptr) asked.on_truncate = call->on_truncate;
     asked.retention = RetentionOf(call->retention);
-    asked.exclude = {call->exclude_given, NamesOf(call->exclude), call->exclude_plain};
-    asked.mask = {call->mask_given, NamesOf(call->mask), call->mask_plain};
+    asked.exclude = {call->exclude_given, Names(call->exclude), call->exclude_plain};
+    asked.mask = {call->mask_given, Names(call->mask), call->mask_plain};
     asked.new_attachment = call->new_attachment != nullptr ? call->new_attachment : "";
     auto merged = deleted_record::MergeAttachCall(table != nullptr ? table : "", existing, asked);
     std::vector<const std::string*> texts;

@@ -153,8 +153,6 @@ bool CanArchive(const Form_pg_trigger trigger, const ArchiveTable* archive) {
          TRIGGER_FOR_ROW(trigger->tgtype) && TRIGGER_FOR_AFTER(trigger->tgtype) && TRIGGER_FOR_DELETE(trigger->tgtype);
 }
 
-// ContractOf merges arguments (palloc'd strings, null for none; in firing order) into
-// *options (palloc'd copies); the error names the table.
 // MergeArguments merges arguments (null for none; in firing order) into *options (palloc'd);
 // *bad is the index of an argument that does not parse, else -1.
 boundary::Verdict MergeArguments(const char* const* arguments, int count, boundary::OptionLists* options, int* bad) {
